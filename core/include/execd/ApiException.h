@@ -1,0 +1,85 @@
+#pragma once
+
+#include "execd/Core.h"
+#include "Poco/Exception.h"
+#include <string>
+
+
+namespace execd {
+
+
+namespace ErrorCode
+	/// The "code" values of upstream's ErrorResponse, as SDKs expect them.
+{
+	constexpr const char* INVALID_REQUEST_BODY = "INVALID_REQUEST_BODY";
+	constexpr const char* MISSING_QUERY = "MISSING_QUERY";
+	constexpr const char* RUNTIME_ERROR = "RUNTIME_ERROR";
+	constexpr const char* CONTEXT_NOT_FOUND = "CONTEXT_NOT_FOUND";
+	constexpr const char* FILE_NOT_FOUND = "FILE_NOT_FOUND";
+	constexpr const char* NOT_FOUND = "NOT_FOUND";
+	constexpr const char* METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED";
+	constexpr const char* PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE";
+	constexpr const char* UNKNOWN = "UNKNOWN";
+}
+
+
+class EXECD_API ApiException: public Poco::Exception
+	/// An error the client should see: an HTTP status plus an ErrorResponse code.
+	/// Thrown by handlers and executors; turned into {"code","message"} by the
+	/// handler base classes, and nowhere else.
+{
+public:
+	ApiException(int status, const std::string& errorCode, const std::string& message);
+	ApiException(const ApiException& exc);
+	~ApiException() noexcept override;
+	ApiException& operator = (const ApiException& exc);
+
+	int status() const;
+		/// The HTTP status of the response.
+
+	const std::string& errorCode() const;
+		/// The ErrorResponse code, e.g. "FILE_NOT_FOUND".
+
+	static ApiException badRequest(const std::string& message, const std::string& errorCode = ErrorCode::INVALID_REQUEST_BODY);
+		/// 400, INVALID_REQUEST_BODY unless another code is given.
+
+	static ApiException missingQuery(const std::string& parameter);
+		/// 400 MISSING_QUERY "missing query parameter '<parameter>'".
+
+	static ApiException notFound(const std::string& errorCode, const std::string& message);
+		/// 404 with the given code.
+
+	static ApiException runtimeError(const std::string& message);
+		/// 500 RUNTIME_ERROR.
+
+	// Poco::Exception
+	const char* name() const noexcept override;
+	const char* className() const noexcept override;
+	Poco::Exception* clone() const override;
+	void rethrow() const override;
+
+private:
+	int _status;
+	std::string _errorCode;
+};
+
+
+class EXECD_API ConfigurationException: public Poco::RuntimeException
+	/// A malformed setting. The message names the offending key. Stops startup;
+	/// never reaches a client.
+{
+public:
+	explicit ConfigurationException(const std::string& message);
+	ConfigurationException(const ConfigurationException& exc);
+	~ConfigurationException() noexcept override;
+	ConfigurationException& operator = (const ConfigurationException& exc);
+
+	// Poco::Exception
+	const char* name() const noexcept override;
+	const char* className() const noexcept override;
+	Poco::Exception* clone() const override;
+	void rethrow() const override;
+};
+
+
+} // namespace execd

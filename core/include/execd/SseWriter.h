@@ -1,0 +1,73 @@
+#pragma once
+
+#include "execd/EventSink.h"
+#include "Poco/Net/HTTPServerRequest.h"
+#include "Poco/Net/HTTPServerResponse.h"
+#include <atomic>
+#include <mutex>
+#include <ostream>
+
+
+namespace execd {
+
+
+class EXECD_API SseWriter: public EventSink
+	/// The only sink that knows the wire format of execution streams:
+	///
+	///     HTTP/1.1 200 OK
+	///     Content-Type: text/event-stream
+	///     Cache-Control: no-cache
+	///     Connection: keep-alive
+	///     X-Accel-Buffering: no
+	///     Transfer-Encoding: chunked
+	///
+	///     {"type":"init","text":"...","timestamp":1767607200000}\n\n
+	///
+	/// Headers go out with the first event, so that a failure before it can still be
+	/// an ordinary JSON error. Each event is one compact JSON line plus a blank line,
+	/// flushed at once (one chunk). Writes are serialised by a mutex. A "ping" event
+	/// follows "init" at once, then StreamRegistry pings every open stream at its
+	/// interval. A failed write, or a client that hung up, closes the sink; it never
+	/// throws into the executor.
+{
+public:
+	SseWriter(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response);
+		/// Registers with StreamRegistry for keep-alive pings and shutdown.
+
+	~SseWriter() override;
+
+	// execd::EventSink
+	void emit(const StreamEvent& event) override;
+	bool isOpen() const override;
+
+	bool started() const;
+		/// True once the headers and the first event went out.
+
+	void appendRaw(const std::string& bytes);
+		/// Writes bytes as they are, without framing: upstream's trailing
+		/// {"code","message"} after a mid-stream failure.
+
+	void finish();
+		/// Ends the chunked body. Later emits are dropped.
+
+	bool ping();
+		/// Sends a ping event unless the stream is busy or its socket is not writable,
+		/// so the caller never blocks. Returns false once the stream is closed.
+
+	std::size_t eventsWritten() const;
+
+private:
+	bool writeLocked(const std::string& bytes);
+	bool peerGone() const;
+
+	Poco::Net::HTTPServerResponse& _response;
+	int _fd;
+	mutable std::mutex _mutex;
+	std::ostream* _pOut;
+	std::atomic<bool> _open;
+	std::atomic<bool> _finished;
+	std::atomic<std::size_t> _events;
+};
+
+
+} // namespace execd

@@ -1,0 +1,34 @@
+#pragma once
+
+#include "execd/Route.h"
+#include "execd/SseWriter.h"
+#include "Poco/Net/HTTPRequestHandler.h"
+
+
+namespace execd {
+
+
+class EXECD_API StreamHandler: public Poco::Net::HTTPRequestHandler
+	/// Base of every handler that answers with an execution stream (SSE).
+	/// An ApiException (or any exception) thrown before the first event becomes an
+	/// ordinary JSON error response; thrown after it, upstream's trailing
+	/// {"code","message"} bytes are appended to the stream. The body ends right
+	/// after the last event.
+{
+public:
+	explicit StreamHandler(RouteMatch match);
+	~StreamHandler() override;
+
+	void handleRequest(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) final;
+
+protected:
+	virtual void stream(Poco::Net::HTTPServerRequest& request, SseWriter& sink) = 0;
+
+	const RouteMatch& match() const;
+
+private:
+	RouteMatch _match;
+};
+
+
+} // namespace execd

@@ -1,0 +1,351 @@
+#include "CodeHandlers.h"
+#include "execd/Http.h"
+#include "execd/JsonHandler.h"
+#include "execd/StreamHandler.h"
+#include "Poco/JSON/Array.h"
+
+
+namespace execd {
+
+
+namespace {
+
+
+const std::string PARSE_PREFIX = "error parsing request, MAYBE invalid body format. ";
+
+
+bool isCommandMode(const std::string& language)
+{
+	return language == "command" || language == "background-command" || language == "sql";
+}
+
+
+std::string messageOf(const std::exception& exc)
+{
+	auto pPoco = dynamic_cast<const Poco::Exception*>(&exc);
+	return pPoco ? pPoco->message() : std::string(exc.what());
+}
+
+
+Poco::JSON::Object::Ptr contextJson(const ContextInfo& info)
+{
+	Poco::JSON::Object::Ptr pObject = new Poco::JSON::Object;
+	pObject->set("id", info.id);
+	pObject->set("language", info.language);
+	if (!info.cwd.empty()) pObject->set("cwd", info.cwd);
+	return pObject;
+}
+
+
+class PingHandler: public Poco::Net::HTTPRequestHandler
+{
+public:
+	void handleRequest(Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse& response) override
+	{
+		Http::sendEmpty(response);
+	}
+};
+
+
+class RunCodeHandler: public StreamHandler
+	/// POST /code: runs code in a context, or a shell command when no language is given.
+{
+public:
+	RunCodeHandler(const RouteMatch& match, ExecutorRegistry& executors):
+		StreamHandler(match),
+		_executors(executors)
+	{
+	}
+
+protected:
+	void stream(Poco::Net::HTTPServerRequest& request, SseWriter& sink) override
+	{
+		JsonBody body = JsonBody::read(request, PARSE_PREFIX);
+		ExecRequest exec;
+		exec.body = body.object();
+		exec.code = body.getString("code").value_or("");
+		if (auto context = body.getObject("context"))
+		{
+			exec.contextId = context->getString("id").value_or("");
+			exec.language = context->getString("language").value_or("");
+		}
+		if (exec.code.empty())
+		{
+			throw ApiException::badRequest("invalid request, validation error Key: 'RunCodeRequest.Code' "
+				"Error:Field validation for 'Code' failed on the 'required' tag");
+		}
+
+		Executor* pExecutor = nullptr;
+		if (exec.language.empty() || exec.language == "command" || exec.language == "background-command")
+		{
+			pExecutor = _executors.find(ExecutorKey::COMMAND, exec.language.empty() ? "command" : exec.language);
+			if (!pExecutor)
+				throw ApiException::runtimeError("error running codes no executor is loaded for " + (exec.language.empty() ? std::string("command") : exec.language));
+		}
+		else
+		{
+			CodeExecutor* pCode = _executors.findCode(exec.language);
+			if (!pCode)
+				throw ApiException::runtimeError("error running codes unknown language: " + exec.language);
+			if (!exec.contextId.empty())
+			{
+				auto context = pCode->findContext(exec.contextId);
+				if (!context || context->language != exec.language)
+					throw ApiException::runtimeError("error running codes context not found");
+			}
+			pExecutor = pCode;
+		}
+
+		try
+		{
+			pExecutor->run(exec, sink);
+		}
+		catch (ApiException&)
+		{
+			throw;
+		}
+		catch (std::exception& exc)
+		{
+			throw ApiException::runtimeError("error running codes " + messageOf(exc));
+		}
+	}
+
+private:
+	ExecutorRegistry& _executors;
+};
+
+
+class InterruptHandler: public JsonHandler
+	/// DELETE /code?id=: interrupts a context, a command or a session.
+{
+public:
+	InterruptHandler(const RouteMatch& match, ExecutorRegistry& executors):
+		JsonHandler(match),
+		_executors(executors)
+	{
+	}
+
+protected:
+	void handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override
+	{
+		QueryParams query(request);
+		std::string id = query.get("id", "");
+		if (id.empty()) throw ApiException::missingQuery("id");
+		bool found = false;
+		try
+		{
+			found = _executors.interrupt(id);
+		}
+		catch (ApiException&)
+		{
+			throw;
+		}
+		catch (std::exception& exc)
+		{
+			throw ApiException::runtimeError("error interruptting code context. " + messageOf(exc));
+		}
+		if (!found)
+			throw ApiException::runtimeError("error interruptting code context. no such session");
+		Http::sendEmpty(response);
+	}
+
+private:
+	ExecutorRegistry& _executors;
+};
+
+
+class CreateContextHandler: public JsonHandler
+	/// POST /code/context
+{
+public:
+	CreateContextHandler(const RouteMatch& match, ExecutorRegistry& executors):
+		JsonHandler(match),
+		_executors(executors)
+	{
+	}
+
+protected:
+	void handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override
+	{
+		JsonBody body = JsonBody::read(request, PARSE_PREFIX);
+		std::string language = body.getString("language").value_or("");
+		std::string cwd = body.getString("cwd").value_or("");
+		if (language.empty())
+			throw ApiException::runtimeError("error creating code context. language is required");
+		if (isCommandMode(language))
+			throw ApiException::runtimeError("error creating code context. unsupported language context operation: " + language);
+		CodeExecutor* pCode = _executors.findCode(language);
+		if (!pCode)
+			throw ApiException::runtimeError("error creating code context. unknown language: " + language);
+		ContextInfo info;
+		try
+		{
+			info = pCode->createContext(language, cwd);
+		}
+		catch (ApiException&)
+		{
+			throw;
+		}
+		catch (std::exception& exc)
+		{
+			throw ApiException::runtimeError("error creating code context. " + messageOf(exc));
+		}
+		if (info.language.empty()) info.language = language;
+		if (info.cwd.empty()) info.cwd = cwd;
+		Http::sendJson(response, Poco::Dynamic::Var(contextJson(info)));
+	}
+
+private:
+	ExecutorRegistry& _executors;
+};
+
+
+class ListContextsHandler: public JsonHandler
+	/// GET /code/contexts[?language=]
+{
+public:
+	ListContextsHandler(const RouteMatch& match, ExecutorRegistry& executors):
+		JsonHandler(match),
+		_executors(executors)
+	{
+	}
+
+protected:
+	void handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override
+	{
+		QueryParams query(request);
+		std::string language = query.get("language", "");
+		if (isCommandMode(language))
+			throw ApiException::runtimeError("unsupported language context operation: " + language);
+		Poco::JSON::Array::Ptr pList = new Poco::JSON::Array;
+		std::vector<CodeExecutor*> executors;
+		if (language.empty())
+			executors = _executors.codeExecutors();
+		else if (CodeExecutor* p = _executors.findCode(language))
+			executors.push_back(p);
+		for (CodeExecutor* p: executors)
+		{
+			for (const ContextInfo& info: p->listContexts())
+			{
+				if (language.empty() || info.language == language)
+					pList->add(contextJson(info));
+			}
+		}
+		Http::sendJson(response, Poco::Dynamic::Var(pList));
+	}
+
+private:
+	ExecutorRegistry& _executors;
+};
+
+
+class DeleteContextsHandler: public JsonHandler
+	/// DELETE /code/contexts?language=
+{
+public:
+	DeleteContextsHandler(const RouteMatch& match, ExecutorRegistry& executors):
+		JsonHandler(match),
+		_executors(executors)
+	{
+	}
+
+protected:
+	void handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override
+	{
+		QueryParams query(request);
+		std::string language = query.get("language", "");
+		if (language.empty()) throw ApiException::missingQuery("language");
+		if (isCommandMode(language))
+			throw ApiException::runtimeError("unsupported language context operation: " + language);
+		if (CodeExecutor* p = _executors.findCode(language))
+		{
+			for (const ContextInfo& info: p->listContexts())
+			{
+				if (info.language != language) continue;
+				try
+				{
+					p->deleteContext(info.id);
+				}
+				catch (std::exception& exc)
+				{
+					throw ApiException::runtimeError("error deleting code context " + language + ". error deleting context "
+						+ info.id + ": " + messageOf(exc));
+				}
+			}
+		}
+		Http::sendEmpty(response);
+	}
+
+private:
+	ExecutorRegistry& _executors;
+};
+
+
+class ContextHandler: public JsonHandler
+	/// GET and DELETE /code/contexts/{contextId}
+{
+public:
+	ContextHandler(const RouteMatch& match, ExecutorRegistry& executors, bool remove):
+		JsonHandler(match),
+		_executors(executors),
+		_remove(remove)
+	{
+	}
+
+protected:
+	void handle(Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse& response) override
+	{
+		const std::string& id = match().param("contextId");
+		for (CodeExecutor* p: _executors.codeExecutors())
+		{
+			auto info = p->findContext(id);
+			if (!info) continue;
+			if (!_remove)
+			{
+				Http::sendJson(response, Poco::Dynamic::Var(contextJson(*info)));
+				return;
+			}
+			bool deleted = false;
+			try
+			{
+				deleted = p->deleteContext(id);
+			}
+			catch (std::exception& exc)
+			{
+				throw ApiException::runtimeError("error deleting code context " + id + ". " + messageOf(exc));
+			}
+			if (deleted)
+			{
+				Http::sendEmpty(response);
+				return;
+			}
+		}
+		throw ApiException::notFound(ErrorCode::CONTEXT_NOT_FOUND, "context " + id + " not found");
+	}
+
+private:
+	ExecutorRegistry& _executors;
+	bool _remove;
+};
+
+
+} // namespace
+
+
+std::vector<Route> coreRoutes(ExecutorRegistry& executors)
+{
+	ExecutorRegistry* p = &executors;
+	return {
+		{"GET", "/ping", [](const RouteMatch&) { return std::make_unique<PingHandler>(); }},
+		{"POST", "/code", [p](const RouteMatch& m) { return std::make_unique<RunCodeHandler>(m, *p); }},
+		{"DELETE", "/code", [p](const RouteMatch& m) { return std::make_unique<InterruptHandler>(m, *p); }},
+		{"POST", "/code/context", [p](const RouteMatch& m) { return std::make_unique<CreateContextHandler>(m, *p); }},
+		{"GET", "/code/contexts", [p](const RouteMatch& m) { return std::make_unique<ListContextsHandler>(m, *p); }},
+		{"DELETE", "/code/contexts", [p](const RouteMatch& m) { return std::make_unique<DeleteContextsHandler>(m, *p); }},
+		{"GET", "/code/contexts/{contextId}", [p](const RouteMatch& m) { return std::make_unique<ContextHandler>(m, *p, false); }},
+		{"DELETE", "/code/contexts/{contextId}", [p](const RouteMatch& m) { return std::make_unique<ContextHandler>(m, *p, true); }},
+	};
+}
+
+
+} // namespace execd

@@ -1,0 +1,210 @@
+#include "CommandLine.h"
+#include "execd/ConfigReader.h"
+#include "Poco/Exception.h"
+#include "Poco/NumberParser.h"
+#include "Poco/String.h"
+
+
+namespace execd {
+
+
+namespace {
+
+
+struct Flag
+{
+	const char* name;
+	const char* key;      ///< configuration key; "" = handled specially
+	const char* kind;     ///< "int", "string", "duration", "loglevel"
+	const char* help;
+};
+
+
+const Flag FLAGS[] = {
+	{"port", "execd.port", "int", "listen port (default 44772)"},
+	{"log-level", "execd.logLevel", "loglevel", "0-7: <=2 fatal, 3 error, 4 warning, 5-6 info, 7 debug (default 6)"},
+	{"access-token", "execd.accessToken", "string", "require this token in X-EXECD-ACCESS-TOKEN (env EXECD_ACCESS_TOKEN)"},
+	{"jupyter-host", "module.jupyter.host", "string", "external Jupyter server URL, http(s)://host:port (env JUPYTER_HOST)"},
+	{"jupyter-token", "module.jupyter.token", "string", "token of that Jupyter server (env JUPYTER_TOKEN)"},
+	{"graceful-shutdown-timeout", "execd.gracefulShutdownTimeoutMillis", "duration",
+		"how long shutdown waits for open streams, e.g. 1s, 500ms (env EXECD_API_GRACE_SHUTDOWN; default 1s)"},
+	{"jupyter-idle-poll-interval", "module.jupyter.idlePollIntervalMillis", "duration",
+		"accepted for compatibility (env EXECD_JUPYTER_IDLE_POLL_INTERVAL)"},
+	{"config", "", "string", "properties file (env EXECD_CONFIG; default <prefix>/etc/execd.properties if present)"},
+	{"define", "", "string", "set any configuration key: --define key=value (repeatable; short -D key=value)"},
+};
+
+
+const Flag* findFlag(const std::string& name)
+{
+	for (const Flag& f: FLAGS)
+	{
+		if (name == f.name) return &f;
+	}
+	return nullptr;
+}
+
+
+std::string normalise(const Flag& flag, const std::string& value, const std::string& source)
+{
+	std::string kind = flag.kind;
+	if (kind == "int")
+	{
+		int n = 0;
+		if (!Poco::NumberParser::tryParse(Poco::trim(value), n) || n < 0 || n > 65535)
+			throw CommandLine::Error{"invalid value \"" + value + "\" for " + source + ": must be an integer in 0..65535"};
+		return std::to_string(n);
+	}
+	if (kind == "loglevel")
+	{
+		int n = 0;
+		if (!Poco::NumberParser::tryParse(Poco::trim(value), n) || n < 0 || n > 7)
+			throw CommandLine::Error{"invalid value \"" + value + "\" for " + source + ": must be an integer in 0..7"};
+		return std::to_string(n);
+	}
+	if (kind == "duration")
+	{
+		try
+		{
+			return std::to_string(ConfigReader::parseDurationMillis(value));
+		}
+		catch (Poco::SyntaxException&)
+		{
+			throw CommandLine::Error{"invalid value \"" + value + "\" for " + source + ": not a duration (e.g. 1s, 500ms, 1m30s)"};
+		}
+	}
+	return value;
+}
+
+
+} // namespace
+
+
+void CommandLine::set(const std::string& name, const std::string& value)
+{
+	if (name == "config")
+	{
+		_configFile = value;
+		return;
+	}
+	if (name == "define")
+	{
+		std::size_t eq = value.find('=');
+		if (eq == std::string::npos || eq == 0)
+			throw Error{"invalid value \"" + value + "\" for -define: expected key=value"};
+		_settings[Poco::trim(value.substr(0, eq))] = value.substr(eq + 1);
+		return;
+	}
+	const Flag* pFlag = findFlag(name);
+	_settings[pFlag->key] = normalise(*pFlag, value, "flag -" + name);
+}
+
+
+void CommandLine::parse(const std::vector<std::string>& args)
+{
+	for (std::size_t i = 0; i < args.size(); ++i)
+	{
+		const std::string& arg = args[i];
+		if (arg.size() < 2 || arg[0] != '-')
+			throw Error{"unexpected argument \"" + arg + "\""};
+		if (arg == "--")
+		{
+			if (i + 1 < args.size()) throw Error{"unexpected argument \"" + args[i + 1] + "\""};
+			break;
+		}
+		std::string body = arg.substr(arg[1] == '-' ? 2 : 1);
+		std::string name = body;
+		std::string value;
+		bool hasValue = false;
+		std::size_t eq = body.find('=');
+		if (eq != std::string::npos)
+		{
+			name = body.substr(0, eq);
+			value = body.substr(eq + 1);
+			hasValue = true;
+		}
+		if (name == "h" || name == "help")
+		{
+			_help = true;
+			continue;
+		}
+		if (name == "D") name = "define";
+		if (!findFlag(name))
+			throw Error{"flag provided but not defined: -" + name};
+		if (!hasValue)
+		{
+			if (i + 1 >= args.size())
+				throw Error{"flag needs an argument: -" + name};
+			value = args[++i];
+		}
+		set(name, value);
+	}
+}
+
+
+const std::map<std::string, std::string>& CommandLine::settings() const
+{
+	return _settings;
+}
+
+
+const std::string& CommandLine::configFile() const
+{
+	return _configFile;
+}
+
+
+bool CommandLine::help() const
+{
+	return _help;
+}
+
+
+std::map<std::string, std::string> CommandLine::fromEnvironment(const std::map<std::string, std::string>& environment)
+{
+	std::map<std::string, std::string> result;
+	auto get = [&environment](const char* name) -> std::string
+	{
+		auto it = environment.find(name);
+		return it == environment.end() ? std::string() : it->second;
+	};
+	if (!get("EXECD_ACCESS_TOKEN").empty())
+		result["execd.accessToken"] = get("EXECD_ACCESS_TOKEN");
+	std::string host = get("JUPYTER_HOST");
+	if (!host.empty())
+	{
+		if (host.rfind("http://", 0) != 0 && host.rfind("https://", 0) != 0)
+			throw Error{"invalid JUPYTER_HOST \"" + host + "\": must start with http:// or https://"};
+		result["module.jupyter.host"] = host;
+	}
+	if (!get("JUPYTER_TOKEN").empty())
+		result["module.jupyter.token"] = get("JUPYTER_TOKEN");
+	if (!get("EXECD_API_GRACE_SHUTDOWN").empty())
+		result["execd.gracefulShutdownTimeoutMillis"] = normalise(*findFlag("graceful-shutdown-timeout"), get("EXECD_API_GRACE_SHUTDOWN"), "EXECD_API_GRACE_SHUTDOWN");
+	if (!get("EXECD_JUPYTER_IDLE_POLL_INTERVAL").empty())
+		result["module.jupyter.idlePollIntervalMillis"] = normalise(*findFlag("jupyter-idle-poll-interval"), get("EXECD_JUPYTER_IDLE_POLL_INTERVAL"), "EXECD_JUPYTER_IDLE_POLL_INTERVAL");
+	if (!get("EXECD_LOG_FILE").empty())
+		result["execd.logFile"] = get("EXECD_LOG_FILE");
+	return result;
+}
+
+
+std::string CommandLine::usage(const std::string& program)
+{
+	std::string text = "Usage: " + program + " [flags]\n\n"
+		"execd runs code, commands and file operations for OpenSandbox clients over HTTP.\n"
+		"Flags take the forms -name=value, --name=value, -name value and --name value.\n\n";
+	for (const Flag& f: FLAGS)
+	{
+		std::string left = std::string("  --") + f.name + " " + (std::string(f.kind) == "string" ? "string" : std::string(f.kind) == "duration" ? "duration" : "int");
+		if (left.size() < 40) left.append(40 - left.size(), ' ');
+		else left += "\n" + std::string(40, ' ');
+		text += left + f.help + "\n";
+	}
+	text += "  -h, --help                            show this help\n\n"
+		"Precedence: flag > environment > properties file > built-in default.\n";
+	return text;
+}
+
+
+} // namespace execd

@@ -1,0 +1,51 @@
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+
+namespace execd {
+
+
+class CommandLine
+	/// Upstream's flags, in every form Go's flag package accepts ("-port=1",
+	/// "--port=1", "-port 1", "--port 1"), plus ours. Each flag becomes a
+	/// configuration key, so that flags outrank the environment, which outranks the
+	/// properties file, which outranks the built-in defaults.
+{
+public:
+	struct Error
+	{
+		std::string message;
+	};
+
+	CommandLine() = default;
+
+	void parse(const std::vector<std::string>& args);
+		/// Throws CommandLine::Error for an unknown flag, a missing or malformed value.
+
+	const std::map<std::string, std::string>& settings() const;
+		/// Configuration key -> value, from flags.
+
+	const std::string& configFile() const;
+	bool help() const;
+
+	static std::map<std::string, std::string> fromEnvironment(const std::map<std::string, std::string>& environment);
+		/// Configuration key -> value from upstream's environment variables
+		/// (EXECD_ACCESS_TOKEN, JUPYTER_HOST, JUPYTER_TOKEN, EXECD_API_GRACE_SHUTDOWN,
+		/// EXECD_JUPYTER_IDLE_POLL_INTERVAL, EXECD_LOG_FILE). Empty values count as
+		/// unset. Throws CommandLine::Error for malformed values.
+
+	static std::string usage(const std::string& program);
+
+private:
+	void set(const std::string& flag, const std::string& value);
+
+	std::map<std::string, std::string> _settings;
+	std::string _configFile;
+	bool _help = false;
+};
+
+
+} // namespace execd

@@ -1,0 +1,352 @@
+#include "ExecdServer.h"
+#include "BufferedLogChannel.h"
+#include "CodeHandlers.h"
+#include "HttpServer.h"
+#include "ModuleSubsystem.h"
+#include "ProcessTree.h"
+#include "execd/ApiException.h"
+#include "execd/ConfigReader.h"
+#include "execd/Http.h"
+#include "execd/StreamRegistry.h"
+#include "Poco/AutoPtr.h"
+#include "Poco/ConsoleChannel.h"
+#include "Poco/File.h"
+#include "Poco/FileChannel.h"
+#include "Poco/FileStream.h"
+#include "Poco/FormattingChannel.h"
+#include "Poco/Path.h"
+#include "Poco/PatternFormatter.h"
+#include "Poco/Util/MapConfiguration.h"
+#include "Poco/Util/PropertyFileConfiguration.h"
+#include <atomic>
+#include <condition_variable>
+#include <iostream>
+#include <thread>
+#include <unistd.h>
+
+
+namespace execd {
+
+
+namespace {
+
+
+// Every key of the "execd." section, for the unknown-key warning.
+const char* const CORE_KEYS[] = {
+	"port", "bindAddress", "logLevel", "logFile", "accessToken", "gracefulShutdownTimeoutMillis",
+	"portFile", "modules.load", "modules.path", "sse.pingIntervalMillis",
+	"http.maxThreads", "http.maxQueued", "http.backlog", "http.keepAliveTimeoutMillis", "http.requestTimeoutMillis",
+	"http.threadIdleMillis", "http.threadStackBytes", "http.maxJsonBodyBytes",
+};
+
+
+class Housekeeper
+	/// Periodic chores on one thread: hands idle HTTP threads back to the system.
+{
+public:
+	explicit Housekeeper(HttpServer& server):
+		_server(server),
+		_thread([this] { run(); })
+	{
+	}
+
+	~Housekeeper()
+	{
+		{
+			std::lock_guard<std::mutex> lock(_mutex);
+			_stop = true;
+		}
+		_cv.notify_all();
+		_thread.join();
+	}
+
+private:
+	void run()
+	{
+		std::unique_lock<std::mutex> lock(_mutex);
+		while (!_cv.wait_for(lock, std::chrono::seconds(5), [this] { return _stop; }))
+			_server.collectIdleThreads();
+	}
+
+	HttpServer& _server;
+	std::mutex _mutex;
+	std::condition_variable _cv;
+	bool _stop = false;
+	std::thread _thread;
+};
+
+
+class ShutdownWatchdog
+	/// Guarantees the exit deadline: if an orderly shutdown has not finished in
+	/// time (a handler stuck outside the network, say), the process ends anyway,
+	/// after killing what it started.
+{
+public:
+	explicit ShutdownWatchdog(std::chrono::milliseconds deadline):
+		_thread([this, deadline] { run(deadline); })
+	{
+	}
+
+	~ShutdownWatchdog()
+	{
+		{
+			std::lock_guard<std::mutex> lock(_mutex);
+			_done = true;
+		}
+		_cv.notify_all();
+		_thread.join();
+	}
+
+private:
+	void run(std::chrono::milliseconds deadline)
+	{
+		std::unique_lock<std::mutex> lock(_mutex);
+		if (_cv.wait_for(lock, deadline, [this] { return _done; })) return;
+		Poco::Logger::get("execd").error("shutdown did not finish in time; exiting now");
+		ProcessTree::killDescendants(::getpid());
+		std::cout.flush();
+		::_exit(0);
+	}
+
+	std::mutex _mutex;
+	std::condition_variable _cv;
+	bool _done = false;
+	std::thread _thread;
+};
+
+
+} // namespace
+
+
+int logPriority(int level)
+{
+	if (level <= 2) return Poco::Message::PRIO_FATAL;
+	if (level == 3) return Poco::Message::PRIO_ERROR;
+	if (level == 4) return Poco::Message::PRIO_WARNING;
+	if (level <= 6) return Poco::Message::PRIO_INFORMATION;
+	return Poco::Message::PRIO_DEBUG;
+}
+
+
+ExecdServer::ExecdServer(CommandLine commandLine, std::map<std::string, std::string> environmentSettings, bool clone3Active):
+	_commandLine(std::move(commandLine)),
+	_environmentSettings(std::move(environmentSettings)),
+	_clone3Active(clone3Active)
+{
+	setUnixOptions(true);
+}
+
+
+void ExecdServer::initialize(Poco::Util::Application& self)
+{
+	Poco::Util::ServerApplication::initialize(self);
+}
+
+
+void ExecdServer::loadConfiguration()
+{
+	// Lower numbers win in a LayeredConfiguration: flags, then environment, then file.
+	Poco::AutoPtr<Poco::Util::MapConfiguration> pFlags(new Poco::Util::MapConfiguration);
+	for (const auto& kv: _commandLine.settings())
+		pFlags->setString(kv.first, kv.second);
+	config().add(pFlags, -300, false);
+
+	Poco::AutoPtr<Poco::Util::MapConfiguration> pEnvironment(new Poco::Util::MapConfiguration);
+	for (const auto& kv: _environmentSettings)
+		pEnvironment->setString(kv.first, kv.second);
+	config().add(pEnvironment, -200, false);
+
+	_configFile = _commandLine.configFile();
+	if (_configFile.empty())
+	{
+		const char* env = std::getenv("EXECD_CONFIG");
+		if (env && *env) _configFile = env;
+	}
+	if (_configFile.empty())
+	{
+		Poco::Path candidate(config().getString("application.dir"));
+		candidate.makeDirectory();
+		candidate.popDirectory();
+		candidate.pushDirectory("etc");
+		candidate.setFileName("execd.properties");
+		if (Poco::File(candidate).exists()) _configFile = candidate.toString();
+	}
+	if (!_configFile.empty())
+	{
+		if (!Poco::File(_configFile).exists())
+			throw Poco::FileNotFoundException("configuration file " + _configFile + " does not exist");
+		try
+		{
+			config().add(new Poco::Util::PropertyFileConfiguration(_configFile), 0, false);
+		}
+		catch (Poco::Exception& exc)
+		{
+			throw ConfigurationException("cannot read configuration file " + _configFile + ": " + exc.displayText());
+		}
+	}
+}
+
+
+CoreSettings ExecdServer::readCoreSettings()
+{
+	ConfigReader reader(config(), "");
+	CoreSettings s;
+	s.logLevel = reader.getInt("execd.logLevel", s.logLevel, 0, 7);
+	s.logFile = reader.getString("execd.logFile", s.logFile);
+	s.accessToken = reader.getString("execd.accessToken", s.accessToken);
+	s.gracefulShutdownTimeout = reader.getMillis("execd.gracefulShutdownTimeoutMillis", s.gracefulShutdownTimeout,
+		std::chrono::milliseconds(0), std::chrono::hours(24));
+	s.pingInterval = reader.getMillis("execd.sse.pingIntervalMillis", s.pingInterval,
+		std::chrono::milliseconds(10), std::chrono::hours(1));
+	s.maxJsonBodyBytes = static_cast<std::size_t>(reader.getInt64("execd.http.maxJsonBodyBytes",
+		static_cast<Poco::Int64>(s.maxJsonBodyBytes), 1024, Poco::Int64(1) << 40));
+	s.portFile = reader.getString("execd.portFile", s.portFile);
+	return s;
+}
+
+
+void ExecdServer::warnUnknownCoreKeys()
+{
+	std::vector<std::string> pending{"execd"};
+	while (!pending.empty())
+	{
+		std::string prefix = pending.back();
+		pending.pop_back();
+		Poco::Util::AbstractConfiguration::Keys keys;
+		config().keys(prefix, keys);
+		for (const std::string& k: keys)
+		{
+			std::string full = prefix + "." + k;
+			pending.push_back(full);
+			if (!config().has(full)) continue;
+			bool known = false;
+			for (const char* c: CORE_KEYS)
+			{
+				if (full == std::string("execd.") + c) known = true;
+			}
+			if (!known) logger().warning("unknown setting %s", full);
+		}
+	}
+}
+
+
+void ExecdServer::setUpLogging(const CoreSettings& settings)
+{
+	// An unwritable log file stops startup here, with its path in the message.
+	Poco::AutoPtr<Poco::Channel> pSink(new BufferedLogChannel(settings.logFile));
+	Poco::AutoPtr<Poco::PatternFormatter> pFormatter(new Poco::PatternFormatter("%Y-%m-%dT%H:%M:%S.%iZ %p %s: %t"));
+	Poco::AutoPtr<Poco::FormattingChannel> pChannel(new Poco::FormattingChannel(pFormatter, pSink));
+	Poco::Logger::setChannel("", pChannel);
+	Poco::Logger::setLevel("", logPriority(settings.logLevel));
+}
+
+
+int ExecdServer::main(const std::vector<std::string>&)
+{
+	CoreSettings settings;
+	HttpSettings http;
+	try
+	{
+		loadConfiguration();
+		settings = readCoreSettings();
+		setUpLogging(settings);
+		setLogger(Poco::Logger::get("execd"));
+		ConfigReader reader(config(), "");
+		http.bindAddress = reader.getString("execd.bindAddress", http.bindAddress);
+		http.port = reader.getInt("execd.port", http.port, 0, 65535);
+		http.maxThreads = reader.getInt("execd.http.maxThreads", http.maxThreads, 4, 100000);
+		http.maxQueued = reader.getInt("execd.http.maxQueued", http.maxQueued, 1, 1000000);
+		http.backlog = reader.getInt("execd.http.backlog", http.backlog, 1, 65535);
+		http.keepAliveTimeout = reader.getMillis("execd.http.keepAliveTimeoutMillis", http.keepAliveTimeout,
+			std::chrono::milliseconds(100), std::chrono::hours(24));
+		http.requestTimeout = reader.getMillis("execd.http.requestTimeoutMillis", http.requestTimeout,
+			std::chrono::milliseconds(100), std::chrono::hours(24));
+		http.threadIdleTime = reader.getMillis("execd.http.threadIdleMillis", http.threadIdleTime,
+			std::chrono::milliseconds(1000), std::chrono::hours(1));
+		http.threadStackBytes = reader.getInt("execd.http.threadStackBytes", http.threadStackBytes, 64 * 1024, 64 * 1024 * 1024);
+	}
+	catch (Poco::Exception& exc)
+	{
+		std::cerr << "execd: " << exc.message() << std::endl;
+		return 1;
+	}
+
+	logger().information("execd %s starting (pid %d)%s", std::string(EXECD_VERSION), static_cast<int>(::getpid()),
+		std::string(_configFile.empty() ? ", built-in defaults" : ", configuration " + _configFile));
+	if (_clone3Active)
+		logger().warning("clone3 compatibility is active: clone3(2) fails with ENOSYS in execd and every child");
+	warnUnknownCoreKeys();
+	JsonBody::setDefaultLimit(settings.maxJsonBodyBytes);
+
+	Router router;
+	ExecutorRegistry executors;
+	ModuleSubsystem modules(router, executors);
+	std::unique_ptr<HttpServer> pServer;
+	RequestDispatcher dispatcher(router, settings.accessToken);
+	try
+	{
+		for (const Route& route: coreRoutes(executors))
+			router.add(route, "core");
+		modules.load(config());
+		modules.start();
+		pServer = std::make_unique<HttpServer>(http, dispatcher);
+	}
+	catch (Poco::Exception& exc)
+	{
+		logger().fatal("startup failed: %s", exc.message());
+		std::cerr << "execd: " << exc.message() << std::endl;
+		return 1;
+	}
+	catch (std::exception& exc)
+	{
+		logger().fatal("startup failed: %s", std::string(exc.what()));
+		std::cerr << "execd: " << exc.what() << std::endl;
+		return 1;
+	}
+
+	StreamRegistry::instance().start(settings.pingInterval);
+	pServer->start();
+	if (!settings.portFile.empty())
+	{
+		std::string tmp = settings.portFile + ".tmp";
+		{
+			Poco::FileOutputStream out(tmp);
+			out << pServer->port() << "\n";
+		}
+		Poco::File(tmp).renameTo(settings.portFile);
+	}
+	logger().information("listening on %s:%hu with %z routes; modules: %s", http.bindAddress, pServer->port(), router.size(),
+		[&modules] { std::string s; for (const auto& n: modules.names()) s += (s.empty() ? "" : ", ") + n; return s.empty() ? std::string("none") : s; }());
+
+	{
+		Housekeeper housekeeper(*pServer);
+		waitForTerminationRequest();
+	}
+
+	// Orderly shutdown: stop accepting, let modules end their work (open streams
+	// get their final events), wait for streams up to the grace period, then cut
+	// what is left. The watchdog holds us to grace + 1 s whatever happens.
+	logger().information("shutting down");
+	ShutdownWatchdog watchdog(settings.gracefulShutdownTimeout + std::chrono::milliseconds(900));
+	auto deadline = std::chrono::steady_clock::now() + settings.gracefulShutdownTimeout;
+	pServer->stopAccepting();
+	modules.shutdown();
+	auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+	if (!pServer->waitIdle(std::max(remaining, std::chrono::milliseconds(0))))
+		logger().warning("%z connection(s) still open after the grace period; closing them", StreamRegistry::instance().active());
+	pServer->abortAll();
+	pServer->joinAll();
+	StreamRegistry::instance().stop();
+	int killed = ProcessTree::killDescendants(::getpid());
+	if (killed > 0)
+		logger().warning("killed %d leftover child process(es)", killed);
+	pServer.reset();
+	router.clear();
+	modules.unload();
+	logger().information("stopped");
+	Poco::Logger::root().getChannel()->close();   // flush the log before exit
+	return Poco::Util::Application::EXIT_OK;
+}
+
+
+} // namespace execd

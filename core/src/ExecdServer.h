@@ -1,0 +1,56 @@
+#pragma once
+
+#include "CommandLine.h"
+#include "Poco/Util/ServerApplication.h"
+#include <chrono>
+#include <map>
+#include <string>
+
+
+namespace execd {
+
+
+struct CoreSettings
+	/// The core's own keys, under "execd." (see etc/execd.properties).
+{
+	int logLevel = 6;
+	std::string logFile;
+	std::string accessToken;
+	std::chrono::milliseconds gracefulShutdownTimeout{1000};
+	std::chrono::milliseconds pingInterval{3000};
+	std::size_t maxJsonBodyBytes = 32 * 1024 * 1024;
+	std::string portFile;
+};
+
+
+class ExecdServer: public Poco::Util::ServerApplication
+	/// The execd daemon: configuration, logging, modules, the HTTP listener and an
+	/// orderly shutdown on SIGTERM/SIGINT.
+{
+public:
+	ExecdServer(CommandLine commandLine, std::map<std::string, std::string> environmentSettings, bool clone3Active);
+
+protected:
+	// Poco::Util::Application
+	void initialize(Poco::Util::Application& self) override;
+	int main(const std::vector<std::string>& args) override;
+
+private:
+	void loadConfiguration();
+	void setUpLogging(const CoreSettings& settings);
+	CoreSettings readCoreSettings();
+	void warnUnknownCoreKeys();
+
+	CommandLine _commandLine;
+	std::map<std::string, std::string> _environmentSettings;
+	bool _clone3Active;
+	std::string _configFile;
+};
+
+
+int logPriority(int level);
+	/// Upstream's 0-7 levels as POCO priorities: <=2 fatal, 3 error, 4 warning,
+	/// 5-6 information, 7 debug.
+
+
+} // namespace execd

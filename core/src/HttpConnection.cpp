@@ -1,0 +1,160 @@
+#include "HttpConnection.h"
+#include "HttpServer.h"
+#include "execd/Http.h"
+#include "Poco/Net/HTTPServerRequestImpl.h"
+#include "Poco/Net/HTTPServerResponseImpl.h"
+#include "Poco/Net/HTTPServerSession.h"
+#include "Poco/Net/NetException.h"
+#include "Poco/Net/StreamSocket.h"
+#include "Poco/Timestamp.h"
+#include <cerrno>
+#include <chrono>
+#include <istream>
+#include <poll.h>
+
+
+namespace execd {
+
+
+namespace {
+
+
+const std::streamsize DRAIN_LIMIT = 64 * 1024;
+
+
+// Reads what the handler left of the body, up to a limit. True when the body was
+// consumed entirely, so the connection can serve another request.
+bool drain(std::istream& in)
+{
+	char buffer[4096];
+	std::streamsize total = 0;
+	while (in && total <= DRAIN_LIMIT)
+	{
+		in.read(buffer, sizeof(buffer));
+		std::streamsize n = in.gcount();
+		if (n <= 0) break;
+		total += n;
+	}
+	return in.eof() && total <= DRAIN_LIMIT;
+}
+
+
+} // namespace
+
+
+HttpConnection::HttpConnection(const Poco::Net::StreamSocket& socket, Poco::Net::HTTPServerParams::Ptr pParams,
+	RequestDispatcher& dispatcher, HttpServer& server):
+	Poco::Net::TCPServerConnection(socket),
+	_pParams(pParams),
+	_dispatcher(dispatcher),
+	_server(server)
+{
+	try
+	{
+		// Events and small responses must not wait for delayed ACKs.
+		this->socket().setNoDelay(true);
+	}
+	catch (Poco::Exception&)
+	{
+	}
+	_server.connectionOpened(this);
+}
+
+
+HttpConnection::~HttpConnection()
+{
+	_server.connectionClosed(this);
+}
+
+
+void HttpConnection::run()
+{
+	// Waiting for the next request is a blocking read with SO_RCVTIMEO (the
+	// keep-alive timeout), not a poll before each request: one system call less
+	// per request, and POCO 1.11's poll costs four (epoll_create/ctl/wait/close).
+	Poco::Net::HTTPServerSession session(socket(), _pParams);
+	socket().setReceiveTimeout(_pParams->getKeepAliveTimeout());
+	while (!_server.stopping())
+	{
+		try
+		{
+			Poco::Net::HTTPServerResponseImpl response(session);
+			Poco::Net::HTTPServerRequestImpl request(response, session, _pParams);
+			{
+				std::lock_guard<std::mutex> lock(_mutex);
+				_busy = true;
+			}
+			response.setDate(Poco::Timestamp());
+			response.setVersion(request.getVersion());
+			response.setKeepAlive(_pParams->getKeepAlive() && request.getKeepAlive() && !_server.stopping());
+
+			_dispatcher.dispatch(request, response);
+			if (!response.sent())
+				Http::sendError(response, ApiException::runtimeError("the handler sent no response"));
+
+			bool keepAlive = _pParams->getKeepAlive() && response.getKeepAlive();
+			if (keepAlive && Http::hasBody(request))
+				keepAlive = drain(request.stream());
+			if (!keepAlive) break;
+		}
+		catch (Poco::Net::NoMessageException&)
+		{
+			break;
+		}
+		catch (Poco::Net::MessageException& exc)
+		{
+			sendParseError(session, exc.message());
+			break;
+		}
+		catch (Poco::Exception&)
+		{
+			// The peer went away, or stayed silent past the timeout.
+			break;
+		}
+		std::lock_guard<std::mutex> lock(_mutex);
+		_busy = false;
+	}
+}
+
+
+void HttpConnection::sendParseError(Poco::Net::HTTPServerSession& session, const std::string& what)
+{
+	int status = 400;
+	if (what.find("URI") != std::string::npos)
+		status = 414;
+	else if (what.find("ield") != std::string::npos || what.find("eader") != std::string::npos)
+		status = 431;
+	try
+	{
+		Poco::Net::HTTPServerResponseImpl response(session);
+		response.setVersion(Poco::Net::HTTPMessage::HTTP_1_1);
+		response.setKeepAlive(false);
+		Http::sendError(response, ApiException(status, ErrorCode::INVALID_REQUEST_BODY, "malformed HTTP request: " + what));
+		session.setKeepAlive(false);
+	}
+	catch (Poco::Exception&)
+	{
+	}
+}
+
+
+void HttpConnection::abort()
+{
+	try
+	{
+		socket().shutdown();
+	}
+	catch (Poco::Exception&)
+	{
+	}
+}
+
+
+void HttpConnection::closeIfIdle()
+{
+	std::lock_guard<std::mutex> lock(_mutex);
+	if (!_busy) abort();
+}
+
+
+} // namespace execd

@@ -1,0 +1,42 @@
+#pragma once
+
+#include "execd/Router.h"
+#include "Poco/Logger.h"
+#include "Poco/Net/HTTPServerRequest.h"
+#include "Poco/Net/HTTPServerResponse.h"
+#include <string>
+
+
+namespace execd {
+
+
+class RequestDispatcher
+	/// What happens to every request between parsing and the handler: the access
+	/// token check, routing (404, 405, trailing-slash redirects), the handler call,
+	/// and the access log line.
+{
+public:
+	RequestDispatcher(const Router& router, std::string accessToken);
+
+	void dispatch(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response);
+		/// Answers the request. Exceptions escaping a handler after its response
+		/// started are logged and end the connection.
+
+	static bool constantTimeEquals(const std::string& a, const std::string& b);
+		/// Compares without an early exit, so the time taken does not reveal how
+		/// much of a guess was right.
+
+	static const std::string TOKEN_HEADER;
+	static const std::string UNAUTHORIZED_BODY;
+
+private:
+	void route(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response, const std::string& path);
+
+	const Router& _router;
+	std::string _accessToken;
+	Poco::Logger& _accessLog;
+	Poco::Logger& _logger;
+};
+
+
+} // namespace execd

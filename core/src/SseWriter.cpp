@@ -1,0 +1,175 @@
+#include "execd/SseWriter.h"
+#include "execd/StreamRegistry.h"
+#include "Poco/Net/HTTPServerRequestImpl.h"
+#include "Poco/Net/StreamSocket.h"
+#include <poll.h>
+
+
+namespace execd {
+
+
+namespace {
+
+
+int socketOf(Poco::Net::HTTPServerRequest& request)
+{
+	auto pImpl = dynamic_cast<Poco::Net::HTTPServerRequestImpl*>(&request);
+	return pImpl ? pImpl->socket().impl()->sockfd() : -1;
+}
+
+
+} // namespace
+
+
+SseWriter::SseWriter(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response):
+	_response(response),
+	_fd(socketOf(request)),
+	_pOut(nullptr),
+	_open(true),
+	_finished(false),
+	_events(0)
+{
+	StreamRegistry::instance().add(this);
+}
+
+
+SseWriter::~SseWriter()
+{
+	StreamRegistry::instance().remove(this);
+}
+
+
+bool SseWriter::writeLocked(const std::string& bytes)
+{
+	if (!_open || _finished) return false;
+	if (!_pOut)
+	{
+		_response.setStatusAndReason(Poco::Net::HTTPResponse::HTTP_OK);
+		_response.setContentType("text/event-stream");
+		_response.set("Cache-Control", "no-cache");
+		_response.set("Connection", "keep-alive");
+		_response.set("X-Accel-Buffering", "no");
+		_response.setChunkedTransferEncoding(true);
+		try
+		{
+			_pOut = &_response.send();
+		}
+		catch (...)
+		{
+			_open = false;
+			return false;
+		}
+	}
+	_pOut->write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+	_pOut->flush();
+	if (!_pOut->good())
+	{
+		_open = false;
+		return false;
+	}
+	return true;
+}
+
+
+void SseWriter::emit(const StreamEvent& event)
+{
+	std::string line = event.toJson();
+	line += "\n\n";
+	std::lock_guard<std::mutex> lock(_mutex);
+	if (writeLocked(line))
+	{
+		++_events;
+		if (event.type == EventType::INIT)
+		{
+			// Upstream's ping task fires right after init; SDK tests see it there.
+			std::string ping = StreamEvent::ping().toJson();
+			ping += "\n\n";
+			writeLocked(ping);
+		}
+	}
+}
+
+
+bool SseWriter::peerGone() const
+{
+	if (_fd < 0) return false;
+	struct pollfd pfd;
+	pfd.fd = _fd;
+	pfd.events = POLLRDHUP;
+	pfd.revents = 0;
+	int rc = ::poll(&pfd, 1, 0);
+	return rc > 0 && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL));
+}
+
+
+bool SseWriter::isOpen() const
+{
+	if (!_open || _finished) return false;
+	if (peerGone())
+	{
+		const_cast<SseWriter*>(this)->_open = false;
+		return false;
+	}
+	return true;
+}
+
+
+bool SseWriter::started() const
+{
+	std::lock_guard<std::mutex> lock(_mutex);
+	return _pOut != nullptr;
+}
+
+
+void SseWriter::appendRaw(const std::string& bytes)
+{
+	std::lock_guard<std::mutex> lock(_mutex);
+	writeLocked(bytes);
+}
+
+
+void SseWriter::finish()
+{
+	// The terminating "0\r\n\r\n" is written when the connection destroys the
+	// response, right after the handler returns; closing the chunked stream here
+	// as well would write it twice.
+	std::lock_guard<std::mutex> lock(_mutex);
+	if (_finished) return;
+	_finished = true;
+	if (_pOut && _open) _pOut->flush();
+}
+
+
+bool SseWriter::ping()
+{
+	if (!_open || _finished) return false;
+	std::unique_lock<std::mutex> lock(_mutex, std::try_to_lock);
+	if (!lock.owns_lock()) return true;   // a write is in progress: the stream is alive enough
+	if (!_pOut) return true;              // not started yet: nothing to keep alive
+	if (peerGone())
+	{
+		_open = false;
+		return false;
+	}
+	if (_fd >= 0)
+	{
+		struct pollfd pfd;
+		pfd.fd = _fd;
+		pfd.events = POLLOUT;
+		pfd.revents = 0;
+		if (::poll(&pfd, 1, 0) <= 0 || !(pfd.revents & POLLOUT))
+			return true;   // the client is behind; a ping must never block the pinger
+	}
+	std::string ping = StreamEvent::ping().toJson();
+	ping += "\n\n";
+	return writeLocked(ping);
+}
+
+
+std::size_t SseWriter::eventsWritten() const
+{
+	return _events;
+}
+
+
+} // namespace execd

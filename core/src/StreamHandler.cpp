@@ -1,0 +1,52 @@
+#include "execd/StreamHandler.h"
+#include "execd/Http.h"
+
+
+namespace execd {
+
+
+StreamHandler::StreamHandler(RouteMatch match):
+	_match(std::move(match))
+{
+}
+
+
+StreamHandler::~StreamHandler() = default;
+
+
+void StreamHandler::handleRequest(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response)
+{
+	SseWriter writer(request, response);
+	try
+	{
+		stream(request, writer);
+	}
+	catch (std::exception& exc)
+	{
+		ApiException error = Http::translate(exc, request.getMethod() + " " + _match.pattern());
+		if (!writer.started())
+		{
+			Http::sendError(response, error);
+			return;
+		}
+		// Upstream's behaviour once the stream has begun: the JSON error is appended
+		// to the body without SSE framing. SDKs depend on it (see the contract, 2.6).
+		writer.appendRaw(Http::errorJson(error.errorCode(), error.message()));
+	}
+	if (!writer.started())
+	{
+		// Every stream owes at least "init": the Go SDK calls an empty stream an error.
+		Http::sendError(response, ApiException::runtimeError("the executor ended without sending any event"));
+		return;
+	}
+	writer.finish();
+}
+
+
+const RouteMatch& StreamHandler::match() const
+{
+	return _match;
+}
+
+
+} // namespace execd

@@ -1,0 +1,90 @@
+#include "Clone3Compat.h"
+#include "CommandLine.h"
+#include "ExecdServer.h"
+#include <csignal>
+#include <cstring>
+#include <iostream>
+#include <malloc.h>
+#include <pthread.h>
+
+
+extern char** environ;
+
+
+namespace {
+
+
+// Overwrites the values of secret flags in our own argv, so that they do not
+// show in /proc/<pid>/cmdline (readable by every process in the sandbox).
+void scrubSecrets(int argc, char** argv)
+{
+	const char* secrets[] = {"access-token", "jupyter-token"};
+	for (int i = 1; i < argc; ++i)
+	{
+		char* arg = argv[i];
+		char* body = arg;
+		while (*body == '-') ++body;
+		if (body == arg) continue;
+		for (const char* secret: secrets)
+		{
+			std::size_t n = std::strlen(secret);
+			if (std::strncmp(body, secret, n) != 0) continue;
+			if (body[n] == '=')
+				std::memset(body + n + 1, 'x', std::strlen(body + n + 1));
+			else if (body[n] == '\0' && i + 1 < argc)
+				std::memset(argv[i + 1], 'x', std::strlen(argv[i + 1]));
+		}
+	}
+}
+
+
+} // namespace
+
+
+int main(int argc, char** argv)
+{
+	// First of all, before any thread exists: the clone3 filter (TSYNC covers the
+	// rest anyway) and the signal mask that every later thread inherits, so that
+	// SIGTERM/SIGINT reach waitForTerminationRequest() and not a worker thread.
+	bool clone3Active = execd::applyClone3Compat(argv) != 0;
+
+	sigset_t signals;
+	sigemptyset(&signals);
+	sigaddset(&signals, SIGINT);
+	sigaddset(&signals, SIGTERM);
+	sigaddset(&signals, SIGQUIT);
+	pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+	std::signal(SIGPIPE, SIG_IGN);   // a client that hangs up must not kill us
+	mallopt(M_ARENA_MAX, 2);         // thousands of threads, not thousands of arenas
+
+	execd::CommandLine commandLine;
+	std::map<std::string, std::string> environment;
+	try
+	{
+		commandLine.parse(std::vector<std::string>(argv + 1, argv + argc));
+		if (commandLine.help())
+		{
+			std::cout << execd::CommandLine::usage(argv[0]);
+			return 0;
+		}
+		std::map<std::string, std::string> env;
+		for (char** e = environ; *e; ++e)
+		{
+			const char* eq = std::strchr(*e, '=');
+			if (eq) env[std::string(*e, static_cast<std::size_t>(eq - *e))] = eq + 1;
+		}
+		environment = execd::CommandLine::fromEnvironment(env);
+	}
+	catch (execd::CommandLine::Error& error)
+	{
+		std::cerr << error.message << "\n\n" << execd::CommandLine::usage(argv[0]);
+		return 2;
+	}
+	scrubSecrets(argc, argv);
+	// Children inherit the environment: the access token stays with us.
+	::unsetenv("EXECD_ACCESS_TOKEN");
+
+	execd::ExecdServer server(std::move(commandLine), std::move(environment), clone3Active);
+	char* appArgv[] = {argv[0], nullptr};
+	return server.run(1, appArgv);
+}

@@ -1,0 +1,31 @@
+#include "execd/Module.h"
+#include "Poco/ClassLibrary.h"
+
+
+namespace execd {
+namespace files {
+
+
+class FilesModule: public Module
+	/// The filesystem API: /files and /directories.
+	/// Its endpoints come with the files issue (#5).
+	/// It has no settings yet; unknown module.files.* keys are reported at startup.
+{
+public:
+	std::string name() const override
+	{
+		return "files";
+	}
+
+	void configure(ModuleContext&) override
+	{
+	}
+};
+
+
+} } // namespace execd::files
+
+
+POCO_BEGIN_MANIFEST(execd::Module)
+	POCO_EXPORT_CLASS(execd::files::FilesModule)
+POCO_END_MANIFEST
