@@ -202,6 +202,11 @@ JsonBody JsonBody::parse(const std::string& text, const std::string& errorPrefix
 {
 	if (text.find_first_not_of(" \t\r\n") == std::string::npos)
 		throw ApiException::badRequest(errorPrefix + "EOF");
+	if (Poco::trim(text) == "null")
+	{
+		// "null" decodes to the zero value in Go: an empty request.
+		return JsonBody(new Poco::JSON::Object, errorPrefix);
+	}
 	Poco::Dynamic::Var result;
 	try
 	{
@@ -212,11 +217,6 @@ JsonBody JsonBody::parse(const std::string& text, const std::string& errorPrefix
 	catch (Poco::Exception& exc)
 	{
 		throw ApiException::badRequest(errorPrefix + "invalid JSON: " + exc.message());
-	}
-	if (result.isEmpty())
-	{
-		// "null" decodes to the zero value in Go: an empty request.
-		return JsonBody(new Poco::JSON::Object, errorPrefix);
 	}
 	if (result.type() != typeid(Poco::JSON::Object::Ptr))
 		throw ApiException::badRequest(errorPrefix + "json: cannot unmarshal " + typeName(result) + " into an object");

@@ -119,18 +119,42 @@ void HttpConnection::run()
 
 void HttpConnection::sendParseError(Poco::Net::HTTPServerSession& session, const std::string& what)
 {
+	// POCO reports an over-long request line and a malformed one alike ("HTTP
+	// request URI invalid or too long"), so both are 400; header limits are 431.
 	int status = 400;
-	if (what.find("URI") != std::string::npos)
-		status = 414;
-	else if (what.find("ield") != std::string::npos || what.find("eader") != std::string::npos)
+	if (what.find("ield") != std::string::npos)
 		status = 431;
 	try
 	{
 		Poco::Net::HTTPServerResponseImpl response(session);
 		response.setVersion(Poco::Net::HTTPMessage::HTTP_1_1);
 		response.setKeepAlive(false);
-		Http::sendError(response, ApiException(status, ErrorCode::INVALID_REQUEST_BODY, "malformed HTTP request: " + what));
-		session.setKeepAlive(false);
+		// Not Http::sendError(): without a request attached, POCO's sendBuffer()
+		// drops the body.
+		std::string body = Http::errorJson(ErrorCode::INVALID_REQUEST_BODY, "malformed HTTP request: " + what);
+		response.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status));
+		response.setContentType("application/json; charset=utf-8");
+		response.setContentLength(static_cast<std::streamsize>(body.size()));
+		response.send().write(body.data(), static_cast<std::streamsize>(body.size())).flush();
+	}
+	catch (Poco::Exception&)
+	{
+		return;
+	}
+	// Lingering close: if we closed with unread request bytes pending, the kernel
+	// would reset the connection and the client could lose our answer.
+	try
+	{
+		socket().shutdownSend();
+		socket().setReceiveTimeout(Poco::Timespan(0, 200000));
+		char buffer[4096];
+		int total = 0;
+		while (total < (1 << 20))
+		{
+			int n = socket().receiveBytes(buffer, sizeof(buffer));
+			if (n <= 0) break;
+			total += n;
+		}
 	}
 	catch (Poco::Exception&)
 	{

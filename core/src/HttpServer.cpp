@@ -46,7 +46,7 @@ HttpServer::HttpServer(const HttpSettings& settings, RequestDispatcher& dispatch
 	_pool("http", 2, settings.maxThreads, seconds(settings.threadIdleTime), settings.threadStackBytes)
 {
 	Poco::Net::SocketAddress address(settings.bindAddress, static_cast<Poco::UInt16>(settings.port));
-	_socket.bind(address, true);
+	_socket.bind(address, true, false);   // SO_REUSEADDR, never SO_REUSEPORT: a second execd must fail
 	_socket.listen(settings.backlog);
 
 	_pParams = new Poco::Net::HTTPServerParams;

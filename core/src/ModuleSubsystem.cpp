@@ -51,7 +51,8 @@ void ModuleSubsystem::load(Poco::Util::AbstractConfiguration& config)
 	{
 		if (std::count(names.begin(), names.end(), name) > 1)
 			throw ConfigurationException("execd.modules.load: module '" + name + "' is listed twice");
-		ConfigReader section(config, "module." + name);
+		Poco::AutoPtr<Poco::Util::AbstractConfiguration> pView(config.createView("module." + name));
+		ConfigReader section(*pView, "module." + name);
 		if (!section.getBool("enabled", true))
 		{
 			_logger.information("module '%s' is disabled (module.%s.enabled)", name, name);
@@ -78,7 +79,8 @@ void ModuleSubsystem::loadOne(Poco::Util::AbstractConfiguration& config, const s
 		if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '_' || c == '-'))
 			throw ConfigurationException("execd.modules.load: '" + name + "' is not a module name (lowercase letters, digits, '_', '-')");
 	}
-	ConfigReader section(config, "module." + name);
+	Poco::AutoPtr<Poco::Util::AbstractConfiguration> pView(config.createView("module." + name));
+	ConfigReader section(*pView, "module." + name);
 	std::string library = libraryPath(directory, section.getString("library", "libexecd_" + name + Poco::SharedLibrary::suffix()));
 	if (!Poco::File(library).exists())
 		throw Poco::FileNotFoundException("module '" + name + "': library " + library + " does not exist (set module." + name + ".library or execd.modules.path)");
@@ -187,6 +189,8 @@ void ModuleSubsystem::shutdown()
 
 void ModuleSubsystem::unload()
 {
+	// Routes and executor bindings point into module code: forget them first.
+	_router.clear();
 	_executors.clear();
 	while (!_modules.empty())
 	{

@@ -88,6 +88,15 @@ void RequestDispatcher::dispatch(Poco::Net::HTTPServerRequest& request, Poco::Ne
 
 void RequestDispatcher::route(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response, const std::string& rawPath)
 {
+	// RFC 9110 token characters only; POCO accepts any bytes up to a space.
+	for (char c: request.getMethod())
+	{
+		if (!std::isalnum(static_cast<unsigned char>(c)) && std::string("!#$%&'*+-.^_`|~").find(c) == std::string::npos)
+		{
+			response.setKeepAlive(false);
+			throw ApiException::badRequest("malformed HTTP request: invalid method");
+		}
+	}
 	std::string path;
 	try
 	{

@@ -47,7 +47,9 @@ bool SseWriter::writeLocked(const std::string& bytes)
 		_response.setStatusAndReason(Poco::Net::HTTPResponse::HTTP_OK);
 		_response.setContentType("text/event-stream");
 		_response.set("Cache-Control", "no-cache");
-		_response.set("Connection", "keep-alive");
+		// Upstream's header, unless the client asked to close (then the
+		// connection's own "Connection: close" stays and is honoured).
+		if (_response.getKeepAlive()) _response.set("Connection", "keep-alive");
 		_response.set("X-Accel-Buffering", "no");
 		_response.setChunkedTransferEncoding(true);
 		try
