@@ -1,26 +1,22 @@
 #!/bin/sh
 # Installs what execd needs to build, run and test on Debian 12. Idempotent: a run that
 # finds everything in place changes nothing and takes about a second.
-#   scripts/setup.sh            build + run dependencies (POCO, seccomp, CppUnit, Jupyter)
-#   scripts/setup.sh --test     also what the tests need
+#   scripts/setup.sh            what building, running and testing need
 #   scripts/setup.sh --bench    also what the benchmarks need (wrk, nginx, hyperfine)
 set -eu
 export DEBIAN_FRONTEND=noninteractive
 
-want_test=0
 want_bench=0
 for arg in "$@"; do
 	case "$arg" in
-	--test) want_test=1 ;;
 	--bench) want_bench=1 ;;
 	*) echo "setup.sh: unknown option $arg" >&2; exit 2 ;;
 	esac
 done
 
+# Build: compiler, CMake, POCO, libseccomp, CppUnit. curl: the out-of-tree module test.
 APT_PKGS="build-essential cmake pkg-config curl ca-certificates
-  libpoco-dev libseccomp-dev libcppunit-dev
-  jupyter-server python3-jupyter-server jupyter-core jupyter-client
-  python3-jupyter-client python3-ipykernel"
+  libpoco-dev libseccomp-dev libcppunit-dev"
 [ "$want_bench" = 1 ] && APT_PKGS="$APT_PKGS wrk nginx hyperfine"
 
 missing=""

@@ -1,0 +1,48 @@
+# Thin wrapper around scripts/setup.sh, CMake and CTest.
+#   make run     install what is missing, build, start execd on :44772
+#   make test    install what is missing, build, run every test
+#   make build   build only (build/bin/execd)
+#   make bench   install benchmark tools, build, run the benchmarks
+#   make sanitize  build with ASan/UBSan into build-asan and run every test
+
+BUILD ?= build
+BUILD_TYPE ?= RelWithDebInfo
+JOBS ?= $(shell nproc)
+PREFIX ?= /usr/local
+
+.PHONY: all setup build run test bench install sanitize clean
+
+all: build
+
+setup:
+	sh scripts/setup.sh
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
+
+build: $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+run: setup
+	$(MAKE) build
+	exec $(BUILD)/bin/execd --config etc/execd.properties
+
+test: setup
+	$(MAKE) build
+	cd $(BUILD) && ctest --output-on-failure --timeout 900
+
+bench:
+	sh scripts/setup.sh --bench
+	$(MAKE) build
+	sh bench/run.sh
+
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
+
+sanitize: setup
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DEXECD_SANITIZE=ON
+	cmake --build build-asan -j $(JOBS)
+	cd build-asan && ASAN_OPTIONS=detect_leaks=0 ctest --output-on-failure --timeout 900
+
+clean:
+	rm -rf $(BUILD) build-asan
