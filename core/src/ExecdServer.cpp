@@ -2,6 +2,7 @@
 #include "BufferedLogChannel.h"
 #include "CodeHandlers.h"
 #include "HttpServer.h"
+#include "LogFormatter.h"
 #include "ModuleSubsystem.h"
 #include "ProcessTree.h"
 #include "execd/ApiException.h"
@@ -15,7 +16,6 @@
 #include "Poco/FileStream.h"
 #include "Poco/FormattingChannel.h"
 #include "Poco/Path.h"
-#include "Poco/PatternFormatter.h"
 #include "Poco/Util/MapConfiguration.h"
 #include "Poco/Util/PropertyFileConfiguration.h"
 #include <atomic>
@@ -234,7 +234,7 @@ void ExecdServer::setUpLogging(const CoreSettings& settings)
 {
 	// An unwritable log file stops startup here, with its path in the message.
 	Poco::AutoPtr<Poco::Channel> pSink(new BufferedLogChannel(settings.logFile));
-	Poco::AutoPtr<Poco::PatternFormatter> pFormatter(new Poco::PatternFormatter("%Y-%m-%dT%H:%M:%S.%iZ %p %s: %t"));
+	Poco::AutoPtr<Poco::Formatter> pFormatter(new LogFormatter);
 	Poco::AutoPtr<Poco::FormattingChannel> pChannel(new Poco::FormattingChannel(pFormatter, pSink));
 	Poco::Logger::setChannel("", pChannel);
 	Poco::Logger::setLevel("", logPriority(settings.logLevel));

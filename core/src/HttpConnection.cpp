@@ -8,6 +8,7 @@
 #include "Poco/Net/StreamSocket.h"
 #include "Poco/Timestamp.h"
 #include <cerrno>
+#include <ctime>
 #include <chrono>
 #include <istream>
 #include <poll.h>
@@ -36,6 +37,25 @@ bool drain(std::istream& in)
 		total += n;
 	}
 	return in.eof() && total <= DRAIN_LIMIT;
+}
+
+
+// The Date header, formatted once per second per thread.
+const std::string& httpDate()
+{
+	thread_local std::time_t cachedSecond = -1;
+	thread_local std::string cached;
+	std::time_t now = std::time(nullptr);
+	if (now != cachedSecond)
+	{
+		char buffer[64];
+		struct tm tm;
+		::gmtime_r(&now, &tm);
+		std::strftime(buffer, sizeof(buffer), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+		cached = buffer;
+		cachedSecond = now;
+	}
+	return cached;
 }
 
 
@@ -80,11 +100,8 @@ void HttpConnection::run()
 		{
 			Poco::Net::HTTPServerResponseImpl response(session);
 			Poco::Net::HTTPServerRequestImpl request(response, session, _pParams);
-			{
-				std::lock_guard<std::mutex> lock(_mutex);
-				_busy = true;
-			}
-			response.setDate(Poco::Timestamp());
+			_busy = true;
+			response.set("Date", httpDate());
 			response.setVersion(request.getVersion());
 			response.setKeepAlive(_pParams->getKeepAlive() && request.getKeepAlive() && !_server.stopping());
 
@@ -111,7 +128,6 @@ void HttpConnection::run()
 			// The peer went away, or stayed silent past the timeout.
 			break;
 		}
-		std::lock_guard<std::mutex> lock(_mutex);
 		_busy = false;
 	}
 }
@@ -176,7 +192,8 @@ void HttpConnection::abort()
 
 void HttpConnection::closeIfIdle()
 {
-	std::lock_guard<std::mutex> lock(_mutex);
+	// Racy by design: a request that arrives just now may be cut off. Only used
+	// when shutting down, when new requests are refused anyway.
 	if (!_busy) abort();
 }
 

@@ -39,8 +39,7 @@ private:
 	Poco::Net::HTTPServerParams::Ptr _pParams;
 	RequestDispatcher& _dispatcher;
 	HttpServer& _server;
-	std::mutex _mutex;
-	bool _busy = false;
+	std::atomic<bool> _busy{false};
 };
 
 

@@ -1,0 +1,8 @@
+#!/bin/sh
+# Runs every benchmark; see each script's header for what it measures.
+set -eu
+dir=$(dirname "$0")
+for b in ping keepalive idle; do
+	sh "$dir/$b.sh"
+	echo
+done
