@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cppunit/extensions/TestFactoryRegistry.h>
 #include <csignal>
+#include <sys/resource.h>
 #include <iostream>
 #include <string>
 
@@ -52,6 +53,13 @@ private:
 int main(int argc, char** argv)
 {
 	std::signal(SIGPIPE, SIG_IGN);
+	// The idle-connection tests hold over a thousand sockets.
+	struct rlimit files;
+	if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max)
+	{
+		files.rlim_cur = files.rlim_max;
+		::setrlimit(RLIMIT_NOFILE, &files);
+	}
 	std::string filter = argc > 1 ? argv[1] : "";
 	CppUnit::Test* pAll = CppUnit::TestFactoryRegistry::getRegistry().makeTest();
 	// The runner owns "selected", which owns the chosen suites; pAll is left to

@@ -6,6 +6,7 @@
 #include <iostream>
 #include <malloc.h>
 #include <pthread.h>
+#include <sys/resource.h>
 
 
 extern char** environ;
@@ -56,6 +57,15 @@ int main(int argc, char** argv)
 	pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 	std::signal(SIGPIPE, SIG_IGN);   // a client that hangs up must not kill us
 	mallopt(M_ARENA_MAX, 2);         // thousands of threads, not thousands of arenas
+
+	// Every connection is a descriptor; the common soft limit of 1024 would cap
+	// execd far below its thread pool. (Go does the same at startup.)
+	struct rlimit files;
+	if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max)
+	{
+		files.rlim_cur = files.rlim_max;
+		::setrlimit(RLIMIT_NOFILE, &files);
+	}
 
 	execd::CommandLine commandLine;
 	std::map<std::string, std::string> environment;
