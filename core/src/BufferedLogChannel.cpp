@@ -17,6 +17,7 @@ namespace {
 const std::size_t MAX_BUFFERED = 4 << 20;
 const std::size_t WAKE_AT = 64 << 10;
 const auto FLUSH_INTERVAL = std::chrono::milliseconds(50);
+const auto CLOSE_WAIT = std::chrono::milliseconds(500);
 
 
 } // namespace
@@ -60,6 +61,7 @@ void BufferedLogChannel::log(const Poco::Message& message)
 {
 	const std::string& text = message.getText();
 	bool urgent = message.getPriority() <= Poco::Message::PRIO_ERROR;
+	bool closed = false;
 	{
 		std::lock_guard<std::mutex> lock(_mutex);
 		if (_buffer.size() + text.size() + 1 > MAX_BUFFERED)
@@ -69,12 +71,12 @@ void BufferedLogChannel::log(const Poco::Message& message)
 		}
 		_buffer += text;
 		_buffer += '\n';
-		if (!urgent && _buffer.size() < WAKE_AT) return;
+		closed = _stop;
+		if (!closed && !urgent && _buffer.size() < WAKE_AT) return;
 	}
-	if (urgent)
-		flush();
-	else
-		_cv.notify_one();
+	// The caller never writes: only the flusher thread does, so a stalled
+	// destination (a pipe nobody reads) cannot block a request thread.
+	if (!closed) _cv.notify_one();
 }
 
 
@@ -139,27 +141,41 @@ void BufferedLogChannel::rotateIfNeeded()
 void BufferedLogChannel::run()
 {
 	std::unique_lock<std::mutex> lock(_mutex);
-	while (!_stop)
+	for (;;)
 	{
-		_cv.wait_for(lock, FLUSH_INTERVAL, [this] { return _stop || _buffer.size() >= WAKE_AT; });
-		if (_buffer.empty() && _dropped == 0) continue;
-		lock.unlock();
-		flush();
-		lock.lock();
+		_cv.wait_for(lock, FLUSH_INTERVAL, [this] { return _stop || !_buffer.empty(); });
+		bool stop = _stop;
+		if (!_buffer.empty() || _dropped)
+		{
+			lock.unlock();
+			flush();
+			lock.lock();
+		}
+		if (stop) break;
 	}
+	_finished = true;
+	_done.notify_all();
 }
 
 
 void BufferedLogChannel::close()
 {
 	{
-		std::lock_guard<std::mutex> lock(_mutex);
+		std::unique_lock<std::mutex> lock(_mutex);
 		if (_stop) return;
 		_stop = true;
+		_cv.notify_all();
+		// The flusher writes what is left and ends. If the destination is stalled
+		// it may never return: give up waiting and leave it behind, the process is
+		// on its way out.
+		if (!_done.wait_for(lock, CLOSE_WAIT, [this] { return _finished; }))
+		{
+			_thread.detach();
+			return;
+		}
 	}
-	_cv.notify_all();
-	if (_thread.joinable()) _thread.join();
-	flush();
+	_thread.join();
+	std::lock_guard<std::mutex> writeLock(_writeMutex);
 	if (_fd > 2)
 	{
 		::close(_fd);

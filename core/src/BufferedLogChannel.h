@@ -21,7 +21,8 @@ class BufferedLogChannel: public Poco::Channel
 	/// (file -> file.1 -> ... -> file.N, the oldest dropped). Memory is bounded:
 	/// when the writer cannot keep up (a stalled pipe), lines are dropped and
 	/// counted, and the count is logged once writing works again. Lines of priority
-	/// error and above are written before log() returns.
+	/// error and above wake the writer at once. No caller ever writes or waits for a
+	/// write; close() waits at most half a second for the last lines to go out.
 {
 public:
 	BufferedLogChannel(const std::string& path, std::uint64_t rotateBytes = 100ull << 20, int keepFiles = 10);
@@ -54,6 +55,8 @@ private:
 	std::string _buffer;
 	std::uint64_t _dropped = 0;
 	bool _stop = false;
+	bool _finished = false;
+	std::condition_variable _done;
 	std::mutex _writeMutex;     // one writer at a time
 	std::thread _thread;
 };

@@ -3,6 +3,7 @@
 #include "Poco/Exception.h"
 #include "Poco/NumberParser.h"
 #include "Poco/String.h"
+#include <algorithm>
 
 
 namespace execd {
@@ -57,10 +58,11 @@ std::string normalise(const Flag& flag, const std::string& value, const std::str
 	}
 	if (kind == "loglevel")
 	{
+		// Any integer, as upstream: <= 2 fatal ... >= 7 debug.
 		int n = 0;
-		if (!Poco::NumberParser::tryParse(Poco::trim(value), n) || n < 0 || n > 7)
-			throw CommandLine::Error{"invalid value \"" + value + "\" for " + source + ": must be an integer in 0..7"};
-		return std::to_string(n);
+		if (!Poco::NumberParser::tryParse(Poco::trim(value), n))
+			throw CommandLine::Error{"invalid value \"" + value + "\" for " + source + ": must be an integer (0-7)"};
+		return std::to_string(std::min(7, std::max(0, n)));
 	}
 	if (kind == "duration")
 	{

@@ -36,12 +36,13 @@ const char* const CORE_KEYS[] = {
 	"port", "bindAddress", "logLevel", "logFile", "accessToken", "gracefulShutdownTimeoutMillis",
 	"portFile", "modules.load", "modules.path", "sse.pingIntervalMillis",
 	"http.maxThreads", "http.maxQueued", "http.backlog", "http.keepAliveTimeoutMillis", "http.requestTimeoutMillis",
-	"http.threadIdleMillis", "http.threadStackBytes", "http.maxJsonBodyBytes",
+	"http.threadIdleMillis", "http.threadStackBytes", "http.maxJsonBodyBytes", "http.sendTimeoutMillis",
 };
 
 
 class Housekeeper
-	/// Periodic chores on one thread: hands idle HTTP threads back to the system.
+	/// Periodic chores on one thread: ends connections stuck before a complete
+	/// request head (slowloris), hands idle HTTP threads back to the system.
 {
 public:
 	explicit Housekeeper(HttpServer& server):
@@ -64,8 +65,12 @@ private:
 	void run()
 	{
 		std::unique_lock<std::mutex> lock(_mutex);
-		while (!_cv.wait_for(lock, std::chrono::seconds(5), [this] { return _stop; }))
-			_server.collectIdleThreads();
+		int tick = 0;
+		while (!_cv.wait_for(lock, std::chrono::seconds(1), [this] { return _stop; }))
+		{
+			_server.expireStalledConnections();
+			if (++tick % 5 == 0) _server.collectIdleThreads();
+		}
 	}
 
 	HttpServer& _server;
@@ -102,10 +107,12 @@ private:
 	{
 		std::unique_lock<std::mutex> lock(_mutex);
 		if (_cv.wait_for(lock, deadline, [this] { return _done; })) return;
-		Poco::Logger::get("execd").error("shutdown did not finish in time; exiting now");
+		// No logging here: the log destination may be what is stuck.
+		static const char message[] = "execd: shutdown did not finish in time; exiting now\n";
+		ssize_t ignored = ::write(2, message, sizeof(message) - 1);
+		(void) ignored;
 		ProcessTree::killDescendants(::getpid());
-		std::cout.flush();
-		::_exit(0);
+		::_exit(1);
 	}
 
 	std::mutex _mutex;
@@ -263,6 +270,8 @@ int ExecdServer::main(const std::vector<std::string>&)
 			std::chrono::milliseconds(100), std::chrono::hours(24));
 		http.threadIdleTime = reader.getMillis("execd.http.threadIdleMillis", http.threadIdleTime,
 			std::chrono::milliseconds(1000), std::chrono::hours(1));
+		http.sendTimeout = reader.getMillis("execd.http.sendTimeoutMillis", http.sendTimeout,
+			std::chrono::milliseconds(100), std::chrono::hours(24));
 		http.threadStackBytes = reader.getInt("execd.http.threadStackBytes", http.threadStackBytes, 64 * 1024, 64 * 1024 * 1024);
 	}
 	catch (Poco::Exception& exc)
@@ -277,12 +286,15 @@ int ExecdServer::main(const std::vector<std::string>&)
 		logger().warning("clone3 compatibility is active: clone3(2) fails with ENOSYS in execd and every child");
 	warnUnknownCoreKeys();
 	JsonBody::setDefaultLimit(settings.maxJsonBodyBytes);
+	JsonBody::setReadTimeout(http.requestTimeout);
 
+	// Declaration order is teardown order in reverse: the server (and its
+	// threads) goes before the dispatcher, the modules and the router it uses.
 	Router router;
 	ExecutorRegistry executors;
 	ModuleSubsystem modules(router, executors);
-	std::unique_ptr<HttpServer> pServer;
 	RequestDispatcher dispatcher(router, settings.accessToken);
+	std::unique_ptr<HttpServer> pServer;
 	try
 	{
 		for (const Route& route: coreRoutes(executors))
@@ -290,6 +302,15 @@ int ExecdServer::main(const std::vector<std::string>&)
 		modules.load(config());
 		modules.start();
 		pServer = std::make_unique<HttpServer>(http, dispatcher);
+		if (!settings.portFile.empty())
+		{
+			std::string tmp = settings.portFile + ".tmp";
+			{
+				Poco::FileOutputStream out(tmp);
+				out << pServer->port() << "\n";
+			}
+			Poco::File(tmp).renameTo(settings.portFile);
+		}
 	}
 	catch (Poco::Exception& exc)
 	{
@@ -306,15 +327,6 @@ int ExecdServer::main(const std::vector<std::string>&)
 
 	StreamRegistry::instance().start(settings.pingInterval);
 	pServer->start();
-	if (!settings.portFile.empty())
-	{
-		std::string tmp = settings.portFile + ".tmp";
-		{
-			Poco::FileOutputStream out(tmp);
-			out << pServer->port() << "\n";
-		}
-		Poco::File(tmp).renameTo(settings.portFile);
-	}
 	logger().information("listening on %s:%hu with %z routes; modules: %s", http.bindAddress, pServer->port(), router.size(),
 		[&modules] { std::string s; for (const auto& n: modules.names()) s += (s.empty() ? "" : ", ") + n; return s.empty() ? std::string("none") : s; }());
 
@@ -333,7 +345,7 @@ int ExecdServer::main(const std::vector<std::string>&)
 	modules.shutdown();
 	auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
 	if (!pServer->waitIdle(std::max(remaining, std::chrono::milliseconds(0))))
-		logger().warning("%z connection(s) still open after the grace period; closing them", StreamRegistry::instance().active());
+		logger().warning("%z connection(s) still open after the grace period; closing them", pServer->openConnections());
 	pServer->abortAll();
 	pServer->joinAll();
 	StreamRegistry::instance().stop();

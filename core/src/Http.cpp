@@ -84,7 +84,7 @@ ApiException translate(const std::exception& exc, const std::string& context)
 	const Poco::Exception* pPoco = dynamic_cast<const Poco::Exception*>(&exc);
 	std::string text = pPoco ? pPoco->displayText() : std::string(exc.what());
 	Poco::Logger::get("execd.http").error("[%s] %s: %s", std::string(reference), context, text);
-	return ApiException::runtimeError(text + " (reference " + reference + ")");
+	return ApiException::runtimeError(std::string("internal error (reference ") + reference + "; details are in execd's log)");
 }
 
 
@@ -143,6 +143,7 @@ namespace {
 
 
 std::atomic<std::size_t> jsonLimit{32 * 1024 * 1024};
+std::atomic<long long> readTimeoutMillis{60000};
 
 
 std::string typeName(const Poco::Dynamic::Var& value)
@@ -171,6 +172,12 @@ void JsonBody::setDefaultLimit(std::size_t bytes)
 }
 
 
+void JsonBody::setReadTimeout(std::chrono::milliseconds timeout)
+{
+	readTimeoutMillis.store(timeout.count());
+}
+
+
 std::string JsonBody::readBody(Poco::Net::HTTPServerRequest& request, std::size_t limit)
 {
 	if (request.hasContentLength() && request.getContentLength64() > static_cast<Poco::Int64>(limit))
@@ -182,11 +189,16 @@ std::string JsonBody::readBody(Poco::Net::HTTPServerRequest& request, std::size_
 	if (!Http::hasBody(request)) return body;
 	std::istream& in = request.stream();
 	char buffer[8192];
+	// Each read is bounded by the socket timeout; this bounds them all, so a
+	// body trickled in a byte at a time cannot hold a thread for ever.
+	auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(readTimeoutMillis.load());
 	while (in)
 	{
 		in.read(buffer, sizeof(buffer));
 		std::streamsize n = in.gcount();
 		if (n <= 0) break;
+		if (std::chrono::steady_clock::now() > deadline)
+			throw ApiException(408, ErrorCode::INVALID_REQUEST_BODY, "request body not received in time");
 		if (body.size() + static_cast<std::size_t>(n) > limit)
 		{
 			throw ApiException(413, ErrorCode::PAYLOAD_TOO_LARGE,

@@ -67,12 +67,16 @@ HttpConnection::HttpConnection(const Poco::Net::StreamSocket& socket, Poco::Net:
 	Poco::Net::TCPServerConnection(socket),
 	_pParams(pParams),
 	_dispatcher(dispatcher),
-	_server(server)
+	_server(server),
+	_waitStart(std::chrono::steady_clock::now().time_since_epoch().count())
 {
 	try
 	{
 		// Events and small responses must not wait for delayed ACKs.
 		this->socket().setNoDelay(true);
+		// A client that stops reading fails our writes after this long without
+		// progress, instead of holding a thread for ever.
+		this->socket().setSendTimeout(server.sendTimeout());
 	}
 	catch (Poco::Exception&)
 	{
@@ -101,6 +105,7 @@ void HttpConnection::run()
 			Poco::Net::HTTPServerResponseImpl response(session);
 			Poco::Net::HTTPServerRequestImpl request(response, session, _pParams);
 			_busy = true;
+			_waitStart = 0;
 			response.set("Date", httpDate());
 			response.setVersion(request.getVersion());
 			response.setKeepAlive(_pParams->getKeepAlive() && request.getKeepAlive() && !_server.stopping());
@@ -129,6 +134,7 @@ void HttpConnection::run()
 			break;
 		}
 		_busy = false;
+		_waitStart = std::chrono::steady_clock::now().time_since_epoch().count();
 	}
 }
 
@@ -165,7 +171,8 @@ void HttpConnection::sendParseError(Poco::Net::HTTPServerSession& session, const
 		socket().setReceiveTimeout(Poco::Timespan(0, 200000));
 		char buffer[4096];
 		int total = 0;
-		while (total < (1 << 20))
+		auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+		while (total < (1 << 20) && std::chrono::steady_clock::now() < deadline)
 		{
 			int n = socket().receiveBytes(buffer, sizeof(buffer));
 			if (n <= 0) break;
@@ -187,6 +194,14 @@ void HttpConnection::abort()
 	catch (Poco::Exception&)
 	{
 	}
+}
+
+
+std::chrono::steady_clock::duration HttpConnection::waitingSince(std::chrono::steady_clock::time_point now) const
+{
+	auto start = _waitStart.load();
+	if (start == 0) return std::chrono::steady_clock::duration::zero();
+	return now.time_since_epoch() - std::chrono::steady_clock::duration(start);
 }
 
 

@@ -4,6 +4,7 @@
 #include "Poco/Net/HTTPServerParams.h"
 #include "Poco/Net/TCPServerConnection.h"
 #include <atomic>
+#include <chrono>
 #include <mutex>
 
 
@@ -33,6 +34,10 @@ public:
 	void closeIfIdle();
 		/// Shuts the socket down unless a request is being handled.
 
+	std::chrono::steady_clock::duration waitingSince(std::chrono::steady_clock::time_point now) const;
+		/// How long the connection has been waiting for a complete request head
+		/// (zero while a request is being handled).
+
 private:
 	void sendParseError(Poco::Net::HTTPServerSession& session, const std::string& what);
 
@@ -40,6 +45,7 @@ private:
 	RequestDispatcher& _dispatcher;
 	HttpServer& _server;
 	std::atomic<bool> _busy{false};
+	std::atomic<std::chrono::steady_clock::rep> _waitStart;
 };
 
 

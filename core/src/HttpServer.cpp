@@ -137,6 +137,26 @@ int HttpServer::threadsInUse() const
 }
 
 
+std::size_t HttpServer::openConnections() const
+{
+	std::lock_guard<std::mutex> lock(_mutex);
+	return _connections.size();
+}
+
+
+void HttpServer::expireStalledConnections()
+{
+	const auto limit = _settings.keepAliveTimeout + _settings.requestTimeout;
+	const auto now = std::chrono::steady_clock::now();
+	std::lock_guard<std::mutex> lock(_mutex);
+	for (HttpConnection* p: _connections)
+	{
+		if (p->waitingSince(now) > limit)
+			p->abort();
+	}
+}
+
+
 void HttpServer::connectionOpened(HttpConnection* pConnection)
 {
 	std::lock_guard<std::mutex> lock(_mutex);
@@ -152,6 +172,12 @@ void HttpServer::connectionClosed(HttpConnection* pConnection)
 		_connections.erase(pConnection);
 	}
 	_changed.notify_all();
+}
+
+
+Poco::Timespan HttpServer::sendTimeout() const
+{
+	return Poco::Timespan(_settings.sendTimeout.count() * 1000);
 }
 
 

@@ -27,6 +27,7 @@ struct HttpSettings
 	std::chrono::milliseconds keepAliveTimeout{30000};
 	std::chrono::milliseconds requestTimeout{60000};   ///< receiving one request's head and body
 	std::chrono::milliseconds threadIdleTime{10000};
+	std::chrono::milliseconds sendTimeout{60000};      ///< a write without progress for this long fails
 	int threadStackBytes = 512 * 1024;
 };
 
@@ -66,10 +67,18 @@ public:
 
 	int threadsInUse() const;
 
+	std::size_t openConnections() const;
+
+	void expireStalledConnections();
+		/// Aborts connections that have not delivered a complete request head within
+		/// keep-alive timeout + request timeout (slow or stuck clients). Called
+		/// periodically.
+
 	// Called by HttpConnection.
 	void connectionOpened(HttpConnection* pConnection);
 	void connectionClosed(HttpConnection* pConnection);
 	bool stopping() const;
+	Poco::Timespan sendTimeout() const;
 
 private:
 	HttpSettings _settings;

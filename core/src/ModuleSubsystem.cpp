@@ -152,7 +152,7 @@ void ModuleSubsystem::loadOne(Poco::Util::AbstractConfiguration& config, const s
 
 	// Keep the module before registering, so that whatever happens next it is
 	// shut down and destroyed before its library goes.
-	_modules.push_back(Loaded{library, std::move(pModule), std::move(pContext)});
+	_modules.push_back(Loaded{library, std::move(pContext), std::move(pModule)});
 	Module& module = *_modules.back().pModule;
 	for (const Route& route: module.routes())
 		_router.add(route, name);

@@ -52,8 +52,8 @@ private:
 	struct Loaded
 	{
 		std::string library;
+		std::unique_ptr<ModuleContext> pContext;   // declared first: outlives the module
 		std::unique_ptr<Module> pModule;
-		std::unique_ptr<ModuleContext> pContext;
 	};
 
 	void loadOne(Poco::Util::AbstractConfiguration& config, const std::string& name, const std::string& directory);

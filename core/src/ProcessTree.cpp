@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <dirent.h>
+#include <algorithm>
 #include <map>
 #include <string>
 #include <sys/wait.h>
@@ -20,7 +21,7 @@ namespace ProcessTree {
 namespace {
 
 
-bool parentOf(pid_t pid, pid_t& parent)
+bool statOf(pid_t pid, pid_t& parent, pid_t& group)
 {
 	char path[64];
 	std::snprintf(path, sizeof(path), "/proc/%d/stat", static_cast<int>(pid));
@@ -35,9 +36,11 @@ bool parentOf(pid_t pid, pid_t& parent)
 	if (!p) return false;
 	char state = 0;
 	int ppid = 0;
-	if (std::sscanf(p + 1, " %c %d", &state, &ppid) != 2) return false;
+	int pgrp = 0;
+	if (std::sscanf(p + 1, " %c %d %d", &state, &ppid, &pgrp) != 3) return false;
 	if (state == 'Z' || state == 'X') return false;
 	parent = static_cast<pid_t>(ppid);
+	group = static_cast<pid_t>(pgrp);
 	return true;
 }
 
@@ -45,9 +48,10 @@ bool parentOf(pid_t pid, pid_t& parent)
 } // namespace
 
 
-std::vector<pid_t> descendants(pid_t root)
+std::vector<pid_t> descendants(pid_t root, std::vector<pid_t>* pGroups)
 {
 	std::multimap<pid_t, pid_t> children;
+	std::map<pid_t, pid_t> groups;
 	DIR* dir = ::opendir("/proc");
 	if (!dir) return {};
 	while (struct dirent* entry = ::readdir(dir))
@@ -56,8 +60,12 @@ std::vector<pid_t> descendants(pid_t root)
 		long pid = std::strtol(entry->d_name, &end, 10);
 		if (!end || *end != '\0' || pid <= 0) continue;
 		pid_t parent = 0;
-		if (parentOf(static_cast<pid_t>(pid), parent))
+		pid_t group = 0;
+		if (statOf(static_cast<pid_t>(pid), parent, group))
+		{
 			children.emplace(parent, static_cast<pid_t>(pid));
+			groups[static_cast<pid_t>(pid)] = group;
+		}
 	}
 	::closedir(dir);
 
@@ -74,6 +82,16 @@ std::vector<pid_t> descendants(pid_t root)
 			pending.push_back(it->second);
 		}
 	}
+	if (pGroups)
+	{
+		pid_t own = ::getpgrp();
+		for (pid_t pid: result)
+		{
+			pid_t group = groups[pid];
+			if (group > 0 && group != own && std::find(pGroups->begin(), pGroups->end(), group) == pGroups->end())
+				pGroups->push_back(group);
+		}
+	}
 	return result;
 }
 
@@ -85,8 +103,13 @@ int killDescendants(pid_t root)
 	// subreaper or PID 1) and need a second look.
 	for (int round = 0; round < 5; ++round)
 	{
-		std::vector<pid_t> pids = descendants(root);
+		std::vector<pid_t> groups;
+		std::vector<pid_t> pids = descendants(root, &groups);
 		if (pids.empty()) break;
+		// Whole process groups first (a command's group holds processes that may
+		// already have been reparented away from us), then each descendant.
+		for (pid_t group: groups)
+			::kill(-group, SIGKILL);
 		for (pid_t pid: pids)
 		{
 			if (::kill(pid, SIGKILL) == 0) ++count;

@@ -11,12 +11,15 @@ namespace ProcessTree
 	/// Last-resort cleanup at shutdown: whatever a module failed to stop must not
 	/// outlive execd.
 {
-	std::vector<pid_t> descendants(pid_t root);
-		/// Every live descendant of root, found through /proc/<pid>/stat.
+	std::vector<pid_t> descendants(pid_t root, std::vector<pid_t>* pGroups = nullptr);
+		/// Every live descendant of root, found through /proc/<pid>/stat; their
+		/// process groups (other than root's own) are added to *pGroups.
 
 	int killDescendants(pid_t root);
-		/// SIGKILLs every descendant (process groups included), reaps our own
-		/// children, and returns how many processes were signalled.
+		/// SIGKILLs the process groups of every descendant and every descendant,
+		/// reaps our own children, and returns how many descendants were signalled.
+		/// Processes reparented away before this runs (daemons) are out of reach
+		/// unless they stayed in a descendant's process group.
 }
 
 

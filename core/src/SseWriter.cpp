@@ -94,13 +94,28 @@ void SseWriter::emit(const StreamEvent& event)
 
 bool SseWriter::peerGone() const
 {
+	// A client that shut down only its sending side (POLLRDHUP) may still be
+	// reading; one that closed the connection answers the next write with a
+	// reset (POLLERR/POLLHUP). So on POLLRDHUP alone, probe with a ping.
 	if (_fd < 0) return false;
 	struct pollfd pfd;
 	pfd.fd = _fd;
 	pfd.events = POLLRDHUP;
 	pfd.revents = 0;
-	int rc = ::poll(&pfd, 1, 0);
-	return rc > 0 && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL));
+	if (::poll(&pfd, 1, 0) <= 0) return false;
+	if (pfd.revents & (POLLHUP | POLLERR | POLLNVAL)) return true;
+	if (!(pfd.revents & POLLRDHUP)) return false;
+	auto self = const_cast<SseWriter*>(this);
+	std::unique_lock<std::mutex> lock(self->_mutex, std::try_to_lock);
+	if (lock.owns_lock() && _pOut)
+	{
+		std::string ping = StreamEvent::ping().toJson();
+		ping += "\n\n";
+		if (!self->writeLocked(ping)) return true;
+		pfd.revents = 0;
+		if (::poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLHUP | POLLERR | POLLNVAL))) return true;
+	}
+	return false;
 }
 
 
@@ -148,18 +163,18 @@ bool SseWriter::ping()
 	std::unique_lock<std::mutex> lock(_mutex, std::try_to_lock);
 	if (!lock.owns_lock()) return true;   // a write is in progress: the stream is alive enough
 	if (!_pOut) return true;              // not started yet: nothing to keep alive
-	if (peerGone())
-	{
-		_open = false;
-		return false;
-	}
 	if (_fd >= 0)
 	{
 		struct pollfd pfd;
 		pfd.fd = _fd;
 		pfd.events = POLLOUT;
 		pfd.revents = 0;
-		if (::poll(&pfd, 1, 0) <= 0 || !(pfd.revents & POLLOUT))
+		if (::poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLERR | POLLHUP | POLLNVAL)))
+		{
+			_open = false;
+			return false;
+		}
+		if (!(pfd.revents & POLLOUT))
 			return true;   // the client is behind; a ping must never block the pinger
 	}
 	std::string ping = StreamEvent::ping().toJson();

@@ -35,6 +35,19 @@ void scrubSecrets(int argc, char** argv)
 			else if (body[n] == '\0' && i + 1 < argc)
 				std::memset(argv[i + 1], 'x', std::strlen(argv[i + 1]));
 		}
+		// -D execd.accessToken=..., --define=module.jupyter.token=...
+		char* value = nullptr;
+		if (std::strcmp(body, "D") == 0 || std::strcmp(body, "define") == 0)
+			value = i + 1 < argc ? argv[i + 1] : nullptr;
+		else if (std::strncmp(body, "D=", 2) == 0 || std::strncmp(body, "define=", 7) == 0)
+			value = std::strchr(body, '=') + 1;
+		if (value)
+		{
+			char* eq = std::strchr(value, '=');
+			std::string key(value, eq ? static_cast<std::size_t>(eq - value) : std::strlen(value));
+			if (eq && (key.find("accessToken") != std::string::npos || key.find("token") != std::string::npos))
+				std::memset(eq + 1, 'x', std::strlen(eq + 1));
+		}
 	}
 }
 

@@ -25,6 +25,7 @@ class ConfigTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testFlagValuesAreNormalised);
 	CPPUNIT_TEST(testBadFlags);
 	CPPUNIT_TEST(testHelp);
+	CPPUNIT_TEST(testLogLevelIsClamped);
 	CPPUNIT_TEST(testDefine);
 	CPPUNIT_TEST(testEnvironmentMapping);
 	CPPUNIT_TEST(testEmptyEnvironmentIsUnset);
@@ -168,7 +169,7 @@ public:
 	void testBadFlags()
 	{
 		for (std::vector<std::string> args: std::vector<std::vector<std::string>>{
-			{"--nope=1"}, {"--port"}, {"--port=abc"}, {"--port=70000"}, {"--log-level=8"}, {"--log-level=-1"},
+			{"--nope=1"}, {"--port"}, {"--port=abc"}, {"--port=70000"}, {"--log-level=high"},
 			{"--graceful-shutdown-timeout=soon"}, {"stray"}, {"--define=novalue"}})
 		{
 			CommandLine cl;
@@ -197,6 +198,16 @@ public:
 		for (const char* flag: {"--port", "--log-level", "--access-token", "--jupyter-host", "--jupyter-token",
 			"--graceful-shutdown-timeout", "--jupyter-idle-poll-interval", "--config"})
 			CPPUNIT_ASSERT_MESSAGE(flag, usage.find(flag) != std::string::npos);
+	}
+
+	void testLogLevelIsClamped()
+	{
+		CommandLine high;
+		high.parse({"--log-level=9"});
+		CPPUNIT_ASSERT_EQUAL(std::string("7"), high.settings().at("execd.logLevel"));
+		CommandLine low;
+		low.parse({"-log-level", "-1"});
+		CPPUNIT_ASSERT_EQUAL(std::string("0"), low.settings().at("execd.logLevel"));
 	}
 
 	void testDefine()

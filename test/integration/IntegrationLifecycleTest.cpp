@@ -255,7 +255,7 @@ public:
 		std::string out = failure(o, status);
 		CPPUNIT_ASSERT_EQUAL(2, status);
 		CPPUNIT_ASSERT(contains(out, "flag provided but not defined: -no-such-flag"));
-		o.args = {"--log-level=9"};
+		o.args = {"--log-level=loud"};
 		out = failure(o, status);
 		CPPUNIT_ASSERT_EQUAL(2, status);
 		o.args = {};

@@ -6,6 +6,7 @@
 #include "execd/Http.h"
 #include "execd/JsonHandler.h"
 #include "execd/Module.h"
+#include "execd/Process.h"
 #include "execd/StreamHandler.h"
 #include "Poco/ClassLibrary.h"
 #include "Poco/JSON/Object.h"
@@ -174,6 +175,7 @@ protected:
 		pid_t pid = ::fork();
 		if (pid == 0)
 		{
+			Process::resetSignalsInChild();
 			long rc = ::syscall(435 /* clone3 */, nullptr, 0);
 			::_exit(rc == -1 ? errno : 0);
 		}
@@ -183,6 +185,41 @@ protected:
 		int err = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 		pResult->set("errno", err);
 		pResult->set("enosys", err == ENOSYS);
+		Http::sendJson(response, Poco::Dynamic::Var(pResult));
+	}
+};
+
+
+class ChildSignalsHandler: public JsonHandler
+	/// GET /test/child-signals: the SigBlk and SigIgn lines of a child started the
+	/// way modules are told to start them.
+{
+public:
+	using JsonHandler::JsonHandler;
+
+protected:
+	void handle(Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse& response) override
+	{
+		int fds[2];
+		if (::pipe(fds) != 0) throw Poco::SystemException("pipe");
+		pid_t pid = ::fork();
+		if (pid == 0)
+		{
+			Process::resetSignalsInChild();
+			::dup2(fds[1], 1);
+			::close(fds[0]);
+			::execl("/bin/grep", "grep", "-E", "^Sig(Blk|Ign)", "/proc/self/status", static_cast<char*>(nullptr));
+			::_exit(127);
+		}
+		::close(fds[1]);
+		std::string out;
+		char buffer[512];
+		ssize_t n;
+		while ((n = ::read(fds[0], buffer, sizeof(buffer))) > 0) out.append(buffer, static_cast<std::size_t>(n));
+		::close(fds[0]);
+		::waitpid(pid, nullptr, 0);
+		Poco::JSON::Object::Ptr pResult = new Poco::JSON::Object;
+		pResult->set("status", out);
 		Http::sendJson(response, Poco::Dynamic::Var(pResult));
 	}
 };
@@ -274,6 +311,7 @@ public:
 		std::string greeting = _greeting;
 		return {
 			{"GET", "/test/clone3", [](const RouteMatch& m) { return std::make_unique<Clone3Handler>(m); }},
+			{"GET", "/test/child-signals", [](const RouteMatch& m) { return std::make_unique<ChildSignalsHandler>(m); }},
 			{"GET", "/test/config", [greeting](const RouteMatch& m) { return std::make_unique<ConfigHandler>(m, greeting); }},
 			{"GET", "/test/stream", [](const RouteMatch& m) { return std::make_unique<SampleStreamHandler>(m); }},
 			{"GET", "/test/items/{id}", [](const RouteMatch& m) { return std::make_unique<SampleStreamHandler>(m); }},

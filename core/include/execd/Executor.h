@@ -89,7 +89,7 @@ struct EXECD_API ExecutorKey
 
 struct EXECD_API ExecutorBinding
 	/// An executor a module contributes. The module owns the executor and keeps it
-	/// alive until its shutdown() returns.
+	/// alive until the module is destroyed (after every request thread is done).
 {
 	ExecutorKey key;
 	Executor* pExecutor = nullptr;

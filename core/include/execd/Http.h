@@ -5,6 +5,7 @@
 #include "Poco/JSON/Object.h"
 #include "Poco/Net/HTTPServerRequest.h"
 #include "Poco/Net/HTTPServerResponse.h"
+#include <chrono>
 #include <map>
 #include <optional>
 #include <string>
@@ -83,6 +84,8 @@ public:
 
 	static std::size_t defaultLimit();
 	static void setDefaultLimit(std::size_t bytes);
+	static void setReadTimeout(std::chrono::milliseconds timeout);
+		/// readBody() fails with 408 when the whole body has not arrived in time.
 
 	explicit JsonBody(Poco::JSON::Object::Ptr pObject, std::string errorPrefix = "");
 

@@ -47,7 +47,10 @@ public:
 	virtual void shutdown();
 		/// Interrupts running work so that open streams end with their final event,
 		/// stops child processes and joins threads. Called in reverse load order,
-		/// after the server stopped accepting.
+		/// after the server stopped accepting. Requests already being handled may
+		/// still call the module's executors and handlers afterwards (they should
+		/// refuse new work); the module is destroyed only after every request
+		/// thread has finished, and its library unloaded after that.
 
 	virtual int apiVersion() const
 		/// The module API version this module was compiled against. Inline on

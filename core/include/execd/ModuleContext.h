@@ -14,7 +14,7 @@ namespace execd {
 
 class EXECD_API ModuleContext
 	/// What the core gives a module: its configuration section, its logger and the
-	/// executor registry. Valid until the module's shutdown() returns.
+	/// executor registry. Outlives the module.
 {
 public:
 	ModuleContext(const std::string& name, Poco::AutoPtr<Poco::Util::AbstractConfiguration> pSection,

@@ -1,0 +1,27 @@
+#pragma once
+
+#include "execd/Core.h"
+#include <spawn.h>
+
+
+namespace execd {
+
+
+namespace Process
+	/// What a module that starts processes must know: execd blocks SIGINT,
+	/// SIGTERM and SIGQUIT in all its threads (they are taken by the main thread
+	/// with sigwait) and ignores SIGPIPE. Both survive fork and exec, so a child
+	/// must undo them, or a command could not be interrupted with SIGTERM.
+{
+	EXECD_API void resetSignalsInChild();
+		/// Empties the signal mask and restores the default action of every signal.
+		/// Async-signal-safe: call it in the child between fork() and exec().
+
+	EXECD_API int setSpawnSignalDefaults(posix_spawnattr_t& attributes);
+		/// The same for posix_spawn: an empty mask and default actions, via
+		/// POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF (other flags already set
+		/// are kept). Returns 0 or an errno value.
+}
+
+
+} // namespace execd

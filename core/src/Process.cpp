@@ -1,0 +1,46 @@
+#include "execd/Process.h"
+#include <csignal>
+
+
+namespace execd {
+
+
+namespace Process {
+
+
+void resetSignalsInChild()
+{
+	sigset_t none;
+	sigemptyset(&none);
+	for (int sig = 1; sig < NSIG; ++sig)
+	{
+		if (sig == SIGKILL || sig == SIGSTOP) continue;
+		struct sigaction action;
+		action.sa_handler = SIG_DFL;
+		action.sa_flags = 0;
+		sigemptyset(&action.sa_mask);
+		::sigaction(sig, &action, nullptr);
+	}
+	::sigprocmask(SIG_SETMASK, &none, nullptr);
+}
+
+
+int setSpawnSignalDefaults(posix_spawnattr_t& attributes)
+{
+	sigset_t none;
+	sigset_t all;
+	sigemptyset(&none);
+	sigfillset(&all);
+	short flags = 0;
+	int rc = posix_spawnattr_getflags(&attributes, &flags);
+	if (rc == 0) rc = posix_spawnattr_setsigmask(&attributes, &none);
+	if (rc == 0) rc = posix_spawnattr_setsigdefault(&attributes, &all);
+	if (rc == 0) rc = posix_spawnattr_setflags(&attributes, static_cast<short>(flags | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF));
+	return rc;
+}
+
+
+} // namespace Process
+
+
+} // namespace execd
