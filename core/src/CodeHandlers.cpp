@@ -27,6 +27,26 @@ std::string messageOf(const std::exception& exc)
 }
 
 
+template <class Function>
+auto prefixed(const std::string& prefix, Function&& function) -> decltype(function())
+	/// Runs function; an executor's failure reaches the client as upstream words
+	/// it: 500 RUNTIME_ERROR "<prefix><cause>". ApiExceptions pass unchanged.
+{
+	try
+	{
+		return function();
+	}
+	catch (ApiException&)
+	{
+		throw;
+	}
+	catch (std::exception& exc)
+	{
+		throw ApiException::runtimeError(prefix + messageOf(exc));
+	}
+}
+
+
 Poco::JSON::Object::Ptr contextJson(const ContextInfo& info)
 {
 	Poco::JSON::Object::Ptr pObject = new Poco::JSON::Object;
@@ -44,6 +64,21 @@ public:
 	{
 		Http::sendEmpty(response);
 	}
+};
+
+
+class RegistryHandler: public JsonHandler
+	/// A JSON handler that works on the executor registry.
+{
+public:
+	RegistryHandler(const RouteMatch& match, ExecutorRegistry& executors):
+		JsonHandler(match),
+		_executors(executors)
+	{
+	}
+
+protected:
+	ExecutorRegistry& _executors;
 };
 
 
@@ -96,18 +131,7 @@ protected:
 			pExecutor = pCode;
 		}
 
-		try
-		{
-			pExecutor->run(exec, sink);
-		}
-		catch (ApiException&)
-		{
-			throw;
-		}
-		catch (std::exception& exc)
-		{
-			throw ApiException::runtimeError("error running codes " + messageOf(exc));
-		}
+		prefixed("error running codes ", [&] { pExecutor->run(exec, sink); });
 	}
 
 private:
@@ -115,15 +139,11 @@ private:
 };
 
 
-class InterruptHandler: public JsonHandler
+class InterruptHandler: public RegistryHandler
 	/// DELETE /code?id=: interrupts a context, a command or a session.
 {
 public:
-	InterruptHandler(const RouteMatch& match, ExecutorRegistry& executors):
-		JsonHandler(match),
-		_executors(executors)
-	{
-	}
+	using RegistryHandler::RegistryHandler;
 
 protected:
 	void handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override
@@ -131,38 +151,19 @@ protected:
 		QueryParams query(request);
 		std::string id = query.get("id", "");
 		if (id.empty()) throw ApiException::missingQuery("id");
-		bool found = false;
-		try
-		{
-			found = _executors.interrupt(id);
-		}
-		catch (ApiException&)
-		{
-			throw;
-		}
-		catch (std::exception& exc)
-		{
-			throw ApiException::runtimeError("error interruptting code context. " + messageOf(exc));
-		}
+		bool found = prefixed("error interruptting code context. ", [&] { return _executors.interrupt(id); });
 		if (!found)
 			throw ApiException::runtimeError("error interruptting code context. no such session");
 		Http::sendEmpty(response);
 	}
-
-private:
-	ExecutorRegistry& _executors;
 };
 
 
-class CreateContextHandler: public JsonHandler
+class CreateContextHandler: public RegistryHandler
 	/// POST /code/context
 {
 public:
-	CreateContextHandler(const RouteMatch& match, ExecutorRegistry& executors):
-		JsonHandler(match),
-		_executors(executors)
-	{
-	}
+	using RegistryHandler::RegistryHandler;
 
 protected:
 	void handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override
@@ -177,38 +178,19 @@ protected:
 		CodeExecutor* pCode = _executors.findCode(language);
 		if (!pCode)
 			throw ApiException::runtimeError("error creating code context. unknown language: " + language);
-		ContextInfo info;
-		try
-		{
-			info = pCode->createContext(language, cwd);
-		}
-		catch (ApiException&)
-		{
-			throw;
-		}
-		catch (std::exception& exc)
-		{
-			throw ApiException::runtimeError("error creating code context. " + messageOf(exc));
-		}
+		ContextInfo info = prefixed("error creating code context. ", [&] { return pCode->createContext(language, cwd); });
 		if (info.language.empty()) info.language = language;
 		if (info.cwd.empty()) info.cwd = cwd;
 		Http::sendJson(response, Poco::Dynamic::Var(contextJson(info)));
 	}
-
-private:
-	ExecutorRegistry& _executors;
 };
 
 
-class ListContextsHandler: public JsonHandler
+class ListContextsHandler: public RegistryHandler
 	/// GET /code/contexts[?language=]
 {
 public:
-	ListContextsHandler(const RouteMatch& match, ExecutorRegistry& executors):
-		JsonHandler(match),
-		_executors(executors)
-	{
-	}
+	using RegistryHandler::RegistryHandler;
 
 protected:
 	void handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override
@@ -233,21 +215,14 @@ protected:
 		}
 		Http::sendJson(response, Poco::Dynamic::Var(pList));
 	}
-
-private:
-	ExecutorRegistry& _executors;
 };
 
 
-class DeleteContextsHandler: public JsonHandler
+class DeleteContextsHandler: public RegistryHandler
 	/// DELETE /code/contexts?language=
 {
 public:
-	DeleteContextsHandler(const RouteMatch& match, ExecutorRegistry& executors):
-		JsonHandler(match),
-		_executors(executors)
-	{
-	}
+	using RegistryHandler::RegistryHandler;
 
 protected:
 	void handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override
@@ -262,32 +237,21 @@ protected:
 			for (const ContextInfo& info: p->listContexts())
 			{
 				if (info.language != language) continue;
-				try
-				{
-					p->deleteContext(info.id);
-				}
-				catch (std::exception& exc)
-				{
-					throw ApiException::runtimeError("error deleting code context " + language + ". error deleting context "
-						+ info.id + ": " + messageOf(exc));
-				}
+				prefixed("error deleting code context " + language + ". error deleting context " + info.id + ": ",
+					[&] { return p->deleteContext(info.id); });
 			}
 		}
 		Http::sendEmpty(response);
 	}
-
-private:
-	ExecutorRegistry& _executors;
 };
 
 
-class ContextHandler: public JsonHandler
+class ContextHandler: public RegistryHandler
 	/// GET and DELETE /code/contexts/{contextId}
 {
 public:
 	ContextHandler(const RouteMatch& match, ExecutorRegistry& executors, bool remove):
-		JsonHandler(match),
-		_executors(executors),
+		RegistryHandler(match, executors),
 		_remove(remove)
 	{
 	}
@@ -305,16 +269,7 @@ protected:
 				Http::sendJson(response, Poco::Dynamic::Var(contextJson(*info)));
 				return;
 			}
-			bool deleted = false;
-			try
-			{
-				deleted = p->deleteContext(id);
-			}
-			catch (std::exception& exc)
-			{
-				throw ApiException::runtimeError("error deleting code context " + id + ". " + messageOf(exc));
-			}
-			if (deleted)
+			if (prefixed("error deleting code context " + id + ". ", [&] { return p->deleteContext(id); }))
 			{
 				Http::sendEmpty(response);
 				return;
@@ -324,7 +279,6 @@ protected:
 	}
 
 private:
-	ExecutorRegistry& _executors;
 	bool _remove;
 };
 
