@@ -28,6 +28,13 @@ BufferedLogChannel::BufferedLogChannel(const std::string& path, std::uint64_t ro
 	_rotateBytes(rotateBytes),
 	_keepFiles(keepFiles)
 {
+	if (_path == "stdout")
+		_path.clear();
+	else if (_path == "stderr")
+	{
+		_path.clear();
+		_fd = 2;
+	}
 	if (!_path.empty()) openFile();
 	_thread = std::thread([this] { run(); });
 }

@@ -26,8 +26,8 @@ class BufferedLogChannel: public Poco::Channel
 {
 public:
 	BufferedLogChannel(const std::string& path, std::uint64_t rotateBytes = 100ull << 20, int keepFiles = 10);
-		/// path empty = standard output. Opens the file at once; throws
-		/// Poco::FileException when it cannot.
+		/// path empty or "stdout" = standard output, "stderr" = standard error.
+		/// Opens a file at once; throws Poco::FileException when it cannot.
 
 	void log(const Poco::Message& message) override;
 	void close() override;

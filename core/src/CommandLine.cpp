@@ -187,6 +187,8 @@ std::map<std::string, std::string> CommandLine::fromEnvironment(const std::map<s
 		result["module.jupyter.idlePollIntervalMillis"] = normalise(*findFlag("jupyter-idle-poll-interval"), get("EXECD_JUPYTER_IDLE_POLL_INTERVAL"), "EXECD_JUPYTER_IDLE_POLL_INTERVAL");
 	if (!get("EXECD_LOG_FILE").empty())
 		result["execd.logFile"] = get("EXECD_LOG_FILE");
+	if (!get("OPENSANDBOX_LOG_OUTPUT").empty())
+		result["execd.logOutput"] = get("OPENSANDBOX_LOG_OUTPUT");
 	return result;
 }
 

@@ -34,7 +34,7 @@ public:
 	static std::map<std::string, std::string> fromEnvironment(const std::map<std::string, std::string>& environment);
 		/// Configuration key -> value from upstream's environment variables
 		/// (EXECD_ACCESS_TOKEN, JUPYTER_HOST, JUPYTER_TOKEN, EXECD_API_GRACE_SHUTDOWN,
-		/// EXECD_JUPYTER_IDLE_POLL_INTERVAL, EXECD_LOG_FILE). Empty values count as
+		/// EXECD_JUPYTER_IDLE_POLL_INTERVAL, EXECD_LOG_FILE, OPENSANDBOX_LOG_OUTPUT). Empty values count as
 		/// unset. Throws CommandLine::Error for malformed values.
 
 	static std::string usage(const std::string& program);

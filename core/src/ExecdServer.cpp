@@ -16,6 +16,8 @@
 #include "Poco/FileStream.h"
 #include "Poco/FormattingChannel.h"
 #include "Poco/Path.h"
+#include "Poco/SplitterChannel.h"
+#include <malloc.h>
 #include "Poco/Util/MapConfiguration.h"
 #include "Poco/Util/PropertyFileConfiguration.h"
 #include <atomic>
@@ -33,7 +35,7 @@ namespace {
 
 // Every key of the "execd." section, for the unknown-key warning.
 const char* const CORE_KEYS[] = {
-	"port", "bindAddress", "logLevel", "logFile", "accessToken", "gracefulShutdownTimeoutMillis",
+	"port", "bindAddress", "logLevel", "logFile", "logOutput", "accessToken", "gracefulShutdownTimeoutMillis",
 	"portFile", "modules.load", "modules.path", "sse.pingIntervalMillis",
 	"http.maxThreads", "http.maxQueued", "http.backlog", "http.keepAliveTimeoutMillis", "http.requestTimeoutMillis",
 	"http.threadIdleMillis", "http.threadStackBytes", "http.maxJsonBodyBytes", "http.sendTimeoutMillis",
@@ -69,7 +71,11 @@ private:
 		while (!_cv.wait_for(lock, std::chrono::seconds(1), [this] { return _stop; }))
 		{
 			_server.expireStalledConnections();
-			if (++tick % 5 == 0) _server.collectIdleThreads();
+			if (++tick % 5 == 0)
+			{
+				_server.collectIdleThreads();
+				::malloc_trim(0);   // give the memory of finished requests back
+			}
 		}
 	}
 
@@ -200,6 +206,8 @@ CoreSettings ExecdServer::readCoreSettings()
 	CoreSettings s;
 	s.logLevel = reader.getInt("execd.logLevel", s.logLevel, 0, 7);
 	s.logFile = reader.getString("execd.logFile", s.logFile);
+	s.logOutput = reader.getList("execd.logOutput", s.logOutput);
+	if (s.logOutput.empty()) s.logOutput = {"stdout"};
 	s.accessToken = reader.getString("execd.accessToken", s.accessToken);
 	s.gracefulShutdownTimeout = reader.getMillis("execd.gracefulShutdownTimeoutMillis", s.gracefulShutdownTimeout,
 		std::chrono::milliseconds(0), std::chrono::hours(24));
@@ -240,7 +248,23 @@ void ExecdServer::warnUnknownCoreKeys()
 void ExecdServer::setUpLogging(const CoreSettings& settings)
 {
 	// An unwritable log file stops startup here, with its path in the message.
-	Poco::AutoPtr<Poco::Channel> pSink(new BufferedLogChannel(settings.logFile));
+	// EXECD_LOG_FILE wins; otherwise every destination of OPENSANDBOX_LOG_OUTPUT.
+	Poco::AutoPtr<Poco::Channel> pSink;
+	if (!settings.logFile.empty())
+	{
+		pSink = new BufferedLogChannel(settings.logFile);
+	}
+	else if (settings.logOutput.size() == 1)
+	{
+		pSink = new BufferedLogChannel(settings.logOutput.front());
+	}
+	else
+	{
+		Poco::AutoPtr<Poco::SplitterChannel> pSplitter(new Poco::SplitterChannel);
+		for (const std::string& output: settings.logOutput)
+			pSplitter->addChannel(new BufferedLogChannel(output));
+		pSink = pSplitter;
+	}
 	Poco::AutoPtr<Poco::Formatter> pFormatter(new LogFormatter);
 	Poco::AutoPtr<Poco::FormattingChannel> pChannel(new Poco::FormattingChannel(pFormatter, pSink));
 	Poco::Logger::setChannel("", pChannel);

@@ -15,6 +15,7 @@ struct CoreSettings
 {
 	int logLevel = 6;
 	std::string logFile;
+	std::vector<std::string> logOutput{"stdout"};   ///< used when logFile is empty
 	std::string accessToken;
 	std::chrono::milliseconds gracefulShutdownTimeout{1000};
 	std::chrono::milliseconds pingInterval{3000};

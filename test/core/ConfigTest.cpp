@@ -223,8 +223,9 @@ public:
 		auto s = CommandLine::fromEnvironment({
 			{"EXECD_ACCESS_TOKEN", "tok"}, {"JUPYTER_HOST", "https://j:1"}, {"JUPYTER_TOKEN", "jt"},
 			{"EXECD_API_GRACE_SHUTDOWN", "500ms"}, {"EXECD_JUPYTER_IDLE_POLL_INTERVAL", "2s"},
-			{"EXECD_LOG_FILE", "/tmp/x.log"}, {"UNRELATED", "1"}});
-		CPPUNIT_ASSERT_EQUAL(std::size_t(6), s.size());
+			{"EXECD_LOG_FILE", "/tmp/x.log"}, {"OPENSANDBOX_LOG_OUTPUT", "stderr,/tmp/y.log"}, {"UNRELATED", "1"}});
+		CPPUNIT_ASSERT_EQUAL(std::size_t(7), s.size());
+		CPPUNIT_ASSERT_EQUAL(std::string("stderr,/tmp/y.log"), s["execd.logOutput"]);
 		CPPUNIT_ASSERT_EQUAL(std::string("tok"), s["execd.accessToken"]);
 		CPPUNIT_ASSERT_EQUAL(std::string("https://j:1"), s["module.jupyter.host"]);
 		CPPUNIT_ASSERT_EQUAL(std::string("jt"), s["module.jupyter.token"]);

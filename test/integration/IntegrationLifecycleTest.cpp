@@ -291,6 +291,22 @@ public:
 		Poco::File(path).remove();
 		CPPUNIT_ASSERT_MESSAGE(text, contains(text, "GET /ping 200") && contains(text, "stopped"));
 
+		// OPENSANDBOX_LOG_OUTPUT: several destinations at once.
+		std::string second = path + ".2";
+		o.env = {{"OPENSANDBOX_LOG_OUTPUT", path + "," + second}};
+		{
+			ExecdProcess execd(o);
+			request(execd.port(), "GET", "/ping");
+			CPPUNIT_ASSERT_EQUAL(0, execd.stop());
+		}
+		for (const std::string& p: {path, second})
+		{
+			std::ifstream log(p);
+			std::string content((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+			Poco::File(p).remove();
+			CPPUNIT_ASSERT_MESSAGE(p, contains(content, "GET /ping 200"));
+		}
+
 		o.env = {{"EXECD_LOG_FILE", "/nonexistent-dir/x.log"}};
 		int status = 0;
 		std::string out = failure(o, status);

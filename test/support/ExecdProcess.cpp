@@ -277,7 +277,7 @@ void ExecdProcess::start(const Options& options)
 	}
 	// The test's own environment must not leak settings into execd.
 	for (const char* name: {"EXECD_ACCESS_TOKEN", "JUPYTER_HOST", "JUPYTER_TOKEN", "EXECD_API_GRACE_SHUTDOWN",
-		"EXECD_LOG_FILE", "EXECD_CLONE3_COMPAT", "_EXECD_CLONE3_COMPAT_APPLIED", "EXECD_CONFIG", "EXECD_JUPYTER_IDLE_POLL_INTERVAL"})
+		"EXECD_LOG_FILE", "EXECD_CLONE3_COMPAT", "_EXECD_CLONE3_COMPAT_APPLIED", "EXECD_CONFIG", "EXECD_JUPYTER_IDLE_POLL_INTERVAL", "OPENSANDBOX_LOG_OUTPUT"})
 		env.erase(name);
 	for (const auto& kv: options.env)
 		env[kv.first] = kv.second;
