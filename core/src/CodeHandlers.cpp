@@ -149,11 +149,7 @@ protected:
 	void handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override
 	{
 		QueryParams query(request);
-		std::string id = query.get("id", "");
-		if (id.empty()) throw ApiException::missingQuery("id");
-		bool found = prefixed("error interruptting code context. ", [&] { return _executors.interrupt(id); });
-		if (!found)
-			throw ApiException::runtimeError("error interruptting code context. no such session");
+		_executors.interruptOrThrow(query.get("id", ""));
 		Http::sendEmpty(response);
 	}
 };

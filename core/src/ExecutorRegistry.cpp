@@ -1,4 +1,5 @@
 #include "execd/ExecutorRegistry.h"
+#include "execd/ApiException.h"
 #include "Poco/Exception.h"
 #include <algorithm>
 
@@ -82,6 +83,31 @@ bool ExecutorRegistry::interrupt(const std::string& id) const
 		if (p->interrupt(id)) return true;
 	}
 	return false;
+}
+
+
+void ExecutorRegistry::interruptOrThrow(const std::string& id) const
+{
+	if (id.empty()) throw ApiException::missingQuery("id");
+	bool found = false;
+	try
+	{
+		found = interrupt(id);
+	}
+	catch (ApiException&)
+	{
+		throw;
+	}
+	catch (Poco::Exception& exc)
+	{
+		throw ApiException::runtimeError("error interruptting code context. " + exc.message());
+	}
+	catch (std::exception& exc)
+	{
+		throw ApiException::runtimeError("error interruptting code context. " + std::string(exc.what()));
+	}
+	if (!found)
+		throw ApiException::runtimeError("error interruptting code context. no such session");
 }
 
 

@@ -37,6 +37,12 @@ public:
 		/// rest, as upstream resolves ids. Returns false when none knows it; an
 		/// executor that knows it but fails throws.
 
+	void interruptOrThrow(const std::string& id) const;
+		/// What DELETE /code?id= and DELETE /command?id= do: interrupt(), with
+		/// upstream's errors as ApiException: 400 MISSING_QUERY for an empty id,
+		/// 500 "error interruptting code context. no such session" for an unknown
+		/// one, 500 "error interruptting code context. <cause>" on failure.
+
 	void clear();
 		/// Forgets every binding; called before the modules that own them go away.
 

@@ -1,3 +1,5 @@
+#include "CommandHandlers.h"
+#include "CommandRunner.h"
 #include "execd/Module.h"
 #include "Poco/ClassLibrary.h"
 
@@ -7,9 +9,15 @@ namespace shell {
 
 
 class ShellModule: public Module
-	/// Shell commands (foreground and background), bash sessions and the stateful bash language.
-	/// Its endpoints and executors come with the shell issue (#3).
-	/// It has no settings yet; unknown module.shell.* keys are reported at startup.
+	/// Shell commands: POST /command (foreground and background), their status,
+	/// logs and interrupts, and the command modes of POST /code.
+	///
+	/// Settings (module.shell.*):
+	///   shell                       the shell that runs commands (default: bash from PATH, else /bin/sh)
+	///   killGraceMillis             SIGTERM -> SIGKILL delay on interrupt (default 3000)
+	///   spoolDirectory              background output files (default $TMPDIR or /tmp)
+	///   keepFinishedCommands        finished commands remembered (default 1000)
+	///   keepFinishedMillis          ... and for how long (default 86400000, a day)
 {
 public:
 	std::string name() const override
@@ -17,9 +25,47 @@ public:
 		return "shell";
 	}
 
-	void configure(ModuleContext&) override
+	void configure(ModuleContext& context) override
 	{
+		ConfigReader config = context.settings();
+		ShellSettings settings;
+		settings.shell = config.getString("shell", settings.shell);
+		settings.killGrace = config.getMillis("killGraceMillis", settings.killGrace, std::chrono::milliseconds(0), std::chrono::minutes(10));
+		settings.spoolDirectory = config.getString("spoolDirectory", settings.spoolDirectory);
+		settings.keepFinishedCommands = static_cast<std::size_t>(config.getInt("keepFinishedCommands",
+			static_cast<int>(settings.keepFinishedCommands), 0, 10000000));
+		settings.keepFinishedFor = config.getMillis("keepFinishedMillis", settings.keepFinishedFor, std::chrono::milliseconds(0), std::chrono::hours(24 * 365));
+		_pRunner = std::make_unique<CommandRunner>(settings);
+		_pForeground = std::make_unique<ForegroundExecutor>(*_pRunner);
+		_pBackground = std::make_unique<BackgroundExecutor>(*_pRunner);
+		_pExecutors = &context.executors();
+		context.logger().information("commands run with %s; background output in %s", _pRunner->settings().shell,
+			_pRunner->settings().spoolDirectory);
 	}
+
+	std::vector<Route> routes() override
+	{
+		return commandRoutes(*_pRunner, *_pExecutors);
+	}
+
+	std::vector<ExecutorBinding> executors() override
+	{
+		return {
+			ExecutorBinding::command("command", *_pForeground),
+			ExecutorBinding::command("background-command", *_pBackground),
+		};
+	}
+
+	void shutdown() override
+	{
+		_pRunner->shutdown();
+	}
+
+private:
+	std::unique_ptr<CommandRunner> _pRunner;
+	std::unique_ptr<ForegroundExecutor> _pForeground;
+	std::unique_ptr<BackgroundExecutor> _pBackground;
+	ExecutorRegistry* _pExecutors = nullptr;
 };
 
 

@@ -1,0 +1,75 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+
+namespace execd {
+namespace shell {
+
+
+struct SpawnOptions
+	/// How to start a command.
+{
+	std::vector<std::string> argv;       ///< argv[0] is the program path
+	std::vector<std::string> env;        ///< "KEY=value"
+	std::string cwd;                     ///< "" = inherit
+	std::optional<uid_t> uid;
+	std::optional<gid_t> gid;
+	std::vector<gid_t> groups;           ///< supplementary groups, set when uid or gid is given
+	int outputFd = -1;                   ///< >= 0: stdout and stderr both go here; else two pipes
+};
+
+
+class ChildProcess
+	/// A started command: its own process group (pgid = pid), stdin /dev/null, no
+	/// other inherited descriptors, default signal state. Exit is observable via a
+	/// pidfd, so a poll loop can wait for output and exit together.
+{
+public:
+	static ChildProcess spawn(const SpawnOptions& options);
+		/// Throws Poco::SystemException whose message reads like upstream's
+		/// "fork/exec /usr/bin/bash: operation not permitted" when the child could
+		/// not be started (exec failure, permission, bad cwd).
+
+	ChildProcess(ChildProcess&& other) noexcept;
+	ChildProcess& operator = (ChildProcess&& other) noexcept;
+	~ChildProcess();
+
+	pid_t pid() const;
+	int pidfd() const;       ///< readable once the process exited
+	int stdoutFd() const;    ///< -1 when output goes to a file
+	int stderrFd() const;
+	void closeStdout();
+	void closeStderr();
+
+	bool reap(int& status);
+		/// Non-blocking waitpid; true once reaped (status as from waitpid).
+
+	int wait();
+		/// Blocking waitpid; returns the status.
+
+	void signalGroup(int sig);
+		/// Sends sig to the whole process group.
+
+private:
+	ChildProcess() = default;
+	static ChildProcess adopt(pid_t pid, int stdoutFd, int stderrFd);
+	void closeAll();
+
+	pid_t _pid = -1;
+	int _pidfd = -1;
+	int _stdout = -1;
+	int _stderr = -1;
+	bool _reaped = false;
+};
+
+
+std::string describeExit(int status, int& exitCode);
+	/// Upstream's wording: "exit status 3" (exitCode 3), "signal: killed"
+	/// (exitCode -1).
+
+
+} } // namespace execd::shell

@@ -1,0 +1,199 @@
+#include "CommandRequest.h"
+#include "Poco/Exception.h"
+#include "Poco/File.h"
+#include "Poco/String.h"
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <sys/stat.h>
+
+
+extern char** environ;
+
+
+namespace execd {
+namespace shell {
+
+
+namespace {
+
+
+const std::string PREFIX = "invalid request, validation error ";
+
+
+bool nameChar(char c, bool first)
+{
+	return c == '_' || std::isalpha(static_cast<unsigned char>(c)) || (!first && std::isdigit(static_cast<unsigned char>(c)));
+}
+
+
+} // namespace
+
+
+CommandRequest CommandRequest::fromJson(const JsonBody& body)
+{
+	CommandRequest r;
+	r.command = body.getString("command").value_or("");
+	r.background = body.getBool("background").value_or(false);
+	auto timeout = body.getInt("timeout", std::numeric_limits<Poco::Int64>::min(), std::numeric_limits<Poco::Int64>::max());
+	auto uid = body.getInt("uid", 0, 4294967295LL);
+	auto gid = body.getInt("gid", 0, 4294967295LL);
+	r.envs = body.getStringMap("envs").value_or(std::map<std::string, std::string>{});
+	std::string cwd = body.getString("cwd").value_or("");
+
+	if (r.command.empty())
+		throw ApiException::badRequest(PREFIX + "Key: 'RunCommandRequest.Command' Error:Field validation for 'Command' failed on the 'required' tag");
+	if (timeout && *timeout < 0)
+		throw ApiException::badRequest(PREFIX + "Key: 'RunCommandRequest.Timeout' Error:Field validation for 'Timeout' failed on the 'gte' tag");
+	if (gid && !uid)
+		throw ApiException::badRequest(PREFIX + "uid is required when gid is provided");
+	if (timeout) r.timeout = std::chrono::milliseconds(*timeout);
+	if (uid) r.uid = static_cast<uid_t>(*uid);
+	if (gid) r.gid = static_cast<gid_t>(*gid);
+
+	if (!cwd.empty())
+	{
+		std::string expanded;
+		try
+		{
+			expanded = Environment::expand(cwd, Environment::forCommand(r.envs));
+		}
+		catch (Poco::Exception& exc)
+		{
+			throw ApiException::badRequest(PREFIX + exc.message());
+		}
+		struct stat st;
+		if (::stat(expanded.c_str(), &st) != 0)
+		{
+			std::string why = std::strerror(errno);
+			if (!why.empty()) why[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(why[0])));
+			throw ApiException::badRequest(PREFIX + "working directory does not exist: " + expanded + ": stat " + expanded + ": " + why);
+		}
+		if (!S_ISDIR(st.st_mode))
+			throw ApiException::badRequest(PREFIX + "working directory path is not a directory: " + expanded);
+		r.cwd = expanded;
+	}
+	return r;
+}
+
+
+namespace Environment {
+
+
+std::map<std::string, std::string> current()
+{
+	std::map<std::string, std::string> env;
+	for (char** e = environ; *e; ++e)
+	{
+		const char* eq = std::strchr(*e, '=');
+		if (eq) env[std::string(*e, static_cast<std::size_t>(eq - *e))] = eq + 1;
+	}
+	return env;
+}
+
+
+std::map<std::string, std::string> forCommand(const std::map<std::string, std::string>& requestEnvs)
+{
+	std::map<std::string, std::string> env = current();
+	const std::map<std::string, std::string> base = env;
+	auto file = env.find("EXECD_ENVS");
+	if (file != env.end() && !file->second.empty())
+	{
+		std::ifstream in(file->second);
+		std::string line;
+		while (std::getline(in, line))
+		{
+			std::string t = Poco::trim(line);
+			if (t.empty() || t[0] == '#') continue;
+			std::size_t eq = t.find('=');
+			if (eq == std::string::npos || eq == 0) continue;
+			std::string value = t.substr(eq + 1);
+			try
+			{
+				value = expand(value, base);
+			}
+			catch (Poco::Exception&)
+			{
+				// An undefined variable in the file expands to nothing rather than
+				// refusing every command.
+			}
+			env[Poco::trim(t.substr(0, eq))] = value;
+		}
+	}
+	for (const auto& kv: requestEnvs)
+		env[kv.first] = kv.second;
+	return env;
+}
+
+
+std::string expand(const std::string& path, const std::map<std::string, std::string>& env)
+{
+	std::string out;
+	std::set<std::string> undefined;
+	std::size_t i = 0;
+	if (!path.empty() && path[0] == '~' && (path.size() == 1 || path[1] == '/'))
+	{
+		auto home = env.find("HOME");
+		if (home == env.end() || home->second.empty())
+			throw Poco::NotFoundException("cannot expand ~: HOME is not set");
+		out = home->second;
+		i = 1;
+	}
+	while (i < path.size())
+	{
+		char c = path[i];
+		if (c != '$' || i + 1 >= path.size())
+		{
+			out += c;
+			++i;
+			continue;
+		}
+		std::string name;
+		std::size_t next = i + 1;
+		if (path[next] == '{')
+		{
+			std::size_t close = path.find('}', next);
+			if (close == std::string::npos)
+			{
+				out += c;
+				++i;
+				continue;
+			}
+			name = path.substr(next + 1, close - next - 1);
+			next = close + 1;
+		}
+		else
+		{
+			std::size_t j = next;
+			while (j < path.size() && nameChar(path[j], j == next)) ++j;
+			name = path.substr(next, j - next);
+			next = j;
+			if (name.empty())
+			{
+				out += c;
+				++i;
+				continue;
+			}
+		}
+		auto it = env.find(name);
+		if (it == env.end())
+			undefined.insert(name);
+		else
+			out += it->second;
+		i = next;
+	}
+	if (!undefined.empty())
+	{
+		std::string list;
+		for (const std::string& n: undefined) list += (list.empty() ? "" : ",") + n;
+		throw Poco::NotFoundException("path references undefined environment variables: " + list);
+	}
+	return out;
+}
+
+
+} // namespace Environment
+
+
+} } // namespace execd::shell

@@ -1,0 +1,49 @@
+#pragma once
+
+#include "execd/Http.h"
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <sys/types.h>
+
+
+namespace execd {
+namespace shell {
+
+
+struct CommandRequest
+	/// A validated POST /command body.
+{
+	std::string command;
+	std::string cwd;                                 ///< expanded; "" = execd's cwd
+	bool background = false;
+	std::chrono::milliseconds timeout{0};            ///< 0 = none
+	std::optional<uid_t> uid;
+	std::optional<gid_t> gid;
+	std::map<std::string, std::string> envs;
+
+	static CommandRequest fromJson(const JsonBody& body);
+		/// Validates as upstream does; throws ApiException 400 with upstream's
+		/// messages ("invalid request, validation error ...").
+};
+
+
+namespace Environment
+	/// The environment a command runs with, and path expansion against it.
+{
+	std::map<std::string, std::string> current();
+		/// execd's own environment.
+
+	std::map<std::string, std::string> forCommand(const std::map<std::string, std::string>& requestEnvs);
+		/// execd's environment, overlaid by the file named in EXECD_ENVS (KEY=VALUE
+		/// lines, # comments, values $VAR-expanded; re-read every time), overlaid by
+		/// the request's envs.
+
+	std::string expand(const std::string& path, const std::map<std::string, std::string>& env);
+		/// ~ and ~/… -> $HOME…; $NAME and ${NAME} -> values. Throws
+		/// Poco::NotFoundException listing undefined names.
+}
+
+
+} } // namespace execd::shell

@@ -1,0 +1,433 @@
+#include "CommandRunner.h"
+#include "OutputSplitter.h"
+#include "execd/ApiException.h"
+#include "Poco/File.h"
+#include "Poco/Path.h"
+#include "Poco/UUIDGenerator.h"
+#include <algorithm>
+#include <optional>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <pwd.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+
+namespace execd {
+namespace shell {
+
+
+namespace {
+
+
+long long millisSince(std::chrono::steady_clock::time_point start)
+{
+	return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+}
+
+
+ErrorDetail execError(const std::string& evalue, const std::string& text)
+{
+	return ErrorDetail{"CommandExecError", evalue, {text}, false};
+}
+
+
+std::string findShell(const std::string& configured)
+{
+	if (!configured.empty()) return configured;
+	const char* path = std::getenv("PATH");
+	std::string dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
+	std::size_t pos = 0;
+	while (pos <= dirs.size())
+	{
+		std::size_t end = dirs.find(':', pos);
+		if (end == std::string::npos) end = dirs.size();
+		std::string candidate = dirs.substr(pos, end - pos) + "/bash";
+		if (end > pos && ::access(candidate.c_str(), X_OK) == 0) return candidate;
+		pos = end + 1;
+	}
+	return "/bin/sh";
+}
+
+
+} // namespace
+
+
+std::string newCommandId()
+{
+	std::string id = Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
+	id.erase(std::remove(id.begin(), id.end(), '-'), id.end());
+	return id;
+}
+
+
+CommandRunner::CommandRunner(const ShellSettings& settings):
+	_settings(settings),
+	_registry(settings.keepFinishedCommands, settings.keepFinishedFor)
+{
+	_settings.shell = findShell(settings.shell);
+	if (_settings.spoolDirectory.empty())
+	{
+		const char* tmp = std::getenv("TMPDIR");
+		_settings.spoolDirectory = tmp && *tmp ? tmp : "/tmp";
+	}
+	_wakeFd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	_watcher = std::thread([this] { watchLoop(); });
+}
+
+
+CommandRunner::~CommandRunner()
+{
+	shutdown();
+	if (_wakeFd >= 0) ::close(_wakeFd);
+}
+
+
+CommandRegistry& CommandRunner::registry()
+{
+	return _registry;
+}
+
+
+const ShellSettings& CommandRunner::settings() const
+{
+	return _settings;
+}
+
+
+SpawnOptions CommandRunner::spawnOptions(const CommandRequest& request) const
+{
+	SpawnOptions options;
+	options.argv = {_settings.shell, "-c", request.command};
+	for (const auto& kv: Environment::forCommand(request.envs))
+		options.env.push_back(kv.first + "=" + kv.second);
+	options.cwd = request.cwd;
+	if (request.uid)
+	{
+		// As upstream: the primary group and supplementary groups of the uid's
+		// account; an unknown uid gets group 0 and none. An explicit gid wins.
+		options.uid = request.uid;
+		gid_t primary = 0;
+		struct passwd pw;
+		struct passwd* pResult = nullptr;
+		std::vector<char> buffer(16384);
+		if (::getpwuid_r(*request.uid, &pw, buffer.data(), buffer.size(), &pResult) == 0 && pResult)
+		{
+			primary = pw.pw_gid;
+			int count = 64;
+			std::vector<gid_t> groups(static_cast<std::size_t>(count));
+			if (::getgrouplist(pw.pw_name, primary, groups.data(), &count) < 0)
+			{
+				groups.resize(static_cast<std::size_t>(count));
+				::getgrouplist(pw.pw_name, primary, groups.data(), &count);
+			}
+			groups.resize(static_cast<std::size_t>(std::max(count, 0)));
+			options.groups = groups;
+		}
+		options.gid = request.gid ? *request.gid : primary;
+	}
+	return options;
+}
+
+
+void CommandRunner::runForeground(const CommandRequest& request, EventSink& sink)
+{
+	const auto start = std::chrono::steady_clock::now();
+	const std::string id = newCommandId();
+	CommandStatus status;
+	status.id = id;
+	status.content = request.command;
+	status.running = true;
+	_registry.add(status);
+
+	std::optional<ChildProcess> started;
+	try
+	{
+		started.emplace(ChildProcess::spawn(spawnOptions(request)));
+	}
+	catch (Poco::Exception& exc)
+	{
+		// As upstream: init, then the error with the reason as evalue (so SDKs
+		// see no exit code); a command that never started is not registered.
+		_registry.forget(id);
+		sink.emit(StreamEvent::init(id));
+		sink.emit(StreamEvent::failure(execError(exc.message(), exc.message())));
+		return;
+	}
+	ChildProcess& child = *started;
+	sink.emit(StreamEvent::init(id));
+	_registry.started(id, child.pid());
+
+	// Timeout: the deadline is checked between reads; reads never block for
+	// longer than the time left. A client that stops reading slows the loop down
+	// (backpressure on the command), but cannot push the deadline back: the send
+	// timeout of the connection bounds each write.
+	const bool hasDeadline = request.timeout.count() > 0;
+	const auto deadline = start + request.timeout;
+	bool killed = false;
+
+	OutputSplitter outSplitter;
+	OutputSplitter errSplitter;
+	std::vector<std::string> pieces;
+	std::vector<char> buffer(_settings.readChunkBytes);
+	auto drain = [&](int fd, OutputSplitter& splitter, EventType type, bool once) -> bool
+	{
+		// Reads what is there; false at end of stream.
+		for (;;)
+		{
+			ssize_t n = ::read(fd, buffer.data(), buffer.size());
+			if (n > 0)
+			{
+				pieces.clear();
+				splitter.feed(buffer.data(), static_cast<std::size_t>(n), pieces);
+				for (std::string& piece: pieces)
+				{
+					StreamEvent event = type == EventType::STDOUT ? StreamEvent::stdoutText(piece) : StreamEvent::stderrText(piece);
+					sink.emit(event);
+				}
+				if (once) return true;
+				continue;
+			}
+			if (n == 0) return false;
+			if (errno == EINTR) continue;
+			return errno == EAGAIN || errno == EWOULDBLOCK;
+		}
+	};
+
+	bool exited = false;
+	while (!exited)
+	{
+		struct pollfd fds[3];
+		int count = 0;
+		int outIndex = -1, errIndex = -1;
+		if (child.stdoutFd() >= 0)
+		{
+			outIndex = count;
+			fds[count++] = {child.stdoutFd(), POLLIN, 0};
+		}
+		if (child.stderrFd() >= 0)
+		{
+			errIndex = count;
+			fds[count++] = {child.stderrFd(), POLLIN, 0};
+		}
+		int pidIndex = count;
+		fds[count++] = {child.pidfd(), POLLIN, 0};
+		int timeout = -1;
+		if (hasDeadline && !killed)
+			timeout = static_cast<int>(std::max<long long>(0, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count()));
+		int rc = ::poll(fds, static_cast<nfds_t>(count), timeout);
+		if (rc < 0 && errno != EINTR) break;
+		if (hasDeadline && !killed && std::chrono::steady_clock::now() >= deadline)
+		{
+			child.signalGroup(SIGKILL);
+			killed = true;
+		}
+		if (rc <= 0) continue;
+		if (outIndex >= 0 && (fds[outIndex].revents & (POLLIN | POLLHUP | POLLERR)))
+		{
+			if (!drain(child.stdoutFd(), outSplitter, EventType::STDOUT, true)) child.closeStdout();
+		}
+		if (errIndex >= 0 && (fds[errIndex].revents & (POLLIN | POLLHUP | POLLERR)))
+		{
+			if (!drain(child.stderrFd(), errSplitter, EventType::STDERR, true)) child.closeStderr();
+		}
+		if (fds[pidIndex].revents & POLLIN)
+			exited = true;
+	}
+	// The command is gone; take what its pipes still hold, but do not wait for
+	// processes it left behind that keep them open.
+	if (child.stdoutFd() >= 0) drain(child.stdoutFd(), outSplitter, EventType::STDOUT, false);
+	if (child.stderrFd() >= 0) drain(child.stderrFd(), errSplitter, EventType::STDERR, false);
+	pieces.clear();
+	outSplitter.finish(pieces);
+	for (std::string& piece: pieces) sink.emit(StreamEvent::stdoutText(piece));
+	pieces.clear();
+	errSplitter.finish(pieces);
+	for (std::string& piece: pieces) sink.emit(StreamEvent::stderrText(piece));
+
+	int raw = child.wait();
+	int exitCode = 0;
+	std::string error = describeExit(raw, exitCode);
+	_registry.finished(id, exitCode, exitCode == 0 ? "" : error);
+	if (exitCode == 0)
+		sink.emit(StreamEvent::complete(millisSince(start)));
+	else
+		sink.emit(StreamEvent::failure(execError(std::to_string(exitCode), error)));
+}
+
+
+void CommandRunner::runBackground(const CommandRequest& request, EventSink& sink)
+{
+	const auto start = std::chrono::steady_clock::now();
+	const std::string id = newCommandId();
+	Poco::Path spool(_settings.spoolDirectory);
+	spool.makeDirectory();
+	spool.setFileName(id + ".output");
+	CommandStatus status;
+	status.id = id;
+	status.content = request.command;
+	status.running = true;
+	status.background = true;
+	status.outputPath = spool.toString();
+	int fd = ::open(status.outputPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+	if (fd < 0)
+		throw ApiException::runtimeError("error running commands cannot create " + status.outputPath + ": " + std::strerror(errno));
+	// Registered before init goes out, so /command/status never misses it.
+	_registry.add(status);
+	sink.emit(StreamEvent::init(id));
+	SpawnOptions options = spawnOptions(request);
+	options.outputFd = fd;
+	try
+	{
+		ChildProcess child = ChildProcess::spawn(options);
+		::close(fd);
+		_registry.started(id, child.pid());
+		Watched watched{std::move(child), id, start + request.timeout, request.timeout.count() > 0, false};
+		watch(std::move(watched));
+	}
+	catch (Poco::Exception& exc)
+	{
+		::close(fd);
+		_registry.finished(id, 255, exc.message());
+		throw ApiException::runtimeError("error running commands failed to start commands: " + exc.message());
+	}
+	sink.emit(StreamEvent::complete(millisSince(start)));
+}
+
+
+void CommandRunner::watch(Watched watched)
+{
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		_watched.push_back(std::move(watched));
+	}
+	std::uint64_t one = 1;
+	ssize_t ignored = ::write(_wakeFd, &one, sizeof(one));
+	(void) ignored;
+}
+
+
+void CommandRunner::watchLoop()
+{
+	// One thread for every background command: waits on their pidfds, reaps
+	// them as they exit, and enforces their timeouts.
+	for (;;)
+	{
+		std::vector<struct pollfd> fds;
+		int timeout = -1;
+		{
+			std::lock_guard<std::mutex> lock(_mutex);
+			if (_stopping && _watched.empty()) return;
+			auto now = std::chrono::steady_clock::now();
+			fds.push_back({_wakeFd, POLLIN, 0});
+			for (Watched& w: _watched)
+			{
+				fds.push_back({w.child.pidfd(), POLLIN, 0});
+				if (w.hasDeadline && !w.killed)
+				{
+					if (now >= w.deadline)
+					{
+						w.child.signalGroup(SIGKILL);
+						w.killed = true;
+					}
+					else
+					{
+						int left = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(w.deadline - now).count()) + 1;
+						timeout = timeout < 0 ? left : std::min(timeout, left);
+					}
+				}
+			}
+		}
+		int rc = ::poll(fds.data(), static_cast<nfds_t>(fds.size()), timeout);
+		if (rc <= 0) continue;
+		if (fds[0].revents & POLLIN)
+		{
+			std::uint64_t value;
+			ssize_t ignored = ::read(_wakeFd, &value, sizeof(value));
+			(void) ignored;
+		}
+		std::vector<Watched> done;
+		{
+			std::lock_guard<std::mutex> lock(_mutex);
+			for (std::size_t i = 1; i < fds.size(); ++i)
+			{
+				if (!(fds[i].revents & POLLIN)) continue;
+				auto it = std::find_if(_watched.begin(), _watched.end(), [&](const Watched& w) { return w.child.pidfd() == fds[i].fd; });
+				if (it == _watched.end()) continue;
+				done.push_back(std::move(*it));
+				_watched.erase(it);
+			}
+		}
+		for (Watched& w: done)
+		{
+			int raw = w.child.wait();
+			int exitCode = 0;
+			std::string error = describeExit(raw, exitCode);
+			_registry.finished(w.id, exitCode, exitCode == 0 ? "" : error);
+		}
+	}
+}
+
+
+bool CommandRunner::interrupt(const std::string& id)
+{
+	return _registry.interrupt(id, _settings.killGrace);
+}
+
+
+void CommandRunner::shutdown()
+{
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		if (_stopping && !_watcher.joinable()) return;
+		_stopping = true;
+	}
+	_registry.killAll();
+	std::uint64_t one = 1;
+	ssize_t ignored = ::write(_wakeFd, &one, sizeof(one));
+	(void) ignored;
+	if (_watcher.joinable()) _watcher.join();
+}
+
+
+ForegroundExecutor::ForegroundExecutor(CommandRunner& runner):
+	_runner(runner)
+{
+}
+
+
+void ForegroundExecutor::run(const ExecRequest& request, EventSink& sink)
+{
+	// POST /code without a language: the code is the command; no timeout, cwd or envs.
+	CommandRequest command;
+	command.command = request.code;
+	_runner.runForeground(command, sink);
+}
+
+
+bool ForegroundExecutor::interrupt(const std::string& id)
+{
+	return _runner.interrupt(id);
+}
+
+
+BackgroundExecutor::BackgroundExecutor(CommandRunner& runner):
+	_runner(runner)
+{
+}
+
+
+void BackgroundExecutor::run(const ExecRequest& request, EventSink& sink)
+{
+	CommandRequest command;
+	command.command = request.code;
+	command.background = true;
+	_runner.runBackground(command, sink);
+}
+
+
+} } // namespace execd::shell

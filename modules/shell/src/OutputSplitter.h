@@ -1,0 +1,40 @@
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+
+namespace execd {
+namespace shell {
+
+
+class OutputSplitter
+	/// Cuts a byte stream into the events upstream sends for command output: one
+	/// per line with its terminator stripped, where "\n", "\r" and "\r\n" each end
+	/// a line ("\r\n" once, even when split across reads); an empty line becomes
+	/// "\n"; a line longer than the piece limit is sent in pieces that never split
+	/// a UTF-8 character; finish() flushes an unterminated last line.
+{
+public:
+	explicit OutputSplitter(std::size_t maxPiece = 64 * 1024);
+
+	void feed(const char* data, std::size_t length, std::vector<std::string>& out);
+		/// Appends the complete pieces found so far to out.
+
+	void finish(std::vector<std::string>& out);
+		/// Flushes what is left (a last line without terminator).
+
+	std::size_t pending() const;
+		/// Bytes held back, waiting for the end of their line.
+
+private:
+	void emitLine(std::vector<std::string>& out);
+
+	std::size_t _maxPiece;
+	std::string _partial;
+	bool _afterCR = false;
+};
+
+
+} } // namespace execd::shell
