@@ -8,6 +8,13 @@ namespace execd {
 
 
 EventSink::~EventSink() = default;
+
+
+void EventSink::emitAll(const std::vector<StreamEvent>& events)
+{
+	for (const StreamEvent& event: events)
+		emit(event);
+}
 Executor::~Executor() = default;
 CodeExecutor::~CodeExecutor() = default;
 Module::~Module() = default;

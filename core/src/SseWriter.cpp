@@ -39,7 +39,7 @@ SseWriter::~SseWriter()
 }
 
 
-bool SseWriter::writeLocked(const std::string& bytes)
+bool SseWriter::writeLocked(const std::string& bytes, bool flush)
 {
 	if (!_open || _finished) return false;
 	if (!_pOut)
@@ -63,7 +63,7 @@ bool SseWriter::writeLocked(const std::string& bytes)
 		}
 	}
 	_pOut->write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-	_pOut->flush();
+	if (flush) _pOut->flush();
 	if (!_pOut->good())
 	{
 		_open = false;
@@ -89,6 +89,25 @@ void SseWriter::emit(const StreamEvent& event)
 			writeLocked(ping);
 		}
 	}
+}
+
+
+void SseWriter::emitAll(const std::vector<StreamEvent>& events)
+{
+	if (events.empty()) return;
+	if (events.size() == 1 || events.front().type == EventType::INIT)
+	{
+		EventSink::emitAll(events);
+		return;
+	}
+	std::string bytes;
+	for (const StreamEvent& event: events)
+	{
+		bytes += event.toJson();
+		bytes += "\n\n";
+	}
+	std::lock_guard<std::mutex> lock(_mutex);
+	if (writeLocked(bytes)) _events += events.size();
 }
 
 

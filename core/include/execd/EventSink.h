@@ -1,6 +1,7 @@
 #pragma once
 
 #include "execd/StreamEvent.h"
+#include <vector>
 
 
 namespace execd {
@@ -19,6 +20,10 @@ public:
 
 	virtual bool isOpen() const = 0;
 		/// False once the client is gone; executors may stop early.
+
+	virtual void emitAll(const std::vector<StreamEvent>& events);
+		/// Sends several events that are ready at once (the lines of one read, say)
+		/// with a single flush. The default emits them one by one.
 };
 
 

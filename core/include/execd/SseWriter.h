@@ -38,6 +38,7 @@ public:
 
 	// execd::EventSink
 	void emit(const StreamEvent& event) override;
+	void emitAll(const std::vector<StreamEvent>& events) override;
 	bool isOpen() const override;
 
 	bool started() const;
@@ -57,7 +58,7 @@ public:
 	std::size_t eventsWritten() const;
 
 private:
-	bool writeLocked(const std::string& bytes);
+	bool writeLocked(const std::string& bytes, bool flush = true);
 	bool peerGone() const;
 
 	Poco::Net::HTTPServerResponse& _response;

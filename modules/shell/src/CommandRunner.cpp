@@ -173,6 +173,7 @@ void CommandRunner::runForeground(const CommandRequest& request, EventSink& sink
 	OutputSplitter outSplitter;
 	OutputSplitter errSplitter;
 	std::vector<std::string> pieces;
+	std::vector<StreamEvent> batch;
 	std::vector<char> buffer(_settings.readChunkBytes);
 	auto drain = [&](int fd, OutputSplitter& splitter, EventType type, bool once) -> bool
 	{
@@ -182,13 +183,15 @@ void CommandRunner::runForeground(const CommandRequest& request, EventSink& sink
 			ssize_t n = ::read(fd, buffer.data(), buffer.size());
 			if (n > 0)
 			{
+				// Every line of one read goes out with one flush: nothing waits
+				// longer than it would with a flush per line, and a flood costs
+				// one write per read instead of one per line.
 				pieces.clear();
 				splitter.feed(buffer.data(), static_cast<std::size_t>(n), pieces);
+				batch.clear();
 				for (std::string& piece: pieces)
-				{
-					StreamEvent event = type == EventType::STDOUT ? StreamEvent::stdoutText(piece) : StreamEvent::stderrText(piece);
-					sink.emit(event);
-				}
+					batch.push_back(type == EventType::STDOUT ? StreamEvent::stdoutText(piece) : StreamEvent::stderrText(piece));
+				sink.emitAll(batch);
 				if (once) return true;
 				continue;
 			}

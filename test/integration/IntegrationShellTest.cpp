@@ -1,0 +1,453 @@
+// The shell module through the real daemon: exact event sequences, background
+// commands, interrupts, timeouts and bad input.
+
+#include "ExecdProcess.h"
+#include "Poco/JSON/Object.h"
+#include "Poco/JSON/Parser.h"
+#include "Poco/SHA1Engine.h"
+#include <atomic>
+#include <cppunit/extensions/HelperMacros.h>
+#include <future>
+#include <regex>
+#include <thread>
+#include <unistd.h>
+
+
+using namespace execd::test;
+
+
+namespace {
+
+
+ExecdProcess::Options shellOptions()
+{
+	ExecdProcess::Options o;
+	o.testModules = false;
+	o.properties = {"execd.modules.load = shell"};
+	return o;
+}
+
+
+Poco::JSON::Object::Ptr object(const std::string& json)
+{
+	return Poco::JSON::Parser().parse(json).extract<Poco::JSON::Object::Ptr>();
+}
+
+
+struct Event
+{
+	std::string type;
+	std::string text;
+	std::string json;
+};
+
+
+std::vector<Event> events(const HttpResult& r)
+{
+	std::vector<Event> result;
+	for (const std::string& e: withoutPings(sseEvents(r.body)))
+	{
+		if (e.empty() || e[0] != '{') continue;
+		auto o = object(e);
+		result.push_back(Event{o->getValue<std::string>("type"), o->has("text") ? o->getValue<std::string>("text") : "", e});
+	}
+	return result;
+}
+
+
+std::string command(const std::string& cmd, const std::string& extra = "")
+{
+	std::string quoted;
+	for (char c: cmd)
+	{
+		if (c == '"' || c == '\\') quoted += '\\';
+		quoted += c;
+	}
+	return "{\"command\":\"" + quoted + "\"" + extra + "}";
+}
+
+
+HttpResult run(ExecdProcess& execd, const std::string& cmd, const std::string& extra = "")
+{
+	return request(execd.port(), "POST", "/command", command(cmd, extra));
+}
+
+
+std::string texts(const std::vector<Event>& evs, const std::string& type)
+{
+	std::string out;
+	for (const Event& e: evs)
+		if (e.type == type) out += "[" + e.text + "]";
+	return out;
+}
+
+
+} // namespace
+
+
+class IntegrationShellTest: public CppUnit::TestFixture
+{
+	CPPUNIT_TEST_SUITE(IntegrationShellTest);
+	CPPUNIT_TEST(testEcho);
+	CPPUNIT_TEST(testMultiLineAndBlankLines);
+	CPPUNIT_TEST(testStdoutAndStderr);
+	CPPUNIT_TEST(testExitCode);
+	CPPUNIT_TEST(testCommandNotFound);
+	CPPUNIT_TEST(testTimeout);
+	CPPUNIT_TEST(testInterrupt);
+	CPPUNIT_TEST(testCwdAndEnvs);
+	CPPUNIT_TEST(testUidGid);
+	CPPUNIT_TEST(testTenMegabytes);
+	CPPUNIT_TEST(testLongLineWithoutNewline);
+	CPPUNIT_TEST(testUtf8ByteByByte);
+	CPPUNIT_TEST(testCarriageReturnProgress);
+	CPPUNIT_TEST(testBackgroundStatusAndLogs);
+	CPPUNIT_TEST(testBackgroundTimeout);
+	CPPUNIT_TEST(testCodeWithoutLanguageRunsACommand);
+	CPPUNIT_TEST(testConcurrentCommands);
+	CPPUNIT_TEST(testBadInput);
+	CPPUNIT_TEST(testNoInheritedDescriptors);
+	CPPUNIT_TEST_SUITE_END();
+
+public:
+	void testEcho()
+	{
+		ExecdProcess execd(shellOptions());
+		HttpResult r = run(execd, "echo 'Hello OpenSandbox E2E'");
+		CPPUNIT_ASSERT_EQUAL(200, r.status);
+		auto evs = events(r);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(3), evs.size());
+		CPPUNIT_ASSERT_EQUAL(std::string("init"), evs[0].type);
+		CPPUNIT_ASSERT(std::regex_match(evs[0].text, std::regex("^[0-9a-f]{32}$")));
+		CPPUNIT_ASSERT_EQUAL(std::string("stdout"), evs[1].type);
+		CPPUNIT_ASSERT_EQUAL(std::string("Hello OpenSandbox E2E"), evs[1].text);
+		CPPUNIT_ASSERT_EQUAL(std::string("execution_complete"), evs[2].type);
+		// The second event on the wire is the ping that follows init.
+		CPPUNIT_ASSERT(sseEvents(r.body)[1].find("\"type\":\"ping\"") != std::string::npos);
+		auto status = object(request(execd.port(), "GET", "/command/status/" + evs[0].text).body);
+		CPPUNIT_ASSERT_EQUAL(false, status->getValue<bool>("running"));
+		CPPUNIT_ASSERT_EQUAL(0, status->getValue<int>("exit_code"));
+		CPPUNIT_ASSERT(!status->has("error"));
+	}
+
+	void testMultiLineAndBlankLines()
+	{
+		ExecdProcess execd(shellOptions());
+		auto evs = events(run(execd, "printf 'a\\n\\nb\\n\\n\\nc\\n'"));
+		CPPUNIT_ASSERT_EQUAL(std::string("[a][\n][b][\n][\n][c]"), texts(evs, "stdout"));
+		CPPUNIT_ASSERT_EQUAL(std::string("execution_complete"), evs.back().type);
+	}
+
+	void testStdoutAndStderr()
+	{
+		ExecdProcess execd(shellOptions());
+		auto evs = events(run(execd, "echo hello; echo oops >&2"));
+		CPPUNIT_ASSERT_EQUAL(std::string("[hello]"), texts(evs, "stdout"));
+		CPPUNIT_ASSERT_EQUAL(std::string("[oops]"), texts(evs, "stderr"));
+		CPPUNIT_ASSERT_EQUAL(std::string("execution_complete"), evs.back().type);
+	}
+
+	void testExitCode()
+	{
+		ExecdProcess execd(shellOptions());
+		HttpResult r = run(execd, "echo before; exit 3");
+		auto evs = events(r);
+		CPPUNIT_ASSERT_EQUAL(std::string("[before]"), texts(evs, "stdout"));
+		CPPUNIT_ASSERT_EQUAL(std::string("error"), evs.back().type);
+		CPPUNIT_ASSERT(evs.back().json.find("\"error\":{\"ename\":\"CommandExecError\",\"evalue\":\"3\",\"traceback\":[\"exit status 3\"]}") != std::string::npos);
+		for (const Event& e: evs) CPPUNIT_ASSERT(e.type != "execution_complete");
+		auto status = object(request(execd.port(), "GET", "/command/status/" + evs[0].text).body);
+		CPPUNIT_ASSERT_EQUAL(3, status->getValue<int>("exit_code"));
+		CPPUNIT_ASSERT_EQUAL(std::string("exit status 3"), status->getValue<std::string>("error"));
+	}
+
+	void testCommandNotFound()
+	{
+		ExecdProcess execd(shellOptions());
+		auto evs = events(run(execd, "no-such-command-xyz"));
+		CPPUNIT_ASSERT(texts(evs, "stderr").find("no-such-command-xyz: command not found") != std::string::npos);
+		CPPUNIT_ASSERT(evs.back().json.find("\"evalue\":\"127\"") != std::string::npos);
+	}
+
+	void testTimeout()
+	{
+		ExecdProcess execd(shellOptions());
+		auto start = std::chrono::steady_clock::now();
+		auto evs = events(run(execd, "echo start; sleep 10 & sleep 10", ",\"timeout\":500"));
+		CPPUNIT_ASSERT(std::chrono::steady_clock::now() - start < std::chrono::seconds(3));
+		CPPUNIT_ASSERT_EQUAL(std::string("[start]"), texts(evs, "stdout"));
+		CPPUNIT_ASSERT(evs.back().json.find("\"error\":{\"ename\":\"CommandExecError\",\"evalue\":\"-1\",\"traceback\":[\"signal: killed\"]}") != std::string::npos);
+		auto status = object(request(execd.port(), "GET", "/command/status/" + evs[0].text).body);
+		CPPUNIT_ASSERT_EQUAL(-1, status->getValue<int>("exit_code"));
+		CPPUNIT_ASSERT_EQUAL(std::string("signal: killed"), status->getValue<std::string>("error"));
+	}
+
+	void testInterrupt()
+	{
+		ExecdProcess execd(shellOptions());
+		// The id arrives with init; read the stream as it comes.
+		std::promise<std::string> idSeen;
+		std::atomic<bool> seen{false};
+		auto stream = std::async(std::launch::async, [&] {
+			return request(execd.port(), "POST", "/command", command("sleep 30"), {}, [&](const std::string& soFar) {
+				std::smatch m;
+				if (!seen && std::regex_search(soFar, m, std::regex("\"type\":\"init\",\"text\":\"([0-9a-f]{32})\"")))
+				{
+					seen = true;
+					idSeen.set_value(m[1].str());
+				}
+			});
+		});
+		auto f = idSeen.get_future();
+		CPPUNIT_ASSERT(f.wait_for(std::chrono::seconds(5)) == std::future_status::ready);
+		std::string id = f.get();
+		CPPUNIT_ASSERT(object(request(execd.port(), "GET", "/command/status/" + id).body)->getValue<bool>("running"));
+		auto start = std::chrono::steady_clock::now();
+		HttpResult r = request(execd.port(), "DELETE", "/command?id=" + id);
+		CPPUNIT_ASSERT_EQUAL(200, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("0"), r.header("Content-Length"));
+		CPPUNIT_ASSERT(std::chrono::steady_clock::now() - start < std::chrono::seconds(2));
+		auto evs = events(stream.get());
+		CPPUNIT_ASSERT(evs.back().json.find("\"evalue\":\"-1\",\"traceback\":[\"signal: terminated\"]") != std::string::npos);
+		r = request(execd.port(), "DELETE", "/command?id=" + id);
+		CPPUNIT_ASSERT_EQUAL(500, r.status);
+		CPPUNIT_ASSERT_EQUAL("{\"code\":\"RUNTIME_ERROR\",\"message\":\"error interruptting code context. command session " + id + " is not running\"}", r.body);
+		r = request(execd.port(), "DELETE", "/code?id=" + id);   // the same through /code
+		CPPUNIT_ASSERT_EQUAL(500, r.status);
+		r = request(execd.port(), "DELETE", "/command");
+		CPPUNIT_ASSERT_EQUAL(400, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("{\"code\":\"MISSING_QUERY\",\"message\":\"missing query parameter 'id'\"}"), r.body);
+		r = request(execd.port(), "DELETE", "/command?id=unknown");
+		CPPUNIT_ASSERT_EQUAL(500, r.status);
+		CPPUNIT_ASSERT(r.body.find("no such session") != std::string::npos);
+
+		// A command that ignores SIGTERM is killed after the grace period.
+		std::promise<std::string> stubbornId;
+		std::atomic<bool> seen2{false};
+		auto stubborn = std::async(std::launch::async, [&] {
+			return request(execd.port(), "POST", "/command", command("trap '' TERM; echo ready; sleep 30"), {}, [&](const std::string& soFar) {
+				std::smatch m;
+				if (!seen2 && soFar.find("ready") != std::string::npos && std::regex_search(soFar, m, std::regex("\"type\":\"init\",\"text\":\"([0-9a-f]{32})\"")))
+				{
+					seen2 = true;
+					stubbornId.set_value(m[1].str());
+				}
+			});
+		});
+		auto g = stubbornId.get_future();
+		CPPUNIT_ASSERT(g.wait_for(std::chrono::seconds(5)) == std::future_status::ready);
+		CPPUNIT_ASSERT_EQUAL(200, request(execd.port(), "DELETE", "/command?id=" + g.get()).status);
+		evs = events(stubborn.get());
+		CPPUNIT_ASSERT(evs.back().json.find("\"traceback\":[\"signal: killed\"]") != std::string::npos);
+	}
+
+	void testCwdAndEnvs()
+	{
+		ExecdProcess execd(shellOptions());
+		auto evs = events(run(execd, "pwd; echo $GREETING-$HOME", ",\"cwd\":\"/tmp\",\"envs\":{\"GREETING\":\"hi\"}"));
+		CPPUNIT_ASSERT_EQUAL(std::string("[/tmp][hi-") + std::getenv("HOME") + "]", texts(evs, "stdout"));
+		evs = events(run(execd, "pwd", ",\"cwd\":\"~\""));
+		CPPUNIT_ASSERT_EQUAL(std::string("[") + std::getenv("HOME") + "]", texts(evs, "stdout"));
+		HttpResult r = run(execd, "pwd", ",\"cwd\":\"/nonexistent-dir\"");
+		CPPUNIT_ASSERT_EQUAL(400, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("{\"code\":\"INVALID_REQUEST_BODY\",\"message\":\"invalid request, validation error working directory does not exist: /nonexistent-dir: stat /nonexistent-dir: no such file or directory\"}"), r.body);
+		r = run(execd, "pwd", ",\"cwd\":\"/etc/hostname\"");
+		CPPUNIT_ASSERT_EQUAL(400, r.status);
+		CPPUNIT_ASSERT(r.body.find("working directory path is not a directory: /etc/hostname") != std::string::npos);
+		r = run(execd, "pwd", ",\"cwd\":\"$NO_SUCH_VARIABLE_X/y\"");
+		CPPUNIT_ASSERT_EQUAL(400, r.status);
+		CPPUNIT_ASSERT(r.body.find("NO_SUCH_VARIABLE_X") != std::string::npos);
+	}
+
+	void testUidGid()
+	{
+		if (::geteuid() != 0) return;   // switching users needs root
+		ExecdProcess execd(shellOptions());
+		auto evs = events(run(execd, "id -u; id -g", ",\"uid\":65534"));
+		CPPUNIT_ASSERT_EQUAL(std::string("[65534][65534]"), texts(evs, "stdout"));
+		evs = events(run(execd, "id -u; id -g", ",\"uid\":65534,\"gid\":100"));
+		CPPUNIT_ASSERT_EQUAL(std::string("[65534][100]"), texts(evs, "stdout"));
+	}
+
+	void testTenMegabytes()
+	{
+		ExecdProcess execd(shellOptions());
+		HttpResult r = run(execd, "seq 1 1300000");   // about 9.3 MB
+		auto evs = events(r);
+		std::size_t count = 0;
+		long long expect = 1;
+		bool ordered = true;
+		for (const Event& e: evs)
+		{
+			if (e.type != "stdout") continue;
+			++count;
+			if (std::stoll(e.text) != expect++) ordered = false;
+		}
+		CPPUNIT_ASSERT_EQUAL(std::size_t(1300000), count);
+		CPPUNIT_ASSERT(ordered);
+		CPPUNIT_ASSERT_EQUAL(std::string("execution_complete"), evs.back().type);
+	}
+
+	void testLongLineWithoutNewline()
+	{
+		ExecdProcess execd(shellOptions());
+		auto evs = events(run(execd, "head -c 1048576 /dev/zero | tr '\\\\0' 'x'"));
+		std::size_t total = 0;
+		for (const Event& e: evs)
+		{
+			if (e.type != "stdout") continue;
+			CPPUNIT_ASSERT(e.text.size() <= 65536);
+			total += e.text.size();
+		}
+		CPPUNIT_ASSERT_EQUAL(std::size_t(1048576), total);
+	}
+
+	void testUtf8ByteByByte()
+	{
+		ExecdProcess execd(shellOptions());
+		auto evs = events(run(execd, "for b in e6 8a a5 e5 91 8a; do printf \"\\\\x$b\"; sleep 0.02; done; echo"));
+		CPPUNIT_ASSERT_EQUAL(std::string("[\xE6\x8A\xA5\xE5\x91\x8A]"), texts(evs, "stdout"));
+		// Invalid bytes become U+FFFD; the JSON stays valid.
+		evs = events(run(execd, "printf 'a\\xffb\\n'"));
+		CPPUNIT_ASSERT_EQUAL(std::string("[a\xEF\xBF\xBD" "b]"), texts(evs, "stdout"));
+	}
+
+	void testCarriageReturnProgress()
+	{
+		ExecdProcess execd(shellOptions());
+		auto evs = events(run(execd, "printf '10%%\\r50%%\\r100%%\\r\\ndone\\n'"));
+		CPPUNIT_ASSERT_EQUAL(std::string("[10%][50%][100%][done]"), texts(evs, "stdout"));
+	}
+
+	void testBackgroundStatusAndLogs()
+	{
+		ExecdProcess execd(shellOptions());
+		auto start = std::chrono::steady_clock::now();
+		HttpResult r = run(execd, "echo one; echo two >&2; sleep 0.5; printf 'three\\r\\n'", ",\"background\":true");
+		CPPUNIT_ASSERT(std::chrono::steady_clock::now() - start < std::chrono::seconds(1));
+		auto evs = events(r);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(2), evs.size());
+		CPPUNIT_ASSERT_EQUAL(std::string("init"), evs[0].type);
+		CPPUNIT_ASSERT_EQUAL(std::string("execution_complete"), evs[1].type);
+		std::string id = evs[0].text;
+
+		auto status = object(request(execd.port(), "GET", "/command/status/" + id).body);
+		CPPUNIT_ASSERT_EQUAL(id, status->getValue<std::string>("id"));
+		CPPUNIT_ASSERT(status->getValue<std::string>("content").find("echo one") == 0);
+		CPPUNIT_ASSERT(status->getValue<bool>("running"));
+		CPPUNIT_ASSERT(!status->has("exit_code") && !status->has("finished_at"));
+		CPPUNIT_ASSERT(std::regex_match(status->getValue<std::string>("started_at"), std::regex("^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d(\\.\\d{1,9})?Z$")));
+
+		auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+		while (status->getValue<bool>("running") && std::chrono::steady_clock::now() < deadline)
+			status = object(request(execd.port(), "GET", "/command/status/" + id).body);
+		CPPUNIT_ASSERT_EQUAL(0, status->getValue<int>("exit_code"));
+		CPPUNIT_ASSERT(status->has("finished_at"));
+
+		HttpResult logs = request(execd.port(), "GET", "/command/" + id + "/logs");
+		CPPUNIT_ASSERT_EQUAL(200, logs.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("text/plain; charset=utf-8"), logs.header("Content-Type"));
+		CPPUNIT_ASSERT_EQUAL(std::string("one\ntwo\nthree\r\n"), logs.body);
+		CPPUNIT_ASSERT_EQUAL(std::string("15"), logs.header("EXECD-COMMANDS-TAIL-CURSOR"));
+		logs = request(execd.port(), "GET", "/command/" + id + "/logs?cursor=8");
+		CPPUNIT_ASSERT_EQUAL(std::string("three\r\n"), logs.body);
+		logs = request(execd.port(), "GET", "/command/" + id + "/logs?cursor=100");
+		CPPUNIT_ASSERT_EQUAL(std::string(""), logs.body);
+		CPPUNIT_ASSERT_EQUAL(std::string("100"), logs.header("EXECD-COMMANDS-TAIL-CURSOR"));
+		logs = request(execd.port(), "GET", "/command/" + id + "/logs?cursor=abc");
+		CPPUNIT_ASSERT_EQUAL(std::string("one\ntwo\nthree\r\n"), logs.body);
+		CPPUNIT_ASSERT_EQUAL(400, request(execd.port(), "GET", "/command/" + id + "/logs?cursor=-1").status);
+
+		HttpResult unknown = request(execd.port(), "GET", "/command/status/nope");
+		CPPUNIT_ASSERT_EQUAL(404, unknown.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("{\"code\":\"INVALID_REQUEST_BODY\",\"message\":\"command not found: nope\"}"), unknown.body);
+		unknown = request(execd.port(), "GET", "/command/nope/logs");
+		CPPUNIT_ASSERT_EQUAL(400, unknown.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("{\"code\":\"INVALID_REQUEST_BODY\",\"message\":\"command not found: nope\"}"), unknown.body);
+		std::string fg = events(run(execd, "true"))[0].text;
+		unknown = request(execd.port(), "GET", "/command/" + fg + "/logs");
+		CPPUNIT_ASSERT_EQUAL(400, unknown.status);
+		CPPUNIT_ASSERT(unknown.body.find("is not running in background") != std::string::npos);
+	}
+
+	void testBackgroundTimeout()
+	{
+		ExecdProcess execd(shellOptions());
+		std::string id = events(run(execd, "sleep 10", ",\"background\":true,\"timeout\":300"))[0].text;
+		auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+		Poco::JSON::Object::Ptr status;
+		do
+		{
+			status = object(request(execd.port(), "GET", "/command/status/" + id).body);
+		}
+		while (status->getValue<bool>("running") && std::chrono::steady_clock::now() < deadline);
+		CPPUNIT_ASSERT_EQUAL(-1, status->getValue<int>("exit_code"));
+		CPPUNIT_ASSERT_EQUAL(std::string("signal: killed"), status->getValue<std::string>("error"));
+	}
+
+	void testCodeWithoutLanguageRunsACommand()
+	{
+		ExecdProcess execd(shellOptions());
+		auto evs = events(request(execd.port(), "POST", "/code", "{\"code\":\"echo from code\"}"));
+		CPPUNIT_ASSERT_EQUAL(std::string("[from code]"), texts(evs, "stdout"));
+		evs = events(request(execd.port(), "POST", "/code", "{\"code\":\"echo bg\",\"context\":{\"language\":\"background-command\"}}"));
+		CPPUNIT_ASSERT_EQUAL(std::size_t(2), evs.size());
+	}
+
+	void testConcurrentCommands()
+	{
+		ExecdProcess execd(shellOptions());
+		std::vector<std::future<HttpResult>> runs;
+		for (int i = 0; i < 16; ++i)
+			runs.push_back(std::async(std::launch::async, [&execd, i] { return run(execd, "seq 1 2000; echo end" + std::to_string(i)); }));
+		for (int i = 0; i < 16; ++i)
+		{
+			auto evs = events(runs[static_cast<std::size_t>(i)].get());
+			std::size_t lines = 0;
+			for (const Event& e: evs) lines += e.type == "stdout";
+			CPPUNIT_ASSERT_EQUAL(std::size_t(2001), lines);
+			CPPUNIT_ASSERT_EQUAL("end" + std::to_string(i), evs[evs.size() - 2].text);
+		}
+	}
+
+	void testBadInput()
+	{
+		ExecdProcess execd(shellOptions());
+		struct Case
+		{
+			std::string body;
+			std::string message;
+		};
+		for (const Case& c: std::vector<Case>{
+			{"{}", "invalid request, validation error Key: 'RunCommandRequest.Command' Error:Field validation for 'Command' failed on the 'required' tag"},
+			{"{\"command\":\"\"}", "invalid request, validation error Key: 'RunCommandRequest.Command' Error:Field validation for 'Command' failed on the 'required' tag"},
+			{"{\"command\":\"ls\",\"timeout\":-5}", "invalid request, validation error Key: 'RunCommandRequest.Timeout' Error:Field validation for 'Timeout' failed on the 'gte' tag"},
+			{"{\"command\":\"ls\",\"gid\":5}", "invalid request, validation error uid is required when gid is provided"},
+		})
+		{
+			HttpResult r = request(execd.port(), "POST", "/command", c.body);
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(c.body, 400, r.status);
+			CPPUNIT_ASSERT_EQUAL("{\"code\":\"INVALID_REQUEST_BODY\",\"message\":\"" + jsonEscape(c.message) + "\"}", r.body);
+		}
+		for (std::string body: {"{\"command\":5}", "{\"command\":\"ls\",\"timeout\":\"5\"}", "{\"command\":\"ls\",\"uid\":-1}",
+			"{\"command\":\"ls\",\"envs\":{\"A\":1}}", "{\"command\":\"ls\",\"background\":\"yes\"}", "{\"command\":", ""})
+		{
+			HttpResult r = request(execd.port(), "POST", "/command", body);
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(body, 400, r.status);
+			CPPUNIT_ASSERT_MESSAGE(r.body, r.body.find("\"message\":\"error parsing request, MAYBE invalid body format. ") != std::string::npos);
+		}
+		CPPUNIT_ASSERT_EQUAL(200, request(execd.port(), "GET", "/ping").status);
+	}
+
+	void testNoInheritedDescriptors()
+	{
+		ExecdProcess execd(shellOptions());
+		auto evs = events(run(execd, "ls /proc/self/fd | wc -l; grep -E '^Sig(Blk|Ign)' /proc/self/status"));
+		// 0, 1, 2 and the directory ls reads.
+		CPPUNIT_ASSERT_EQUAL(std::string("4"), evs[1].text);
+		CPPUNIT_ASSERT(texts(evs, "stdout").find("SigBlk:\t0000000000000000") != std::string::npos);
+	}
+};
+
+
+CPPUNIT_TEST_SUITE_REGISTRATION(IntegrationShellTest);
