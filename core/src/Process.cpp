@@ -1,4 +1,5 @@
 #include "execd/Process.h"
+#include "ProcessTree.h"
 #include <csignal>
 
 
@@ -22,6 +23,12 @@ void resetSignalsInChild()
 		::sigaction(sig, &action, nullptr);
 	}
 	::sigprocmask(SIG_SETMASK, &none, nullptr);
+}
+
+
+std::vector<pid_t> descendants(pid_t root)
+{
+	return ProcessTree::descendants(root);
 }
 
 

@@ -2,6 +2,8 @@
 
 #include "execd/Core.h"
 #include <spawn.h>
+#include <sys/types.h>
+#include <vector>
 
 
 namespace execd {
@@ -16,6 +18,9 @@ namespace Process
 	EXECD_API void resetSignalsInChild();
 		/// Empties the signal mask and restores the default action of every signal.
 		/// Async-signal-safe: call it in the child between fork() and exec().
+
+	EXECD_API std::vector<pid_t> descendants(pid_t root);
+		/// Every live descendant of root (children, their children, ...), from /proc.
 
 	EXECD_API int setSpawnSignalDefaults(posix_spawnattr_t& attributes);
 		/// The same for posix_spawn: an empty mask and default actions, via

@@ -60,6 +60,9 @@ ChildProcess ChildProcess::spawn(const SpawnOptions& options)
 
 	int out[2] = {-1, -1};
 	int err[2] = {-1, -1};
+	int in[2] = {-1, -1};
+	if (options.stdinPipe && ::pipe2(in, O_CLOEXEC) != 0)
+		throw Poco::SystemException("fork/exec " + options.argv[0] + ": " + errnoText(errno));
 	int status[2] = {-1, -1};
 	auto closePair = [](int* p) { for (int i = 0; i < 2; ++i) if (p[i] >= 0) ::close(p[i]); };
 	if (::pipe2(status, O_CLOEXEC) != 0)
@@ -89,7 +92,10 @@ ChildProcess ChildProcess::spawn(const SpawnOptions& options)
 		posix_spawnattr_getflags(&attr, &flags);
 		posix_spawnattr_setpgroup(&attr, 0);
 		posix_spawnattr_setflags(&attr, static_cast<short>(flags | POSIX_SPAWN_SETPGROUP));
-		posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+		if (options.stdinPipe)
+			posix_spawn_file_actions_adddup2(&actions, in[0], 0);
+		else
+			posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
 		int o = options.outputFd >= 0 ? options.outputFd : out[1];
 		int e = options.outputFd >= 0 ? options.outputFd : err[1];
 		posix_spawn_file_actions_adddup2(&actions, o, 1);
@@ -102,13 +108,15 @@ ChildProcess ChildProcess::spawn(const SpawnOptions& options)
 		posix_spawnattr_destroy(&attr);
 		if (out[1] >= 0) ::close(out[1]);
 		if (err[1] >= 0) ::close(err[1]);
+		if (in[0] >= 0) ::close(in[0]);
 		if (rc != 0)
 		{
 			if (out[0] >= 0) ::close(out[0]);
 			if (err[0] >= 0) ::close(err[0]);
+			if (in[1] >= 0) ::close(in[1]);
 			throw Poco::SystemException("fork/exec " + options.argv[0] + ": " + errnoText(rc));
 		}
-		return adopt(pid, out[0], err[0]);
+		return adopt(pid, out[0], err[0], in[1]);
 	}
 
 	pid_t pid = ::fork();
@@ -124,8 +132,8 @@ ChildProcess ChildProcess::spawn(const SpawnOptions& options)
 	{
 		::setpgid(0, 0);
 		Process::resetSignalsInChild();
-		int devnull = ::open("/dev/null", O_RDONLY);
-		if (devnull < 0 || ::dup2(devnull, 0) < 0) childFail(status[1], errno);
+		int input = options.stdinPipe ? in[0] : ::open("/dev/null", O_RDONLY);
+		if (input < 0 || ::dup2(input, 0) < 0) childFail(status[1], errno);
 		int o = options.outputFd >= 0 ? options.outputFd : out[1];
 		int e = options.outputFd >= 0 ? options.outputFd : err[1];
 		if (::dup2(o, 1) < 0 || ::dup2(e, 2) < 0) childFail(status[1], errno);
@@ -148,6 +156,7 @@ ChildProcess ChildProcess::spawn(const SpawnOptions& options)
 	::close(status[1]);
 	if (out[1] >= 0) ::close(out[1]);
 	if (err[1] >= 0) ::close(err[1]);
+	if (in[0] >= 0) ::close(in[0]);
 	int childErrno = 0;
 	ssize_t n;
 	do
@@ -161,17 +170,19 @@ ChildProcess ChildProcess::spawn(const SpawnOptions& options)
 		::waitpid(pid, nullptr, 0);
 		if (out[0] >= 0) ::close(out[0]);
 		if (err[0] >= 0) ::close(err[0]);
+		if (in[1] >= 0) ::close(in[1]);
 		throw Poco::SystemException("fork/exec " + options.argv[0] + ": " + errnoText(childErrno));
 	}
 
-	return adopt(pid, out[0], err[0]);
+	return adopt(pid, out[0], err[0], in[1]);
 }
 
 
-ChildProcess ChildProcess::adopt(pid_t pid, int stdoutFd, int stderrFd)
+ChildProcess ChildProcess::adopt(pid_t pid, int stdoutFd, int stderrFd, int stdinFd)
 {
 	ChildProcess child;
 	child._pid = pid;
+	child._stdin = stdinFd;
 	child._pidfd = pidfdOpen(pid);
 	child._stdout = stdoutFd;
 	child._stderr = stderrFd;
@@ -198,9 +209,10 @@ ChildProcess& ChildProcess::operator = (ChildProcess&& other) noexcept
 		_pidfd = other._pidfd;
 		_stdout = other._stdout;
 		_stderr = other._stderr;
+		_stdin = other._stdin;
 		_reaped = other._reaped;
 		other._pid = -1;
-		other._pidfd = other._stdout = other._stderr = -1;
+		other._pidfd = other._stdout = other._stderr = other._stdin = -1;
 		other._reaped = true;
 	}
 	return *this;
@@ -219,7 +231,7 @@ ChildProcess::~ChildProcess()
 
 void ChildProcess::closeAll()
 {
-	for (int* fd: {&_pidfd, &_stdout, &_stderr})
+	for (int* fd: {&_pidfd, &_stdout, &_stderr, &_stdin})
 	{
 		if (*fd >= 0) ::close(*fd);
 		*fd = -1;
@@ -248,6 +260,12 @@ int ChildProcess::stdoutFd() const
 int ChildProcess::stderrFd() const
 {
 	return _stderr;
+}
+
+
+int ChildProcess::stdinFd() const
+{
+	return _stdin;
 }
 
 

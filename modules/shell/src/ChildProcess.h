@@ -20,6 +20,7 @@ struct SpawnOptions
 	std::optional<gid_t> gid;
 	std::vector<gid_t> groups;           ///< supplementary groups, set when uid or gid is given
 	int outputFd = -1;                   ///< >= 0: stdout and stderr both go here; else two pipes
+	bool stdinPipe = false;              ///< stdin from a pipe (stdinFd()) instead of /dev/null
 };
 
 
@@ -42,6 +43,7 @@ public:
 	int pidfd() const;       ///< readable once the process exited
 	int stdoutFd() const;    ///< -1 when output goes to a file
 	int stderrFd() const;
+	int stdinFd() const;     ///< -1 unless SpawnOptions::stdinPipe
 	void closeStdout();
 	void closeStderr();
 
@@ -56,13 +58,14 @@ public:
 
 private:
 	ChildProcess() = default;
-	static ChildProcess adopt(pid_t pid, int stdoutFd, int stderrFd);
+	static ChildProcess adopt(pid_t pid, int stdoutFd, int stderrFd, int stdinFd);
 	void closeAll();
 
 	pid_t _pid = -1;
 	int _pidfd = -1;
 	int _stdout = -1;
 	int _stderr = -1;
+	int _stdin = -1;
 	bool _reaped = false;
 };
 

@@ -1,5 +1,6 @@
 #include "CommandHandlers.h"
 #include "CommandRunner.h"
+#include "SessionHandlers.h"
 #include "execd/Module.h"
 #include "Poco/ClassLibrary.h"
 
@@ -10,7 +11,8 @@ namespace shell {
 
 class ShellModule: public Module
 	/// Shell commands: POST /command (foreground and background), their status,
-	/// logs and interrupts, and the command modes of POST /code.
+	/// logs and interrupts, and the command modes of POST /code; bash sessions
+	/// (/session) and the code language "bash", both backed by live bash processes.
 	///
 	/// Settings (module.shell.*):
 	///   shell                       the shell that runs commands (default: bash from PATH, else /bin/sh)
@@ -38,6 +40,8 @@ public:
 		_pRunner = std::make_unique<CommandRunner>(settings);
 		_pForeground = std::make_unique<ForegroundExecutor>(*_pRunner);
 		_pBackground = std::make_unique<BackgroundExecutor>(*_pRunner);
+		_pSessions = std::make_unique<SessionManager>(_pRunner->settings().shell);
+		_pBash = std::make_unique<BashExecutor>(*_pSessions);
 		_pExecutors = &context.executors();
 		context.logger().information("commands run with %s; background output in %s", _pRunner->settings().shell,
 			_pRunner->settings().spoolDirectory);
@@ -45,7 +49,10 @@ public:
 
 	std::vector<Route> routes() override
 	{
-		return commandRoutes(*_pRunner, *_pExecutors);
+		std::vector<Route> routes = commandRoutes(*_pRunner, *_pExecutors);
+		for (Route& route: sessionRoutes(*_pSessions))
+			routes.push_back(std::move(route));
+		return routes;
 	}
 
 	std::vector<ExecutorBinding> executors() override
@@ -53,18 +60,22 @@ public:
 		return {
 			ExecutorBinding::command("command", *_pForeground),
 			ExecutorBinding::command("background-command", *_pBackground),
+			ExecutorBinding::code("bash", *_pBash),
 		};
 	}
 
 	void shutdown() override
 	{
 		_pRunner->shutdown();
+		_pSessions->terminateAll();
 	}
 
 private:
 	std::unique_ptr<CommandRunner> _pRunner;
 	std::unique_ptr<ForegroundExecutor> _pForeground;
 	std::unique_ptr<BackgroundExecutor> _pBackground;
+	std::unique_ptr<SessionManager> _pSessions;
+	std::unique_ptr<BashExecutor> _pBash;
 	ExecutorRegistry* _pExecutors = nullptr;
 };
 

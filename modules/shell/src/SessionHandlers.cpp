@@ -1,0 +1,275 @@
+#include "SessionHandlers.h"
+#include "CommandRequest.h"
+#include "execd/Http.h"
+#include "execd/JsonHandler.h"
+#include "execd/StreamHandler.h"
+#include "Poco/File.h"
+#include <cerrno>
+#include <cstring>
+#include <sys/stat.h>
+
+
+namespace execd {
+namespace shell {
+
+
+namespace {
+
+
+const std::string PARSE = "error parsing request. ";
+const std::string INVALID = "invalid request. ";
+
+
+void emitOutcome(const BashSession::Result& result, std::chrono::steady_clock::time_point start, EventSink& sink)
+{
+	if (result.outcome == BashSession::Outcome::KILLED)
+	{
+		sink.emit(StreamEvent::failure(ErrorDetail{"CommandExecError", "-1", {"signal: killed"}, false}));
+	}
+	else if (result.exitCode != 0)
+	{
+		std::string code = std::to_string(result.exitCode);
+		sink.emit(StreamEvent::failure(ErrorDetail{"CommandExecError", code, {"exit status " + code}, false}));
+	}
+	else
+	{
+		sink.emit(StreamEvent::complete(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count()));
+	}
+}
+
+
+class CreateSessionHandler: public JsonHandler
+	/// POST /session {"cwd"?}: a new bash session; cwd is expanded and created.
+{
+public:
+	CreateSessionHandler(const RouteMatch& match, SessionManager& sessions):
+		JsonHandler(match),
+		_sessions(sessions)
+	{
+	}
+
+protected:
+	void handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override
+	{
+		std::string raw = JsonBody::readBody(request);
+		std::string cwd;
+		if (raw.find_first_not_of(" \t\r\n") != std::string::npos)
+			cwd = JsonBody::parse(raw, PARSE).getString("cwd").value_or("");
+		try
+		{
+			if (!cwd.empty())
+			{
+				cwd = Environment::expand(cwd, Environment::current());
+				Poco::File(cwd).createDirectories();
+			}
+			auto pSession = _sessions.create(cwd);
+			Http::sendJson(response, "{\"session_id\":\"" + pSession->id() + "\"}");
+		}
+		catch (Poco::Exception& exc)
+		{
+			throw ApiException::runtimeError("error creating session. " + exc.message());
+		}
+	}
+
+private:
+	SessionManager& _sessions;
+};
+
+
+class RunInSessionHandler: public StreamHandler
+	/// POST /session/{sessionId}/run {"command","cwd"?,"timeout"?}
+{
+public:
+	RunInSessionHandler(const RouteMatch& match, SessionManager& sessions):
+		StreamHandler(match),
+		_sessions(sessions)
+	{
+	}
+
+protected:
+	void stream(Poco::Net::HTTPServerRequest& request, SseWriter& sink) override
+	{
+		JsonBody body = JsonBody::read(request, PARSE);
+		std::string command = body.getString("command").value_or("");
+		std::string cwd = body.getString("cwd").value_or("");
+		auto timeout = body.getInt("timeout", std::numeric_limits<Poco::Int64>::min(), std::numeric_limits<Poco::Int64>::max());
+		if (command.empty())
+			throw ApiException::badRequest(INVALID + "Key: 'RunInSessionRequest.Command' Error:Field validation for 'Command' failed on the 'required' tag");
+		if (timeout && *timeout < 0)
+			throw ApiException::badRequest(INVALID + "Key: 'RunInSessionRequest.Timeout' Error:Field validation for 'Timeout' failed on the 'gte' tag");
+		if (!cwd.empty())
+		{
+			try
+			{
+				cwd = Environment::expand(cwd, Environment::current());
+			}
+			catch (Poco::Exception& exc)
+			{
+				throw ApiException::badRequest(INVALID + exc.message());
+			}
+			struct stat st;
+			if (::stat(cwd.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+				throw ApiException::badRequest(INVALID + "working directory does not exist: " + cwd);
+		}
+		auto pSession = _sessions.find(match().param("sessionId"));
+		if (!pSession)
+			throw ApiException::runtimeError("error running in session. context not found");
+
+		const auto start = std::chrono::steady_clock::now();
+		std::chrono::milliseconds limit = timeout && *timeout > 0 ? std::chrono::milliseconds(*timeout) : std::chrono::hours(24);
+		BashSession::Result result;
+		try
+		{
+			// init goes out once the session is ours: a busy session is still an
+			// ordinary JSON error.
+			result = pSession->run(command, cwd, limit, sink, true, [&] { sink.emit(StreamEvent::init(pSession->id())); });
+		}
+		catch (Poco::Exception& exc)
+		{
+			throw ApiException::runtimeError("error running in session. " + exc.message());
+		}
+		if (result.outcome == BashSession::Outcome::BUSY)
+			throw ApiException::runtimeError("error running in session. session is busy");
+		emitOutcome(result, start, sink);
+	}
+
+private:
+	SessionManager& _sessions;
+};
+
+
+class DeleteSessionHandler: public JsonHandler
+	/// DELETE /session/{sessionId}
+{
+public:
+	DeleteSessionHandler(const RouteMatch& match, SessionManager& sessions):
+		JsonHandler(match),
+		_sessions(sessions)
+	{
+	}
+
+protected:
+	void handle(Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse& response) override
+	{
+		const std::string& id = match().param("sessionId");
+		if (!_sessions.remove(id))
+			throw ApiException::notFound(ErrorCode::CONTEXT_NOT_FOUND, "session " + id + " not found");
+		Http::sendEmpty(response);
+	}
+
+private:
+	SessionManager& _sessions;
+};
+
+
+} // namespace
+
+
+std::vector<Route> sessionRoutes(SessionManager& sessions)
+{
+	SessionManager* s = &sessions;
+	return {
+		{"POST", "/session", [s](const RouteMatch& m) { return std::make_unique<CreateSessionHandler>(m, *s); }},
+		{"POST", "/session/{sessionId}/run", [s](const RouteMatch& m) { return std::make_unique<RunInSessionHandler>(m, *s); }},
+		{"DELETE", "/session/{sessionId}", [s](const RouteMatch& m) { return std::make_unique<DeleteSessionHandler>(m, *s); }},
+	};
+}
+
+
+BashExecutor::BashExecutor(SessionManager& sessions):
+	_sessions(sessions)
+{
+}
+
+
+ContextInfo BashExecutor::createContext(const std::string& language, const std::string& cwd)
+{
+	std::string dir = cwd;
+	if (!dir.empty())
+	{
+		dir = Environment::expand(dir, Environment::current());
+		Poco::File(dir).createDirectories();
+	}
+	auto pSession = _sessions.create(dir);
+	std::lock_guard<std::mutex> lock(_mutex);
+	_contexts[pSession->id()] = cwd;
+	return ContextInfo{pSession->id(), language, cwd};
+}
+
+
+std::vector<ContextInfo> BashExecutor::listContexts()
+{
+	std::lock_guard<std::mutex> lock(_mutex);
+	std::vector<ContextInfo> result;
+	for (auto it = _contexts.begin(); it != _contexts.end();)
+	{
+		if (!_sessions.find(it->first))
+		{
+			it = _contexts.erase(it);   // deleted through /session
+			continue;
+		}
+		result.push_back(ContextInfo{it->first, "bash", it->second});
+		++it;
+	}
+	return result;
+}
+
+
+std::optional<ContextInfo> BashExecutor::findContext(const std::string& id)
+{
+	std::lock_guard<std::mutex> lock(_mutex);
+	auto it = _contexts.find(id);
+	if (it == _contexts.end() || !_sessions.find(id)) return std::nullopt;
+	return ContextInfo{id, "bash", it->second};
+}
+
+
+bool BashExecutor::deleteContext(const std::string& id)
+{
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		if (!_contexts.erase(id)) return false;
+		if (_defaultId == id) _defaultId.clear();
+	}
+	_sessions.remove(id);
+	return true;
+}
+
+
+void BashExecutor::run(const ExecRequest& request, EventSink& sink)
+{
+	std::string id = request.contextId;
+	if (id.empty())
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		if (_defaultId.empty() || !_sessions.find(_defaultId))
+		{
+			auto pSession = _sessions.create("");
+			_defaultId = pSession->id();
+			_contexts[_defaultId] = "";
+		}
+		id = _defaultId;
+	}
+	auto pSession = _sessions.find(id);
+	if (!pSession) throw ApiException::runtimeError("error running codes context not found");
+	const auto start = std::chrono::steady_clock::now();
+	// As a kernel does: a run is not cut short because its client went away.
+	BashSession::Result result = pSession->run(request.code, "", std::chrono::hours(24), sink, false,
+		[&] { sink.emit(StreamEvent::init(id)); });
+	if (result.outcome == BashSession::Outcome::BUSY)
+		throw ApiException::runtimeError("error running codes session is busy");
+	emitOutcome(result, start, sink);
+}
+
+
+bool BashExecutor::interrupt(const std::string& id)
+{
+	auto pSession = _sessions.find(id);
+	if (!pSession) return false;
+	if (!pSession->interrupt())
+		throw Poco::IllegalStateException("session " + id + " is not running");
+	return true;
+}
+
+
+} } // namespace execd::shell
