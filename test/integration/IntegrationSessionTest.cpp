@@ -1,0 +1,324 @@
+// Bash sessions and the bash code language through the real daemon.
+
+#include "ExecdProcess.h"
+#include "Poco/JSON/Object.h"
+#include "Poco/JSON/Parser.h"
+#include "Poco/Net/SocketAddress.h"
+#include "Poco/Net/StreamSocket.h"
+#include <atomic>
+#include <cppunit/extensions/HelperMacros.h>
+#include <future>
+#include <regex>
+#include <unistd.h>
+
+
+using namespace execd::test;
+
+
+namespace {
+
+
+ExecdProcess::Options shellOptions()
+{
+	ExecdProcess::Options o;
+	o.testModules = false;
+	o.properties = {"execd.modules.load = shell"};
+	return o;
+}
+
+
+Poco::JSON::Object::Ptr object(const std::string& json)
+{
+	return Poco::JSON::Parser().parse(json).extract<Poco::JSON::Object::Ptr>();
+}
+
+
+std::string quote(const std::string& text)
+{
+	std::string out = "\"";
+	for (char c: text)
+	{
+		if (c == '"' || c == '\\') out += '\\';
+		if (c == '\n')
+		{
+			out += "\\n";
+			continue;
+		}
+		out += c;
+	}
+	return out + "\"";
+}
+
+
+std::string newSession(int port, const std::string& body = "")
+{
+	HttpResult r = request(port, "POST", "/session", body);
+	CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
+	return object(r.body)->getValue<std::string>("session_id");
+}
+
+
+std::vector<Poco::JSON::Object::Ptr> runIn(int port, const std::string& session, const std::string& command, const std::string& extra = "")
+{
+	HttpResult r = request(port, "POST", "/session/" + session + "/run", "{\"command\":" + quote(command) + extra + "}");
+	CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
+	std::vector<Poco::JSON::Object::Ptr> events;
+	for (const std::string& e: withoutPings(sseEvents(r.body)))
+		events.push_back(object(e));
+	return events;
+}
+
+
+std::string texts(const std::vector<Poco::JSON::Object::Ptr>& events, const std::string& type)
+{
+	std::string out;
+	for (const auto& e: events)
+		if (e->getValue<std::string>("type") == type) out += "[" + e->getValue<std::string>("text") + "]";
+	return out;
+}
+
+
+std::string terminal(const std::vector<Poco::JSON::Object::Ptr>& events)
+{
+	auto last = events.back();
+	if (last->getValue<std::string>("type") == "execution_complete") return "complete";
+	auto error = last->getObject("error");
+	return error->getValue<std::string>("evalue") + "|" + error->getArray("traceback")->getElement<std::string>(0);
+}
+
+
+} // namespace
+
+
+class IntegrationSessionTest: public CppUnit::TestFixture
+{
+	CPPUNIT_TEST_SUITE(IntegrationSessionTest);
+	CPPUNIT_TEST(testCreateSession);
+	CPPUNIT_TEST(testStatePersists);
+	CPPUNIT_TEST(testStdoutStderrAndExitCodes);
+	CPPUNIT_TEST(testTimeoutKillsOnlyTheRun);
+	CPPUNIT_TEST(testShellLoopTimeoutRestartsTheShell);
+	CPPUNIT_TEST(testExitEndsTheShell);
+	CPPUNIT_TEST(testBusySession);
+	CPPUNIT_TEST(testPerRunCwdPersists);
+	CPPUNIT_TEST(testDeleteAndUnknown);
+	CPPUNIT_TEST(testBadInput);
+	CPPUNIT_TEST(testBashLanguageKeepsState);
+	CPPUNIT_TEST(testForegroundCommandSurvivesDisconnect);
+	CPPUNIT_TEST_SUITE_END();
+
+public:
+	void testCreateSession()
+	{
+		ExecdProcess execd(shellOptions());
+		for (std::string body: {"", "{}", "null"})
+		{
+			HttpResult r = request(execd.port(), "POST", "/session", body);
+			CPPUNIT_ASSERT_EQUAL(200, r.status);
+			CPPUNIT_ASSERT(std::regex_match(r.body, std::regex("^\\{\"session_id\":\"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\"\\}$")));
+		}
+		std::string dir = "/tmp/execd-session-test-" + std::to_string(::getpid()) + "/a/b";
+		std::string id = newSession(execd.port(), "{\"cwd\":\"" + dir + "\"}");
+		CPPUNIT_ASSERT_EQUAL("[" + dir + "]", texts(runIn(execd.port(), id, "pwd"), "stdout"));
+		HttpResult r = request(execd.port(), "POST", "/session", "{\"cwd\":");
+		CPPUNIT_ASSERT_EQUAL(400, r.status);
+		CPPUNIT_ASSERT(r.body.find("error parsing request. ") != std::string::npos);
+	}
+
+	void testStatePersists()
+	{
+		ExecdProcess execd(shellOptions());
+		std::string id = newSession(execd.port());
+		auto events = runIn(execd.port(), id, "plain=1; export exported=2; greet() { echo \"hi $1\"; }; alias say='echo said'; cd /usr; set -o pipefail");
+		CPPUNIT_ASSERT_EQUAL(std::string("complete"), terminal(events));
+		CPPUNIT_ASSERT_EQUAL(id, events[0]->getValue<std::string>("text"));
+		events = runIn(execd.port(), id, "echo $plain $exported; greet you; say; pwd; shopt -o -q pipefail && echo pipefail-on");
+		CPPUNIT_ASSERT_EQUAL(std::string("[1 2][hi you][said][/usr][pipefail-on]"), texts(events, "stdout"));
+	}
+
+	void testStdoutStderrAndExitCodes()
+	{
+		ExecdProcess execd(shellOptions());
+		std::string id = newSession(execd.port());
+		auto events = runIn(execd.port(), id, "echo out; echo err >&2; printf 'no newline'");
+		CPPUNIT_ASSERT_EQUAL(std::string("[out][no newline]"), texts(events, "stdout"));
+		CPPUNIT_ASSERT_EQUAL(std::string("[err]"), texts(events, "stderr"));
+		CPPUNIT_ASSERT_EQUAL(std::string("complete"), terminal(events));
+		events = runIn(execd.port(), id, "echo hi; false");
+		CPPUNIT_ASSERT_EQUAL(std::string("1|exit status 1"), terminal(events));
+		events = runIn(execd.port(), id, "(exit 42)");
+		CPPUNIT_ASSERT_EQUAL(std::string("42|exit status 42"), terminal(events));
+		events = runIn(execd.port(), id, "if then");   // a syntax error is an ordinary failure
+		CPPUNIT_ASSERT_EQUAL(std::string("2|exit status 2"), terminal(events));
+		events = runIn(execd.port(), id, "cat; echo read-nothing");   // stdin is /dev/null
+		CPPUNIT_ASSERT_EQUAL(std::string("[read-nothing]"), texts(events, "stdout"));
+	}
+
+	void testTimeoutKillsOnlyTheRun()
+	{
+		ExecdProcess execd(shellOptions());
+		std::string id = newSession(execd.port());
+		runIn(execd.port(), id, "kept=yes");
+		auto start = std::chrono::steady_clock::now();
+		auto events = runIn(execd.port(), id, "echo start; sleep 30", ",\"timeout\":300");
+		CPPUNIT_ASSERT(std::chrono::steady_clock::now() - start < std::chrono::seconds(3));
+		CPPUNIT_ASSERT_EQUAL(std::string("[start]"), texts(events, "stdout"));
+		CPPUNIT_ASSERT_EQUAL(std::string("-1|signal: killed"), terminal(events));
+		CPPUNIT_ASSERT_EQUAL(std::string("[yes]"), texts(runIn(execd.port(), id, "echo $kept"), "stdout"));
+	}
+
+	void testShellLoopTimeoutRestartsTheShell()
+	{
+		ExecdProcess execd(shellOptions());
+		std::string id = newSession(execd.port());
+		runIn(execd.port(), id, "kept=yes");
+		auto events = runIn(execd.port(), id, "while :; do :; done", ",\"timeout\":200");
+		CPPUNIT_ASSERT_EQUAL(std::string("-1|signal: killed"), terminal(events));
+		events = runIn(execd.port(), id, "echo kept=$kept");
+		CPPUNIT_ASSERT_EQUAL(std::string("[kept=]"), texts(events, "stdout"));
+		CPPUNIT_ASSERT(texts(events, "stderr").find("earlier state is lost") != std::string::npos);
+	}
+
+	void testExitEndsTheShell()
+	{
+		ExecdProcess execd(shellOptions());
+		std::string id = newSession(execd.port());
+		auto events = runIn(execd.port(), id, "echo bye; exit 4");
+		CPPUNIT_ASSERT_EQUAL(std::string("[bye]"), texts(events, "stdout"));
+		CPPUNIT_ASSERT_EQUAL(std::string("4|exit status 4"), terminal(events));
+		CPPUNIT_ASSERT_EQUAL(std::string("complete"), terminal(runIn(execd.port(), id, "true")));
+	}
+
+	void testBusySession()
+	{
+		ExecdProcess execd(shellOptions());
+		std::string id = newSession(execd.port());
+		std::promise<void> started;
+		std::atomic<bool> seen{false};
+		auto first = std::async(std::launch::async, [&] {
+			return request(execd.port(), "POST", "/session/" + id + "/run", "{\"command\":\"echo running; sleep 2\"}", {},
+				[&](const std::string& soFar) {
+					if (!seen && soFar.find("running") != std::string::npos)
+					{
+						seen = true;
+						started.set_value();
+					}
+				});
+		});
+		CPPUNIT_ASSERT(started.get_future().wait_for(std::chrono::seconds(5)) == std::future_status::ready);
+		HttpResult busy = request(execd.port(), "POST", "/session/" + id + "/run", "{\"command\":\"echo second\"}");
+		CPPUNIT_ASSERT_EQUAL(500, busy.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("{\"code\":\"RUNTIME_ERROR\",\"message\":\"error running in session. session is busy\"}"), busy.body);
+		// Interrupting the session stops the run and keeps the session.
+		CPPUNIT_ASSERT_EQUAL(200, request(execd.port(), "DELETE", "/command?id=" + id).status);
+		HttpResult r = first.get();
+		CPPUNIT_ASSERT(r.body.find("signal: killed") != std::string::npos);
+		CPPUNIT_ASSERT_EQUAL(std::string("complete"), terminal(runIn(execd.port(), id, "true")));
+	}
+
+	void testPerRunCwdPersists()
+	{
+		ExecdProcess execd(shellOptions());
+		std::string id = newSession(execd.port());
+		CPPUNIT_ASSERT_EQUAL(std::string("[/var]"), texts(runIn(execd.port(), id, "pwd", ",\"cwd\":\"/var\""), "stdout"));
+		CPPUNIT_ASSERT_EQUAL(std::string("[/var]"), texts(runIn(execd.port(), id, "pwd"), "stdout"));
+		HttpResult r = request(execd.port(), "POST", "/session/" + id + "/run", "{\"command\":\"pwd\",\"cwd\":\"/nonexistent-x\"}");
+		CPPUNIT_ASSERT_EQUAL(400, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("{\"code\":\"INVALID_REQUEST_BODY\",\"message\":\"invalid request. working directory does not exist: /nonexistent-x\"}"), r.body);
+	}
+
+	void testDeleteAndUnknown()
+	{
+		ExecdProcess execd(shellOptions());
+		std::string id = newSession(execd.port());
+		HttpResult r = request(execd.port(), "DELETE", "/session/" + id);
+		CPPUNIT_ASSERT_EQUAL(200, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("0"), r.header("Content-Length"));
+		r = request(execd.port(), "DELETE", "/session/" + id);
+		CPPUNIT_ASSERT_EQUAL(404, r.status);
+		CPPUNIT_ASSERT_EQUAL("{\"code\":\"CONTEXT_NOT_FOUND\",\"message\":\"session " + id + " not found\"}", r.body);
+		r = request(execd.port(), "POST", "/session/" + id + "/run", "{\"command\":\"ls\"}");
+		CPPUNIT_ASSERT_EQUAL(500, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("{\"code\":\"RUNTIME_ERROR\",\"message\":\"error running in session. context not found\"}"), r.body);
+	}
+
+	void testBadInput()
+	{
+		ExecdProcess execd(shellOptions());
+		std::string id = newSession(execd.port());
+		std::string path = "/session/" + id + "/run";
+		HttpResult r = request(execd.port(), "POST", path, "{}");
+		CPPUNIT_ASSERT_EQUAL(400, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("{\"code\":\"INVALID_REQUEST_BODY\",\"message\":\"invalid request. Key: 'RunInSessionRequest.Command' Error:Field validation for 'Command' failed on the 'required' tag\"}"), r.body);
+		r = request(execd.port(), "POST", path, "{\"command\":\"ls\",\"timeout\":-1}");
+		CPPUNIT_ASSERT_EQUAL(400, r.status);
+		r = request(execd.port(), "POST", path, "{\"command\":\"ls\",\"timeout\":\"1\"}");
+		CPPUNIT_ASSERT_EQUAL(400, r.status);
+		r = request(execd.port(), "POST", path, "{\"command\":");
+		CPPUNIT_ASSERT_EQUAL(400, r.status);
+		CPPUNIT_ASSERT(r.body.find("error parsing request. ") != std::string::npos);
+		CPPUNIT_ASSERT_EQUAL(std::string("complete"), terminal(runIn(execd.port(), id, "true")));
+	}
+
+	void testBashLanguageKeepsState()
+	{
+		ExecdProcess execd(shellOptions());
+		HttpResult r = request(execd.port(), "POST", "/code/context", "{\"language\":\"bash\"}");
+		CPPUNIT_ASSERT_EQUAL(200, r.status);
+		std::string id = object(r.body)->getValue<std::string>("id");
+		auto run = [&](const std::string& code)
+		{
+			return request(execd.port(), "POST", "/code", "{\"code\":" + quote(code) + ",\"context\":{\"id\":\"" + id + "\",\"language\":\"bash\"}}");
+		};
+		run("n=41; inc() { echo $((n + 1)); }");
+		r = run("inc");
+		CPPUNIT_ASSERT(r.body.find("\"type\":\"init\",\"text\":\"" + id + "\"") != std::string::npos);
+		CPPUNIT_ASSERT(r.body.find("\"type\":\"stdout\",\"text\":\"42\"") != std::string::npos);
+		CPPUNIT_ASSERT(r.body.find("execution_complete") != std::string::npos);
+		r = request(execd.port(), "GET", "/code/contexts?language=bash");
+		CPPUNIT_ASSERT_EQUAL("[{\"id\":\"" + id + "\",\"language\":\"bash\"}]", r.body);
+		CPPUNIT_ASSERT_EQUAL(200, request(execd.port(), "DELETE", "/code/contexts/" + id).status);
+		CPPUNIT_ASSERT_EQUAL(std::string("[]"), request(execd.port(), "GET", "/code/contexts?language=bash").body);
+		// The default context, created on first use.
+		r = request(execd.port(), "POST", "/code", "{\"code\":\"echo default\",\"context\":{\"language\":\"bash\"}}");
+		CPPUNIT_ASSERT(r.body.find("\"text\":\"default\"") != std::string::npos);
+	}
+
+	void testForegroundCommandSurvivesDisconnect()
+	{
+		ExecdProcess execd(shellOptions());
+		std::string marker = "/tmp/execd-disconnect-" + std::to_string(::getpid());
+		std::string id;
+		{
+			Poco::Net::StreamSocket s;
+			s.connect(Poco::Net::SocketAddress("127.0.0.1", static_cast<Poco::UInt16>(execd.port())));
+			std::string body = "{\"command\":\"sleep 1; touch " + marker + "\"}";
+			std::string req = "POST /command HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+			s.sendBytes(req.data(), static_cast<int>(req.size()));
+			char buffer[4096];
+			std::string got;
+			while (got.find("\"type\":\"init\"") == std::string::npos)
+			{
+				int n = s.receiveBytes(buffer, sizeof(buffer));
+				if (n <= 0) break;
+				got.append(buffer, static_cast<std::size_t>(n));
+			}
+			std::smatch m;
+			CPPUNIT_ASSERT(std::regex_search(got, m, std::regex("\"text\":\"([0-9a-f]{32})\"")));
+			id = m[1].str();
+		}   // the client goes away
+		auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+		Poco::JSON::Object::Ptr status;
+		do
+		{
+			status = object(request(execd.port(), "GET", "/command/status/" + id).body);
+		}
+		while (status->getValue<bool>("running") && std::chrono::steady_clock::now() < deadline);
+		CPPUNIT_ASSERT_EQUAL(0, status->getValue<int>("exit_code"));
+		CPPUNIT_ASSERT(::access(marker.c_str(), F_OK) == 0);
+		::unlink(marker.c_str());
+	}
+};
+
+
+CPPUNIT_TEST_SUITE_REGISTRATION(IntegrationSessionTest);
