@@ -2,6 +2,7 @@
 #include "BufferedLogChannel.h"
 #include "CodeHandlers.h"
 #include "HttpServer.h"
+#include "OrphanReaper.h"
 #include "LogFormatter.h"
 #include "ModuleSubsystem.h"
 #include "ProcessTree.h"
@@ -24,6 +25,7 @@
 #include <condition_variable>
 #include <iostream>
 #include <thread>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 
@@ -36,7 +38,7 @@ namespace {
 // Every key of the "execd." section, for the unknown-key warning.
 const char* const CORE_KEYS[] = {
 	"port", "bindAddress", "logLevel", "logFile", "logOutput", "accessToken", "gracefulShutdownTimeoutMillis",
-	"portFile", "modules.load", "modules.path", "sse.pingIntervalMillis",
+	"portFile", "subreaper", "modules.load", "modules.path", "sse.pingIntervalMillis",
 	"http.maxThreads", "http.maxQueued", "http.backlog", "http.keepAliveTimeoutMillis", "http.requestTimeoutMillis",
 	"http.threadIdleMillis", "http.threadStackBytes", "http.maxJsonBodyBytes", "http.sendTimeoutMillis",
 };
@@ -303,6 +305,12 @@ int ExecdServer::main(const std::vector<std::string>&)
 		std::cerr << "execd: " << exc.message() << std::endl;
 		return 1;
 	}
+
+	bool subreaper = ConfigReader(config(), "").getBool("execd.subreaper", true);
+	if (subreaper && ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0)
+		subreaper = false;
+	std::unique_ptr<OrphanReaper> pReaper;
+	if (OrphanReaper::needed()) pReaper = std::make_unique<OrphanReaper>();
 
 	logger().information("execd %s starting (pid %d)%s", std::string(EXECD_VERSION), static_cast<int>(::getpid()),
 		std::string(_configFile.empty() ? ", built-in defaults" : ", configuration " + _configFile));

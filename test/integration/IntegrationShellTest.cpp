@@ -9,6 +9,7 @@
 #include <cppunit/extensions/HelperMacros.h>
 #include <future>
 #include <regex>
+#include <fstream>
 #include <thread>
 #include <unistd.h>
 
@@ -107,6 +108,9 @@ class IntegrationShellTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testConcurrentCommands);
 	CPPUNIT_TEST(testBadInput);
 	CPPUNIT_TEST(testNoInheritedDescriptors);
+	CPPUNIT_TEST(testOrphansAreReapedAndExitCodesKept);
+	CPPUNIT_TEST(testEnvsFile);
+	CPPUNIT_TEST(testRetention);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -446,6 +450,71 @@ public:
 		// 0, 1, 2 and the directory ls reads.
 		CPPUNIT_ASSERT_EQUAL(std::string("4"), evs[1].text);
 		CPPUNIT_ASSERT(texts(evs, "stdout").find("SigBlk:\t0000000000000000") != std::string::npos);
+	}
+
+	void testOrphansAreReapedAndExitCodesKept()
+	{
+		ExecdProcess execd(shellOptions());
+		// Each command leaves an orphan behind (reparented to execd, a subreaper),
+		// and exits with its own code; the reaper must take the orphans and leave
+		// the commands' statuses to their owners.
+		std::vector<std::future<HttpResult>> runs;
+		for (int i = 0; i < 24; ++i)
+			runs.push_back(std::async(std::launch::async, [&execd, i] {
+				return run(execd, "(sleep 0.1 &) ; exit " + std::to_string(i % 7));
+			}));
+		for (int i = 0; i < 24; ++i)
+		{
+			auto evs = events(runs[static_cast<std::size_t>(i)].get());
+			if (i % 7 == 0)
+				CPPUNIT_ASSERT_EQUAL(std::string("execution_complete"), evs.back().type);
+			else
+				CPPUNIT_ASSERT_MESSAGE(evs.back().json, evs.back().json.find("\"evalue\":\"" + std::to_string(i % 7) + "\"") != std::string::npos);
+		}
+		auto zombies = [&]
+		{
+			std::string out = texts(events(run(execd, "ps -o stat= --ppid " + std::to_string(execd.pid()) + " | grep -c Z || true")), "stdout");
+			return std::stoi(out.substr(1, out.size() - 2));
+		};
+		auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+		while (zombies() > 0 && std::chrono::steady_clock::now() < deadline)
+			std::this_thread::sleep_for(std::chrono::milliseconds(100));
+		CPPUNIT_ASSERT_EQUAL(0, zombies());
+	}
+
+	void testEnvsFile()
+	{
+		std::string path = "/tmp/execd-envs-" + std::to_string(::getpid());
+		{
+			std::ofstream out(path);
+			out << "# comment\n\nFROM_FILE=file-value\nEXPANDED=$HOME/x\nOVERRIDDEN=file\n";
+		}
+		ExecdProcess::Options o = shellOptions();
+		o.env = {{"EXECD_ENVS", path}};
+		ExecdProcess execd(o);
+		auto evs = events(run(execd, "echo $FROM_FILE $EXPANDED $OVERRIDDEN", ",\"envs\":{\"OVERRIDDEN\":\"request\"}"));
+		CPPUNIT_ASSERT_EQUAL("[file-value " + std::string(std::getenv("HOME")) + "/x request]", texts(evs, "stdout"));
+		::unlink(path.c_str());
+	}
+
+	void testRetention()
+	{
+		ExecdProcess::Options o = shellOptions();
+		o.properties.push_back("module.shell.keepFinishedCommands = 2");
+		ExecdProcess execd(o);
+		std::vector<std::string> ids;
+		for (int i = 0; i < 4; ++i)
+			ids.push_back(events(run(execd, "echo " + std::to_string(i), ",\"background\":true"))[0].text);
+		auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+		while (object(request(execd.port(), "GET", "/command/status/" + ids[3]).body)->getValue<bool>("running")
+			&& std::chrono::steady_clock::now() < deadline)
+		{
+		}
+		std::this_thread::sleep_for(std::chrono::milliseconds(200));
+		run(execd, "true");   // registering a command expires the oldest
+		CPPUNIT_ASSERT_EQUAL(404, request(execd.port(), "GET", "/command/status/" + ids[0]).status);
+		CPPUNIT_ASSERT(::access(("/tmp/" + ids[0] + ".output").c_str(), F_OK) != 0);
+		CPPUNIT_ASSERT_EQUAL(200, request(execd.port(), "GET", "/command/status/" + ids[3]).status);
 	}
 };
 

@@ -172,6 +172,7 @@ public:
 protected:
 	void handle(Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse& response) override
 	{
+		Process::SpawnGuard guard;
 		pid_t pid = ::fork();
 		if (pid == 0)
 		{
@@ -179,8 +180,10 @@ protected:
 			long rc = ::syscall(435 /* clone3 */, nullptr, 0);
 			::_exit(rc == -1 ? errno : 0);
 		}
+		Process::own(pid);
 		int status = 0;
 		::waitpid(pid, &status, 0);
+		Process::disown(pid);
 		Poco::JSON::Object::Ptr pResult = new Poco::JSON::Object;
 		int err = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 		pResult->set("errno", err);
@@ -202,6 +205,7 @@ protected:
 	{
 		int fds[2];
 		if (::pipe(fds) != 0) throw Poco::SystemException("pipe");
+		Process::SpawnGuard guard;
 		pid_t pid = ::fork();
 		if (pid == 0)
 		{
@@ -211,6 +215,7 @@ protected:
 			::execl("/bin/grep", "grep", "-E", "^Sig(Blk|Ign)", "/proc/self/status", static_cast<char*>(nullptr));
 			::_exit(127);
 		}
+		Process::own(pid);
 		::close(fds[1]);
 		std::string out;
 		char buffer[512];
@@ -218,6 +223,7 @@ protected:
 		while ((n = ::read(fds[0], buffer, sizeof(buffer))) > 0) out.append(buffer, static_cast<std::size_t>(n));
 		::close(fds[0]);
 		::waitpid(pid, nullptr, 0);
+		Process::disown(pid);
 		Poco::JSON::Object::Ptr pResult = new Poco::JSON::Object;
 		pResult->set("status", out);
 		Http::sendJson(response, Poco::Dynamic::Var(pResult));

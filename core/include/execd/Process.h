@@ -26,6 +26,25 @@ namespace Process
 		/// The same for posix_spawn: an empty mask and default actions, via
 		/// POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF (other flags already set
 		/// are kept). Returns 0 or an errno value.
+
+	class EXECD_API SpawnGuard
+		/// Hold one while starting a child and until Process::own() registered it.
+		/// execd reaps orphaned processes when it is PID 1 or a subreaper; the
+		/// guard keeps it from reaping (and so stealing the exit status of) a child
+		/// that exited before its owner registered it.
+	{
+	public:
+		SpawnGuard();
+		~SpawnGuard();
+		SpawnGuard(const SpawnGuard&) = delete;
+		SpawnGuard& operator = (const SpawnGuard&) = delete;
+	};
+
+	EXECD_API void own(pid_t pid);
+		/// The caller will reap pid itself (waitpid); the orphan reaper leaves it.
+
+	EXECD_API void disown(pid_t pid);
+		/// Call after reaping pid.
 }
 
 

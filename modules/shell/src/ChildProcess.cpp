@@ -76,6 +76,8 @@ ChildProcess ChildProcess::spawn(const SpawnOptions& options)
 		throw Poco::SystemException("fork/exec " + options.argv[0] + ": " + errnoText(e));
 	}
 	const bool switchUser = options.uid.has_value() || options.gid.has_value();
+	// Until the child is registered as ours, execd's orphan reaper must not touch it.
+	Process::SpawnGuard guard;
 
 	if (!switchUser)
 	{
@@ -104,6 +106,7 @@ ChildProcess ChildProcess::spawn(const SpawnOptions& options)
 		posix_spawn_file_actions_addclosefrom_np(&actions, 3);
 		pid_t pid = -1;
 		int rc = ::posix_spawn(&pid, argv[0], &actions, &attr, argv.data(), envp.data());
+		if (rc == 0) Process::own(pid);
 		posix_spawn_file_actions_destroy(&actions);
 		posix_spawnattr_destroy(&attr);
 		if (out[1] >= 0) ::close(out[1]);
@@ -153,6 +156,7 @@ ChildProcess ChildProcess::spawn(const SpawnOptions& options)
 		childFail(status[1], errno);
 	}
 
+	Process::own(pid);
 	::close(status[1]);
 	if (out[1] >= 0) ::close(out[1]);
 	if (err[1] >= 0) ::close(err[1]);
@@ -168,6 +172,7 @@ ChildProcess ChildProcess::spawn(const SpawnOptions& options)
 	if (n == static_cast<ssize_t>(sizeof(childErrno)))
 	{
 		::waitpid(pid, nullptr, 0);
+		Process::disown(pid);
 		if (out[0] >= 0) ::close(out[0]);
 		if (err[0] >= 0) ::close(err[0]);
 		if (in[1] >= 0) ::close(in[1]);
@@ -224,8 +229,10 @@ ChildProcess::~ChildProcess()
 	closeAll();
 	// A child that nobody reaped would stay a zombie: reap it (it is killed first
 	// only by the owner, never here).
-	if (_pid > 0 && !_reaped)
-		::waitpid(_pid, nullptr, WNOHANG);
+	if (_pid > 0 && !_reaped && ::waitpid(_pid, nullptr, WNOHANG) == _pid)
+		_reaped = true;
+	if (_pid > 0 && _reaped)
+		Process::disown(_pid);
 }
 
 
@@ -290,6 +297,7 @@ bool ChildProcess::reap(int& status)
 	if (r == _pid)
 	{
 		_reaped = true;
+		Process::disown(_pid);
 		return true;
 	}
 	return false;
@@ -304,6 +312,7 @@ int ChildProcess::wait()
 	{
 	}
 	_reaped = true;
+	Process::disown(_pid);
 	return status;
 }
 
