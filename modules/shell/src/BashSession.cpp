@@ -91,6 +91,7 @@ public:
 				return;
 			}
 			_status = std::atoi(_pending.c_str() + pos + _marker.size());
+			_marked = true;
 			pass(pos, events);
 			std::vector<std::string> pieces;
 			_splitter.finish(pieces);
@@ -131,6 +132,11 @@ public:
 		return _status;
 	}
 
+	bool marked() const
+	{
+		return _marked;
+	}
+
 private:
 	void pass(std::size_t n, std::vector<StreamEvent>& events)
 	{
@@ -151,6 +157,7 @@ private:
 	std::string _pending;
 	OutputSplitter _splitter;
 	bool _done = false;
+	bool _marked = false;
 	int _status = 0;
 };
 
@@ -346,6 +353,8 @@ BashSession::Result BashSession::run(const std::string& command, const std::stri
 			break;
 		}
 	}
+	// Output ended without the marker: bash itself is gone (the command ran exit).
+	if (!out.marked() || !err.marked()) bashGone = true;
 	Result result = killed ? Result{Outcome::KILLED, -1} : Result{Outcome::EXITED, out.status()};
 	std::lock_guard<std::mutex> lock(_mutex);
 	_running = false;
