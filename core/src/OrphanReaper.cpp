@@ -1,6 +1,11 @@
 #include "OrphanReaper.h"
 #include "execd/Process.h"
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <dirent.h>
+#include <vector>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -21,6 +26,36 @@ std::shared_mutex spawnMutex;
 std::mutex ownedMutex;
 std::condition_variable ownedChanged;
 std::set<pid_t> owned;
+
+
+std::vector<pid_t> zombieChildren()
+{
+	std::vector<pid_t> result;
+	const pid_t self = ::getpid();
+	DIR* dir = ::opendir("/proc");
+	if (!dir) return result;
+	while (struct dirent* entry = ::readdir(dir))
+	{
+		char* end = nullptr;
+		long pid = std::strtol(entry->d_name, &end, 10);
+		if (!end || *end != '\0' || pid <= 0) continue;
+		char path[64];
+		std::snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+		FILE* f = std::fopen(path, "re");
+		if (!f) continue;
+		char buffer[512];
+		std::size_t n = std::fread(buffer, 1, sizeof(buffer) - 1, f);
+		std::fclose(f);
+		buffer[n] = '\0';
+		char* p = std::strrchr(buffer, ')');
+		char state = 0;
+		int ppid = 0;
+		if (p && std::sscanf(p + 1, " %c %d", &state, &ppid) == 2 && state == 'Z' && ppid == self)
+			result.push_back(static_cast<pid_t>(pid));
+	}
+	::closedir(dir);
+	return result;
+}
 
 
 } // namespace
@@ -93,23 +128,29 @@ void OrphanReaper::run()
 			std::this_thread::sleep_for(std::chrono::milliseconds(100));
 			continue;
 		}
-		pid_t pid = info.si_pid;
-		bool mine = false;
+		// Some child is waitable, but waitid may keep naming the same one, which a
+		// module owns and will reap: look at every zombie child instead.
+		int reaped = 0;
 		{
 			// Wait for spawns in flight: their children are registered before the
 			// guard is released.
 			std::unique_lock<std::shared_mutex> spawning(spawnMutex);
-			std::lock_guard<std::mutex> lock(ownedMutex);
-			mine = owned.count(pid) == 0;
+			for (pid_t pid: zombieChildren())
+			{
+				bool mine;
+				{
+					std::lock_guard<std::mutex> lock(ownedMutex);
+					mine = owned.count(pid) == 0;
+				}
+				if (mine && ::waitpid(pid, nullptr, WNOHANG) == pid) ++reaped;
+			}
 		}
-		if (mine)
+		if (reaped == 0)
 		{
-			::waitpid(pid, nullptr, WNOHANG);
-			continue;
+			// Only owned children are waiting; their owners reap them soon.
+			std::unique_lock<std::mutex> lock(ownedMutex);
+			ownedChanged.wait_for(lock, std::chrono::milliseconds(50));
 		}
-		// A module's child: its owner reaps it soon; do not spin on it.
-		std::unique_lock<std::mutex> lock(ownedMutex);
-		ownedChanged.wait_for(lock, std::chrono::milliseconds(50), [pid] { return owned.count(pid) == 0; });
 	}
 }
 

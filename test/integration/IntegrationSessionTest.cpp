@@ -58,13 +58,18 @@ std::string newSession(int port, const std::string& body = "")
 }
 
 
-std::vector<Poco::JSON::Object::Ptr> runIn(int port, const std::string& session, const std::string& command, const std::string& extra = "")
+std::vector<Poco::JSON::Object::Ptr> runIn(int port, const std::string& session, const std::string& command, const std::string& extra = "",
+	std::string* pBody = nullptr)
 {
 	HttpResult r = request(port, "POST", "/session/" + session + "/run", "{\"command\":" + quote(command) + extra + "}");
 	CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
+	if (pBody) *pBody = r.body;
 	std::vector<Poco::JSON::Object::Ptr> events;
 	for (const std::string& e: withoutPings(sseEvents(r.body)))
-		events.push_back(object(e));
+	{
+		auto o = object(e);
+		if (o->has("type")) events.push_back(o);   // not upstream's appended {"code","message"}
+	}
 	return events;
 }
 
@@ -105,6 +110,8 @@ class IntegrationSessionTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testBadInput);
 	CPPUNIT_TEST(testBashLanguageKeepsState);
 	CPPUNIT_TEST(testForegroundCommandSurvivesDisconnect);
+	CPPUNIT_TEST(testRedirectedShellOutputKeepsWorking);
+	CPPUNIT_TEST(testNulByteIsRefused);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -160,10 +167,15 @@ public:
 		std::string id = newSession(execd.port());
 		runIn(execd.port(), id, "kept=yes");
 		auto start = std::chrono::steady_clock::now();
-		auto events = runIn(execd.port(), id, "echo start; sleep 30", ",\"timeout\":300");
+		std::string body;
+		auto events = runIn(execd.port(), id, "echo start; sleep 30", ",\"timeout\":300", &body);
 		CPPUNIT_ASSERT(std::chrono::steady_clock::now() - start < std::chrono::seconds(3));
 		CPPUNIT_ASSERT_EQUAL(std::string("[start]"), texts(events, "stdout"));
-		CPPUNIT_ASSERT_EQUAL(std::string("-1|signal: killed"), terminal(events));
+		// Upstream's wire format: no terminal event, the JSON error appended.
+		for (const auto& e: events)
+			CPPUNIT_ASSERT(e->getValue<std::string>("type") != "error" && e->getValue<std::string>("type") != "execution_complete");
+		const std::string tail = "{\"code\":\"RUNTIME_ERROR\",\"message\":\"error running in session. timeout after 300ms\"}";
+		CPPUNIT_ASSERT_EQUAL(tail, body.substr(body.size() - tail.size()));
 		CPPUNIT_ASSERT_EQUAL(std::string("[yes]"), texts(runIn(execd.port(), id, "echo $kept"), "stdout"));
 	}
 
@@ -172,9 +184,10 @@ public:
 		ExecdProcess execd(shellOptions());
 		std::string id = newSession(execd.port());
 		runIn(execd.port(), id, "kept=yes");
-		auto events = runIn(execd.port(), id, "while :; do :; done", ",\"timeout\":200");
-		CPPUNIT_ASSERT_EQUAL(std::string("-1|signal: killed"), terminal(events));
-		events = runIn(execd.port(), id, "echo kept=$kept");
+		std::string body;
+		runIn(execd.port(), id, "while :; do :; done", ",\"timeout\":1500", &body);
+		CPPUNIT_ASSERT(body.find("error running in session. timeout after 1.5s") != std::string::npos);
+		auto events = runIn(execd.port(), id, "echo kept=$kept");
 		CPPUNIT_ASSERT_EQUAL(std::string("[kept=]"), texts(events, "stdout"));
 		CPPUNIT_ASSERT(texts(events, "stderr").find("earlier state is lost") != std::string::npos);
 	}
@@ -209,11 +222,11 @@ public:
 		HttpResult busy = request(execd.port(), "POST", "/session/" + id + "/run", "{\"command\":\"echo second\"}");
 		CPPUNIT_ASSERT_EQUAL(500, busy.status);
 		CPPUNIT_ASSERT_EQUAL(std::string("{\"code\":\"RUNTIME_ERROR\",\"message\":\"error running in session. session is busy\"}"), busy.body);
-		// Interrupting the session stops the run and keeps the session.
+		// An interrupt of a /session ends it, as upstream's does (kill and forget).
 		CPPUNIT_ASSERT_EQUAL(200, request(execd.port(), "DELETE", "/command?id=" + id).status);
 		HttpResult r = first.get();
 		CPPUNIT_ASSERT(r.body.find("signal: killed") != std::string::npos);
-		CPPUNIT_ASSERT_EQUAL(std::string("complete"), terminal(runIn(execd.port(), id, "true")));
+		CPPUNIT_ASSERT_EQUAL(404, request(execd.port(), "DELETE", "/session/" + id).status);
 	}
 
 	void testPerRunCwdPersists()
@@ -277,6 +290,27 @@ public:
 		CPPUNIT_ASSERT(r.body.find("execution_complete") != std::string::npos);
 		r = request(execd.port(), "GET", "/code/contexts?language=bash");
 		CPPUNIT_ASSERT_EQUAL("[{\"id\":\"" + id + "\",\"language\":\"bash\"}]", r.body);
+		// An interrupt stops the run and keeps the context, as a kernel's does.
+		r = request(execd.port(), "DELETE", "/code?id=" + id);
+		CPPUNIT_ASSERT_EQUAL(500, r.status);
+		CPPUNIT_ASSERT(r.body.find("is not running") != std::string::npos);
+		std::promise<void> started;
+		std::atomic<bool> seen{false};
+		auto running = std::async(std::launch::async, [&] {
+			return request(execd.port(), "POST", "/code", "{\"code\":\"echo go; sleep 30\",\"context\":{\"id\":\"" + id + "\",\"language\":\"bash\"}}", {},
+				[&](const std::string& soFar) {
+					if (!seen && soFar.find("\"text\":\"go\"") != std::string::npos)
+					{
+						seen = true;
+						started.set_value();
+					}
+				});
+		});
+		CPPUNIT_ASSERT(started.get_future().wait_for(std::chrono::seconds(5)) == std::future_status::ready);
+		CPPUNIT_ASSERT_EQUAL(200, request(execd.port(), "DELETE", "/code?id=" + id).status);
+		CPPUNIT_ASSERT(running.get().body.find("signal: killed") != std::string::npos);
+		r = run("inc");
+		CPPUNIT_ASSERT(r.body.find("\"text\":\"42\"") != std::string::npos);
 		CPPUNIT_ASSERT_EQUAL(200, request(execd.port(), "DELETE", "/code/contexts/" + id).status);
 		CPPUNIT_ASSERT_EQUAL(std::string("[]"), request(execd.port(), "GET", "/code/contexts?language=bash").body);
 		// The default context, created on first use.
@@ -317,6 +351,28 @@ public:
 		CPPUNIT_ASSERT_EQUAL(0, status->getValue<int>("exit_code"));
 		CPPUNIT_ASSERT(::access(marker.c_str(), F_OK) == 0);
 		::unlink(marker.c_str());
+	}
+
+	void testRedirectedShellOutputKeepsWorking()
+	{
+		ExecdProcess execd(shellOptions());
+		std::string id = newSession(execd.port());
+		auto start = std::chrono::steady_clock::now();
+		auto events = runIn(execd.port(), id, "exec >/dev/null; echo hidden; false", ",\"timeout\":5000");
+		CPPUNIT_ASSERT(std::chrono::steady_clock::now() - start < std::chrono::seconds(3));
+		CPPUNIT_ASSERT_EQUAL(std::string(""), texts(events, "stdout"));
+		CPPUNIT_ASSERT_EQUAL(std::string("1|exit status 1"), terminal(events));
+		CPPUNIT_ASSERT_EQUAL(std::string("complete"), terminal(runIn(execd.port(), id, "true", ",\"timeout\":5000")));
+	}
+
+	void testNulByteIsRefused()
+	{
+		ExecdProcess execd(shellOptions());
+		std::string id = newSession(execd.port());
+		HttpResult r = request(execd.port(), "POST", "/session/" + id + "/run", "{\"command\":\"echo a\\u0000b\"}");
+		CPPUNIT_ASSERT_EQUAL(400, r.status);
+		CPPUNIT_ASSERT(r.body.find("NUL") != std::string::npos);
+		CPPUNIT_ASSERT_EQUAL(std::string("complete"), terminal(runIn(execd.port(), id, "true")));
 	}
 };
 

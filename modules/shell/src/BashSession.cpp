@@ -201,16 +201,25 @@ bool BashSession::running() const
 
 void BashSession::start()
 {
+	auto pChild = std::make_unique<ChildProcess>(spawnShell());
+	std::lock_guard<std::mutex> lock(_mutex);
+	_pChild = std::move(pChild);
+}
+
+
+ChildProcess BashSession::spawnShell()
+{
 	SpawnOptions options;
 	options.argv = {_bash, "--noprofile", "--norc"};
 	options.env = _env;
 	options.cwd = _cwd;
 	options.stdinPipe = true;
 	auto pChild = std::make_unique<ChildProcess>(ChildProcess::spawn(options));
-	// Aliases are off in non-interactive shells; a session should feel like a terminal.
-	writeAll(pChild->stdinFd(), "shopt -s expand_aliases\n");
-	std::lock_guard<std::mutex> lock(_mutex);
-	_pChild = std::move(pChild);
+	// Aliases are off in non-interactive shells; a session should feel like a
+	// terminal. The run markers go to copies of stdout and stderr (fds 253, 252),
+	// so a command that redirects its shell's output (exec >file) cannot lose them.
+	writeAll(pChild->stdinFd(), "shopt -s expand_aliases\nexec 253>&1 252>&2\n");
+	return std::move(*pChild);
 }
 
 
@@ -235,6 +244,7 @@ bool BashSession::interrupt()
 void BashSession::terminate()
 {
 	std::lock_guard<std::mutex> lock(_mutex);
+	_terminated = true;
 	if (!_pChild) return;
 	for (pid_t pid: Process::descendants(_pChild->pid()))
 		::kill(pid, SIGKILL);
@@ -250,40 +260,61 @@ void BashSession::terminate()
 BashSession::Result BashSession::run(const std::string& command, const std::string& cwd, std::chrono::milliseconds timeout,
 	EventSink& sink, bool killOnDisconnect, const std::function<void()>& started)
 {
+	if (command.find('\0') != std::string::npos || cwd.find('\0') != std::string::npos)
+		throw Poco::InvalidArgumentException("the command contains a NUL byte");
 	std::unique_lock<std::mutex> runLock(_runMutex, std::try_to_lock);
-	if (!runLock.owns_lock()) return Result{Outcome::BUSY, 0};
+	if (!runLock.owns_lock()) return Result{Outcome::BUSY, 0, ""};
 	_interrupted = false;
-	started();
 
 	bool fresh = false;
+	ChildProcess* pChild = nullptr;
 	{
-		std::unique_lock<std::mutex> lock(_mutex);
+		// Checked, restarted if need be, and marked running in one go, so that a
+		// concurrent terminate() either comes first (and we refuse) or finds the
+		// run and leaves the process to it.
+		std::lock_guard<std::mutex> lock(_mutex);
+		if (_terminated) throw Poco::IllegalStateException("the session was deleted");
 		int status = 0;
-		bool dead = !_pChild || _pChild->reap(status);
-		lock.unlock();
-		if (dead)
+		if (!_pChild || _pChild->reap(status))
 		{
-			terminate();
-			start();
+			if (_pChild)
+			{
+				for (pid_t pid: Process::descendants(_pChild->pid()))
+					::kill(pid, SIGKILL);
+				_pChild.reset();
+			}
 			fresh = _restarted;
 		}
-		_restarted = true;
+		_running = true;
 	}
-	if (fresh)
-		sink.emit(StreamEvent::stderrText("[execd] the session's shell had ended; this run starts a new one, earlier state is lost"));
-
-	ChildProcess* pChild = nullptr;
+	if (!pChild && !_pChild)
+	{
+		try
+		{
+			auto pNew = std::make_unique<ChildProcess>(spawnShell());
+			std::lock_guard<std::mutex> lock(_mutex);
+			_pChild = std::move(pNew);
+		}
+		catch (...)
+		{
+			_running = false;
+			throw;
+		}
+	}
 	{
 		std::lock_guard<std::mutex> lock(_mutex);
 		pChild = _pChild.get();
-		_running = true;
+		_restarted = true;
 	}
+	started();
+	if (fresh)
+		sink.emit(StreamEvent::stderrText("[execd] the session's shell had ended; this run starts a new one, earlier state is lost"));
 	ChildProcess& child = *pChild;   // stays ours until _running is false again
 	const std::string token = randomToken();
 	std::string text = cwd.empty() ? command : "cd -- " + shellQuote(cwd) + " || exit 1\n" + command;
 	std::string script = "LC_ALL=C IFS= read -r -N " + std::to_string(text.size()) + " __execd_cmd\n" + text + "\n"
 		"eval \"$__execd_cmd\" </dev/null\n"
-		"__execd_rc=$?; printf '__EXECD_%s__ %d\\n' " + token + " $__execd_rc; printf '__EXECD_%s__ %d\\n' " + token + " $__execd_rc >&2\n";
+		"__execd_rc=$?; printf '__EXECD_%s__ %d\\n' " + token + " $__execd_rc >&253; printf '__EXECD_%s__ %d\\n' " + token + " $__execd_rc >&252\n";
 	if (!writeAll(child.stdinFd(), script))
 	{
 		_running = false;
@@ -298,20 +329,25 @@ BashSession::Result BashSession::run(const std::string& command, const std::stri
 	std::vector<StreamEvent> events;
 	std::vector<char> buffer(64 * 1024);
 	bool killed = false;
+	bool timedOutRun = false;
 	bool bashGone = false;
 	std::optional<std::chrono::steady_clock::time_point> killedAt;
 	while (!(out.done() && err.done()))
 	{
-		struct pollfd fds[3] = {{child.stdoutFd(), POLLIN, 0}, {child.stderrFd(), POLLIN, 0}, {child.pidfd(), POLLIN, 0}};
+		// A stream at its end leaves the poll set (-1 is ignored), or poll would
+		// return at once, again and again.
+		struct pollfd fds[3] = {{out.done() ? -1 : child.stdoutFd(), POLLIN, 0}, {err.done() ? -1 : child.stderrFd(), POLLIN, 0},
+			{child.pidfd(), POLLIN, 0}};
 		int wait = 1000;   // also how often a vanished client is noticed
 		if (!killed)
-			wait = static_cast<int>(std::max<long long>(0, std::min<long long>(wait, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count())));
+				wait = static_cast<int>(std::max<long long>(0, std::min<long long>(wait, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count())));
 		int rc = ::poll(fds, 3, wait);
 		if (rc < 0 && errno != EINTR) break;
 		const bool timedOut = std::chrono::steady_clock::now() >= deadline;
 		const bool abandoned = killOnDisconnect && !sink.isOpen();
 		if (!killed && (timedOut || abandoned || _interrupted))
 		{
+			timedOutRun = timedOut && !abandoned && !_interrupted;
 			killRun();
 			killed = true;
 			killedAt = std::chrono::steady_clock::now();
@@ -355,7 +391,8 @@ BashSession::Result BashSession::run(const std::string& command, const std::stri
 	}
 	// Output ended without the marker: bash itself is gone (the command ran exit).
 	if (!out.marked() || !err.marked()) bashGone = true;
-	Result result = killed ? Result{Outcome::KILLED, -1} : Result{Outcome::EXITED, out.status()};
+	Result result = killed ? Result{timedOutRun ? Outcome::TIMED_OUT : Outcome::KILLED, -1, "signal: killed"}
+		: Result{Outcome::EXITED, out.status(), "exit status " + std::to_string(out.status())};
 	std::lock_guard<std::mutex> lock(_mutex);
 	_running = false;
 	int status = 0;
@@ -367,8 +404,8 @@ BashSession::Result BashSession::run(const std::string& command, const std::stri
 			::kill(pid, SIGKILL);
 		status = child.wait();
 		int exitCode = -1;
-		describeExit(status, exitCode);
-		if (!killed) result = Result{Outcome::EXITED, exitCode};
+		std::string error = describeExit(status, exitCode);
+		if (!killed) result = Result{Outcome::EXITED, exitCode, error};
 		_pChild.reset();
 	}
 	return result;

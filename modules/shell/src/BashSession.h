@@ -40,7 +40,8 @@ public:
 	enum class Outcome
 	{
 		EXITED,       ///< exitCode is the status of the command
-		KILLED,       ///< timeout or interrupt
+		KILLED,       ///< interrupted, or the client went away
+		TIMED_OUT,    ///< the run's timeout expired
 		BUSY          ///< another run is in progress
 	};
 
@@ -48,6 +49,7 @@ public:
 	{
 		Outcome outcome = Outcome::EXITED;
 		int exitCode = 0;
+		std::string error;   ///< "exit status 3", "signal: killed"
 	};
 
 	Result run(const std::string& command, const std::string& cwd, std::chrono::milliseconds timeout, EventSink& sink,
@@ -55,6 +57,8 @@ public:
 		/// Runs one command, emitting stdout and stderr events (not init, not the
 		/// terminal event). Returns BUSY at once when a run is in progress;
 		/// otherwise calls started() once the session is taken, before any output.
+		/// Throws Poco::InvalidArgumentException for a command with a NUL byte
+		/// (bash cannot hold one) and Poco::IllegalStateException once terminated.
 
 	bool interrupt();
 		/// Kills the processes of the current run. False when nothing runs.
@@ -66,6 +70,7 @@ public:
 
 private:
 	void start();
+	ChildProcess spawnShell();
 	void killRun();
 
 	std::string _id;
@@ -76,6 +81,7 @@ private:
 	std::mutex _mutex;                    // guards _pChild and the flags below
 	std::unique_ptr<ChildProcess> _pChild;
 	bool _restarted = false;
+	bool _terminated = false;             // terminate() was called: no more runs
 	std::atomic<bool> _running{false};
 	std::atomic<bool> _interrupted{false};
 };

@@ -72,6 +72,7 @@ ChildProcess ChildProcess::spawn(const SpawnOptions& options)
 		int e = errno;
 		closePair(out);
 		closePair(err);
+		closePair(in);
 		closePair(status);
 		throw Poco::SystemException("fork/exec " + options.argv[0] + ": " + errnoText(e));
 	}
@@ -128,6 +129,7 @@ ChildProcess ChildProcess::spawn(const SpawnOptions& options)
 		int e = errno;
 		closePair(out);
 		closePair(err);
+		closePair(in);
 		closePair(status);
 		throw Poco::SystemException("fork/exec " + options.argv[0] + ": " + errnoText(e));
 	}
@@ -189,6 +191,20 @@ ChildProcess ChildProcess::adopt(pid_t pid, int stdoutFd, int stderrFd, int stdi
 	child._pid = pid;
 	child._stdin = stdinFd;
 	child._pidfd = pidfdOpen(pid);
+	if (child._pidfd < 0)
+	{
+		// Without a pidfd nobody would notice the exit: give up on this child.
+		int e = errno;
+		::kill(-pid, SIGKILL);
+		::kill(pid, SIGKILL);
+		::waitpid(pid, nullptr, 0);
+		Process::disown(pid);
+		child._reaped = true;
+		for (int fd: {stdoutFd, stderrFd, stdinFd})
+			if (fd >= 0) ::close(fd);
+		child._stdout = child._stderr = child._stdin = -1;
+		throw Poco::SystemException("pidfd_open: " + errnoText(e));
+	}
 	child._stdout = stdoutFd;
 	child._stderr = stderrFd;
 	for (int fd: {child._stdout, child._stderr})
@@ -229,9 +245,14 @@ ChildProcess::~ChildProcess()
 	closeAll();
 	// A child that nobody reaped would stay a zombie: reap it (it is killed first
 	// only by the owner, never here).
-	if (_pid > 0 && !_reaped && ::waitpid(_pid, nullptr, WNOHANG) == _pid)
-		_reaped = true;
-	if (_pid > 0 && _reaped)
+	// A child given up on unreaped is killed; the orphan reaper takes it.
+	if (_pid > 0 && !_reaped)
+	{
+		::kill(-_pid, SIGKILL);
+		::kill(_pid, SIGKILL);
+		if (::waitpid(_pid, nullptr, WNOHANG) == _pid) _reaped = true;
+	}
+	if (_pid > 0)
 		Process::disown(_pid);
 }
 
@@ -308,12 +329,13 @@ int ChildProcess::wait()
 {
 	int status = 0;
 	if (_reaped) return status;
-	while (::waitpid(_pid, &status, 0) < 0 && errno == EINTR)
+	pid_t r;
+	while ((r = ::waitpid(_pid, &status, 0)) < 0 && errno == EINTR)
 	{
 	}
 	_reaped = true;
 	Process::disown(_pid);
-	return status;
+	return r == _pid ? status : WAIT_FAILED;
 }
 
 
@@ -325,6 +347,11 @@ void ChildProcess::signalGroup(int sig)
 
 std::string describeExit(int status, int& exitCode)
 {
+	if (status == ChildProcess::WAIT_FAILED)
+	{
+		exitCode = -1;
+		return "wait: no child processes";
+	}
 	if (WIFEXITED(status))
 	{
 		exitCode = WEXITSTATUS(status);

@@ -51,7 +51,10 @@ public:
 		/// Non-blocking waitpid; true once reaped (status as from waitpid).
 
 	int wait();
-		/// Blocking waitpid; returns the status.
+		/// Blocking waitpid; returns the status, or WAIT_FAILED when the child's
+		/// status was lost.
+
+	static constexpr int WAIT_FAILED = -1;
 
 	void signalGroup(int sig);
 		/// Sends sig to the whole process group.

@@ -48,7 +48,8 @@ CommandRequest CommandRequest::fromJson(const JsonBody& body)
 		throw ApiException::badRequest(PREFIX + "Key: 'RunCommandRequest.Timeout' Error:Field validation for 'Timeout' failed on the 'gte' tag");
 	if (gid && !uid)
 		throw ApiException::badRequest(PREFIX + "uid is required when gid is provided");
-	if (timeout) r.timeout = std::chrono::milliseconds(*timeout);
+	// Beyond a year is "no timeout" in practice, and keeps deadline arithmetic safe.
+	if (timeout) r.timeout = std::chrono::milliseconds(std::min<Poco::Int64>(*timeout, 365LL * 24 * 3600 * 1000));
 	if (uid) r.uid = static_cast<uid_t>(*uid);
 	if (gid) r.gid = static_cast<gid_t>(*gid);
 

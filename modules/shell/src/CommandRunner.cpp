@@ -177,7 +177,9 @@ void CommandRunner::runForeground(const CommandRequest& request, EventSink& sink
 	std::vector<char> buffer(_settings.readChunkBytes);
 	auto drain = [&](int fd, OutputSplitter& splitter, EventType type, bool once) -> bool
 	{
-		// Reads what is there; false at end of stream.
+		// Reads what is there; false at end of stream. After the exit, at most what
+		// the pipe can hold: a process the command left behind may keep writing.
+		std::size_t budget = once ? 0 : 4 * 1024 * 1024;
 		for (;;)
 		{
 			ssize_t n = ::read(fd, buffer.data(), buffer.size());
@@ -193,6 +195,8 @@ void CommandRunner::runForeground(const CommandRequest& request, EventSink& sink
 					batch.push_back(type == EventType::STDOUT ? StreamEvent::stdoutText(piece) : StreamEvent::stderrText(piece));
 				sink.emitAll(batch);
 				if (once) return true;
+				if (budget <= static_cast<std::size_t>(n)) return true;
+				budget -= static_cast<std::size_t>(n);
 				continue;
 			}
 			if (n == 0) return false;
@@ -221,7 +225,7 @@ void CommandRunner::runForeground(const CommandRequest& request, EventSink& sink
 		fds[count++] = {child.pidfd(), POLLIN, 0};
 		int timeout = -1;
 		if (hasDeadline && !killed)
-			timeout = static_cast<int>(std::max<long long>(0, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count()));
+			timeout = static_cast<int>(std::clamp<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count(), 0, 3600000));
 		int rc = ::poll(fds, static_cast<nfds_t>(count), timeout);
 		if (rc < 0 && errno != EINTR) break;
 		if (hasDeadline && !killed && std::chrono::steady_clock::now() >= deadline)
@@ -306,6 +310,16 @@ void CommandRunner::watch(Watched watched)
 {
 	{
 		std::lock_guard<std::mutex> lock(_mutex);
+		if (_stopping)
+		{
+			// Shutting down: nobody would watch it.
+			watched.child.signalGroup(SIGKILL);
+			int raw = watched.child.wait();
+			int exitCode = 0;
+			std::string error = describeExit(raw, exitCode);
+			_registry.finished(watched.id, exitCode, error);
+			return;
+		}
 		_watched.push_back(std::move(watched));
 	}
 	std::uint64_t one = 1;
@@ -339,7 +353,7 @@ void CommandRunner::watchLoop()
 					}
 					else
 					{
-						int left = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(w.deadline - now).count()) + 1;
+						int left = static_cast<int>(std::min<long long>(3600000, std::chrono::duration_cast<std::chrono::milliseconds>(w.deadline - now).count() + 1));
 						timeout = timeout < 0 ? left : std::min(timeout, left);
 					}
 				}

@@ -43,7 +43,7 @@ void OutputSplitter::feed(const char* data, std::size_t length, std::vector<std:
 		std::size_t j = i;
 		while (j < length && data[j] != '\n' && data[j] != '\r') ++j;
 		_partial.append(data + i, j - i);
-		while (_partial.size() >= _maxPiece)
+		while (_partial.size() > _maxPiece)
 		{
 			// Cut at the last character boundary at or before the limit: back up
 			// over continuation bytes (10xxxxxx), at most three of them.

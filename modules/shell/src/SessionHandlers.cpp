@@ -20,16 +20,36 @@ const std::string PARSE = "error parsing request. ";
 const std::string INVALID = "invalid request. ";
 
 
+std::string goDuration(std::chrono::milliseconds d)
+{
+	// As Go prints a time.Duration: 300ms, 30s, 1.5s, 1m30s, 24h0m0s.
+	long long ms = d.count();
+	if (ms < 1000) return std::to_string(ms) + "ms";
+	long long h = ms / 3600000, m = ms / 60000 % 60, s = ms / 1000 % 60, rest = ms % 1000;
+	std::string sec = std::to_string(s);
+	if (rest)
+	{
+		char frac[8];
+		std::snprintf(frac, sizeof(frac), ".%03lld", rest);
+		std::string f = frac;
+		while (f.back() == '0') f.pop_back();
+		sec += f;
+	}
+	if (h) return std::to_string(h) + "h" + std::to_string(m) + "m" + sec + "s";
+	if (m) return std::to_string(m) + "m" + sec + "s";
+	return sec + "s";
+}
+
+
 void emitOutcome(const BashSession::Result& result, std::chrono::steady_clock::time_point start, EventSink& sink)
 {
-	if (result.outcome == BashSession::Outcome::KILLED)
+	if (result.outcome == BashSession::Outcome::KILLED || result.outcome == BashSession::Outcome::TIMED_OUT)
 	{
 		sink.emit(StreamEvent::failure(ErrorDetail{"CommandExecError", "-1", {"signal: killed"}, false}));
 	}
 	else if (result.exitCode != 0)
 	{
-		std::string code = std::to_string(result.exitCode);
-		sink.emit(StreamEvent::failure(ErrorDetail{"CommandExecError", code, {"exit status " + code}, false}));
+		sink.emit(StreamEvent::failure(ErrorDetail{"CommandExecError", std::to_string(result.exitCode), {result.error}, false}));
 	}
 	else
 	{
@@ -116,7 +136,8 @@ protected:
 			throw ApiException::runtimeError("error running in session. context not found");
 
 		const auto start = std::chrono::steady_clock::now();
-		std::chrono::milliseconds limit = timeout && *timeout > 0 ? std::chrono::milliseconds(*timeout) : std::chrono::hours(24);
+		std::chrono::milliseconds limit = timeout && *timeout > 0
+			? std::chrono::milliseconds(std::min<Poco::Int64>(*timeout, 365LL * 24 * 3600 * 1000)) : std::chrono::hours(24);
 		BashSession::Result result;
 		try
 		{
@@ -124,12 +145,22 @@ protected:
 			// ordinary JSON error.
 			result = pSession->run(command, cwd, limit, sink, true, [&] { sink.emit(StreamEvent::init(pSession->id())); });
 		}
+		catch (Poco::InvalidArgumentException& exc)
+		{
+			throw ApiException::badRequest(INVALID + exc.message());
+		}
 		catch (Poco::Exception& exc)
 		{
 			throw ApiException::runtimeError("error running in session. " + exc.message());
 		}
 		if (result.outcome == BashSession::Outcome::BUSY)
 			throw ApiException::runtimeError("error running in session. session is busy");
+		if (result.outcome == BashSession::Outcome::TIMED_OUT)
+		{
+			// Upstream's wire format for a session timeout: no error event, the JSON
+			// error appended to the stream. The session itself stays usable.
+			throw ApiException::runtimeError("error running in session. timeout after " + goDuration(limit));
+		}
 		emitOutcome(result, start, sink);
 	}
 
@@ -266,8 +297,20 @@ bool BashExecutor::interrupt(const std::string& id)
 {
 	auto pSession = _sessions.find(id);
 	if (!pSession) return false;
+	bool context = false;
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		context = _contexts.count(id) > 0;
+	}
+	if (!context)
+	{
+		// A /session: as upstream, an interrupt ends it (kill and forget).
+		_sessions.remove(id);
+		return true;
+	}
+	// A bash code context: like a kernel interrupt, the run stops, the context stays.
 	if (!pSession->interrupt())
-		throw Poco::IllegalStateException("session " + id + " is not running");
+		throw Poco::IllegalStateException("context " + id + " is not running");
 	return true;
 }
 
