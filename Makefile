@@ -42,7 +42,7 @@ install: build
 sanitize: setup
 	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DEXECD_SANITIZE=ON
 	cmake --build build-asan -j $(JOBS)
-	cd build-asan && ASAN_OPTIONS=detect_leaks=0 ctest --output-on-failure --timeout 900
+	cd build-asan && ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ctest --output-on-failure --timeout 900
 
 clean:
 	rm -rf $(BUILD) build-asan
