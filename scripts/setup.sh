@@ -15,8 +15,10 @@ for arg in "$@"; do
 done
 
 # Build: compiler, CMake, POCO, libseccomp, CppUnit. curl: the out-of-tree module test.
+# Jupyter: the embedded server and the Python kernel (the jupyter module).
 APT_PKGS="build-essential cmake pkg-config curl ca-certificates
-  libpoco-dev libseccomp-dev libcppunit-dev"
+  libpoco-dev libseccomp-dev libcppunit-dev
+  jupyter-server python3-jupyter-server jupyter-core jupyter-client python3-jupyter-client python3-ipykernel"
 [ "$want_bench" = 1 ] && APT_PKGS="$APT_PKGS wrk nginx hyperfine"
 
 missing=""

@@ -1,0 +1,332 @@
+#include "JupyterServer.h"
+#include "execd/Process.h"
+#include "Poco/Exception.h"
+#include "Poco/File.h"
+#include "Poco/Logger.h"
+#include "Poco/Net/HTTPClientSession.h"
+#include "Poco/Net/HTTPRequest.h"
+#include "Poco/Net/ServerSocket.h"
+#include "Poco/RandomStream.h"
+#include "Poco/NullStream.h"
+#include "Poco/StreamCopier.h"
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <fstream>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+
+extern char** environ;
+
+
+namespace execd {
+namespace jupyter {
+
+
+namespace {
+
+
+std::string randomHex(int bytes)
+{
+	static const char HEX[] = "0123456789abcdef";
+	std::string raw(static_cast<std::size_t>(bytes), '\0');
+	Poco::RandomInputStream().read(&raw[0], bytes);
+	std::string out;
+	for (unsigned char c: raw)
+	{
+		out += HEX[c >> 4];
+		out += HEX[c & 0xF];
+	}
+	return out;
+}
+
+
+int freePort()
+{
+	Poco::Net::ServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", 0));
+	return socket.address().port();
+}
+
+
+} // namespace
+
+
+JupyterServer::JupyterServer(const JupyterSettings& settings):
+	_settings(settings),
+	_embedded(settings.host.empty())
+{
+	if (_embedded)
+	{
+		_token = randomHex(24);
+		char dir[] = "/tmp/execd-jupyter-XXXXXX";
+		if (!::mkdtemp(dir)) throw Poco::SystemException("cannot create a directory for the Jupyter server");
+		_directory = dir;
+		// jupyter-server 1.23 never sets TCP_NODELAY on kernel WebSockets: with
+		// delayed ACKs every execute would cost 40 ms more (see ENVIRONMENT.md).
+		std::ofstream config(_directory + "/jupyter_server_config.py");
+		config << "from jupyter_server.services.kernels.handlers import ZMQChannelsHandler as H\n"
+			"_open = H.open\n"
+			"def _nodelay_open(self, *a, **k):\n"
+			"    self.set_nodelay(True)\n"
+			"    return _open(self, *a, **k)\n"
+			"H.open = _nodelay_open\n";
+	}
+	else
+	{
+		_token = settings.token;
+		_uri = Poco::URI(settings.host);
+		_ready = true;
+	}
+}
+
+
+JupyterServer::~JupyterServer()
+{
+	stop();
+	if (!_directory.empty())
+	{
+		try
+		{
+			Poco::File(_directory).remove(true);
+		}
+		catch (...)
+		{
+		}
+	}
+}
+
+
+const std::string& JupyterServer::token() const
+{
+	return _token;
+}
+
+
+int JupyterServer::generation() const
+{
+	std::lock_guard<std::mutex> lock(_mutex);
+	return _generation;
+}
+
+
+void JupyterServer::start()
+{
+	if (!_embedded) return;
+	_thread = std::thread([this] { supervise(); });
+}
+
+
+void JupyterServer::stop()
+{
+	pid_t pid = -1;
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		_stopping = true;
+		pid = _pid;
+	}
+	_changed.notify_all();
+	if (pid > 0)
+	{
+		// A moment to shut its kernels down, then no more: execd's own shutdown
+		// has a deadline. Kernels left behind are execd's descendants and are
+		// killed with the rest.
+		::kill(-pid, SIGTERM);
+		std::unique_lock<std::mutex> lock(_mutex);
+		if (!_changed.wait_for(lock, std::chrono::milliseconds(300), [this] { return _pid < 0; }))
+			::kill(-pid, SIGKILL);
+	}
+	if (_thread.joinable()) _thread.join();
+}
+
+
+bool JupyterServer::launch()
+{
+	int port = freePort();
+	std::vector<std::string> args{_settings.serverCommand, "--ip=127.0.0.1", "--port=" + std::to_string(port),
+		"--ServerApp.token=" + _token, "--no-browser", "--allow-root", "--ServerApp.root_dir=/",
+		"--ServerApp.port_retries=0", "--config=" + _directory + "/jupyter_server_config.py"};
+	std::vector<char*> argv;
+	for (std::string& a: args) argv.push_back(&a[0]);
+	argv.push_back(nullptr);
+	std::vector<std::string> env;
+	for (char** e = environ; *e; ++e) env.emplace_back(*e);
+	env.push_back("PYDEVD_DISABLE_FILE_VALIDATION=1");
+	env.push_back("JUPYTER_RUNTIME_DIR=" + _directory + "/runtime");
+	std::vector<char*> envp;
+	for (std::string& e: env) envp.push_back(&e[0]);
+	envp.push_back(nullptr);
+
+	std::string log = _directory + "/jupyter-server.log";
+	posix_spawnattr_t attr;
+	posix_spawn_file_actions_t actions;
+	posix_spawnattr_init(&attr);
+	posix_spawn_file_actions_init(&actions);
+	Process::setSpawnSignalDefaults(attr);
+	short flags = 0;
+	posix_spawnattr_getflags(&attr, &flags);
+	posix_spawnattr_setpgroup(&attr, 0);
+	posix_spawnattr_setflags(&attr, static_cast<short>(flags | POSIX_SPAWN_SETPGROUP));
+	posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+	posix_spawn_file_actions_adddup2(&actions, 1, 2);
+	posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+	pid_t pid = -1;
+	int rc;
+	{
+		Process::SpawnGuard guard;
+		rc = ::posix_spawn(&pid, argv[0], &actions, &attr, argv.data(), envp.data());
+		if (rc == 0) Process::own(pid);
+	}
+	posix_spawn_file_actions_destroy(&actions);
+	posix_spawnattr_destroy(&attr);
+	Poco::Logger& logger = Poco::Logger::get("execd.jupyter");
+	if (rc != 0)
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		_failure = "cannot start " + _settings.serverCommand + ": " + std::strerror(rc);
+		logger.error(_failure);
+		return false;
+	}
+	Poco::URI uri("http://127.0.0.1:" + std::to_string(port));
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		_pid = pid;
+		_uri = uri;
+	}
+	auto deadline = std::chrono::steady_clock::now() + _settings.startupTimeout;
+	while (std::chrono::steady_clock::now() < deadline)
+	{
+		int status = 0;
+		if (::waitpid(pid, &status, WNOHANG) == pid)
+		{
+			Process::disown(pid);
+			std::lock_guard<std::mutex> lock(_mutex);
+			_pid = -1;
+			_failure = "the Jupyter server exited during startup; see " + log;
+			logger.error(_failure);
+			return false;
+		}
+		if (answers(uri))
+		{
+			std::lock_guard<std::mutex> lock(_mutex);
+			_ready = true;
+			++_generation;
+			_failure.clear();
+			logger.information("Jupyter server ready at %s (pid %d, log %s)", uri.toString(), static_cast<int>(pid), log);
+			_changed.notify_all();
+			return true;
+		}
+		std::unique_lock<std::mutex> lock(_mutex);
+		if (_changed.wait_for(lock, std::chrono::milliseconds(50), [this] { return _stopping; })) return false;
+	}
+	std::lock_guard<std::mutex> lock(_mutex);
+	_failure = "the Jupyter server did not answer within " + std::to_string(_settings.startupTimeout.count()) + " ms; see " + log;
+	logger.error(_failure);
+	return true;   // running but silent: let supervise() watch it
+}
+
+
+bool JupyterServer::answers(const Poco::URI& uri)
+{
+	try
+	{
+		Poco::Net::HTTPClientSession session(uri.getHost(), uri.getPort());
+		session.setTimeout(Poco::Timespan(1, 0));
+		Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_GET, "/api/status", Poco::Net::HTTPMessage::HTTP_1_1);
+		request.set("Authorization", "token " + _token);
+		session.sendRequest(request);
+		Poco::Net::HTTPResponse response;
+		std::istream& in = session.receiveResponse(response);
+		Poco::NullOutputStream null;
+		Poco::StreamCopier::copyStream(in, null);
+		return response.getStatus() == Poco::Net::HTTPResponse::HTTP_OK;
+	}
+	catch (Poco::Exception&)
+	{
+		return false;
+	}
+}
+
+
+void JupyterServer::supervise()
+{
+	Poco::Logger& logger = Poco::Logger::get("execd.jupyter");
+	auto backoff = std::chrono::milliseconds(200);
+	for (;;)
+	{
+		{
+			std::lock_guard<std::mutex> lock(_mutex);
+			if (_stopping) break;
+		}
+		launch();
+		pid_t pid;
+		{
+			std::lock_guard<std::mutex> lock(_mutex);
+			pid = _pid;
+		}
+		if (pid > 0)
+		{
+			int status = 0;
+			while (::waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			{
+			}
+			Process::disown(pid);
+			::kill(-pid, SIGKILL);   // kernels it started
+			std::lock_guard<std::mutex> lock(_mutex);
+			_pid = -1;
+			_ready = false;
+			_changed.notify_all();
+			if (_stopping) break;
+			logger.warning("the Jupyter server (pid %d) ended; restarting it", static_cast<int>(pid));
+			backoff = std::chrono::milliseconds(200);
+		}
+		std::unique_lock<std::mutex> lock(_mutex);
+		if (_changed.wait_for(lock, backoff, [this] { return _stopping; })) break;
+		backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
+	}
+}
+
+
+Poco::URI JupyterServer::base(std::chrono::milliseconds wait)
+{
+	std::unique_lock<std::mutex> lock(_mutex);
+	if (!_changed.wait_for(lock, wait, [this] { return _ready || _stopping; }))
+		throw Poco::TimeoutException(_failure.empty() ? "the Jupyter server is not ready" : _failure);
+	if (!_ready) throw Poco::IllegalStateException("shutting down");
+	return _uri;
+}
+
+
+std::string JupyterServer::request(const std::string& method, const std::string& path, const std::string& body,
+	int& status, std::chrono::milliseconds timeout)
+{
+	Poco::URI uri = base(timeout);
+	Poco::Net::HTTPClientSession session(uri.getHost(), uri.getPort());
+	session.setTimeout(Poco::Timespan(timeout.count() * 1000));
+	std::string prefix = uri.getPath();
+	if (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
+	Poco::Net::HTTPRequest request(method, prefix + path, Poco::Net::HTTPMessage::HTTP_1_1);
+	request.set("Authorization", "token " + _token);
+	if (!body.empty())
+	{
+		request.setContentType("application/json");
+		request.setContentLength(static_cast<std::streamsize>(body.size()));
+		session.sendRequest(request) << body;
+	}
+	else
+	{
+		if (method == "POST") request.setContentLength(0);
+		session.sendRequest(request);
+	}
+	Poco::Net::HTTPResponse response;
+	std::istream& in = session.receiveResponse(response);
+	std::string out;
+	Poco::StreamCopier::copyToString(in, out);
+	status = response.getStatus();
+	return out;
+}
+
+
+} } // namespace execd::jupyter

@@ -1,0 +1,77 @@
+#pragma once
+
+#include "Poco/Net/HTTPResponse.h"
+#include "Poco/URI.h"
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <sys/types.h>
+
+
+namespace execd {
+namespace jupyter {
+
+
+struct JupyterSettings
+	/// Settings under module.jupyter (see etc/execd.properties).
+{
+	std::string host;                                       ///< external server; "" = embedded
+	std::string token;
+	std::string serverCommand = "/usr/bin/jupyter-server";
+	std::chrono::milliseconds startupTimeout{30000};
+	std::chrono::milliseconds kernelStartTimeout{60000};
+};
+
+
+class JupyterServer
+	/// The Jupyter server execd talks to: an external one (--jupyter-host), or,
+	/// by default, one execd starts on a free loopback port with a random token,
+	/// restarts when it dies and stops on shutdown.
+{
+public:
+	explicit JupyterServer(const JupyterSettings& settings);
+	~JupyterServer();
+
+	void start();
+		/// Starts the embedded server in the background (no-op for an external one).
+
+	void stop();
+
+	Poco::URI base(std::chrono::milliseconds wait);
+		/// The server's base URL once it answers; throws Poco::TimeoutException
+		/// (or the start failure) when it does not within wait.
+
+	const std::string& token() const;
+
+	int generation() const;
+		/// Incremented each time the embedded server is (re)started: kernels of an
+		/// earlier generation are gone.
+
+	std::string request(const std::string& method, const std::string& path, const std::string& body,
+		int& status, std::chrono::milliseconds timeout);
+		/// One REST call with the token; returns the body.
+
+private:
+	void supervise();
+	bool launch();
+	bool answers(const Poco::URI& uri);
+
+	JupyterSettings _settings;
+	bool _embedded;
+	std::string _token;
+	Poco::URI _uri;
+	std::string _directory;
+	pid_t _pid = -1;
+	int _generation = 0;
+	bool _ready = false;
+	bool _stopping = false;
+	std::string _failure;
+	mutable std::mutex _mutex;
+	std::condition_variable _changed;
+	std::thread _thread;
+};
+
+
+} } // namespace execd::jupyter

@@ -1,0 +1,652 @@
+#include "KernelExecutor.h"
+#include "execd/ApiException.h"
+#include "Poco/Buffer.h"
+#include "Poco/DateTimeFormatter.h"
+#include "Poco/JSON/Array.h"
+#include "Poco/JSON/Parser.h"
+#include "Poco/Logger.h"
+#include "Poco/Net/HTTPRequest.h"
+#include "Poco/Net/HTTPResponse.h"
+#include "Poco/Net/NetException.h"
+#include "Poco/Timestamp.h"
+#include "Poco/UUIDGenerator.h"
+#include <algorithm>
+#include <dirent.h>
+#include <fstream>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sstream>
+
+
+namespace execd {
+namespace jupyter {
+
+
+namespace {
+
+
+std::string uuid()
+{
+	return Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
+}
+
+
+std::string compact(const std::string& id)
+{
+	std::string out = id;
+	out.erase(std::remove(out.begin(), out.end(), '-'), out.end());
+	return out;
+}
+
+
+Poco::JSON::Object::Ptr parseObject(const std::string& text)
+{
+	return Poco::JSON::Parser().parse(text).extract<Poco::JSON::Object::Ptr>();
+}
+
+
+long long millisSince(std::chrono::steady_clock::time_point start)
+{
+	return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+}
+
+
+// MIME bundle -> results, with "text/plain" renamed to "text" as SDKs expect.
+Poco::JSON::Object::Ptr results(Poco::JSON::Object::Ptr data)
+{
+	Poco::JSON::Object::Ptr out = new Poco::JSON::Object;
+	if (!data) return out;
+	std::vector<std::string> names;
+	data->getNames(names);
+	for (const std::string& name: names)
+		out->set(name == "text/plain" ? "text" : name, data->get(name));
+	return out;
+}
+
+
+} // namespace
+
+
+KernelContext::KernelContext(std::string id, std::string kernelId, std::string language, std::string cwd, int generation):
+	_id(std::move(id)),
+	_kernelId(std::move(kernelId)),
+	_language(std::move(language)),
+	_cwd(std::move(cwd)),
+	_generation(generation),
+	_clientSession(uuid())
+{
+}
+
+
+KernelContext::~KernelContext()
+{
+	close();
+}
+
+
+const std::string& KernelContext::id() const
+{
+	return _id;
+}
+
+
+const std::string& KernelContext::kernelId() const
+{
+	return _kernelId;
+}
+
+
+const std::string& KernelContext::language() const
+{
+	return _language;
+}
+
+
+const std::string& KernelContext::cwd() const
+{
+	return _cwd;
+}
+
+
+int KernelContext::generation() const
+{
+	return _generation;
+}
+
+
+bool KernelContext::running() const
+{
+	return _running;
+}
+
+
+void KernelContext::close()
+{
+	if (_pSocket)
+	{
+		try
+		{
+			_pSocket->shutdown();
+		}
+		catch (...)
+		{
+		}
+		_pSocket.reset();
+	}
+	_pSession.reset();
+}
+
+
+pid_t KernelContext::kernelPid()
+{
+	// A local kernel's command line names its connection file, kernel-<id>.json:
+	// knowing its pid lets a run notice at once when it dies, instead of waiting
+	// for Jupyter's restarter.
+	if (_kernelPid != 0) return _kernelPid;
+	DIR* dir = ::opendir("/proc");
+	if (!dir) return 0;
+	const std::string needle = "kernel-" + _kernelId + ".json";
+	while (struct dirent* entry = ::readdir(dir))
+	{
+		int pid = std::atoi(entry->d_name);
+		if (pid <= 0) continue;
+		std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline");
+		std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+		if (cmdline.find(needle) != std::string::npos)
+		{
+			_kernelPid = pid;
+			break;
+		}
+	}
+	::closedir(dir);
+	return _kernelPid;
+}
+
+
+bool KernelContext::kernelGone()
+{
+	if (_kernelPid <= 0) return false;
+	std::ifstream in("/proc/" + std::to_string(_kernelPid) + "/stat");
+	std::string line;
+	if (!std::getline(in, line)) return true;
+	std::size_t close = line.rfind(')');
+	return close == std::string::npos || close + 2 >= line.size() || line[close + 2] == 'Z' || line[close + 2] == 'X';
+}
+
+
+void KernelContext::abort()
+{
+	// Only the socket's shutdown: the running thread owns the objects.
+	if (_pSocket)
+	{
+		try
+		{
+			_pSocket->shutdown();
+		}
+		catch (...)
+		{
+		}
+	}
+}
+
+
+void KernelContext::connect(JupyterServer& server)
+{
+	if (_pSocket) return;
+	Poco::URI base = server.base(std::chrono::seconds(30));
+	std::string prefix = base.getPath();
+	if (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
+	_pSession = std::make_unique<Poco::Net::HTTPClientSession>(base.getHost(), base.getPort());
+	Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_GET,
+		prefix + "/api/kernels/" + _kernelId + "/channels?session_id=" + _clientSession, Poco::Net::HTTPMessage::HTTP_1_1);
+	request.set("Authorization", "token " + server.token());
+	Poco::Net::HTTPResponse response;
+	_pSocket = std::make_unique<Poco::Net::WebSocket>(*_pSession, request, response);
+	_pSocket->setMaxPayloadSize(256 * 1024 * 1024);
+	_pSocket->setNoDelay(true);
+}
+
+
+void KernelContext::send(const std::string& channel, const std::string& type, Poco::JSON::Object::Ptr content, const std::string& msgId)
+{
+	Poco::JSON::Object::Ptr header = new Poco::JSON::Object;
+	header->set("msg_id", msgId);
+	header->set("username", "execd");
+	header->set("session", _clientSession);
+	header->set("date", Poco::DateTimeFormatter::format(Poco::Timestamp(), "%Y-%m-%dT%H:%M:%S.%iZ"));
+	header->set("msg_type", type);
+	header->set("version", "5.3");
+	Poco::JSON::Object message;
+	message.set("header", header);
+	message.set("parent_header", Poco::JSON::Object::Ptr(new Poco::JSON::Object));
+	message.set("metadata", Poco::JSON::Object::Ptr(new Poco::JSON::Object));
+	message.set("buffers", Poco::JSON::Array::Ptr(new Poco::JSON::Array));
+	message.set("channel", channel);
+	message.set("content", content);
+	std::ostringstream out;
+	message.stringify(out);
+	std::string text = out.str();
+	_pSocket->sendFrame(text.data(), static_cast<int>(text.size()), Poco::Net::WebSocket::FRAME_TEXT);
+}
+
+
+Poco::JSON::Object::Ptr KernelContext::receive(std::chrono::milliseconds timeout)
+{
+	_pSocket->setReceiveTimeout(Poco::Timespan(timeout.count() * 1000));
+	std::string message;
+	for (;;)
+	{
+		Poco::Buffer<char> buffer(0);
+		int flags = 0;
+		int n;
+		try
+		{
+			n = _pSocket->receiveFrame(buffer, flags);
+		}
+		catch (Poco::TimeoutException&)
+		{
+			return nullptr;
+		}
+		// Tornado sends with Nagle on; acknowledge at once or each message waits
+		// for the delayed ACK (Linux; must be re-armed after every read).
+		int one = 1;
+		::setsockopt(_pSocket->impl()->sockfd(), IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
+		int op = flags & Poco::Net::WebSocket::FRAME_OP_BITMASK;
+		if (n == 0 && flags == 0)
+			throw Poco::Net::ConnectionResetException("the kernel connection closed");
+		if (op == Poco::Net::WebSocket::FRAME_OP_PING)
+		{
+			_pSocket->sendFrame(buffer.begin(), static_cast<int>(buffer.size()), Poco::Net::WebSocket::FRAME_FLAG_FIN | Poco::Net::WebSocket::FRAME_OP_PONG);
+			continue;
+		}
+		if (op == Poco::Net::WebSocket::FRAME_OP_PONG) continue;
+		if (op == Poco::Net::WebSocket::FRAME_OP_CLOSE)
+			throw Poco::Net::ConnectionResetException("the kernel connection closed");
+		message.append(buffer.begin(), buffer.size());
+		if (flags & Poco::Net::WebSocket::FRAME_FLAG_FIN) break;
+	}
+	return parseObject(message);
+}
+
+
+void KernelContext::waitReady(JupyterServer& server, std::chrono::milliseconds timeout)
+{
+	std::lock_guard<std::mutex> lock(_runMutex);
+	connect(server);
+	awaitKernelInfo(timeout);
+}
+
+
+void KernelContext::awaitKernelInfo(std::chrono::milliseconds timeout)
+{
+	std::string msgId = _clientSession + "-" + std::to_string(++_counter);
+	auto deadline = std::chrono::steady_clock::now() + timeout;
+	auto nextAsk = std::chrono::steady_clock::now();
+	while (std::chrono::steady_clock::now() < deadline)
+	{
+		if (std::chrono::steady_clock::now() >= nextAsk)
+		{
+			// A kernel that is still starting may miss the first request: ask again.
+			msgId = _clientSession + "-" + std::to_string(++_counter);
+			send("shell", "kernel_info_request", new Poco::JSON::Object, msgId);
+			nextAsk = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+		}
+		auto message = receive(std::chrono::milliseconds(500));
+		if (!message) continue;
+		auto header = message->getObject("header");
+		auto parent = message->getObject("parent_header");
+		if (header && header->optValue<std::string>("msg_type", "") == "kernel_info_reply")
+			return;
+		(void) parent;
+	}
+	throw Poco::TimeoutException("the kernel did not become ready in time");
+}
+
+
+void KernelContext::run(JupyterServer& server, const std::string& code, EventSink& sink)
+{
+	std::unique_lock<std::mutex> lock(_runMutex, std::try_to_lock);
+	if (!lock.owns_lock())
+		throw ApiException::runtimeError("error running codes session is busy");
+	if (server.generation() != _generation)
+		throw ApiException::runtimeError("error running codes the Jupyter server was restarted; the context's kernel is gone, create a new context");
+	try
+	{
+		connect(server);
+		if (_restarted)
+		{
+			// The kernel died in an earlier run: wait for Jupyter's new one.
+			awaitKernelInfo(std::chrono::seconds(60));
+			_restarted = false;
+		}
+	}
+	catch (Poco::Exception& exc)
+	{
+		close();
+		throw ApiException::runtimeError("error running codes cannot connect to the kernel: " + exc.message());
+	}
+	_running = true;
+	struct Reset
+	{
+		bool& flag;
+		~Reset() { flag = false; }
+	} reset{_running};
+
+	const auto start = std::chrono::steady_clock::now();
+	const std::string msgId = _clientSession + "-" + std::to_string(++_counter);
+	Poco::JSON::Object::Ptr content = new Poco::JSON::Object;
+	content->set("code", code);
+	content->set("silent", false);
+	content->set("store_history", true);
+	content->set("user_expressions", Poco::JSON::Object::Ptr(new Poco::JSON::Object));
+	content->set("allow_stdin", false);
+	content->set("stop_on_error", true);
+	kernelPid();
+	sink.emit(StreamEvent::init(_id));
+	bool replied = false;
+	bool idle = false;
+	bool errorSent = false;
+	try
+	{
+		send("shell", "execute_request", content, msgId);
+		while (!(replied && idle))
+		{
+			auto message = receive(std::chrono::milliseconds(250));
+			if (!message)
+			{
+				if (kernelGone())
+				{
+					_kernelPid = 0;   // Jupyter starts a new one
+					_restarted = true;
+					close();          // the new kernel gets a fresh connection
+					sink.emit(StreamEvent::status("error"));
+					sink.emit(StreamEvent::failure(ErrorDetail{"KernelDied", "the kernel died; Jupyter restarts it and its state is lost", {}, false}));
+					break;
+				}
+				continue;
+			}
+			auto header = message->getObject("header");
+			auto parent = message->getObject("parent_header");
+			std::string type = header ? header->optValue<std::string>("msg_type", "") : "";
+			auto body = message->getObject("content");
+			if (type == "status" && body)
+			{
+				std::string state = body->optValue<std::string>("execution_state", "");
+				if (state == "restarting" || state == "dead")
+				{
+					_kernelPid = 0;
+					_restarted = true;
+					close();
+					// The kernel died under us; Jupyter restarts it (state is lost).
+					sink.emit(StreamEvent::status("error"));
+					sink.emit(StreamEvent::failure(ErrorDetail{"KernelDied", "the kernel died and was restarted; its state is lost", {}, false}));
+					errorSent = true;
+					break;
+				}
+			}
+			// Only messages answering our request count: an idle status of another
+			// request (Jupyter's own kernel_info nudge, say) must not end this run.
+			if (!parent || parent->optValue<std::string>("msg_id", "") != msgId) continue;
+			if (!body) continue;
+			if (type == "stream")
+			{
+				std::string text = body->optValue<std::string>("text", "");
+				if (text.empty()) continue;
+				sink.emit(body->optValue<std::string>("name", "stdout") == "stderr" ? StreamEvent::stderrText(text) : StreamEvent::stdoutText(text));
+			}
+			else if (type == "execute_result" || type == "display_data")
+			{
+				int count = body->optValue<int>("execution_count", 0);
+				if (type == "execute_result" && count > 0) sink.emit(StreamEvent::count(count));
+				sink.emit(StreamEvent::result(results(body->getObject("data"))));
+			}
+			else if (type == "error")
+			{
+				ErrorDetail detail;
+				detail.ename = body->optValue<std::string>("ename", "");
+				detail.evalue = body->optValue<std::string>("evalue", "");
+				if (auto trace = body->getArray("traceback"))
+					for (std::size_t i = 0; i < trace->size(); ++i)
+						detail.traceback.push_back(trace->getElement<std::string>(static_cast<unsigned>(i)));
+				sink.emit(StreamEvent::status("error"));
+				sink.emit(StreamEvent::failure(detail));
+				errorSent = true;
+			}
+			else if (type == "execute_reply")
+			{
+				replied = true;
+				std::string status = body->optValue<std::string>("status", "ok");
+				if (status == "error" && !errorSent)
+				{
+					// Kernels such as tslab answer errors only here.
+					ErrorDetail detail{body->optValue<std::string>("ename", "Error"), body->optValue<std::string>("evalue", ""), {}, false};
+					sink.emit(StreamEvent::status("error"));
+					sink.emit(StreamEvent::failure(detail));
+					errorSent = true;
+				}
+				else if (status == "aborted" || status == "abort")
+				{
+					sink.emit(StreamEvent::status("error"));
+					sink.emit(StreamEvent::failure(ErrorDetail{"ExecutionAborted", "the kernel aborted the request", {}, false}));
+					errorSent = true;
+				}
+			}
+			else if (type == "status" && body->optValue<std::string>("execution_state", "") == "idle")
+			{
+				idle = true;
+			}
+		}
+	}
+	catch (Poco::Exception& exc)
+	{
+		// The connection dropped (kernel or server gone): end the run with an error
+		// event now; the next run reconnects.
+		close();
+		sink.emit(StreamEvent::status("error"));
+		sink.emit(StreamEvent::failure(ErrorDetail{"KernelConnectionLost",
+			"the connection to the kernel was lost (" + exc.message() + "); the next run reconnects", {}, false}));
+	}
+	sink.emit(StreamEvent::complete(millisSince(start)));
+}
+
+
+KernelExecutor::KernelExecutor(JupyterServer& server, std::map<std::string, std::string> kernels, const JupyterSettings& settings):
+	_server(server),
+	_kernels(std::move(kernels)),
+	_settings(settings)
+{
+}
+
+
+KernelExecutor::~KernelExecutor() = default;
+
+
+const std::map<std::string, std::string>& KernelExecutor::kernels() const
+{
+	return _kernels;
+}
+
+
+std::shared_ptr<KernelContext> KernelExecutor::create(const std::string& language, const std::string& cwd)
+{
+	auto spec = _kernels.find(language);
+	if (spec == _kernels.end())
+		throw Poco::NotFoundException("no kernel is configured for language " + language);
+	std::string name = compact(uuid());
+	std::string dir = cwd.empty() ? std::string("/tmp") : cwd;
+	if (dir.back() == '/') dir.pop_back();
+	Poco::JSON::Object body;
+	body.set("path", dir + "/" + name + ".ipynb");
+	body.set("name", name);
+	body.set("type", "notebook");
+	Poco::JSON::Object::Ptr kernel = new Poco::JSON::Object;
+	kernel->set("name", spec->second);
+	body.set("kernel", kernel);
+	std::ostringstream out;
+	body.stringify(out);
+	int status = 0;
+	_server.base(_settings.startupTimeout);   // wait for the server: the generation must be the one that serves us
+	int generation = _server.generation();
+	std::string answer = _server.request("POST", "/api/sessions", out.str(), status, _settings.startupTimeout);
+	if (status != 200 && status != 201)
+	{
+		std::string message = answer;
+		try
+		{
+			message = parseObject(answer)->optValue<std::string>("message", answer);
+		}
+		catch (...)
+		{
+		}
+		throw Poco::RuntimeException("Jupyter refused to start kernel " + spec->second + " (HTTP " + std::to_string(status) + "): " + message);
+	}
+	auto session = parseObject(answer);
+	std::string id = session->getValue<std::string>("id");
+	std::string kernelId = session->getObject("kernel")->getValue<std::string>("id");
+	auto pContext = std::make_shared<KernelContext>(id, kernelId, language, cwd, generation);
+	try
+	{
+		pContext->waitReady(_server, _settings.kernelStartTimeout);
+	}
+	catch (Poco::Exception&)
+	{
+		int ignored = 0;
+		_server.request("DELETE", "/api/sessions/" + id, "", ignored, std::chrono::seconds(10));
+		throw;
+	}
+	std::lock_guard<std::mutex> lock(_mutex);
+	_contexts[id] = pContext;
+	return pContext;
+}
+
+
+std::shared_ptr<KernelContext> KernelExecutor::find(const std::string& id)
+{
+	std::lock_guard<std::mutex> lock(_mutex);
+	auto it = _contexts.find(id);
+	return it == _contexts.end() ? nullptr : it->second;
+}
+
+
+ContextInfo KernelExecutor::createContext(const std::string& language, const std::string& cwd)
+{
+	auto pContext = create(language, cwd);
+	return ContextInfo{pContext->id(), language, cwd};
+}
+
+
+std::vector<ContextInfo> KernelExecutor::listContexts()
+{
+	std::lock_guard<std::mutex> lock(_mutex);
+	std::vector<ContextInfo> result;
+	for (const auto& c: _contexts)
+		result.push_back(ContextInfo{c.first, c.second->language(), c.second->cwd()});
+	return result;
+}
+
+
+std::optional<ContextInfo> KernelExecutor::findContext(const std::string& id)
+{
+	auto pContext = find(id);
+	if (!pContext) return std::nullopt;
+	return ContextInfo{id, pContext->language(), pContext->cwd()};
+}
+
+
+bool KernelExecutor::deleteContext(const std::string& id)
+{
+	std::shared_ptr<KernelContext> pContext;
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		auto it = _contexts.find(id);
+		if (it == _contexts.end()) return false;
+		pContext = it->second;
+		_contexts.erase(it);
+	}
+	{
+		std::lock_guard<std::mutex> lock(_defaultMutex);
+		for (auto it = _defaults.begin(); it != _defaults.end();)
+			it = it->second == id ? _defaults.erase(it) : std::next(it);
+	}
+	pContext->close();
+	int status = 0;
+	_server.request("DELETE", "/api/sessions/" + id, "", status, std::chrono::seconds(10));
+	if (status != 200 && status != 204 && status != 404)
+		throw Poco::RuntimeException("Jupyter answered HTTP " + std::to_string(status));
+	return true;
+}
+
+
+void KernelExecutor::run(const ExecRequest& request, EventSink& sink)
+{
+	std::shared_ptr<KernelContext> pContext;
+	if (!request.contextId.empty())
+	{
+		pContext = find(request.contextId);
+		if (!pContext) throw ApiException::runtimeError("error running codes context not found");
+	}
+	else
+	{
+		try
+		{
+			pContext = defaultContext(request.language);
+		}
+		catch (Poco::Exception& exc)
+		{
+			throw ApiException::runtimeError("error running codes cannot create the default " + request.language + " context: " + exc.message());
+		}
+	}
+	pContext->run(_server, request.code, sink);
+}
+
+
+std::shared_ptr<KernelContext> KernelExecutor::defaultContext(const std::string& language)
+{
+	// Created on first use, once, even when several requests arrive together.
+	std::lock_guard<std::mutex> lock(_defaultMutex);
+	std::shared_ptr<KernelContext> pContext;
+	auto it = _defaults.find(language);
+	if (it != _defaults.end()) pContext = find(it->second);
+	if (!pContext || pContext->generation() != _server.generation())
+	{
+		pContext = create(language, "");
+		_defaults[language] = pContext->id();
+	}
+	return pContext;
+}
+
+
+void KernelExecutor::prewarm(const std::string& language)
+{
+	try
+	{
+		defaultContext(language);
+		Poco::Logger::get("execd.jupyter").information("default %s context ready", language);
+	}
+	catch (Poco::Exception& exc)
+	{
+		Poco::Logger::get("execd.jupyter").warning("could not pre-warm the default %s context: %s", language, exc.displayText());
+	}
+}
+
+
+bool KernelExecutor::interrupt(const std::string& id)
+{
+	auto pContext = find(id);
+	if (!pContext) return false;
+	int status = 0;
+	_server.request("POST", "/api/kernels/" + pContext->kernelId() + "/interrupt", "", status, std::chrono::seconds(10));
+	if (status != 200 && status != 204)
+		throw Poco::RuntimeException("Jupyter answered HTTP " + std::to_string(status) + " to the interrupt");
+	return true;
+}
+
+
+void KernelExecutor::shutdown()
+{
+	std::lock_guard<std::mutex> lock(_mutex);
+	for (auto& c: _contexts) c.second->abort();
+}
+
+
+} } // namespace execd::jupyter
