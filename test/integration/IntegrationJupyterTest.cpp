@@ -302,15 +302,22 @@ public:
 		CPPUNIT_ASSERT_MESSAGE(types(evs), types(evs).find("error,execution_complete") != std::string::npos);
 		// The kernel was restarted: the context works again (its state is gone).
 		std::string out;
+		std::string last;
 		auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
 		while (out != "again\n" && std::chrono::steady_clock::now() < deadline)
-			out = stdoutText(events(runCode("print('again')", id)));
-		CPPUNIT_ASSERT_EQUAL(std::string("again\n"), out);
+		{
+			HttpResult again = runCode("print('again')", id);
+			last = again.raw;
+			out = stdoutText(events(again));
+		}
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(last, std::string("again\n"), out);
 	}
 
 	void testServerKilledMidRun()
 	{
 		runCode("1", "");
+		std::string explicitContext = context();
+		runCode("y = 1", explicitContext);
 		std::promise<void> started;
 		std::atomic<bool> seen{false};
 		auto running = std::async(std::launch::async, [&] {
@@ -336,6 +343,13 @@ public:
 		while (out != "back\n" && std::chrono::steady_clock::now() < deadline)
 			out = stdoutText(events(runCode("print('back')", "")));
 		CPPUNIT_ASSERT_EQUAL(std::string("back\n"), out);
+		// An explicit context gets a new kernel, and says so once.
+		HttpResult again = runCode("print('same id')", explicitContext);
+		auto evs = events(again);
+		CPPUNIT_ASSERT_EQUAL(explicitContext, evs[0]->getValue<std::string>("text"));
+		CPPUNIT_ASSERT_EQUAL(std::string("same id\n"), stdoutText(evs));
+		CPPUNIT_ASSERT(again.body.find("new kernel") != std::string::npos);
+		CPPUNIT_ASSERT(runCode("print(1)", explicitContext).body.find("new kernel") == std::string::npos);
 	}
 };
 

@@ -1,6 +1,7 @@
 #include "KernelExecutor.h"
 #include "execd/ApiException.h"
 #include "Poco/Buffer.h"
+#include "Poco/File.h"
 #include "Poco/DateTimeFormatter.h"
 #include "Poco/JSON/Array.h"
 #include "Poco/JSON/Parser.h"
@@ -67,8 +68,9 @@ Poco::JSON::Object::Ptr results(Poco::JSON::Object::Ptr data)
 } // namespace
 
 
-KernelContext::KernelContext(std::string id, std::string kernelId, std::string language, std::string cwd, int generation):
+KernelContext::KernelContext(std::string id, std::string sessionId, std::string kernelId, std::string language, std::string cwd, int generation):
 	_id(std::move(id)),
+	_sessionId(std::move(sessionId)),
 	_kernelId(std::move(kernelId)),
 	_language(std::move(language)),
 	_cwd(std::move(cwd)),
@@ -93,6 +95,24 @@ const std::string& KernelContext::id() const
 const std::string& KernelContext::kernelId() const
 {
 	return _kernelId;
+}
+
+
+const std::string& KernelContext::sessionId() const
+{
+	return _sessionId;
+}
+
+
+void KernelContext::rebind(std::string sessionId, std::string kernelId, int generation)
+{
+	std::lock_guard<std::mutex> lock(_runMutex);
+	close();
+	_sessionId = std::move(sessionId);
+	_kernelId = std::move(kernelId);
+	_generation = generation;
+	_kernelPid = 0;
+	_restarted = true;   // wait for kernel_info before the next execute
 }
 
 
@@ -273,17 +293,27 @@ void KernelContext::waitReady(JupyterServer& server, std::chrono::milliseconds t
 {
 	std::lock_guard<std::mutex> lock(_runMutex);
 	connect(server);
-	awaitKernelInfo(timeout);
+	awaitKernelInfo(server, timeout);
 }
 
 
-void KernelContext::awaitKernelInfo(std::chrono::milliseconds timeout)
+void KernelContext::awaitKernelInfo(JupyterServer& server, std::chrono::milliseconds timeout)
 {
 	std::string msgId = _clientSession + "-" + std::to_string(++_counter);
 	auto deadline = std::chrono::steady_clock::now() + timeout;
 	auto nextAsk = std::chrono::steady_clock::now();
+	auto reconnectAt = std::chrono::steady_clock::now() + std::chrono::seconds(5);
 	while (std::chrono::steady_clock::now() < deadline)
 	{
+		if (std::chrono::steady_clock::now() >= reconnectAt)
+		{
+			// Channels opened while the kernel was being replaced may never reach
+			// the new one: open them again.
+			close();
+			connect(server);
+			reconnectAt = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+			nextAsk = std::chrono::steady_clock::now();
+		}
 		if (std::chrono::steady_clock::now() >= nextAsk)
 		{
 			// A kernel that is still starting may miss the first request: ask again.
@@ -303,20 +333,18 @@ void KernelContext::awaitKernelInfo(std::chrono::milliseconds timeout)
 }
 
 
-void KernelContext::run(JupyterServer& server, const std::string& code, EventSink& sink)
+void KernelContext::run(JupyterServer& server, const std::string& code, EventSink& sink, bool restartedNotice)
 {
 	std::unique_lock<std::mutex> lock(_runMutex, std::try_to_lock);
 	if (!lock.owns_lock())
 		throw ApiException::runtimeError("error running codes session is busy");
-	if (server.generation() != _generation)
-		throw ApiException::runtimeError("error running codes the Jupyter server was restarted; the context's kernel is gone, create a new context");
 	try
 	{
 		connect(server);
 		if (_restarted)
 		{
 			// The kernel died in an earlier run: wait for Jupyter's new one.
-			awaitKernelInfo(std::chrono::seconds(60));
+			awaitKernelInfo(server, std::chrono::seconds(60));
 			_restarted = false;
 		}
 	}
@@ -343,6 +371,8 @@ void KernelContext::run(JupyterServer& server, const std::string& code, EventSin
 	content->set("stop_on_error", true);
 	kernelPid();
 	sink.emit(StreamEvent::init(_id));
+	if (restartedNotice)
+		sink.emit(StreamEvent::stderrText("[execd] the Jupyter server was restarted; this context runs in a new kernel and its earlier state is lost\n"));
 	bool replied = false;
 	bool idle = false;
 	bool errorSent = false;
@@ -467,15 +497,17 @@ const std::map<std::string, std::string>& KernelExecutor::kernels() const
 }
 
 
-std::shared_ptr<KernelContext> KernelExecutor::create(const std::string& language, const std::string& cwd)
+void KernelExecutor::startKernel(const std::string& language, const std::string& cwd, std::string& sessionId, std::string& kernelId, int& generation)
 {
 	auto spec = _kernels.find(language);
 	if (spec == _kernels.end())
 		throw Poco::NotFoundException("no kernel is configured for language " + language);
 	std::string name = compact(uuid());
 	std::string dir = cwd.empty() ? std::string("/tmp") : cwd;
-	if (dir.back() == '/') dir.pop_back();
+	if (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+	Poco::File(dir).createDirectories();   // as upstream: the context's cwd is created
 	Poco::JSON::Object body;
+	// The server's root is "/", so this absolute path is where the kernel runs.
 	body.set("path", dir + "/" + name + ".ipynb");
 	body.set("name", name);
 	body.set("type", "notebook");
@@ -486,7 +518,7 @@ std::shared_ptr<KernelContext> KernelExecutor::create(const std::string& languag
 	body.stringify(out);
 	int status = 0;
 	_server.base(_settings.startupTimeout);   // wait for the server: the generation must be the one that serves us
-	int generation = _server.generation();
+	generation = _server.generation();
 	std::string answer = _server.request("POST", "/api/sessions", out.str(), status, _settings.startupTimeout);
 	if (status != 200 && status != 201)
 	{
@@ -501,9 +533,17 @@ std::shared_ptr<KernelContext> KernelExecutor::create(const std::string& languag
 		throw Poco::RuntimeException("Jupyter refused to start kernel " + spec->second + " (HTTP " + std::to_string(status) + "): " + message);
 	}
 	auto session = parseObject(answer);
-	std::string id = session->getValue<std::string>("id");
-	std::string kernelId = session->getObject("kernel")->getValue<std::string>("id");
-	auto pContext = std::make_shared<KernelContext>(id, kernelId, language, cwd, generation);
+	sessionId = session->getValue<std::string>("id");
+	kernelId = session->getObject("kernel")->getValue<std::string>("id");
+}
+
+
+std::shared_ptr<KernelContext> KernelExecutor::create(const std::string& language, const std::string& cwd)
+{
+	std::string sessionId, kernelId;
+	int generation = 0;
+	startKernel(language, cwd, sessionId, kernelId, generation);
+	auto pContext = std::make_shared<KernelContext>(sessionId, sessionId, kernelId, language, cwd, generation);
 	try
 	{
 		pContext->waitReady(_server, _settings.kernelStartTimeout);
@@ -511,11 +551,11 @@ std::shared_ptr<KernelContext> KernelExecutor::create(const std::string& languag
 	catch (Poco::Exception&)
 	{
 		int ignored = 0;
-		_server.request("DELETE", "/api/sessions/" + id, "", ignored, std::chrono::seconds(10));
+		_server.request("DELETE", "/api/sessions/" + sessionId, "", ignored, std::chrono::seconds(10));
 		throw;
 	}
 	std::lock_guard<std::mutex> lock(_mutex);
-	_contexts[id] = pContext;
+	_contexts[sessionId] = pContext;
 	return pContext;
 }
 
@@ -570,7 +610,7 @@ bool KernelExecutor::deleteContext(const std::string& id)
 	}
 	pContext->close();
 	int status = 0;
-	_server.request("DELETE", "/api/sessions/" + id, "", status, std::chrono::seconds(10));
+	_server.request("DELETE", "/api/sessions/" + pContext->sessionId(), "", status, std::chrono::seconds(10));
 	if (status != 200 && status != 204 && status != 404)
 		throw Poco::RuntimeException("Jupyter answered HTTP " + std::to_string(status));
 	return true;
@@ -596,7 +636,32 @@ void KernelExecutor::run(const ExecRequest& request, EventSink& sink)
 			throw ApiException::runtimeError("error running codes cannot create the default " + request.language + " context: " + exc.message());
 		}
 	}
-	pContext->run(_server, request.code, sink);
+	std::unique_lock<std::mutex> rebindLock(_defaultMutex);
+	if (pContext->generation() != _server.generation())
+	{
+		// The Jupyter server was restarted and the kernel went with it: give the
+		// context a new one, and say so.
+		std::string sessionId, kernelId;
+		int generation = 0;
+		try
+		{
+			startKernel(pContext->language(), pContext->cwd(), sessionId, kernelId, generation);
+		}
+		catch (Poco::Exception& exc)
+		{
+			throw ApiException::runtimeError("error running codes the Jupyter server was restarted and no new kernel could be started: " + exc.message());
+		}
+		pContext->rebind(sessionId, kernelId, generation);
+		std::lock_guard<std::mutex> lock(_mutex);
+		_notices[pContext->id()] = true;
+	}
+	rebindLock.unlock();
+	bool notice = false;
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		notice = _notices.erase(pContext->id()) > 0;
+	}
+	pContext->run(_server, request.code, sink, notice);
 }
 
 

@@ -20,16 +20,20 @@ class KernelContext
 	/// kernel's channels that stays open between runs.
 {
 public:
-	KernelContext(std::string id, std::string kernelId, std::string language, std::string cwd, int generation);
+	KernelContext(std::string id, std::string sessionId, std::string kernelId, std::string language, std::string cwd, int generation);
 	~KernelContext();
 
 	const std::string& id() const;
 	const std::string& kernelId() const;
+	const std::string& sessionId() const;   ///< Jupyter's session id (the context id unless the kernel was replaced)
+
+	void rebind(std::string sessionId, std::string kernelId, int generation);
+		/// A new kernel for this context, after the Jupyter server was restarted.
 	const std::string& language() const;
 	const std::string& cwd() const;
 	int generation() const;
 
-	void run(JupyterServer& server, const std::string& code, EventSink& sink);
+	void run(JupyterServer& server, const std::string& code, EventSink& sink, bool restartedNotice = false);
 		/// Executes code; emits init, the kernel's output and the terminal events.
 		/// Throws ApiException "session is busy" before init when a run is going on.
 
@@ -48,6 +52,7 @@ private:
 	Poco::JSON::Object::Ptr receive(std::chrono::milliseconds timeout);   // nullptr on timeout
 
 	std::string _id;
+	std::string _sessionId;
 	std::string _kernelId;
 	std::string _language;
 	std::string _cwd;
@@ -58,7 +63,7 @@ private:
 	bool _running = false;
 	pid_t kernelPid();
 	bool kernelGone();
-	void awaitKernelInfo(std::chrono::milliseconds timeout);   // with _runMutex held
+	void awaitKernelInfo(JupyterServer& server, std::chrono::milliseconds timeout);   // with _runMutex held
 
 	bool _restarted = false;   ///< the kernel died: wait for the new one before the next run
 
@@ -96,6 +101,7 @@ public:
 private:
 	std::shared_ptr<KernelContext> defaultContext(const std::string& language);
 	std::shared_ptr<KernelContext> create(const std::string& language, const std::string& cwd);
+	void startKernel(const std::string& language, const std::string& cwd, std::string& sessionId, std::string& kernelId, int& generation);
 	std::shared_ptr<KernelContext> find(const std::string& id);
 
 	JupyterServer& _server;
@@ -104,6 +110,7 @@ private:
 	std::mutex _mutex;
 	std::map<std::string, std::shared_ptr<KernelContext>> _contexts;
 	std::map<std::string, std::string> _defaults;  ///< language -> context id
+	std::map<std::string, bool> _notices;          ///< contexts given a new kernel: say so once
 	std::mutex _defaultMutex;
 };
 
