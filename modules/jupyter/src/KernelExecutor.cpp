@@ -325,9 +325,12 @@ void KernelContext::awaitKernelInfo(JupyterServer& server, std::chrono::millisec
 		if (!message) continue;
 		auto header = message->getObject("header");
 		auto parent = message->getObject("parent_header");
-		if (header && header->optValue<std::string>("msg_type", "") == "kernel_info_reply")
+		// Only the answer to one of our requests: Jupyter sends kernel_info
+		// requests of its own when channels open, and a reply to those says
+		// nothing about whether ours get through.
+		if (header && header->optValue<std::string>("msg_type", "") == "kernel_info_reply" && parent
+			&& parent->optValue<std::string>("msg_id", "").rfind(_clientSession + "-", 0) == 0)
 			return;
-		(void) parent;
 	}
 	throw Poco::TimeoutException("the kernel did not become ready in time");
 }
@@ -375,6 +378,7 @@ void KernelContext::run(JupyterServer& server, const std::string& code, EventSin
 		sink.emit(StreamEvent::stderrText("[execd] the Jupyter server was restarted; this context runs in a new kernel and its earlier state is lost\n"));
 	bool replied = false;
 	bool idle = false;
+	bool acknowledged = false;   // the kernel said "busy" for this request
 	bool errorSent = false;
 	try
 	{
@@ -382,6 +386,17 @@ void KernelContext::run(JupyterServer& server, const std::string& code, EventSin
 		while (!(replied && idle))
 		{
 			auto message = receive(std::chrono::milliseconds(250));
+			if (!acknowledged && millisSince(start) > 10000)
+			{
+				// A kernel announces every request it takes at once; silence this
+				// long means the request went nowhere (channels of a replaced kernel).
+				_restarted = true;
+				close();
+				sink.emit(StreamEvent::status("error"));
+				sink.emit(StreamEvent::failure(ErrorDetail{"KernelNotResponding",
+					"the kernel did not take the request within 10 s; the next run reconnects", {}, false}));
+				break;
+			}
 			if (!message)
 			{
 				if (kernelGone())
@@ -418,6 +433,7 @@ void KernelContext::run(JupyterServer& server, const std::string& code, EventSin
 			// request (Jupyter's own kernel_info nudge, say) must not end this run.
 			if (!parent || parent->optValue<std::string>("msg_id", "") != msgId) continue;
 			if (!body) continue;
+			acknowledged = true;
 			if (type == "stream")
 			{
 				std::string text = body->optValue<std::string>("text", "");
