@@ -36,29 +36,6 @@ ExecdProcess& daemon()
 }
 
 
-Poco::JSON::Object::Ptr object(const std::string& json)
-{
-	return Poco::JSON::Parser().parse(json).extract<Poco::JSON::Object::Ptr>();
-}
-
-
-std::string quote(const std::string& text)
-{
-	std::string out = "\"";
-	for (char c: text)
-	{
-		if (c == '"' || c == '\\') out += '\\';
-		if (c == '\n')
-		{
-			out += "\\n";
-			continue;
-		}
-		out += c;
-	}
-	return out + "\"";
-}
-
-
 std::string context(const std::string& language = "python")
 {
 	HttpResult r = request(daemon().port(), "POST", "/code/context", "{\"language\":\"" + language + "\"}");

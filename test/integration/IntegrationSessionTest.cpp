@@ -27,29 +27,6 @@ ExecdProcess::Options shellOptions()
 }
 
 
-Poco::JSON::Object::Ptr object(const std::string& json)
-{
-	return Poco::JSON::Parser().parse(json).extract<Poco::JSON::Object::Ptr>();
-}
-
-
-std::string quote(const std::string& text)
-{
-	std::string out = "\"";
-	for (char c: text)
-	{
-		if (c == '"' || c == '\\') out += '\\';
-		if (c == '\n')
-		{
-			out += "\\n";
-			continue;
-		}
-		out += c;
-	}
-	return out + "\"";
-}
-
-
 std::string newSession(int port, const std::string& body = "")
 {
 	HttpResult r = request(port, "POST", "/session", body);

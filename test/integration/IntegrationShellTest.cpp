@@ -32,12 +32,6 @@ ExecdProcess::Options shellOptions()
 }
 
 
-Poco::JSON::Object::Ptr object(const std::string& json)
-{
-	return Poco::JSON::Parser().parse(json).extract<Poco::JSON::Object::Ptr>();
-}
-
-
 struct Event
 {
 	std::string type;

@@ -1,6 +1,7 @@
 #include "ExecdProcess.h"
 #include "execd/StreamEvent.h"
 #include "Poco/File.h"
+#include "Poco/JSON/Parser.h"
 #include "Poco/FileStream.h"
 #include "Poco/Net/SocketAddress.h"
 #include "Poco/Net/StreamSocket.h"
@@ -190,6 +191,18 @@ std::string jsonEscape(const std::string& text)
 {
 	std::string quoted = execd::Json::quote(text);
 	return quoted.substr(1, quoted.size() - 2);
+}
+
+
+std::string quote(const std::string& text)
+{
+	return execd::Json::quote(text);
+}
+
+
+Poco::JSON::Object::Ptr object(const std::string& json)
+{
+	return Poco::JSON::Parser().parse(json).extract<Poco::JSON::Object::Ptr>();
 }
 
 

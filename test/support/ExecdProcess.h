@@ -1,5 +1,6 @@
 #pragma once
 
+#include "Poco/JSON/Object.h"
 #include <chrono>
 #include <functional>
 #include <map>
@@ -45,6 +46,12 @@ std::vector<std::string> sseEvents(const std::string& body);
 
 std::string jsonEscape(const std::string& text);
 	/// text as it appears inside a JSON string.
+
+std::string quote(const std::string& text);
+	/// text as a JSON string, quotes included.
+
+Poco::JSON::Object::Ptr object(const std::string& json);
+	/// Parses a JSON object.
 
 std::vector<std::string> withoutPings(const std::vector<std::string>& events);
 

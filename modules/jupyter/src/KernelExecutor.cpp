@@ -300,6 +300,8 @@ void KernelContext::waitReady(JupyterServer& server, std::chrono::milliseconds t
 void KernelContext::awaitKernelInfo(JupyterServer& server, std::chrono::milliseconds timeout)
 {
 	std::string msgId = _clientSession + "-" + std::to_string(++_counter);
+	bool gotReply = false;
+	bool gotIopub = false;
 	auto deadline = std::chrono::steady_clock::now() + timeout;
 	auto nextAsk = std::chrono::steady_clock::now();
 	auto reconnectAt = std::chrono::steady_clock::now() + std::chrono::seconds(5);
@@ -325,12 +327,15 @@ void KernelContext::awaitKernelInfo(JupyterServer& server, std::chrono::millisec
 		if (!message) continue;
 		auto header = message->getObject("header");
 		auto parent = message->getObject("parent_header");
-		// Only the answer to one of our requests: Jupyter sends kernel_info
-		// requests of its own when channels open, and a reply to those says
-		// nothing about whether ours get through.
-		if (header && header->optValue<std::string>("msg_type", "") == "kernel_info_reply" && parent
-			&& parent->optValue<std::string>("msg_id", "").rfind(_clientSession + "-", 0) == 0)
-			return;
+		// Only answers to our own requests count: Jupyter sends kernel_info
+		// requests of its own when channels open. And both channels must work:
+		// the reply (shell) and a status message (iopub, which like any ZeroMQ
+		// subscription drops what is published before it is connected).
+		bool ours = parent && parent->optValue<std::string>("msg_id", "").rfind(_clientSession + "-", 0) == 0;
+		std::string type = header ? header->optValue<std::string>("msg_type", "") : "";
+		if (ours && type == "kernel_info_reply") gotReply = true;
+		if (ours && message->optValue<std::string>("channel", "") == "iopub") gotIopub = true;
+		if (gotReply && gotIopub) return;
 	}
 	throw Poco::TimeoutException("the kernel did not become ready in time");
 }
@@ -380,6 +385,7 @@ void KernelContext::run(JupyterServer& server, const std::string& code, EventSin
 	bool idle = false;
 	bool acknowledged = false;   // the kernel said "busy" for this request
 	bool errorSent = false;
+	std::chrono::steady_clock::time_point repliedAt;
 	try
 	{
 		send("shell", "execute_request", content, msgId);
@@ -399,6 +405,12 @@ void KernelContext::run(JupyterServer& server, const std::string& code, EventSin
 			}
 			if (!message)
 			{
+				if (replied && std::chrono::steady_clock::now() - repliedAt > std::chrono::seconds(2))
+				{
+					// The reply came and the kernel's idle status did not: it was
+					// published before our subscription caught up. The run is over.
+					break;
+				}
 				if (kernelGone())
 				{
 					_kernelPid = 0;   // Jupyter starts a new one
@@ -461,6 +473,7 @@ void KernelContext::run(JupyterServer& server, const std::string& code, EventSin
 			else if (type == "execute_reply")
 			{
 				replied = true;
+				repliedAt = std::chrono::steady_clock::now();
 				std::string status = body->optValue<std::string>("status", "ok");
 				if (status == "error" && !errorSent)
 				{
