@@ -32,6 +32,17 @@ std::vector<pid_t> descendants(pid_t root)
 }
 
 
+int setSpawnGroupAndSignals(posix_spawnattr_t& attributes)
+{
+	int rc = setSpawnSignalDefaults(attributes);
+	short flags = 0;
+	if (rc == 0) rc = posix_spawnattr_getflags(&attributes, &flags);
+	if (rc == 0) rc = posix_spawnattr_setpgroup(&attributes, 0);
+	if (rc == 0) rc = posix_spawnattr_setflags(&attributes, static_cast<short>(flags | POSIX_SPAWN_SETPGROUP));
+	return rc;
+}
+
+
 int setSpawnSignalDefaults(posix_spawnattr_t& attributes)
 {
 	sigset_t none;

@@ -22,6 +22,11 @@ namespace Process
 	EXECD_API std::vector<pid_t> descendants(pid_t root);
 		/// Every live descendant of root (children, their children, ...), from /proc.
 
+	EXECD_API int setSpawnGroupAndSignals(posix_spawnattr_t& attributes);
+		/// setSpawnSignalDefaults() plus a process group of the child's own
+		/// (POSIX_SPAWN_SETPGROUP with group 0), so that it can be signalled as a
+		/// whole. Returns 0 or an errno value.
+
 	EXECD_API int setSpawnSignalDefaults(posix_spawnattr_t& attributes);
 		/// The same for posix_spawn: an empty mask and default actions, via
 		/// POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF (other flags already set

@@ -163,11 +163,7 @@ bool JupyterServer::launch()
 	posix_spawn_file_actions_t actions;
 	posix_spawnattr_init(&attr);
 	posix_spawn_file_actions_init(&actions);
-	Process::setSpawnSignalDefaults(attr);
-	short flags = 0;
-	posix_spawnattr_getflags(&attr, &flags);
-	posix_spawnattr_setpgroup(&attr, 0);
-	posix_spawnattr_setflags(&attr, static_cast<short>(flags | POSIX_SPAWN_SETPGROUP));
+	Process::setSpawnGroupAndSignals(attr);
 	posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
 	posix_spawn_file_actions_adddup2(&actions, 1, 2);

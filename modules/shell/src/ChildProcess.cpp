@@ -61,21 +61,17 @@ ChildProcess ChildProcess::spawn(const SpawnOptions& options)
 	int out[2] = {-1, -1};
 	int err[2] = {-1, -1};
 	int in[2] = {-1, -1};
-	if (options.stdinPipe && ::pipe2(in, O_CLOEXEC) != 0)
-		throw Poco::SystemException("fork/exec " + options.argv[0] + ": " + errnoText(errno));
 	int status[2] = {-1, -1};
-	auto closePair = [](int* p) { for (int i = 0; i < 2; ++i) if (p[i] >= 0) ::close(p[i]); };
-	if (::pipe2(status, O_CLOEXEC) != 0)
-		throw Poco::SystemException("fork/exec " + options.argv[0] + ": " + errnoText(errno));
-	if (options.outputFd < 0 && (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0))
+	auto closePair = [](int* p) { for (int i = 0; i < 2; ++i) if (p[i] >= 0) ::close(p[i]); p[0] = p[1] = -1; };
+	// Every failure before the child exists: close what was opened, say why.
+	auto fail = [&](int e)
 	{
-		int e = errno;
-		closePair(out);
-		closePair(err);
-		closePair(in);
-		closePair(status);
+		for (int* p: {out, err, in, status}) closePair(p);
 		throw Poco::SystemException("fork/exec " + options.argv[0] + ": " + errnoText(e));
-	}
+	};
+	if (options.stdinPipe && ::pipe2(in, O_CLOEXEC) != 0) fail(errno);
+	if (::pipe2(status, O_CLOEXEC) != 0) fail(errno);
+	if (options.outputFd < 0 && (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0)) fail(errno);
 	const bool switchUser = options.uid.has_value() || options.gid.has_value();
 	// Until the child is registered as ours, execd's orphan reaper must not touch it.
 	Process::SpawnGuard guard;
@@ -90,11 +86,7 @@ ChildProcess ChildProcess::spawn(const SpawnOptions& options)
 		posix_spawn_file_actions_t actions;
 		posix_spawnattr_init(&attr);
 		posix_spawn_file_actions_init(&actions);
-		Process::setSpawnSignalDefaults(attr);
-		short flags = 0;
-		posix_spawnattr_getflags(&attr, &flags);
-		posix_spawnattr_setpgroup(&attr, 0);
-		posix_spawnattr_setflags(&attr, static_cast<short>(flags | POSIX_SPAWN_SETPGROUP));
+		Process::setSpawnGroupAndSignals(attr);
 		if (options.stdinPipe)
 			posix_spawn_file_actions_adddup2(&actions, in[0], 0);
 		else
@@ -124,15 +116,7 @@ ChildProcess ChildProcess::spawn(const SpawnOptions& options)
 	}
 
 	pid_t pid = ::fork();
-	if (pid < 0)
-	{
-		int e = errno;
-		closePair(out);
-		closePair(err);
-		closePair(in);
-		closePair(status);
-		throw Poco::SystemException("fork/exec " + options.argv[0] + ": " + errnoText(e));
-	}
+	if (pid < 0) fail(errno);
 	if (pid == 0)
 	{
 		::setpgid(0, 0);
