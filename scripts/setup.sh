@@ -15,11 +15,17 @@ for arg in "$@"; do
 done
 
 # Build: compiler, CMake, POCO, libseccomp, CppUnit. curl: the out-of-tree module test.
-# Jupyter: the embedded server and the Python kernel (the jupyter module).
+# Jupyter: the embedded server and the Python kernel (the jupyter module); matplotlib for the
+# image test; libzmq3-dev so that ijavascript's zeromq@5 builds against the system library
+# (its own build downloads libzmq, which fails offline).
 APT_PKGS="build-essential cmake pkg-config curl ca-certificates
   libpoco-dev libseccomp-dev libcppunit-dev
-  jupyter-server python3-jupyter-server jupyter-core jupyter-client python3-jupyter-client python3-ipykernel"
+  jupyter-server python3-jupyter-server jupyter-core jupyter-client python3-jupyter-client python3-ipykernel
+  python3-matplotlib libzmq3-dev"
 [ "$want_bench" = 1 ] && APT_PKGS="$APT_PKGS wrk nginx hyperfine"
+
+SUDO=
+[ "$(id -u)" != 0 ] && SUDO=sudo
 
 missing=""
 for p in $APT_PKGS; do
@@ -27,13 +33,42 @@ for p in $APT_PKGS; do
 done
 if [ -n "$missing" ]; then
 	echo "setup.sh: installing$missing"
-	if [ "$(id -u)" != 0 ]; then
-		SUDO=sudo
-	else
-		SUDO=
-	fi
 	$SUDO apt-get update -qq
 	# shellcheck disable=SC2086
 	$SUDO apt-get install -y -qq --no-install-recommends $missing
+fi
+
+# JavaScript and TypeScript kernels from npm (node >= 18; the machines ship node 20).
+# The kernels are registered with Debian's Python, which has jupyter_client: the first
+# python3 on PATH may be another one.
+if ! command -v npm >/dev/null 2>&1; then
+	echo "setup.sh: installing nodejs npm"
+	$SUDO apt-get update -qq
+	$SUDO apt-get install -y -qq --no-install-recommends nodejs npm
+fi
+NPM_ROOT=$(npm root -g)
+node_loads() {
+	node -e "require('$1')" >/dev/null 2>&1
+}
+if ! node_loads "$NPM_ROOT/tslab/node_modules/zeromq"; then
+	echo "setup.sh: installing tslab (npm)"
+	$SUDO npm install -g --no-audit --no-fund --loglevel=error tslab@1.0.22
+fi
+if ! node_loads "$NPM_ROOT/ijavascript/node_modules/zeromq"; then
+	echo "setup.sh: installing ijavascript (npm, zeromq built against the system libzmq)"
+	$SUDO env npm_config_zmq_external=true npm install -g --no-audit --no-fund --loglevel=error ijavascript@5.2.1
+	node_loads "$NPM_ROOT/ijavascript/node_modules/zeromq" || {
+		echo "setup.sh: ijavascript's zeromq module does not load" >&2
+		exit 1
+	}
+fi
+KERNELS=/usr/local/share/jupyter/kernels
+if [ ! -f "$KERNELS/tslab/kernel.json" ] || [ ! -f "$KERNELS/jslab/kernel.json" ]; then
+	echo "setup.sh: registering the tslab and jslab kernels"
+	$SUDO env PATH="/usr/bin:$PATH" tslab install --python=/usr/bin/python3
+fi
+if [ ! -f "$KERNELS/javascript/kernel.json" ]; then
+	echo "setup.sh: registering the javascript kernel (ijavascript)"
+	$SUDO env PATH="/usr/bin:$PATH" ijsinstall --install=global --spec-path=full
 fi
 exit 0

@@ -69,7 +69,18 @@ int main(int argc, char** argv)
 	{
 		CppUnit::Test* pSuite = pAll->getChildTestAt(i);
 		if (filter.empty() || pSuite->getName().rfind(filter, 0) == 0)
+		{
 			pSelected->addTest(pSuite);
+		}
+		else if (filter.find("::") != std::string::npos)
+		{
+			// "Suite::testName": that test (or those it is a prefix of) only.
+			for (int j = 0; j < pSuite->getChildTestCount(); ++j)
+			{
+				CppUnit::Test* pTest = pSuite->getChildTestAt(j);
+				if (pTest->getName().rfind(filter, 0) == 0) pSelected->addTest(pTest);
+			}
+		}
 	}
 	CppUnit::TestResult controller;
 	CppUnit::TestResultCollector collector;

@@ -29,7 +29,7 @@ ExecdProcess& daemon()
 	{
 		ExecdProcess::Options o;
 		o.testModules = false;
-		o.properties = {"execd.modules.load = jupyter"};
+		o.properties = {"execd.modules.load = jupyter", "module.jupyter.kernel.cobol = nosuchspec"};
 		pExecd = std::make_unique<ExecdProcess>(o);
 	}
 	return *pExecd;
@@ -44,10 +44,16 @@ std::string context(const std::string& language = "python")
 }
 
 
+HttpResult runIn(const std::string& language, const std::string& code, const std::string& id, const DataCallback& onData = nullptr)
+{
+	std::string ctx = id.empty() ? "{\"language\":\"" + language + "\"}" : "{\"id\":\"" + id + "\",\"language\":\"" + language + "\"}";
+	return request(daemon().port(), "POST", "/code", "{\"code\":" + quote(code) + ",\"context\":" + ctx + "}", {}, onData);
+}
+
+
 HttpResult runCode(const std::string& code, const std::string& id, const DataCallback& onData = nullptr)
 {
-	std::string ctx = id.empty() ? "{\"language\":\"python\"}" : "{\"id\":\"" + id + "\",\"language\":\"python\"}";
-	return request(daemon().port(), "POST", "/code", "{\"code\":" + quote(code) + ",\"context\":" + ctx + "}", {}, onData);
+	return runIn("python", code, id, onData);
 }
 
 
@@ -68,6 +74,23 @@ std::string types(const std::vector<Poco::JSON::Object::Ptr>& evs)
 	std::string out;
 	for (const auto& e: evs) out += (out.empty() ? "" : ",") + e->getValue<std::string>("type");
 	return out;
+}
+
+
+Poco::JSON::Object::Ptr firstOf(const std::vector<Poco::JSON::Object::Ptr>& evs, const std::string& type)
+{
+	for (const auto& e: evs)
+		if (e->getValue<std::string>("type") == type) return e;
+	CPPUNIT_FAIL("no " + type + " event");
+	return nullptr;
+}
+
+
+std::string resultText(const HttpResult& r)
+{
+	auto evs = events(r);
+	CPPUNIT_ASSERT_MESSAGE(r.body, types(evs).find("result") != std::string::npos);
+	return firstOf(evs, "result")->getObject("results")->getValue<std::string>("text");
 }
 
 
@@ -118,6 +141,9 @@ class IntegrationJupyterTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testErrorWithTraceback);
 	CPPUNIT_TEST(testDisplayDataIsForwarded);
 	CPPUNIT_TEST(testInterrupt);
+	CPPUNIT_TEST(testMatplotlibImage);
+	CPPUNIT_TEST(testJavaScript);
+	CPPUNIT_TEST(testTypeScript);
 	CPPUNIT_TEST(testUnknownContext);
 	CPPUNIT_TEST(testDeleteAndDeleteByLanguage);
 	CPPUNIT_TEST(testUninstalledLanguageFailsFast);
@@ -207,6 +233,104 @@ public:
 		CPPUNIT_ASSERT_EQUAL(std::string("ok\n"), stdoutText(events(runCode("print('ok')", id))));
 	}
 
+	void testMatplotlibImage()
+	{
+		// A figure returned as the last value: execute_result with text and PNG.
+		auto evs = events(runCode("import matplotlib.pyplot as plt\nfig, ax = plt.subplots()\nax.plot([1, 2, 3])\nfig", ""));
+		auto results = firstOf(evs, "result")->getObject("results");
+		CPPUNIT_ASSERT_EQUAL(std::string("iVBORw0KGgo"), results->getValue<std::string>("image/png").substr(0, 11));
+		CPPUNIT_ASSERT_EQUAL(std::string("<Figure"), results->getValue<std::string>("text").substr(0, 7));
+		CPPUNIT_ASSERT(types(evs).find("execution_count,result") != std::string::npos);
+		// plt.show(): display_data, forwarded as a result too.
+		evs = events(runCode("plt.plot([3, 2, 1])\nplt.show()", ""));
+		CPPUNIT_ASSERT_EQUAL(std::string("init,result,execution_complete"), types(evs));
+		CPPUNIT_ASSERT_EQUAL(std::string("iVBORw0KGgo"), evs[1]->getObject("results")->getValue<std::string>("image/png").substr(0, 11));
+	}
+
+	static void interruptBusyLoop(const std::string& language, const std::string& id, std::vector<Poco::JSON::Object::Ptr>& evs)
+	{
+		std::promise<void> started;
+		std::atomic<bool> seen{false};
+		auto running = std::async(std::launch::async, [&] {
+			return runIn(language, "console.log('spinning'); const t0 = Date.now(); while (Date.now() - t0 < 30000) {}", id, [&](const std::string& soFar) {
+				if (!seen && soFar.find("spinning") != std::string::npos)
+				{
+					seen = true;
+					started.set_value();
+				}
+			});
+		});
+		CPPUNIT_ASSERT(started.get_future().wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+		auto start = std::chrono::steady_clock::now();
+		CPPUNIT_ASSERT_EQUAL(200, request(daemon().port(), "DELETE", "/code?id=" + id).status);
+		evs = events(running.get());
+		auto took = std::chrono::steady_clock::now() - start;
+		CPPUNIT_ASSERT_MESSAGE(std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(took).count()) + " ms", took < std::chrono::seconds(4));
+		CPPUNIT_ASSERT_MESSAGE(types(evs), types(evs).find("status,error,execution_complete") != std::string::npos);
+	}
+
+	void testJavaScript()
+	{
+		// ijavascript: protocol-clean results and errors.
+		std::string id = context("javascript");
+		auto evs = events(runIn("javascript", "console.log('hi'); let x = 40 + 2; x", id));
+		CPPUNIT_ASSERT_EQUAL(std::string("init,stdout,execution_count,result,execution_complete"), types(evs));
+		CPPUNIT_ASSERT_EQUAL(std::string("hi\n"), evs[1]->getValue<std::string>("text"));
+		CPPUNIT_ASSERT_EQUAL(1, evs[2]->getValue<int>("execution_count"));
+		CPPUNIT_ASSERT_EQUAL(std::string("42"), evs[3]->getObject("results")->getValue<std::string>("text"));
+		CPPUNIT_ASSERT_EQUAL(std::string("'str'"), resultText(runIn("javascript", "'str'", id)));
+		// It replies before its error message arrives: still one error event.
+		evs = events(runIn("javascript", "throw new RangeError('boom')", id));
+		CPPUNIT_ASSERT_EQUAL(std::string("init,status,error,execution_complete"), types(evs));
+		auto error = evs[2]->getObject("error");
+		CPPUNIT_ASSERT_EQUAL(std::string("RangeError"), error->getValue<std::string>("ename"));
+		CPPUNIT_ASSERT_EQUAL(std::string("boom"), error->getValue<std::string>("evalue"));
+		CPPUNIT_ASSERT(error->getArray("traceback")->size() > 0);
+		CPPUNIT_ASSERT_EQUAL(std::string("43"), resultText(runIn("javascript", "x + 1", id)));
+		// The default JavaScript context is another one.
+		CPPUNIT_ASSERT(runIn("javascript", "typeof x", "").body.find("'undefined'") != std::string::npos);
+		// ijavascript restarts its session on an interrupt and never answers the
+		// running request: the run still ends, and the context works again.
+		interruptBusyLoop("javascript", id, evs);
+		CPPUNIT_ASSERT_EQUAL(std::string("Interrupted"), firstOf(evs, "error")->getObject("error")->getValue<std::string>("ename"));
+		CPPUNIT_ASSERT_EQUAL(std::string("2"), resultText(runIn("javascript", "1 + 1", id)));
+	}
+
+	void testTypeScript()
+	{
+		// tslab: the last value arrives as stdout and errors as stderr text; the
+		// hooks make them the same events as Python's.
+		std::string id = context("typescript");
+		auto evs = events(runIn("typescript", "console.log('hi'); const n: number = 40 + 2; n", id));
+		CPPUNIT_ASSERT_EQUAL(std::string("init,stdout,execution_count,result,execution_complete"), types(evs));
+		CPPUNIT_ASSERT_EQUAL(std::string("hi\n"), evs[1]->getValue<std::string>("text"));
+		CPPUNIT_ASSERT_EQUAL(1, evs[2]->getValue<int>("execution_count"));
+		CPPUNIT_ASSERT_EQUAL(std::string("42"), evs[3]->getObject("results")->getValue<std::string>("text"));
+		// Output of the cell's own console.log stays stdout, even as the last statement.
+		evs = events(runIn("typescript", "console.error('warn'); console.log('last')", id));
+		CPPUNIT_ASSERT_EQUAL(std::string("init,stderr,stdout,execution_complete"), types(evs));
+		// A type error: a CompileError with tslab's diagnostic.
+		evs = events(runIn("typescript", "const s: number = 'a'", id));
+		CPPUNIT_ASSERT_EQUAL(std::string("init,status,error,execution_complete"), types(evs));
+		auto error = evs[2]->getObject("error");
+		CPPUNIT_ASSERT_EQUAL(std::string("CompileError"), error->getValue<std::string>("ename"));
+		CPPUNIT_ASSERT(error->getValue<std::string>("evalue").find("not assignable to type 'number'") != std::string::npos);
+		// Right after an error tslab aborts requests for 200 ms: this one still runs.
+		CPPUNIT_ASSERT_EQUAL(std::string("43"), resultText(runIn("typescript", "n + 1", id)));
+		evs = events(runIn("typescript", "throw new TypeError('bad')", id));
+		CPPUNIT_ASSERT_EQUAL(std::string("init,status,error,execution_complete"), types(evs));
+		error = evs[2]->getObject("error");
+		CPPUNIT_ASSERT_EQUAL(std::string("TypeError"), error->getValue<std::string>("ename"));
+		CPPUNIT_ASSERT_EQUAL(std::string("bad"), error->getValue<std::string>("evalue"));
+		CPPUNIT_ASSERT(error->getArray("traceback")->size() > 0);
+		evs = events(runIn("typescript", "await new Promise(r => setTimeout(r, 10)); interface P { x: number }; const p: P = {x: 1}; p", id));
+		CPPUNIT_ASSERT_EQUAL(std::string("{ x: 1 }"), firstOf(evs, "result")->getObject("results")->getValue<std::string>("text"));
+		// An interrupt stops a busy loop and keeps the context's state.
+		interruptBusyLoop("typescript", id, evs);
+		CPPUNIT_ASSERT(firstOf(evs, "error")->getObject("error")->getValue<std::string>("evalue").find("SIGINT") != std::string::npos);
+		CPPUNIT_ASSERT_EQUAL(std::string("84"), resultText(runIn("typescript", "n * 2", id)));
+	}
+
 	void testUnknownContext()
 	{
 		HttpResult r = request(daemon().port(), "GET", "/code/contexts/nope");
@@ -238,9 +362,14 @@ public:
 		HttpResult r = request(daemon().port(), "POST", "/code/context", "{\"language\":\"ruby\"}");
 		CPPUNIT_ASSERT_EQUAL(500, r.status);
 		CPPUNIT_ASSERT(r.body.find("unknown language: ruby") != std::string::npos);
-		// Mapped but not installed here (unless an npm kernel was installed): still a fast, clear error.
-		r = request(daemon().port(), "POST", "/code", "{\"code\":\"1\",\"context\":{\"language\":\"nokernel\"}}");
+		// Mapped to a kernelspec that is not installed: still a fast, clear error.
+		r = request(daemon().port(), "POST", "/code", "{\"code\":\"1\",\"context\":{\"language\":\"cobol\"}}");
 		CPPUNIT_ASSERT_EQUAL(500, r.status);
+		CPPUNIT_ASSERT_MESSAGE(r.body, r.body.find("\"code\":\"RUNTIME_ERROR\"") != std::string::npos);
+		CPPUNIT_ASSERT_MESSAGE(r.body, r.body.find("'nosuchspec' kernel is not available") != std::string::npos);
+		r = request(daemon().port(), "POST", "/code/context", "{\"language\":\"cobol\"}");
+		CPPUNIT_ASSERT_EQUAL(500, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("[]"), request(daemon().port(), "GET", "/code/contexts?language=cobol").body);
 		CPPUNIT_ASSERT(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
 	}
 

@@ -17,6 +17,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sstream>
+#include <thread>
 
 
 namespace execd {
@@ -62,6 +63,39 @@ Poco::JSON::Object::Ptr results(Poco::JSON::Object::Ptr data)
 	for (const std::string& name: names)
 		out->set(name == "text/plain" ? "text" : name, data->get(name));
 	return out;
+}
+
+
+void hook(const std::string& payload, Poco::JSON::Object::Ptr& result, std::optional<ErrorDetail>& error)
+	// Output of the tslab hooks installed by KernelContext::adapt(): "R<value>\n"
+	// or "E<json>\n". Several errors (one per TypeScript diagnostic) become one.
+{
+	std::string text = payload.substr(1);
+	if (!text.empty() && text.back() == '\n') text.pop_back();
+	if (payload[0] == 'R')
+	{
+		result = new Poco::JSON::Object;
+		result->set("text", text);
+		return;
+	}
+	ErrorDetail detail;
+	try
+	{
+		auto info = parseObject(text);
+		detail.ename = info->optValue<std::string>("ename", "Error");
+		detail.evalue = info->optValue<std::string>("evalue", "");
+		if (auto trace = info->getArray("traceback"))
+			for (std::size_t i = 0; i < trace->size(); ++i)
+				detail.traceback.push_back(trace->getElement<std::string>(static_cast<unsigned>(i)));
+	}
+	catch (Poco::Exception&)
+	{
+		detail = ErrorDetail{"Error", text, {}, false};
+	}
+	if (!error)
+		error = std::move(detail);
+	else
+		error->traceback.insert(error->traceback.end(), detail.traceback.begin(), detail.traceback.end());
 }
 
 
@@ -137,6 +171,13 @@ int KernelContext::generation() const
 bool KernelContext::running() const
 {
 	return _running;
+}
+
+
+void KernelContext::interrupted()
+{
+	if (_running)
+		_interruptedAt = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
 
@@ -294,6 +335,105 @@ void KernelContext::waitReady(JupyterServer& server, std::chrono::milliseconds t
 	std::lock_guard<std::mutex> lock(_runMutex);
 	connect(server);
 	awaitKernelInfo(server, timeout);
+	adapt(std::chrono::seconds(30));
+}
+
+
+void KernelContext::adapt(std::chrono::milliseconds timeout)
+{
+	_hookTag.clear();
+	_countOffset = 0;
+	if (_implementation != "tslab" && _implementation != "jslab") return;
+	// tslab prints the value of the last expression with console.log and an error
+	// with console.error, from its executor module, through the process.stdout and
+	// process.stderr write functions that it replaces at every execution. The hooks
+	// (accessors for those functions) mark exactly these writes, the ones whose
+	// first caller outside Node's own code is tslab's executor, with a tag only
+	// this context knows; run() turns them into result and error events. eval()
+	// keeps the hook source out of TypeScript's type checks.
+	static const std::string source = R"JS((function () {
+  var tag = @TAG@;
+  function fromExecutor() {
+    var limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 20;
+    var frames = String(new Error().stack).split('\n');
+    Error.stackTraceLimit = limit;
+    // [0] "Error", [1] fromExecutor, [2] the write hook, then its callers.
+    for (var i = 3; i < frames.length; ++i) {
+      if (frames[i].indexOf('node:') >= 0) continue;
+      return frames[i].indexOf('/tslab/dist/executor.js') >= 0;
+    }
+    return false;
+  }
+  function describe(text) {
+    var lines = text.replace(/\n$/, '').split('\n');
+    if (/^(\S+ )?\d+:\d+ - /.test(lines[0]))
+      return {ename: 'CompileError', evalue: lines.join('\n'), traceback: lines};
+    var at = lines.findIndex(function (l) { return /^\s+at /.test(l); });
+    if (at < 0) return {ename: 'Error', evalue: lines.join('\n'), traceback: []};
+    for (var i = 0; i < at; ++i) {
+      var m = /^([A-Za-z_$][\w$]*)(?: \[[^\]]*\])?: ?(.*)$/.exec(lines[i]);
+      if (m) return {ename: m[1], evalue: [m[2]].concat(lines.slice(i + 1, at)).join('\n'), traceback: lines};
+    }
+    return {ename: 'Error', evalue: lines.slice(0, at).join('\n'), traceback: lines};
+  }
+  function hook(stream, kind) {
+    var inner = stream.write;
+    function write(chunk) {
+      var args = Array.prototype.slice.call(arguments);
+      if (typeof chunk === 'string' && fromExecutor())
+        args[0] = tag + kind + (kind === 'E' ? JSON.stringify(describe(chunk)) + '\n' : chunk);
+      return inner.apply(this, args);
+    }
+    Object.defineProperty(stream, 'write', {
+      configurable: true,
+      enumerable: true,
+      get: function () { return write; },
+      set: function (fn) { inner = fn; }
+    });
+  }
+  hook(process.stdout, 'R');
+  hook(process.stderr, 'E');
+})();
+)JS";
+	std::string tag = "\x1f" + compact(uuid()) + ":";
+	std::string hooks = source;
+	hooks.replace(hooks.find("@TAG@"), 5, Json::quote(tag));
+	int count = 0;
+	executeQuietly("void eval(" + Json::quote(hooks) + ");\n", timeout, count);
+	_hookTag = tag;
+	_countOffset = count;
+}
+
+
+void KernelContext::executeQuietly(const std::string& code, std::chrono::milliseconds timeout, int& executionCount)
+{
+	const std::string msgId = _clientSession + "-" + std::to_string(++_counter);
+	Poco::JSON::Object::Ptr content = new Poco::JSON::Object;
+	content->set("code", code);
+	content->set("silent", false);
+	content->set("store_history", false);
+	content->set("user_expressions", Poco::JSON::Object::Ptr(new Poco::JSON::Object));
+	content->set("allow_stdin", false);
+	content->set("stop_on_error", false);
+	send("shell", "execute_request", content, msgId);
+	auto deadline = std::chrono::steady_clock::now() + timeout;
+	while (std::chrono::steady_clock::now() < deadline)
+	{
+		auto message = receive(std::chrono::milliseconds(250));
+		if (!message) continue;
+		auto header = message->getObject("header");
+		auto parent = message->getObject("parent_header");
+		if (!header || !parent || parent->optValue<std::string>("msg_id", "") != msgId) continue;
+		if (header->optValue<std::string>("msg_type", "") != "execute_reply") continue;
+		auto body = message->getObject("content");
+		std::string status = body ? body->optValue<std::string>("status", "") : "";
+		if (status != "ok")
+			throw Poco::RuntimeException("the kernel refused execd's set-up code (" + status + ")");
+		executionCount = body->optValue<int>("execution_count", 0);
+		return;
+	}
+	throw Poco::TimeoutException("the kernel did not run execd's set-up code in time");
 }
 
 
@@ -333,7 +473,12 @@ void KernelContext::awaitKernelInfo(JupyterServer& server, std::chrono::millisec
 		// subscription drops what is published before it is connected).
 		bool ours = parent && parent->optValue<std::string>("msg_id", "").rfind(_clientSession + "-", 0) == 0;
 		std::string type = header ? header->optValue<std::string>("msg_type", "") : "";
-		if (ours && type == "kernel_info_reply") gotReply = true;
+		if (ours && type == "kernel_info_reply")
+		{
+			gotReply = true;
+			if (auto content = message->getObject("content"))
+				_implementation = content->optValue<std::string>("implementation", "");
+		}
 		if (ours && message->optValue<std::string>("channel", "") == "iopub") gotIopub = true;
 		if (gotReply && gotIopub) return;
 	}
@@ -353,6 +498,7 @@ void KernelContext::run(JupyterServer& server, const std::string& code, EventSin
 		{
 			// The kernel died in an earlier run: wait for Jupyter's new one.
 			awaitKernelInfo(server, std::chrono::seconds(60));
+			adapt(std::chrono::seconds(30));
 			_restarted = false;
 		}
 	}
@@ -361,10 +507,11 @@ void KernelContext::run(JupyterServer& server, const std::string& code, EventSin
 		close();
 		throw ApiException::runtimeError("error running codes cannot connect to the kernel: " + exc.message());
 	}
+	_interruptedAt = 0;
 	_running = true;
 	struct Reset
 	{
-		bool& flag;
+		std::atomic<bool>& flag;
 		~Reset() { flag = false; }
 	} reset{_running};
 
@@ -385,22 +532,40 @@ void KernelContext::run(JupyterServer& server, const std::string& code, EventSin
 	bool idle = false;
 	bool acknowledged = false;   // the kernel said "busy" for this request
 	bool errorSent = false;
+	std::optional<ErrorDetail> replyError;   // from execute_reply: sent at the end unless the kernel sent an error message
+	std::optional<ErrorDetail> hookError;    // tslab: the error its executor printed
+	Poco::JSON::Object::Ptr hookResult;      // tslab: the last value, sent with the reply's count
 	std::chrono::steady_clock::time_point repliedAt;
+	auto fail = [&](ErrorDetail detail)
+	{
+		sink.emit(StreamEvent::status("error"));
+		sink.emit(StreamEvent::failure(std::move(detail)));
+		errorSent = true;
+	};
 	try
 	{
+		auto now = std::chrono::steady_clock::now();
+		if (now < _quietUntil)
+			std::this_thread::sleep_for(_quietUntil - now);   // tslab would abort the request
 		send("shell", "execute_request", content, msgId);
 		while (!(replied && idle))
 		{
 			auto message = receive(std::chrono::milliseconds(250));
+			long long interruptedAt = _interruptedAt;
+			if (interruptedAt != 0 && !replied &&
+				std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count() - interruptedAt > 2000)
+			{
+				fail(ErrorDetail{"Interrupted", "the kernel did not end the run within 2 s of the interrupt; "
+					"a kernel that restarts on an interrupt (ijavascript) loses the context's state", {}, false});
+				break;
+			}
 			if (!acknowledged && millisSince(start) > 10000)
 			{
 				// A kernel announces every request it takes at once; silence this
 				// long means the request went nowhere (channels of a replaced kernel).
 				_restarted = true;
 				close();
-				sink.emit(StreamEvent::status("error"));
-				sink.emit(StreamEvent::failure(ErrorDetail{"KernelNotResponding",
-					"the kernel did not take the request within 10 s; the next run reconnects", {}, false}));
+				fail(ErrorDetail{"KernelNotResponding", "the kernel did not take the request within 10 s; the next run reconnects", {}, false});
 				break;
 			}
 			if (!message)
@@ -416,8 +581,7 @@ void KernelContext::run(JupyterServer& server, const std::string& code, EventSin
 					_kernelPid = 0;   // Jupyter starts a new one
 					_restarted = true;
 					close();          // the new kernel gets a fresh connection
-					sink.emit(StreamEvent::status("error"));
-					sink.emit(StreamEvent::failure(ErrorDetail{"KernelDied", "the kernel died; Jupyter restarts it and its state is lost", {}, false}));
+					fail(ErrorDetail{"KernelDied", "the kernel died; Jupyter restarts it and its state is lost", {}, false});
 					break;
 				}
 				continue;
@@ -435,9 +599,7 @@ void KernelContext::run(JupyterServer& server, const std::string& code, EventSin
 					_restarted = true;
 					close();
 					// The kernel died under us; Jupyter restarts it (state is lost).
-					sink.emit(StreamEvent::status("error"));
-					sink.emit(StreamEvent::failure(ErrorDetail{"KernelDied", "the kernel died and was restarted; its state is lost", {}, false}));
-					errorSent = true;
+					fail(ErrorDetail{"KernelDied", "the kernel died and was restarted; its state is lost", {}, false});
 					break;
 				}
 			}
@@ -450,6 +612,11 @@ void KernelContext::run(JupyterServer& server, const std::string& code, EventSin
 			{
 				std::string text = body->optValue<std::string>("text", "");
 				if (text.empty()) continue;
+				if (!_hookTag.empty() && text.size() > _hookTag.size() && text.compare(0, _hookTag.size(), _hookTag) == 0)
+				{
+					hook(text.substr(_hookTag.size()), hookResult, hookError);
+					continue;
+				}
 				sink.emit(body->optValue<std::string>("name", "stdout") == "stderr" ? StreamEvent::stderrText(text) : StreamEvent::stdoutText(text));
 			}
 			else if (type == "execute_result" || type == "display_data")
@@ -466,28 +633,30 @@ void KernelContext::run(JupyterServer& server, const std::string& code, EventSin
 				if (auto trace = body->getArray("traceback"))
 					for (std::size_t i = 0; i < trace->size(); ++i)
 						detail.traceback.push_back(trace->getElement<std::string>(static_cast<unsigned>(i)));
-				sink.emit(StreamEvent::status("error"));
-				sink.emit(StreamEvent::failure(detail));
-				errorSent = true;
+				fail(std::move(detail));
 			}
 			else if (type == "execute_reply")
 			{
 				replied = true;
 				repliedAt = std::chrono::steady_clock::now();
 				std::string status = body->optValue<std::string>("status", "ok");
-				if (status == "error" && !errorSent)
+				if (status == "error")
 				{
-					// Kernels such as tslab answer errors only here.
-					ErrorDetail detail{body->optValue<std::string>("ename", "Error"), body->optValue<std::string>("evalue", ""), {}, false};
-					sink.emit(StreamEvent::status("error"));
-					sink.emit(StreamEvent::failure(detail));
-					errorSent = true;
+					// Kept for the end: ijavascript replies before its error message
+					// arrives on iopub, and tslab sends no error message at all.
+					replyError = ErrorDetail{body->optValue<std::string>("ename", "Error"), body->optValue<std::string>("evalue", ""), {}, false};
+					if (!_hookTag.empty()) _quietUntil = repliedAt + std::chrono::milliseconds(250);
 				}
 				else if (status == "aborted" || status == "abort")
 				{
-					sink.emit(StreamEvent::status("error"));
-					sink.emit(StreamEvent::failure(ErrorDetail{"ExecutionAborted", "the kernel aborted the request", {}, false}));
-					errorSent = true;
+					replyError = ErrorDetail{"ExecutionAborted", "the kernel aborted the request", {}, false};
+				}
+				else if (hookResult)
+				{
+					int count = body->optValue<int>("execution_count", 0) - _countOffset;
+					if (count > 0) sink.emit(StreamEvent::count(count));
+					sink.emit(StreamEvent::result(hookResult));
+					hookResult = nullptr;
 				}
 			}
 			else if (type == "status" && body->optValue<std::string>("execution_state", "") == "idle")
@@ -495,15 +664,17 @@ void KernelContext::run(JupyterServer& server, const std::string& code, EventSin
 				idle = true;
 			}
 		}
+		if (!errorSent && (hookError || replyError))
+			fail(hookError ? *hookError : *replyError);
 	}
 	catch (Poco::Exception& exc)
 	{
 		// The connection dropped (kernel or server gone): end the run with an error
 		// event now; the next run reconnects.
 		close();
-		sink.emit(StreamEvent::status("error"));
-		sink.emit(StreamEvent::failure(ErrorDetail{"KernelConnectionLost",
-			"the connection to the kernel was lost (" + exc.message() + "); the next run reconnects", {}, false}));
+		if (!errorSent)
+			fail(ErrorDetail{"KernelConnectionLost",
+				"the connection to the kernel was lost (" + exc.message() + "); the next run reconnects", {}, false});
 	}
 	sink.emit(StreamEvent::complete(millisSince(start)));
 }
@@ -732,6 +903,7 @@ bool KernelExecutor::interrupt(const std::string& id)
 	_server.request("POST", "/api/kernels/" + pContext->kernelId() + "/interrupt", "", status, std::chrono::seconds(10));
 	if (status != 200 && status != 204)
 		throw Poco::RuntimeException("Jupyter answered HTTP " + std::to_string(status) + " to the interrupt");
+	pContext->interrupted();
 	return true;
 }
 

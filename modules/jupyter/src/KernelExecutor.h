@@ -5,6 +5,7 @@
 #include "Poco/JSON/Object.h"
 #include "Poco/Net/HTTPClientSession.h"
 #include "Poco/Net/WebSocket.h"
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -41,6 +42,10 @@ public:
 		/// Connects and waits for kernel_info_reply.
 
 	bool running() const;
+	void interrupted();
+		/// Called after the kernel was sent an interrupt: a run that does not end
+		/// within 2 s ends with an error event (ijavascript restarts its session on
+		/// an interrupt and never answers the request that was running).
 	void close();
 	void abort();
 		/// Shuts the connection down from another thread: a run in progress ends
@@ -60,13 +65,25 @@ private:
 	std::string _clientSession;
 	unsigned _counter = 0;
 	std::mutex _runMutex;
-	bool _running = false;
+	std::atomic<bool> _running{false};
 	pid_t kernelPid();
 	bool kernelGone();
 	void awaitKernelInfo(JupyterServer& server, std::chrono::milliseconds timeout);   // with _runMutex held
+	void adapt(std::chrono::milliseconds timeout);
+		/// After the kernel is ready (with _runMutex held): for tslab's kernels,
+		/// hooks that mark the value of the last expression and errors in the
+		/// output, so that they become result and error events.
+	void executeQuietly(const std::string& code, std::chrono::milliseconds timeout, int& executionCount);
+		/// Runs code of our own and waits for its reply; no events.
+
+	std::string _implementation;   ///< kernel_info_reply's "implementation" (ipython, tslab, jslab, ...)
+	std::string _hookTag;          ///< tslab/jslab: prefix of the hooks' output; empty = no hooks
+	int _countOffset = 0;          ///< executions of our own that the kernel counted
+	std::chrono::steady_clock::time_point _quietUntil;   ///< tslab aborts requests for 200 ms after an error
 
 	bool _restarted = false;   ///< the kernel died: wait for the new one before the next run
 
+	std::atomic<long long> _interruptedAt{0};   ///< steady clock, ms; 0 = no interrupt during this run
 	pid_t _kernelPid = 0;   ///< found in /proc for a local server; 0 = unknown
 	std::unique_ptr<Poco::Net::HTTPClientSession> _pSession;
 	std::unique_ptr<Poco::Net::WebSocket> _pSocket;
