@@ -245,8 +245,20 @@ ExecdProcess::~ExecdProcess()
 {
 	if (!_exited && _pid > 0)
 	{
-		::kill(_pid, SIGKILL);
-		::waitpid(_pid, nullptr, 0);
+		// As an operator would: SIGTERM, so that execd stops what it started (the
+		// Jupyter server and its kernels); SIGKILL only if it does not exit in time.
+		::kill(_pid, SIGTERM);
+		auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+		while (::waitpid(_pid, nullptr, WNOHANG) == 0)
+		{
+			if (std::chrono::steady_clock::now() > deadline)
+			{
+				::kill(_pid, SIGKILL);
+				::waitpid(_pid, nullptr, 0);
+				break;
+			}
+			std::this_thread::sleep_for(std::chrono::milliseconds(10));
+		}
 	}
 	try
 	{

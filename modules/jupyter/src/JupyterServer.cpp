@@ -71,7 +71,13 @@ JupyterServer::JupyterServer(const JupyterSettings& settings):
 			"def _nodelay_open(self, *a, **k):\n"
 			"    self.set_nodelay(True)\n"
 			"    return _open(self, *a, **k)\n"
-			"H.open = _nodelay_open\n";
+			"H.open = _nodelay_open\n"
+			// A server whose execd is gone (even by SIGKILL) shuts itself and its
+			// kernels down instead of living on as an orphan.
+			"import ctypes, os, signal, sys\n"
+			"ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG\n"
+			"if os.getppid() != int(os.environ.get('EXECD_PID', '0')):\n"
+			"    sys.exit(0)\n";
 	}
 	else
 	{
@@ -154,6 +160,7 @@ bool JupyterServer::launch()
 	for (char** e = environ; *e; ++e) env.emplace_back(*e);
 	env.push_back("PYDEVD_DISABLE_FILE_VALIDATION=1");
 	env.push_back("JUPYTER_RUNTIME_DIR=" + _directory + "/runtime");
+	env.push_back("EXECD_PID=" + std::to_string(::getpid()));
 	std::vector<char*> envp;
 	for (std::string& e: env) envp.push_back(&e[0]);
 	envp.push_back(nullptr);
