@@ -141,6 +141,8 @@ class IntegrationJupyterTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testErrorWithTraceback);
 	CPPUNIT_TEST(testDisplayDataIsForwarded);
 	CPPUNIT_TEST(testInterrupt);
+	CPPUNIT_TEST(testLargeOutputIsComplete);
+	CPPUNIT_TEST(testExternalServerWithJsonFrames);
 	CPPUNIT_TEST(testMatplotlibImage);
 	CPPUNIT_TEST(testJavaScript);
 	CPPUNIT_TEST(testTypeScript);
@@ -231,6 +233,51 @@ public:
 			if (e->getValue<std::string>("type") == "error")
 				CPPUNIT_ASSERT_EQUAL(std::string("KeyboardInterrupt"), e->getObject("error")->getValue<std::string>("ename"));
 		CPPUNIT_ASSERT_EQUAL(std::string("ok\n"), stdoutText(events(runCode("print('ok')", id))));
+	}
+
+	void testLargeOutputIsComplete()
+	{
+		// 4 MB in about a second: more than jupyter-server's default IOPub rate
+		// limit lets through; the embedded server runs without it.
+		auto evs = events(runCode("for i in range(20000):\n    print('%05d' % i + 'x' * 194)", ""));
+		std::string out = stdoutText(evs);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(20000 * 200), out.size());
+		CPPUNIT_ASSERT_EQUAL(std::string("19999"), out.substr(out.size() - 200, 5));
+		CPPUNIT_ASSERT(out.find("rate exceeded") == std::string::npos);
+		CPPUNIT_ASSERT(types(evs).find("error") == std::string::npos);
+	}
+
+	void testExternalServerWithJsonFrames()
+	{
+		// A second execd uses the first one's Jupyter server as an external server
+		// (--jupyter-host/--jupyter-token) and JSON text frames instead of the v1
+		// subprotocol, as with a server older than 1.21.
+		runCode("1", "");
+		std::vector<int> servers = childrenNamed(daemon().pid(), "jupyter-server");
+		CPPUNIT_ASSERT_EQUAL(std::size_t(1), servers.size());
+		std::ifstream in("/proc/" + std::to_string(servers[0]) + "/cmdline");
+		std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+		std::smatch port, token;
+		CPPUNIT_ASSERT(std::regex_search(cmdline, port, std::regex("--port=(\\d+)")));
+		CPPUNIT_ASSERT(std::regex_search(cmdline, token, std::regex("--ServerApp.token=([0-9a-f]+)")));
+		ExecdProcess::Options o;
+		o.testModules = false;
+		o.properties = {"execd.modules.load = jupyter", "module.jupyter.rawMessages = false", "module.jupyter.prewarm = false"};
+		o.args = {"--jupyter-host=http://127.0.0.1:" + port[1].str(), "--jupyter-token=" + token[1].str()};
+		ExecdProcess other(o);
+		auto code = [&](const std::string& text)
+		{
+			return events(request(other.port(), "POST", "/code", "{\"code\":" + quote(text) + ",\"context\":{\"language\":\"python\"}}"));
+		};
+		auto evs = code("v = 20\nprint('hi')\nv * 2");
+		CPPUNIT_ASSERT_EQUAL(std::string("init,stdout,execution_count,result,execution_complete"), types(evs));
+		CPPUNIT_ASSERT_EQUAL(std::string("40"), evs[3]->getObject("results")->getValue<std::string>("text"));
+		evs = code("1/0");
+		CPPUNIT_ASSERT_EQUAL(std::string("init,status,error,execution_complete"), types(evs));
+		CPPUNIT_ASSERT_EQUAL(std::string("ZeroDivisionError"), evs[2]->getObject("error")->getValue<std::string>("ename"));
+		CPPUNIT_ASSERT_EQUAL(std::string("21\n"), stdoutText(code("print(v + 1)")));
+		// Its contexts are its own: the first execd does not list them.
+		CPPUNIT_ASSERT(request(daemon().port(), "GET", "/code/contexts").body.find(evs[0]->getValue<std::string>("text")) == std::string::npos);
 	}
 
 	void testMatplotlibImage()

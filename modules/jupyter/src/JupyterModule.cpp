@@ -47,6 +47,7 @@ public:
 		s.kernelStartTimeout = settings.getMillis("kernelStartTimeoutMillis", s.kernelStartTimeout, std::chrono::milliseconds(100), std::chrono::hours(1));
 		if (!s.host.empty() && s.host.rfind("http://", 0) != 0 && s.host.rfind("https://", 0) != 0)
 			throw ConfigurationException("module.jupyter.host: '" + s.host + "' must start with http:// or https://");
+		s.rawMessages = settings.getBool("rawMessages", true);
 		_prewarm = settings.getBool("prewarm", true);
 
 		std::map<std::string, std::string> kernels{{"python", "python3"}, {"javascript", "javascript"}, {"typescript", "tslab"}};

@@ -104,6 +104,12 @@ JupyterServer::~JupyterServer()
 }
 
 
+bool JupyterServer::rawMessages() const
+{
+	return _settings.rawMessages;
+}
+
+
 const std::string& JupyterServer::token() const
 {
 	return _token;
@@ -152,7 +158,7 @@ bool JupyterServer::launch()
 	int port = freePort();
 	std::vector<std::string> args{_settings.serverCommand, "--ip=127.0.0.1", "--port=" + std::to_string(port),
 		"--ServerApp.token=" + _token, "--no-browser", "--allow-root", "--ServerApp.root_dir=/",
-		"--ServerApp.port_retries=0", "--config=" + _directory + "/jupyter_server_config.py"};
+		"--ServerApp.port_retries=0", "--ServerApp.limit_rate=False", "--config=" + _directory + "/jupyter_server_config.py"};
 	std::vector<char*> argv;
 	for (std::string& a: args) argv.push_back(&a[0]);
 	argv.push_back(nullptr);

@@ -22,6 +22,7 @@ struct JupyterSettings
 	std::string serverCommand = "/usr/bin/jupyter-server";
 	std::chrono::milliseconds startupTimeout{30000};
 	std::chrono::milliseconds kernelStartTimeout{60000};
+	bool rawMessages = true;   ///< offer the v1.kernel.websocket.jupyter.org subprotocol
 };
 
 
@@ -33,6 +34,9 @@ class JupyterServer
 public:
 	explicit JupyterServer(const JupyterSettings& settings);
 	~JupyterServer();
+
+	bool rawMessages() const;
+		/// Whether kernel WebSockets offer the v1 subprotocol (raw message parts).
 
 	void start();
 		/// Starts the embedded server in the background (no-op for an external one).

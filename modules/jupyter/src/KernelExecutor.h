@@ -87,6 +87,7 @@ private:
 	pid_t _kernelPid = 0;   ///< found in /proc for a local server; 0 = unknown
 	std::unique_ptr<Poco::Net::HTTPClientSession> _pSession;
 	std::unique_ptr<Poco::Net::WebSocket> _pSocket;
+	bool _binary = false;   ///< the server speaks v1.kernel.websocket.jupyter.org: raw message parts, no JSON re-encoding
 };
 
 
