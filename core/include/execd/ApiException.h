@@ -16,6 +16,10 @@ namespace ErrorCode
 	constexpr const char* RUNTIME_ERROR = "RUNTIME_ERROR";
 	constexpr const char* CONTEXT_NOT_FOUND = "CONTEXT_NOT_FOUND";
 	constexpr const char* FILE_NOT_FOUND = "FILE_NOT_FOUND";
+	constexpr const char* INVALID_FILE = "INVALID_FILE";
+	constexpr const char* INVALID_FILE_CONTENT = "INVALID_FILE_CONTENT";
+	constexpr const char* INVALID_FILE_METADATA = "INVALID_FILE_METADATA";
+	constexpr const char* PRECONDITION_FAILED = "PRECONDITION_FAILED";
 	constexpr const char* NOT_FOUND = "NOT_FOUND";
 	constexpr const char* METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED";
 	constexpr const char* PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE";

@@ -1,3 +1,4 @@
+#include "FileHandlers.h"
 #include "execd/Module.h"
 #include "Poco/ClassLibrary.h"
 
@@ -8,8 +9,7 @@ namespace files {
 
 class FilesModule: public Module
 	/// The filesystem API: /files and /directories.
-	/// Its endpoints come with the files issue (#5).
-	/// It has no settings yet; unknown module.files.* keys are reported at startup.
+	/// It has no settings; unknown module.files.* keys are reported at startup.
 {
 public:
 	std::string name() const override
@@ -19,6 +19,11 @@ public:
 
 	void configure(ModuleContext&) override
 	{
+	}
+
+	std::vector<Route> routes() override
+	{
+		return fileRoutes();
 	}
 };
 

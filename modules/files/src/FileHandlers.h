@@ -1,0 +1,22 @@
+#pragma once
+
+#include "execd/Route.h"
+#include <memory>
+#include <vector>
+
+
+namespace execd {
+namespace files {
+
+
+std::vector<Route> fileRoutes();
+	/// Every /files and /directories route.
+
+std::unique_ptr<Poco::Net::HTTPRequestHandler> makeUploadHandler(const RouteMatch& match);
+	/// POST /files/upload (Transfer.cpp).
+
+std::unique_ptr<Poco::Net::HTTPRequestHandler> makeDownloadHandler(const RouteMatch& match);
+	/// GET /files/download (Transfer.cpp).
+
+
+} } // namespace execd::files

@@ -1,0 +1,474 @@
+#include "FileSystem.h"
+#include "execd/StreamEvent.h"
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <unistd.h>
+#include <vector>
+
+
+namespace execd {
+namespace files {
+
+
+namespace {
+
+
+bool nameStart(char c)
+{
+	return std::isalpha(static_cast<unsigned char>(c)) || c == '_';
+}
+
+
+bool nameChar(char c)
+{
+	return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+}
+
+
+bool shellSpecial(char c)
+{
+	return std::isdigit(static_cast<unsigned char>(c)) || std::strchr("*#$@!?-", c) != nullptr;
+}
+
+
+class IdTable
+	/// name <-> id from /etc/passwd or /etc/group, re-read when the file changes.
+{
+public:
+	explicit IdTable(const char* path):
+		_path(path)
+	{
+	}
+
+	std::optional<std::string> name(unsigned id)
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		refresh();
+		auto it = _names.find(id);
+		if (it == _names.end()) return std::nullopt;
+		return it->second;
+	}
+
+	std::optional<unsigned> id(const std::string& name)
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		refresh();
+		auto it = _ids.find(name);
+		if (it == _ids.end()) return std::nullopt;
+		return it->second;
+	}
+
+private:
+	void refresh()
+	{
+		struct stat st;
+		if (::stat(_path, &st) != 0)
+		{
+			_names.clear();
+			_ids.clear();
+			return;
+		}
+		if (_loaded && st.st_mtim.tv_sec == _mtime.tv_sec && st.st_mtim.tv_nsec == _mtime.tv_nsec && st.st_ino == _inode) return;
+		_loaded = true;
+		_mtime = st.st_mtim;
+		_inode = st.st_ino;
+		_names.clear();
+		_ids.clear();
+		std::ifstream in(_path);
+		std::string line;
+		while (std::getline(in, line))
+		{
+			// name:password:id:...
+			std::size_t a = line.find(':');
+			if (a == std::string::npos || a == 0) continue;
+			std::size_t b = line.find(':', a + 1);
+			if (b == std::string::npos) continue;
+			std::size_t c = line.find(':', b + 1);
+			std::string digits = line.substr(b + 1, c == std::string::npos ? std::string::npos : c - b - 1);
+			if (digits.empty() || !std::all_of(digits.begin(), digits.end(), [](char ch) { return std::isdigit(static_cast<unsigned char>(ch)); }))
+				continue;
+			unsigned id = static_cast<unsigned>(std::strtoul(digits.c_str(), nullptr, 10));
+			std::string name = line.substr(0, a);
+			_names.emplace(id, name);   // the first entry wins, as in getpwuid
+			_ids.emplace(name, id);
+		}
+	}
+
+	const char* _path;
+	std::mutex _mutex;
+	bool _loaded = false;
+	struct timespec _mtime{};
+	ino_t _inode = 0;
+	std::map<unsigned, std::string> _names;
+	std::map<std::string, unsigned> _ids;
+};
+
+
+IdTable& users()
+{
+	static IdTable table("/etc/passwd");
+	return table;
+}
+
+
+IdTable& groups()
+{
+	static IdTable table("/etc/group");
+	return table;
+}
+
+
+} // namespace
+
+
+std::string Paths::expand(const std::string& path)
+{
+	std::string out;
+	std::set<std::string> missing;
+	out.reserve(path.size());
+	for (std::size_t i = 0; i < path.size();)
+	{
+		char c = path[i];
+		if (c != '$' || i + 1 >= path.size())
+		{
+			out += c;
+			++i;
+			continue;
+		}
+		char next = path[i + 1];
+		if (next == '{')
+		{
+			std::size_t close = path.find('}', i + 2);
+			if (close == std::string::npos)
+			{
+				// Go's os.Expand: a "${" without "}" swallows the rest as a bad name.
+				i = path.size();
+				continue;
+			}
+			std::string name = path.substr(i + 2, close - i - 2);
+			i = close + 1;
+			if (name.empty()) continue;
+			if (nameStart(name[0]) && std::all_of(name.begin(), name.end(), nameChar))
+			{
+				const char* value = std::getenv(name.c_str());
+				if (value) out += value;
+				else missing.insert(name);
+			}
+			// ${1}, ${@} ... become empty
+			continue;
+		}
+		if (nameStart(next))
+		{
+			std::size_t end = i + 1;
+			while (end < path.size() && nameChar(path[end])) ++end;
+			std::string name = path.substr(i + 1, end - i - 1);
+			const char* value = std::getenv(name.c_str());
+			if (value) out += value;
+			else missing.insert(name);
+			i = end;
+			continue;
+		}
+		if (shellSpecial(next))
+		{
+			i += 2;   // $0..$9, $$, $@, $*, $#, $!, $?, $- become empty
+			continue;
+		}
+		out += c;   // a lone '$' stays
+		++i;
+	}
+	if (!missing.empty())
+	{
+		std::string names;
+		for (const std::string& n: missing) names += (names.empty() ? "" : ",") + n;
+		throw ApiException::runtimeError("path references undefined environment variables: " + names);
+	}
+	if (out == "~" || out.rfind("~/", 0) == 0)
+	{
+		const char* home = std::getenv("HOME");
+		if (!home || !*home) throw ApiException::runtimeError("cannot expand ~: $HOME is not set");
+		out = std::string(home) + out.substr(1);
+	}
+	return out;
+}
+
+
+std::string Paths::clean(const std::string& path)
+{
+	if (path.empty()) return ".";
+	const bool rooted = path[0] == '/';
+	std::vector<std::string> parts;
+	std::size_t i = 0;
+	while (i < path.size())
+	{
+		std::size_t j = path.find('/', i);
+		if (j == std::string::npos) j = path.size();
+		std::string part = path.substr(i, j - i);
+		i = j + 1;
+		if (part.empty() || part == ".") continue;
+		if (part == "..")
+		{
+			if (!parts.empty() && parts.back() != "..") parts.pop_back();
+			else if (!rooted) parts.push_back("..");
+			continue;
+		}
+		parts.push_back(part);
+	}
+	std::string out = rooted ? "/" : "";
+	for (std::size_t k = 0; k < parts.size(); ++k)
+	{
+		if (k > 0) out += '/';
+		out += parts[k];
+	}
+	return out.empty() ? "." : out;
+}
+
+
+std::string Paths::absolute(const std::string& path)
+{
+	std::string expanded = expand(path);
+	if (expanded.empty() || expanded[0] != '/')
+	{
+		char buffer[4096];
+		if (!::getcwd(buffer, sizeof(buffer))) throw ApiException::runtimeError(std::string("cannot read the working directory: ") + std::strerror(errno));
+		expanded = std::string(buffer) + "/" + expanded;
+	}
+	return clean(expanded);
+}
+
+
+std::string Paths::baseName(const std::string& path)
+{
+	std::string p = path;
+	while (p.size() > 1 && p.back() == '/') p.pop_back();
+	std::size_t slash = p.rfind('/');
+	return slash == std::string::npos ? p : p.substr(slash + 1);
+}
+
+
+std::string Paths::dirName(const std::string& path)
+{
+	std::size_t slash = path.rfind('/');
+	if (slash == std::string::npos) return ".";
+	if (slash == 0) return "/";
+	return clean(path.substr(0, slash));
+}
+
+
+std::string errorText(int error, const std::string& op, const std::string& path)
+{
+	std::string text = std::strerror(error);
+	if (!text.empty()) text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
+	return op + " " + path + ": " + text;
+}
+
+
+void throwFileError(int error, const std::string& op, const std::string& path)
+{
+	if (error == ENOENT)
+		throw ApiException::notFound(ErrorCode::FILE_NOT_FOUND, "file not found. " + errorText(error, op, path));
+	throw ApiException::runtimeError("error accessing file: " + errorText(error, op, path));
+}
+
+
+std::string FileInfoWriter::timestamp(const struct timespec& ts)
+{
+	struct tm local;
+	time_t seconds = ts.tv_sec;
+	::localtime_r(&seconds, &local);
+	char buffer[64];
+	std::strftime(buffer, sizeof(buffer), "%Y-%m-%dT%H:%M:%S", &local);
+	std::string out = buffer;
+	if (ts.tv_nsec != 0)
+	{
+		char fraction[16];
+		std::snprintf(fraction, sizeof(fraction), ".%09ld", static_cast<long>(ts.tv_nsec));
+		std::string f = fraction;
+		while (f.back() == '0') f.pop_back();
+		out += f;
+	}
+	long offset = local.tm_gmtoff;
+	if (offset == 0)
+	{
+		out += 'Z';
+	}
+	else
+	{
+		char zone[48];
+		long minutes = (offset < 0 ? -offset : offset) / 60;
+		std::snprintf(zone, sizeof(zone), "%c%02ld:%02ld", offset < 0 ? '-' : '+', minutes / 60, minutes % 60);
+		out += zone;
+	}
+	return out;
+}
+
+
+std::string FileInfoWriter::userName(uid_t uid)
+{
+	auto name = users().name(uid);
+	return name ? *name : std::to_string(uid);
+}
+
+
+std::string FileInfoWriter::groupName(gid_t gid)
+{
+	auto name = groups().name(gid);
+	return name ? *name : std::to_string(gid);
+}
+
+
+std::optional<uid_t> FileInfoWriter::userId(const std::string& name)
+{
+	auto id = users().id(name);
+	if (!id) return std::nullopt;
+	return static_cast<uid_t>(*id);
+}
+
+
+std::optional<gid_t> FileInfoWriter::groupId(const std::string& name)
+{
+	auto id = groups().id(name);
+	if (!id) return std::nullopt;
+	return static_cast<gid_t>(*id);
+}
+
+
+std::string FileInfoWriter::etag(const struct stat& st)
+{
+	char buffer[128];
+	std::snprintf(buffer, sizeof(buffer), "\"%lx-%lx-%llx-%llx.%lx\"",
+		static_cast<unsigned long>(st.st_dev), static_cast<unsigned long>(st.st_ino),
+		static_cast<unsigned long long>(st.st_size), static_cast<unsigned long long>(st.st_mtim.tv_sec),
+		static_cast<unsigned long>(st.st_mtim.tv_nsec));
+	return buffer;
+}
+
+
+void FileInfoWriter::append(std::string& out, const std::string& path, const struct stat& st)
+{
+	const char* type = "other";
+	if (S_ISREG(st.st_mode)) type = "file";
+	else if (S_ISDIR(st.st_mode)) type = "directory";
+	else if (S_ISLNK(st.st_mode)) type = "symlink";
+	unsigned perm = st.st_mode & 0777;
+	// The permission bits written as octal digits, read as a decimal number.
+	int mode = static_cast<int>((perm >> 6) * 100 + ((perm >> 3) & 7) * 10 + (perm & 7));
+	out += "{\"path\":";
+	Json::appendString(out, path);
+	out += ",\"type\":\"";
+	out += type;
+	out += "\",\"size\":";
+	out += std::to_string(static_cast<long long>(st.st_size));
+	out += ",\"modified_at\":\"";
+	out += timestamp(st.st_mtim);
+	out += "\",\"created_at\":\"";
+	out += timestamp(st.st_ctim);
+	out += "\",\"owner\":";
+	Json::appendString(out, userName(st.st_uid));
+	out += ",\"group\":";
+	Json::appendString(out, groupName(st.st_gid));
+	out += ",\"mode\":";
+	out += std::to_string(mode);
+	out += '}';
+}
+
+
+std::vector<std::string> entityTags(const std::string& header)
+{
+	std::vector<std::string> tags;
+	std::size_t i = 0;
+	while (i < header.size())
+	{
+		while (i < header.size() && (header[i] == ' ' || header[i] == ',' || header[i] == '\t')) ++i;
+		if (i >= header.size()) break;
+		if (header[i] == '*')
+		{
+			tags.emplace_back("*");
+			++i;
+			continue;
+		}
+		std::size_t start = i;
+		if (header.compare(i, 2, "W/") == 0) i += 2;
+		if (i < header.size() && header[i] == '"')
+		{
+			std::size_t close = header.find('"', i + 1);
+			if (close == std::string::npos) break;
+			tags.push_back(header.substr(start, close + 1 - start));
+			i = close + 1;
+		}
+		else
+		{
+			std::size_t end = header.find(',', i);
+			tags.push_back(header.substr(start, end == std::string::npos ? std::string::npos : end - start));
+			i = end == std::string::npos ? header.size() : end;
+		}
+	}
+	return tags;
+}
+
+
+bool ifMatchPasses(const std::string& header, const struct stat* st)
+{
+	if (!st) return false;
+	std::string tag = FileInfoWriter::etag(*st);
+	for (const std::string& t: entityTags(header))
+		if (t == "*" || t == tag) return true;
+	return false;
+}
+
+
+int octalMode(long long digits)
+{
+	if (digits < 0) throw ApiException::runtimeError("invalid mode " + std::to_string(digits) + ": negative");
+	int mode = 0;
+	int shift = 0;
+	long long rest = digits;
+	while (rest > 0)
+	{
+		int d = static_cast<int>(rest % 10);
+		if (d > 7) throw ApiException::runtimeError("invalid mode " + std::to_string(digits) + ": not octal digits");
+		if (shift < 30) mode |= d << shift;
+		shift += 3;
+		rest /= 10;
+	}
+	return mode & 0777;
+}
+
+
+void applyPermission(const std::string& path, const Permission& permission)
+{
+	if (permission.mode != 0)
+	{
+		int mode = octalMode(permission.mode);
+		if (::chmod(path.c_str(), static_cast<mode_t>(mode)) != 0)
+			throw ApiException::runtimeError(errorText(errno, "chmod", path));
+	}
+	std::optional<uid_t> uid;
+	std::optional<gid_t> gid;
+	if (!permission.owner.empty()) uid = FileInfoWriter::userId(permission.owner);
+	if (!permission.group.empty()) gid = FileInfoWriter::groupId(permission.group);
+	uid_t u = static_cast<uid_t>(-1);
+	gid_t g = static_cast<gid_t>(-1);
+	if (!uid && !gid)
+	{
+		u = ::getuid();
+		g = ::getgid();
+	}
+	else
+	{
+		if (uid) u = *uid;
+		if (gid) g = *gid;
+	}
+	if (::chown(path.c_str(), u, g) != 0)
+		throw ApiException::runtimeError(errorText(errno, "chown", path));
+}
+
+
+} } // namespace execd::files

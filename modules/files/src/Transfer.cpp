@@ -1,0 +1,659 @@
+// POST /files/upload and GET /files/download: streamed both ways, in constant memory.
+
+#include "FileHandlers.h"
+#include "FileSystem.h"
+#include "Multipart.h"
+#include "execd/Http.h"
+#include "execd/JsonHandler.h"
+#include "Poco/DateTimeFormat.h"
+#include "Poco/DateTimeFormatter.h"
+#include "Poco/DateTimeParser.h"
+#include "Poco/JSON/Parser.h"
+#include "Poco/Net/HTTPServerRequestImpl.h"
+#include "Poco/Net/StreamSocket.h"
+#include "Poco/String.h"
+#include "Poco/Timestamp.h"
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <fstream>
+#include <optional>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include <thread>
+#include <unistd.h>
+
+
+namespace execd {
+namespace files {
+
+
+namespace {
+
+
+mode_t processUmask()
+{
+	static const mode_t mask = [] {
+		std::ifstream in("/proc/self/status");
+		std::string line;
+		while (std::getline(in, line))
+			if (line.rfind("Umask:", 0) == 0) return static_cast<mode_t>(std::strtoul(line.c_str() + 6, nullptr, 8));
+		return static_cast<mode_t>(022);
+	}();
+	return mask;
+}
+
+
+class Upload
+	/// One file of an upload: written to a temporary file next to its target and
+	/// renamed into place only when the whole request has arrived. Whatever is not
+	/// committed is removed.
+{
+public:
+	Upload() = default;
+	Upload(const Upload&) = delete;
+	Upload& operator = (const Upload&) = delete;
+
+	~Upload()
+	{
+		discard();
+	}
+
+	void create(const std::string& dir)
+	{
+		_temp = (dir == "/" ? std::string() : dir) + "/.execd-upload-XXXXXX";
+		_fd = ::mkstemp(&_temp[0]);
+		if (_fd < 0)
+		{
+			int error = errno;
+			_temp.clear();
+			throwFileError(error, "open", dir);
+		}
+		::fcntl(_fd, F_SETFD, FD_CLOEXEC);
+	}
+
+	void write(const char* data, std::size_t size)
+	{
+		while (size > 0)
+		{
+			ssize_t n = ::write(_fd, data, size);
+			if (n < 0)
+			{
+				if (errno == EINTR) continue;
+				int error = errno;
+				discard();
+				if (error == ENOSPC || error == EDQUOT)
+					throw ApiException(507, ErrorCode::RUNTIME_ERROR, "error writing file " + _target + ": no space left on device; nothing was written");
+				throwFileError(error, "write", _target);
+			}
+			data += n;
+			size -= static_cast<std::size_t>(n);
+		}
+	}
+
+	void finish()
+		/// fsync; a file system that fails it (ENOSPC on delayed allocation) fails the upload.
+	{
+		if (::fsync(_fd) != 0)
+		{
+			int error = errno;
+			discard();
+			if (error == ENOSPC || error == EDQUOT)
+				throw ApiException(507, ErrorCode::RUNTIME_ERROR, "error writing file " + _target + ": no space left on device; nothing was written");
+			throwFileError(error, "fsync", _target);
+		}
+	}
+
+	void commit()
+		/// Takes an existing file's mode, then renames over the target.
+	{
+		struct stat st;
+		if (::stat(_target.c_str(), &st) == 0)
+		{
+			if (S_ISDIR(st.st_mode)) throw ApiException::runtimeError("error accessing file: open " + _target + ": is a directory");
+			::fchmod(_fd, st.st_mode & 07777);
+			::fchown(_fd, st.st_uid, st.st_gid);
+		}
+		else
+		{
+			::fchmod(_fd, 0777 & ~processUmask());   // as a new file created with 0777
+		}
+		::close(_fd);
+		_fd = -1;
+		if (::rename(_temp.c_str(), _target.c_str()) != 0) throwFileError(errno, "rename", _target);
+		_temp.clear();
+		int dir = ::open(Paths::dirName(_target).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dir >= 0)
+		{
+			::fsync(dir);
+			::close(dir);
+		}
+	}
+
+	void discard()
+	{
+		if (_fd >= 0)
+		{
+			::close(_fd);
+			_fd = -1;
+		}
+		if (!_temp.empty())
+		{
+			::unlink(_temp.c_str());
+			_temp.clear();
+		}
+	}
+
+	int descriptor() const
+	{
+		return _fd;
+	}
+
+	void adopt(Upload& other)
+		/// Takes over other's temporary file.
+	{
+		discard();
+		_temp = other._temp;
+		_fd = other._fd;
+		other._temp.clear();
+		other._fd = -1;
+	}
+
+	std::string _target;           ///< expanded path from the metadata
+	Permission _permission;
+	std::optional<ApiException> _error;   ///< bad metadata: reported after the structure is checked
+
+private:
+	std::string _temp;
+	int _fd = -1;
+};
+
+
+void parseMetadata(const std::string& text, Upload& upload)
+{
+	Poco::JSON::Object::Ptr object;
+	try
+	{
+		Poco::Dynamic::Var value = Poco::JSON::Parser().parse(text);
+		if (value.type() != typeid(Poco::JSON::Object::Ptr))
+			throw Poco::DataFormatException("json: cannot unmarshal value into Go value of type FileMetadata");
+		object = value.extract<Poco::JSON::Object::Ptr>();
+	}
+	catch (Poco::Exception& exc)
+	{
+		upload._error = ApiException::badRequest("invalid metadata format. " + exc.message(), ErrorCode::INVALID_FILE_METADATA);
+		return;
+	}
+	try
+	{
+		JsonBody body(object, "invalid metadata format. ");
+		std::string path = body.getString("path").value_or("");
+		if (path.empty())
+		{
+			upload._error = ApiException::badRequest("metadata path is empty", ErrorCode::INVALID_FILE_METADATA);
+			return;
+		}
+		if (path.find('\0') != std::string::npos)
+		{
+			upload._error = ApiException::badRequest("invalid metadata: the path contains a NUL byte", ErrorCode::INVALID_FILE_METADATA);
+			return;
+		}
+		upload._target = path;
+		upload._permission.owner = body.getString("owner").value_or("");
+		upload._permission.group = body.getString("group").value_or("");
+		upload._permission.mode = body.getInt("mode", -2147483648LL, 2147483647LL).value_or(0);
+	}
+	catch (ApiException& exc)
+	{
+		upload._error = ApiException::badRequest(exc.message(), ErrorCode::INVALID_FILE_METADATA);
+	}
+}
+
+
+void makeParents(const std::string& dir)
+{
+	struct stat st;
+	if (::stat(dir.c_str(), &st) == 0)
+	{
+		if (!S_ISDIR(st.st_mode)) throw ApiException::runtimeError("error creating directory " + dir + ": " + errorText(ENOTDIR, "mkdir", dir));
+		return;
+	}
+	std::string parent = Paths::dirName(dir);
+	if (parent != dir) makeParents(parent);
+	if (::mkdir(dir.c_str(), 0777) != 0 && errno != EEXIST)
+		throw ApiException::runtimeError("error creating directory " + dir + ": " + errorText(errno, "mkdir", dir));
+}
+
+
+class UploadHandler: public JsonHandler
+	/// POST /files/upload: pairs the i-th "metadata" part with the i-th "file" part.
+{
+public:
+	using JsonHandler::JsonHandler;
+
+protected:
+	void handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override
+	{
+		std::string boundary = MultipartParser::boundaryOf(request.getContentType());
+		if (boundary.empty() || !Http::hasBody(request))
+			throw ApiException::badRequest("multipart form is empty", ErrorCode::INVALID_FILE);
+		MultipartParser parser(request.stream(), boundary);
+		std::vector<std::string> metadata;
+		std::vector<std::unique_ptr<Upload>> files;
+		std::string spoolDir = std::getenv("TMPDIR") && *std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp";
+		std::vector<bool> spooled;
+		std::size_t parts = 0;
+		try
+		{
+			MultipartParser::Part part;
+			while (parser.next(part))
+			{
+				++parts;
+				if (part.name == "metadata")
+				{
+					std::string text;
+					parser.read([&](const char* data, std::size_t size) {
+						if (text.size() + size > 1024 * 1024) throw ApiException::badRequest("metadata part is larger than 1 MiB", ErrorCode::INVALID_FILE_METADATA);
+						text.append(data, size);
+					});
+					metadata.push_back(std::move(text));
+				}
+				else if (part.name == "file")
+				{
+					auto upload = std::make_unique<Upload>();
+					std::size_t index = files.size();
+					bool direct = false;
+					if (index < metadata.size())
+					{
+						// The usual order: its metadata came first, so it is written
+						// next to its target at once.
+						parseMetadata(metadata[index], *upload);
+						if (!upload->_error)
+						{
+							upload->_target = Paths::expand(upload->_target);
+							std::string dir = Paths::dirName(upload->_target);
+							makeParents(dir);
+							upload->create(dir);
+							direct = true;
+						}
+					}
+					if (!direct && !upload->_error) upload->create(spoolDir);
+					parser.read([&](const char* data, std::size_t size) {
+						if (!upload->_error) upload->write(data, size);
+					});
+					if (!upload->_error) upload->finish();
+					spooled.push_back(!direct);
+					files.push_back(std::move(upload));
+				}
+				else
+				{
+					parser.read([](const char*, std::size_t) {});
+				}
+			}
+		}
+		catch (Poco::DataFormatException& exc)
+		{
+			// Malformed or cut off: nothing was committed and the temporary files go.
+			throw ApiException::badRequest("invalid multipart body: " + exc.message(), ErrorCode::INVALID_FILE);
+		}
+		if (parts == 0) throw ApiException::badRequest("multipart form is empty", ErrorCode::INVALID_FILE);
+		if (metadata.empty()) throw ApiException::badRequest("metadata file is missing", ErrorCode::INVALID_FILE_METADATA);
+		if (files.empty()) throw ApiException::badRequest("file is missing", ErrorCode::INVALID_FILE_CONTENT);
+		if (metadata.size() != files.size())
+			throw ApiException::badRequest("metadata and file count mismatch: " + std::to_string(metadata.size()) + " vs " + std::to_string(files.size()), ErrorCode::INVALID_FILE);
+		for (std::size_t i = 0; i < files.size(); ++i)
+		{
+			Upload& u = *files[i];
+			if (spooled[i] && !u._error)
+			{
+				// Its metadata came after it: the metadata is read now, and the
+				// spooled bytes copied next to the target.
+				parseMetadata(metadata[i], u);
+				if (!u._error) u._target = Paths::expand(u._target);
+			}
+			if (u._error) throw *u._error;
+		}
+		// Every file has arrived: check If-Match for all before replacing any.
+		for (auto& u: files)
+		{
+			struct stat st;
+			bool exists = ::stat(u->_target.c_str(), &st) == 0;
+			if (request.has("If-Match") && !ifMatchPasses(request.get("If-Match"), exists ? &st : nullptr))
+				throw ApiException(412, ErrorCode::PRECONDITION_FAILED, "the file changed: " + u->_target + " no longer has the ETag in If-Match");
+		}
+		for (std::size_t i = 0; i < files.size(); ++i)
+		{
+			Upload& u = *files[i];
+			if (spooled[i]) respool(u);
+			u.commit();
+			try
+			{
+				applyPermission(u._target, u._permission);
+			}
+			catch (ApiException&)
+			{
+				std::this_thread::sleep_for(std::chrono::milliseconds(20));
+				try
+				{
+					applyPermission(u._target, u._permission);
+				}
+				catch (ApiException& exc)
+				{
+					throw ApiException::runtimeError("error chmoding file " + u._target + ". " + exc.message());
+				}
+			}
+		}
+		Http::sendEmpty(response);
+	}
+
+private:
+	static void respool(Upload& u)
+		// A file spooled before its metadata was known: copied next to its target.
+	{
+		std::string dir = Paths::dirName(u._target);
+		makeParents(dir);
+		Upload copy;
+		copy._target = u._target;
+		copy.create(dir);
+		u.finish();
+		// The spooled file's descriptor is still open: read it back from the start.
+		int fd = u.descriptor();
+		::lseek(fd, 0, SEEK_SET);
+		char buffer[256 * 1024];
+		for (;;)
+		{
+			ssize_t n = ::read(fd, buffer, sizeof(buffer));
+			if (n < 0 && errno == EINTR) continue;
+			if (n < 0) throwFileError(errno, "read", u._target);
+			if (n == 0) break;
+			copy.write(buffer, static_cast<std::size_t>(n));
+		}
+		copy.finish();
+		u.discard();
+		u.adopt(copy);
+	}
+};
+
+
+std::string contentDisposition(const std::string& path)
+{
+	std::string name = Paths::baseName(path);
+	bool ascii = true;
+	for (unsigned char c: name)
+		if (c >= 0x80) ascii = false;
+	if (ascii)
+	{
+		std::string quoted;
+		for (char c: name)
+		{
+			if (c == '"' || c == '\\') quoted += '\\';
+			quoted += c;
+		}
+		return "attachment; filename=\"" + quoted + "\"";
+	}
+	static const char HEX[] = "0123456789ABCDEF";
+	std::string encoded;
+	for (unsigned char c: name)
+	{
+		if (std::isalnum(c) || std::strchr("-._~$&+=:@", c))
+		{
+			encoded += static_cast<char>(c);
+		}
+		else
+		{
+			encoded += '%';
+			encoded += HEX[c >> 4];
+			encoded += HEX[c & 15];
+		}
+	}
+	return "attachment; filename=\"" + encoded + "\"; filename*=UTF-8''" + encoded;
+}
+
+
+std::optional<std::time_t> httpDate(const std::string& text)
+{
+	try
+	{
+		int tzd = 0;
+		Poco::DateTime dt = Poco::DateTimeParser::parse(text, tzd);
+		return static_cast<std::time_t>(dt.timestamp().epochTime() - tzd);
+	}
+	catch (Poco::Exception&)
+	{
+		return std::nullopt;
+	}
+}
+
+
+struct ByteRange
+{
+	long long start = 0;
+	long long length = 0;
+};
+
+
+enum class RangeResult
+{
+	USABLE,
+	INVALID,
+	NO_OVERLAP
+};
+
+
+RangeResult parseRange(const std::string& header, long long size, ByteRange& range)
+	// As Go's http.ServeContent: "bytes=" then comma-separated specs; only the
+	// first usable one is served.
+{
+	if (header.compare(0, 6, "bytes=") != 0) return RangeResult::INVALID;
+	bool any = false;
+	bool found = false;
+	std::size_t pos = 6;
+	while (pos <= header.size())
+	{
+		std::size_t comma = header.find(',', pos);
+		std::string spec = Poco::trim(header.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos));
+		pos = comma == std::string::npos ? header.size() + 1 : comma + 1;
+		if (spec.empty()) continue;
+		std::size_t dash = spec.find('-');
+		if (dash == std::string::npos) return RangeResult::INVALID;
+		std::string first = Poco::trim(spec.substr(0, dash));
+		std::string last = Poco::trim(spec.substr(dash + 1));
+		auto number = [](const std::string& t, long long& v) {
+			if (t.empty() || t.size() > 18 || t.find_first_not_of("0123456789") != std::string::npos) return false;
+			v = std::stoll(t);
+			return true;
+		};
+		ByteRange r;
+		if (first.empty())
+		{
+			long long n;
+			if (!number(last, n)) return RangeResult::INVALID;
+			if (n > size) n = size;
+			r.start = size - n;
+			r.length = n;
+			any = true;
+			if (n == 0) continue;
+		}
+		else
+		{
+			long long a;
+			if (!number(first, a)) return RangeResult::INVALID;
+			any = true;
+			if (last.empty())
+			{
+				r.start = a;
+				r.length = size - a;
+			}
+			else
+			{
+				long long b;
+				if (!number(last, b) || b < a) return RangeResult::INVALID;
+				if (b >= size) b = size - 1;
+				r.start = a;
+				r.length = b - a + 1;
+			}
+			if (a >= size) continue;
+		}
+		if (!found)
+		{
+			range = r;
+			found = true;
+		}
+	}
+	if (found) return RangeResult::USABLE;
+	(void) any;
+	return RangeResult::NO_OVERLAP;
+}
+
+
+class DownloadHandler: public JsonHandler
+	/// GET /files/download?path=: the file's bytes through sendfile(2).
+{
+public:
+	using JsonHandler::JsonHandler;
+
+protected:
+	void handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override
+	{
+		QueryParams query(request);
+		std::string raw = query.get("path", "");
+		if (raw.empty()) throw ApiException::missingQuery("path");
+		if (raw.find('\0') != std::string::npos) throw ApiException::badRequest("invalid path: it contains a NUL byte");
+		std::string path = Paths::expand(raw);
+		int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+		if (fd < 0) throwFileError(errno, "open", path);
+		struct Closer
+		{
+			int fd;
+			~Closer() { ::close(fd); }
+		} closer{fd};
+		struct stat st;
+		if (::fstat(fd, &st) != 0) throwFileError(errno, "stat", path);
+		if (S_ISDIR(st.st_mode)) throw ApiException::runtimeError("error accessing file: read " + path + ": is a directory");
+		const long long size = st.st_size;
+		const std::string tag = FileInfoWriter::etag(st);
+		const std::string lastModified = Poco::DateTimeFormatter::format(Poco::Timestamp::fromEpochTime(st.st_mtim.tv_sec), Poco::DateTimeFormat::HTTP_FORMAT);
+
+		// Conditional requests (RFC 9110 order).
+		if (request.has("If-Unmodified-Since"))
+		{
+			auto since = httpDate(request.get("If-Unmodified-Since"));
+			if (since && st.st_mtim.tv_sec > *since)
+				throw ApiException(412, ErrorCode::PRECONDITION_FAILED, "the file was modified after " + request.get("If-Unmodified-Since"));
+		}
+		bool notModified = false;
+		if (request.has("If-None-Match"))
+		{
+			for (const std::string& t: entityTags(request.get("If-None-Match")))
+			{
+				std::string bare = t.compare(0, 2, "W/") == 0 ? t.substr(2) : t;
+				if (t == "*" || bare == tag) notModified = true;
+			}
+		}
+		else if (request.has("If-Modified-Since"))
+		{
+			auto since = httpDate(request.get("If-Modified-Since"));
+			if (since && st.st_mtim.tv_sec <= *since) notModified = true;
+		}
+		if (notModified)
+		{
+			response.set("ETag", tag);
+			response.set("Last-Modified", lastModified);
+			response.setStatusAndReason(Poco::Net::HTTPResponse::HTTP_NOT_MODIFIED);
+			response.setContentLength(0);
+			response.send();
+			return;
+		}
+
+		long long offset = 0;
+		long long length = size;
+		bool partial = false;
+		if (request.has("Range") && rangeApplies(request, tag, st))
+		{
+			ByteRange range;
+			switch (parseRange(request.get("Range"), size, range))
+			{
+			case RangeResult::INVALID:
+				rangeError(response, size, "invalid range: " + request.get("Range"));
+				return;
+			case RangeResult::NO_OVERLAP:
+				rangeError(response, size, "invalid range: failed to overlap");
+				return;
+			case RangeResult::USABLE:
+				offset = range.start;
+				length = range.length;
+				partial = true;
+				break;
+			}
+		}
+		response.set("Content-Disposition", contentDisposition(path));
+		response.set("ETag", tag);
+		response.setContentType("application/octet-stream");
+		if (partial)
+		{
+			response.setStatusAndReason(Poco::Net::HTTPResponse::HTTP_PARTIAL_CONTENT);
+			response.set("Content-Range", "bytes " + std::to_string(offset) + "-" + std::to_string(offset + length - 1) + "/" + std::to_string(size));
+		}
+		else
+		{
+			response.set("Accept-Ranges", "bytes");
+			response.set("Last-Modified", lastModified);
+		}
+		response.setContentLength64(length);
+		response.send().flush();
+		int socket = static_cast<Poco::Net::HTTPServerRequestImpl&>(request).socket().impl()->sockfd();
+		off_t at = offset;
+		long long left = length;
+		while (left > 0)
+		{
+			ssize_t n = ::sendfile(socket, fd, &at, static_cast<std::size_t>(std::min<long long>(left, 1 << 30)));
+			if (n < 0 && errno == EINTR) continue;
+			if (n <= 0)
+			{
+				// The client went away or stopped reading past the send timeout
+				// (EAGAIN), or the file shrank: the connection cannot continue.
+				response.setKeepAlive(false);
+				throw Poco::IOException("download of " + path + " cut off after " + std::to_string(length - left) + " bytes");
+			}
+			left -= n;
+		}
+	}
+
+private:
+	static bool rangeApplies(const Poco::Net::HTTPServerRequest& request, const std::string& tag, const struct stat& st)
+		// If-Range: the Range counts only when the validator still matches.
+	{
+		if (!request.has("If-Range")) return true;
+		std::string value = Poco::trim(request.get("If-Range"));
+		if (!value.empty() && (value[0] == '"' || value.compare(0, 2, "W/") == 0)) return value == tag;
+		auto date = httpDate(value);
+		return date && *date == st.st_mtim.tv_sec;
+	}
+
+	static void rangeError(Poco::Net::HTTPServerResponse& response, long long size, const std::string& message)
+	{
+		response.set("Content-Range", "bytes */" + std::to_string(size));
+		Http::sendJson(response, Http::errorJson(ErrorCode::UNKNOWN, message), 416);
+	}
+};
+
+
+} // namespace
+
+
+std::unique_ptr<Poco::Net::HTTPRequestHandler> makeDownloadHandler(const RouteMatch& match)
+{
+	return std::make_unique<DownloadHandler>(match);
+}
+
+
+std::unique_ptr<Poco::Net::HTTPRequestHandler> makeUploadHandler(const RouteMatch& match)
+{
+	return std::make_unique<UploadHandler>(match);
+}
+
+
+} } // namespace execd::files
