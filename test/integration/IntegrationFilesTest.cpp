@@ -465,6 +465,16 @@ public:
 			"Connection: close\r\nContent-Type: multipart/form-data; boundary=XyZbOuNdArY\r\n\r\n" + chunked.str(), std::chrono::seconds(20), true);
 		CPPUNIT_ASSERT_MESSAGE(r.raw.substr(0, 200), r.raw.find("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK") == 0);
 		CPPUNIT_ASSERT_EQUAL(std::size_t(100000), readFile(dir + "/chunked.txt").size());
+		// Special and non-ASCII names survive metadata, query strings and headers.
+		const std::string special = "we \"ird\" #1?&%+ ünï 文件.txt";
+		r = upload(multipart({meta("{\"path\":\"" + dir + "/we \\\"ird\\\" #1?&%+ ünï 文件.txt\"}"), file("odd")}));
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("odd"), readFile(dir + "/" + special));
+		r = request(port(), "GET", "/files/info?path=" + pct(dir + "/" + special));
+		CPPUNIT_ASSERT_EQUAL(dir + "/" + special, object(r.body)->getObject(dir + "/" + special)->getValue<std::string>("path"));
+		r = request(port(), "GET", "/files/download?path=" + pct(dir + "/" + special));
+		CPPUNIT_ASSERT_EQUAL(std::string("odd"), r.body);
+		CPPUNIT_ASSERT(r.header("Content-Disposition").find("filename*=UTF-8''we%20%22ird%22%20%231%3F&%25+%20%C3%BCn") != std::string::npos);
 		CPPUNIT_ASSERT(leftovers(dir).empty());
 	}
 

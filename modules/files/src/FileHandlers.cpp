@@ -307,8 +307,9 @@ protected:
 
 
 class Searcher
-	/// The lstat walk of /files/search: sorted names, pre-order, symlinks never
-	/// followed, directories never reported, base names matched.
+	/// The walk of /files/search: sorted names, pre-order, symlinks never
+	/// followed, directories never reported, base names matched. Directory file
+	/// descriptors and d_type keep it to one lstat per match, as find does.
 {
 public:
 	Searcher(const Glob& glob, std::string& out):
@@ -317,36 +318,75 @@ public:
 	{
 	}
 
-	void walk(const std::string& dir)
+	void walk(int parent, const std::string& dir, const char* name)
 	{
-		int error = 0;
-		std::vector<std::string> names = sortedEntries(dir, error);
-		if (error != 0)
+		int fd = ::openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
 		{
-			if (error == ENOENT) return;   // vanished meanwhile
+			if (errno == ENOENT) return;   // vanished meanwhile
+			throw ApiException::runtimeError("error searching files. " + errorText(errno, "open", dir));
+		}
+		DIR* d = ::fdopendir(fd);
+		if (!d)
+		{
+			int error = errno;
+			::close(fd);
 			throw ApiException::runtimeError("error searching files. " + errorText(error, "open", dir));
 		}
-		for (const std::string& name: names)
+		std::vector<std::pair<std::string, unsigned char>> entries;
+		while (struct dirent* e = ::readdir(d))
 		{
-			std::string path = join(dir, name);
-			struct stat st;
-			if (::lstat(path.c_str(), &st) != 0)
-			{
-				if (errno == ENOENT) continue;
-				throw ApiException::runtimeError("error searching files. " + errorText(errno, "lstat", path));
-			}
-			if (S_ISDIR(st.st_mode))
-				walk(path);
-			else
-				test(path, name, st);
+			if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) continue;
+			entries.emplace_back(e->d_name, e->d_type);
 		}
+		std::sort(entries.begin(), entries.end());
+		for (const auto& entry: entries)
+		{
+			std::string path = join(dir, entry.first);
+			unsigned char type = entry.second;
+			struct stat st;
+			bool statted = false;
+			if (type == DT_UNKNOWN)
+			{
+				if (::fstatat(fd, entry.first.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+				{
+					if (errno == ENOENT) continue;
+					int error = errno;
+					::closedir(d);
+					throw ApiException::runtimeError("error searching files. " + errorText(error, "lstat", path));
+				}
+				statted = true;
+				type = S_ISDIR(st.st_mode) ? DT_DIR : DT_REG;
+			}
+			try
+			{
+				if (type == DT_DIR)
+					walk(fd, path, entry.first.c_str());
+				else
+					test(fd, path, entry.first, statted ? &st : nullptr);
+			}
+			catch (...)
+			{
+				::closedir(d);
+				throw;
+			}
+		}
+		::closedir(d);
 	}
 
-	void test(const std::string& path, const std::string& name, const struct stat& st)
+	void test(int dirFd, const std::string& path, const std::string& name, const struct stat* known)
 	{
 		if (!_glob.valid())
 			throw ApiException::runtimeError("error searching files. invalid pattern " + _glob.pattern() + ": syntax error in pattern");
 		if (!_glob.match(name)) return;
+		struct stat st;
+		if (known)
+			st = *known;
+		else if (::fstatat(dirFd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+		{
+			if (errno == ENOENT) return;
+			throw ApiException::runtimeError("error searching files. " + errorText(errno, "lstat", path));
+		}
 		_out += _out.size() > 1 ? "," : "";
 		FileInfoWriter::append(_out, path, st);
 	}
@@ -380,9 +420,9 @@ protected:
 		struct stat lst;
 		if (::lstat(root.c_str(), &lst) != 0) throwFileError(errno, "lstat", root);
 		if (S_ISDIR(lst.st_mode))
-			searcher.walk(root);
+			searcher.walk(AT_FDCWD, root, root.c_str());
 		else
-			searcher.test(root, Paths::baseName(root), lst);
+			searcher.test(AT_FDCWD, root, Paths::baseName(root), &lst);
 		out += ']';
 		Http::sendJson(response, out);
 	}

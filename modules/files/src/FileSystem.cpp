@@ -1,6 +1,7 @@
 #include "FileSystem.h"
 #include "execd/StreamEvent.h"
 #include <algorithm>
+#include <chrono>
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
@@ -69,6 +70,10 @@ public:
 private:
 	void refresh()
 	{
+		// Looked at no more than once a second: listings ask for every entry.
+		auto now = std::chrono::steady_clock::now();
+		if (_loaded && now - _checked < std::chrono::seconds(1)) return;
+		_checked = now;
 		struct stat st;
 		if (::stat(_path, &st) != 0)
 		{
@@ -105,6 +110,7 @@ private:
 	const char* _path;
 	std::mutex _mutex;
 	bool _loaded = false;
+	std::chrono::steady_clock::time_point _checked;
 	struct timespec _mtime{};
 	ino_t _inode = 0;
 	std::map<unsigned, std::string> _names;
@@ -280,9 +286,22 @@ void throwFileError(int error, const std::string& op, const std::string& path)
 
 std::string FileInfoWriter::timestamp(const struct timespec& ts)
 {
+	// In UTC (containers) gmtime_r does it without localtime_r's lock and TZ checks.
+	static const bool utc = [] {
+		::tzset();
+		return ::timezone == 0 && ::daylight == 0;
+	}();
 	struct tm local;
 	time_t seconds = ts.tv_sec;
-	::localtime_r(&seconds, &local);
+	if (utc)
+	{
+		::gmtime_r(&seconds, &local);
+		local.tm_gmtoff = 0;
+	}
+	else
+	{
+		::localtime_r(&seconds, &local);
+	}
 	char buffer[64];
 	std::strftime(buffer, sizeof(buffer), "%Y-%m-%dT%H:%M:%S", &local);
 	std::string out = buffer;
