@@ -1,4 +1,5 @@
 #include "ExecdServer.h"
+#include "execd/Metrics.h"
 #include "BufferedLogChannel.h"
 #include "CodeHandlers.h"
 #include "HttpServer.h"
@@ -358,6 +359,8 @@ int ExecdServer::main(const std::vector<std::string>&)
 	}
 
 	StreamRegistry::instance().start(settings.pingInterval);
+	Metrics::instance().addGauge("execd_active_streams", "Open SSE streams (code, command and session runs).",
+		[] { return static_cast<double>(StreamRegistry::instance().active()); });
 	pServer->start();
 	logger().information("listening on %s:%hu with %z routes; modules: %s", http.bindAddress, pServer->port(), router.size(),
 		[&modules] { std::string s; for (const auto& n: modules.names()) s += (s.empty() ? "" : ", ") + n; return s.empty() ? std::string("none") : s; }());

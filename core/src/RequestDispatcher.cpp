@@ -1,4 +1,5 @@
 #include "RequestDispatcher.h"
+#include "execd/Metrics.h"
 #include "execd/Http.h"
 #include "Poco/Net/HTTPServerRequestImpl.h"
 #include "Poco/Message.h"
@@ -42,6 +43,7 @@ void RequestDispatcher::dispatch(Poco::Net::HTTPServerRequest& request, Poco::Ne
 	Poco::Stopwatch watch;
 	watch.start();
 	std::string path;
+	std::string pattern = "unmatched";
 	try
 	{
 		// Only the path is logged: the query may hold file names, and the token
@@ -59,7 +61,7 @@ void RequestDispatcher::dispatch(Poco::Net::HTTPServerRequest& request, Poco::Ne
 			}
 		}
 		if (!response.sent())
-			route(request, response, path);
+			route(request, response, path, pattern);
 	}
 	catch (std::exception& exc)
 	{
@@ -79,6 +81,7 @@ void RequestDispatcher::dispatch(Poco::Net::HTTPServerRequest& request, Poco::Ne
 			response.setKeepAlive(false);
 		}
 	}
+	Metrics::instance().countRequest(request.getMethod(), pattern, static_cast<int>(response.getStatus()));
 	if (_accessLog.information())
 	{
 		// One Message per thread, reused: a fresh Poco::Message costs a getpid()
@@ -101,7 +104,7 @@ void RequestDispatcher::dispatch(Poco::Net::HTTPServerRequest& request, Poco::Ne
 }
 
 
-void RequestDispatcher::route(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response, const std::string& rawPath)
+void RequestDispatcher::route(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response, const std::string& rawPath, std::string& pattern)
 {
 	// RFC 9110 token characters only; POCO accepts any bytes up to a space.
 	for (char c: request.getMethod())
@@ -127,6 +130,7 @@ void RequestDispatcher::route(Poco::Net::HTTPServerRequest& request, Poco::Net::
 	Router::Result result = _router.find(request.getMethod(), path);
 	if (result.outcome == Router::Result::FOUND)
 	{
+		pattern = result.pRoute->pattern;
 		std::unique_ptr<Poco::Net::HTTPRequestHandler> pHandler = result.pRoute->create(result.match);
 		if (!pHandler)
 			throw ApiException::runtimeError("no handler for " + request.getMethod() + " " + result.match.pattern());

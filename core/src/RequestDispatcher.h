@@ -30,7 +30,8 @@ public:
 	static const std::string UNAUTHORIZED_BODY;
 
 private:
-	void route(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response, const std::string& path);
+	void route(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response, const std::string& path, std::string& pattern);
+		/// pattern receives the route pattern that matched, if any.
 
 	const Router& _router;
 	std::string _accessToken;

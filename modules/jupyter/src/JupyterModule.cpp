@@ -1,6 +1,7 @@
 #include "JupyterServer.h"
 #include "KernelExecutor.h"
 #include "execd/ApiException.h"
+#include "execd/Metrics.h"
 #include "execd/Module.h"
 #include "Poco/ClassLibrary.h"
 #include <thread>
@@ -78,6 +79,9 @@ public:
 
 	void start() override
 	{
+		KernelExecutor* pExecutor = _pExecutor.get();
+		Metrics::instance().addGauge("execd_live_kernels", "Code contexts with a Jupyter kernel.",
+			[pExecutor] { return static_cast<double>(pExecutor->listContexts().size()); });
 		_pServer->start();
 		if (_prewarm && _pExecutor->kernels().count("python"))
 			_prewarmThread = std::thread([this] { _pExecutor->prewarm("python"); });
@@ -87,6 +91,7 @@ public:
 	{
 		// Runs end with an error event; stopping the server also ends a pre-warm
 		// that is still waiting for its kernel.
+		Metrics::instance().removeGauge("execd_live_kernels");
 		_pExecutor->shutdown();
 		_pServer->stop();
 		if (_prewarmThread.joinable()) _prewarmThread.join();

@@ -143,6 +143,16 @@ std::size_t CommandRegistry::size() const
 }
 
 
+std::size_t CommandRegistry::running() const
+{
+	std::lock_guard<std::mutex> lock(_mutex);
+	std::size_t n = 0;
+	for (const auto& e: _entries)
+		if (e.second.status.running) ++n;
+	return n;
+}
+
+
 void CommandRegistry::expire()
 {
 	// Called with the mutex held. Oldest finished first.

@@ -63,6 +63,9 @@ public:
 
 	std::size_t size() const;
 
+	std::size_t running() const;
+		/// Commands whose process is alive.
+
 private:
 	struct Entry
 	{

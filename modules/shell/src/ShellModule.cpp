@@ -1,6 +1,7 @@
 #include "CommandHandlers.h"
 #include "CommandRunner.h"
 #include "SessionHandlers.h"
+#include "execd/Metrics.h"
 #include "execd/Module.h"
 #include "Poco/ClassLibrary.h"
 
@@ -64,8 +65,16 @@ public:
 		};
 	}
 
+	void start() override
+	{
+		CommandRunner* pRunner = _pRunner.get();
+		Metrics::instance().addGauge("execd_running_commands", "Commands (foreground and background) whose process is alive.",
+			[pRunner] { return static_cast<double>(pRunner->registry().running()); });
+	}
+
 	void shutdown() override
 	{
+		Metrics::instance().removeGauge("execd_running_commands");
 		_pRunner->shutdown();
 		_pSessions->terminateAll();
 	}
