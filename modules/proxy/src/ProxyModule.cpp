@@ -9,6 +9,9 @@
 #include "Poco/Net/StreamSocket.h"
 #include "Poco/String.h"
 #include <cstring>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <poll.h>
 #include <set>
 #include <vector>
@@ -23,6 +26,61 @@ namespace {
 
 const std::set<std::string> HOP_BY_HOP{"connection", "keep-alive", "proxy-connection", "proxy-authenticate",
 	"proxy-authorization", "te", "trailer", "trailers", "transfer-encoding", "upgrade"};
+
+
+class ConnectionPool
+	/// Idle keep-alive connections to proxied ports, reused by requests without a
+	/// body (a request with one always gets a fresh connection, so that a stale
+	/// pooled connection never costs a body that cannot be sent again).
+{
+public:
+	static ConnectionPool& instance()
+	{
+		static ConnectionPool pool;
+		return pool;
+	}
+
+	std::unique_ptr<Poco::Net::StreamSocket> take(int port)
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		auto& idle = _idle[port];
+		while (!idle.empty())
+		{
+			Entry e = std::move(idle.back());
+			idle.pop_back();
+			if (std::chrono::steady_clock::now() - e.since > std::chrono::seconds(30)) continue;
+			// Readable while idle means closed (or garbage): not reusable. One
+			// poll(2), where POCO 1.11's Socket::poll costs four system calls.
+			struct pollfd p{e.socket->impl()->sockfd(), POLLIN, 0};
+			if (::poll(&p, 1, 0) != 0) continue;
+			return std::move(e.socket);
+		}
+		return nullptr;
+	}
+
+	void give(int port, std::unique_ptr<Poco::Net::StreamSocket> socket)
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		auto& idle = _idle[port];
+		if (idle.size() >= 64) return;
+		idle.push_back(Entry{std::move(socket), std::chrono::steady_clock::now()});
+	}
+
+	void clear()
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		_idle.clear();
+	}
+
+private:
+	struct Entry
+	{
+		std::unique_ptr<Poco::Net::StreamSocket> socket;
+		std::chrono::steady_clock::time_point since;
+	};
+	std::mutex _mutex;
+	std::map<int, std::vector<Entry>> _idle;
+};
 
 
 class Upstream
@@ -138,22 +196,18 @@ private:
 		std::size_t q = uri.find('?');
 		if (q != std::string::npos) target += uri.substr(q);
 
-		Poco::Net::StreamSocket upstream;
-		try
-		{
-			upstream.connect(Poco::Net::SocketAddress("127.0.0.1", static_cast<Poco::UInt16>(port)), Poco::Timespan(10, 0));
-		}
-		catch (Poco::Exception& exc)
-		{
-			throw ApiException(502, ErrorCode::RUNTIME_ERROR, "bad gateway: cannot connect to 127.0.0.1:" + portText + ": " + exc.displayText());
-		}
-		upstream.setNoDelay(true);
-		upstream.setReceiveTimeout(Poco::Timespan(static_cast<long>(_idle.count() / 1000), static_cast<long>((_idle.count() % 1000) * 1000)));
-		upstream.setSendTimeout(Poco::Timespan(static_cast<long>(_idle.count() / 1000), 0));
-
 		const bool upgrade = Poco::icompare(request.get("Upgrade", ""), "websocket") == 0;
 		const bool chunked = request.getChunkedTransferEncoding();
 		const bool body = Http::hasBody(request);
+		std::unique_ptr<Poco::Net::StreamSocket> pUpstream;
+		bool pooled = false;
+		if (!body && !upgrade)
+		{
+			pUpstream = ConnectionPool::instance().take(port);
+			pooled = pUpstream != nullptr;
+		}
+		if (!pUpstream) pUpstream = connect(port, portText);
+		Poco::Net::StreamSocket& upstream = *pUpstream;
 		auto& impl = static_cast<Poco::Net::HTTPServerRequestImpl&>(request);
 		std::string client = impl.clientAddress().host().toString();
 
@@ -177,10 +231,22 @@ private:
 		if (upgrade)
 			head += "Connection: Upgrade\r\nUpgrade: " + request.get("Upgrade") + "\r\n";
 		else
-			head += "Connection: close\r\n";
+			head += "Connection: keep-alive\r\n";
 		if (chunked) head += "Transfer-Encoding: chunked\r\n";
 		head += "\r\n";
-		sendAll(upstream, head.data(), head.size());
+		Poco::Net::StreamSocket* pSocket = &upstream;
+		try
+		{
+			sendAll(*pSocket, head.data(), head.size());
+		}
+		catch (Poco::Exception&)
+		{
+			if (!pooled) throw;
+			pUpstream = connect(port, portText);   // the pooled connection had gone stale
+			pooled = false;
+			pSocket = pUpstream.get();
+			sendAll(*pSocket, head.data(), head.size());
+		}
 
 		if (body)
 		{
@@ -195,23 +261,40 @@ private:
 				{
 					char size[32];
 					int len = std::snprintf(size, sizeof(size), "%zx\r\n", n);
-					sendAll(upstream, size, static_cast<std::size_t>(len));
-					sendAll(upstream, buffer.data(), n);
-					sendAll(upstream, "\r\n", 2);
+					sendAll(*pSocket, size, static_cast<std::size_t>(len));
+					sendAll(*pSocket, buffer.data(), n);
+					sendAll(*pSocket, "\r\n", 2);
 				}
 				else
 				{
-					sendAll(upstream, buffer.data(), n);
+					sendAll(*pSocket, buffer.data(), n);
 				}
 			}
-			if (chunked) sendAll(upstream, "0\r\n\r\n", 5);
+			if (chunked) sendAll(*pSocket, "0\r\n\r\n", 5);
 		}
 
-		Upstream reader(upstream);
+		std::unique_ptr<Upstream> pReader = std::make_unique<Upstream>(*pSocket);
 		int status = 0;
 		std::string reason;
 		std::vector<std::pair<std::string, std::string>> headers;
-		readHead(reader, status, reason, headers);
+		try
+		{
+			readHead(*pReader, status, reason, headers);
+		}
+		catch (Poco::Exception&)
+		{
+			if (!pooled) throw;
+			// Closed by the upstream just as it was taken from the pool: once more,
+			// on a fresh connection (there is no body to lose).
+			pUpstream = connect(port, portText);
+			pooled = false;
+			pSocket = pUpstream.get();
+			sendAll(*pSocket, head.data(), head.size());
+			pReader = std::make_unique<Upstream>(*pSocket);
+			headers.clear();
+			readHead(*pReader, status, reason, headers);
+		}
+		Upstream& reader = *pReader;
 		while (status >= 100 && status < 200 && status != 101)
 		{
 			headers.clear();
@@ -220,6 +303,7 @@ private:
 
 		long long length = -1;
 		bool upstreamChunked = false;
+		bool reusable = !upgrade;
 		response.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status), reason);
 		for (const auto& h: headers)
 		{
@@ -229,6 +313,7 @@ private:
 				length = std::stoll(h.second);
 				continue;
 			}
+			if (name == "connection" && Poco::toLower(h.second).find("close") != std::string::npos) reusable = false;
 			if (name == "transfer-encoding")
 			{
 				upstreamChunked = Poco::icompare(h.second, "chunked") == 0 || Poco::toLower(h.second).find("chunked") != std::string::npos;
@@ -243,7 +328,7 @@ private:
 		{
 			response.set("Connection", "Upgrade");
 			response.send().flush();
-			tunnel(impl.socket(), upstream, reader);
+			tunnel(impl.socket(), *pSocket, reader);
 			response.setKeepAlive(false);
 			return;
 		}
@@ -252,6 +337,7 @@ private:
 		{
 			if (length >= 0) response.setContentLength64(length);
 			response.send();
+			if (reusable && reader.available() == 0) ConnectionPool::instance().give(port, std::move(pUpstream));
 			return;
 		}
 		std::vector<char> buffer(64 * 1024);
@@ -282,28 +368,61 @@ private:
 				if (!out.good()) throw Poco::IOException("the client went away");
 				reader.line();
 			}
+			if (reusable && reader.available() == 0) ConnectionPool::instance().give(port, std::move(pUpstream));
 			return;
 		}
 		if (length >= 0)
-			response.setContentLength64(length);
-		else
-			response.setChunkedTransferEncoding(true);   // close-delimited upstream body
-		std::ostream& out = response.send();
-		long long left = length;
-		while (length < 0 || left > 0)
 		{
-			std::size_t want = length < 0 ? buffer.size() : static_cast<std::size_t>(std::min<long long>(left, static_cast<long long>(buffer.size())));
-			std::size_t n = reader.take(buffer.data(), want);
-			if (n == 0)
+			// A sized body goes straight to the client's socket in large writes
+			// (POCO's response stream would send it 4 KiB at a time).
+			response.setContentLength64(length);
+			response.send().flush();
+			Poco::Net::StreamSocket& client = impl.socket();
+			std::vector<char> big(256 * 1024);
+			long long left = length;
+			while (left > 0)
 			{
-				if (length >= 0) throw Poco::Net::MessageException("the upstream ended the body early");
-				break;
+				std::size_t n = reader.take(big.data(), static_cast<std::size_t>(std::min<long long>(left, static_cast<long long>(big.size()))));
+				if (n == 0) throw Poco::Net::MessageException("the upstream ended the body early");
+				sendAll(client, big.data(), n);
+				left -= static_cast<long long>(n);
 			}
+			if (reusable && reader.available() == 0) ConnectionPool::instance().give(port, std::move(pUpstream));
+			return;
+		}
+		// No length: the upstream closes the connection at the end of the body.
+		response.setChunkedTransferEncoding(true);
+		std::ostream& out = response.send();
+		for (;;)
+		{
+			std::size_t n = reader.take(buffer.data(), buffer.size());
+			if (n == 0) break;
 			out.write(buffer.data(), static_cast<std::streamsize>(n));
 			out.flush();
 			if (!out.good()) throw Poco::IOException("the client went away");
-			left -= static_cast<long long>(n);
 		}
+	}
+
+	static std::unique_ptr<Poco::Net::StreamSocket> connectTo(int port, const std::string& portText, std::chrono::milliseconds idle)
+	{
+		auto socket = std::make_unique<Poco::Net::StreamSocket>();
+		try
+		{
+			socket->connect(Poco::Net::SocketAddress("127.0.0.1", static_cast<Poco::UInt16>(port)), Poco::Timespan(10, 0));
+		}
+		catch (Poco::Exception& exc)
+		{
+			throw ApiException(502, ErrorCode::RUNTIME_ERROR, "bad gateway: cannot connect to 127.0.0.1:" + portText + ": " + exc.displayText());
+		}
+		socket->setNoDelay(true);
+		socket->setReceiveTimeout(Poco::Timespan(static_cast<long>(idle.count() / 1000), static_cast<long>((idle.count() % 1000) * 1000)));
+		socket->setSendTimeout(Poco::Timespan(static_cast<long>(idle.count() / 1000), 0));
+		return socket;
+	}
+
+	std::unique_ptr<Poco::Net::StreamSocket> connect(int port, const std::string& portText) const
+	{
+		return connectTo(port, portText, _idle);
 	}
 
 	static void readHead(Upstream& reader, int& status, std::string& reason, std::vector<std::pair<std::string, std::string>>& headers)
@@ -444,6 +563,11 @@ public:
 			routes.push_back({method, "/proxy", [](const RouteMatch&) { return std::make_unique<MissingPortHandler>(); }});
 		}
 		return routes;
+	}
+
+	void shutdown() override
+	{
+		ConnectionPool::instance().clear();
 	}
 
 private:
