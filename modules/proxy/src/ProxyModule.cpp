@@ -8,7 +8,10 @@
 #include "Poco/Net/SocketAddress.h"
 #include "Poco/Net/StreamSocket.h"
 #include "Poco/String.h"
+#include <algorithm>
+#include <condition_variable>
 #include <cstring>
+#include <thread>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -38,6 +41,11 @@ public:
 	{
 		static ConnectionPool pool;
 		return pool;
+	}
+
+	~ConnectionPool()
+	{
+		stop();
 	}
 
 	std::unique_ptr<Poco::Net::StreamSocket> take(int port)
@@ -72,6 +80,41 @@ public:
 		_idle.clear();
 	}
 
+	void start()
+		/// A thread that closes connections idle for more than 30 s or closed by
+		/// their server, every 5 s, so that no descriptor lingers.
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		if (_pruner.joinable()) return;
+		_stop = false;
+		_pruner = std::thread([this] {
+			std::unique_lock<std::mutex> lock(_mutex);
+			while (!_wake.wait_for(lock, std::chrono::seconds(5), [this] { return _stop; }))
+			{
+				auto now = std::chrono::steady_clock::now();
+				for (auto& port: _idle)
+				{
+					auto& v = port.second;
+					v.erase(std::remove_if(v.begin(), v.end(), [now](const Entry& e) {
+						struct pollfd p{e.socket->impl()->sockfd(), POLLIN, 0};
+						return now - e.since > std::chrono::seconds(30) || ::poll(&p, 1, 0) != 0;
+					}), v.end());
+				}
+			}
+		});
+	}
+
+	void stop()
+	{
+		{
+			std::lock_guard<std::mutex> lock(_mutex);
+			_stop = true;
+		}
+		_wake.notify_all();
+		if (_pruner.joinable()) _pruner.join();
+		clear();
+	}
+
 private:
 	struct Entry
 	{
@@ -79,6 +122,9 @@ private:
 		std::chrono::steady_clock::time_point since;
 	};
 	std::mutex _mutex;
+	std::condition_variable _wake;
+	bool _stop = false;
+	std::thread _pruner;
 	std::map<int, std::vector<Entry>> _idle;
 };
 
@@ -565,9 +611,14 @@ public:
 		return routes;
 	}
 
+	void start() override
+	{
+		ConnectionPool::instance().start();
+	}
+
 	void shutdown() override
 	{
-		ConnectionPool::instance().clear();
+		ConnectionPool::instance().stop();
 	}
 
 private:
