@@ -22,7 +22,7 @@ APT_PKGS="build-essential cmake pkg-config curl ca-certificates
   libpoco-dev libseccomp-dev libcppunit-dev
   jupyter-server python3-jupyter-server jupyter-core jupyter-client python3-jupyter-client python3-ipykernel
   python3-matplotlib libzmq3-dev"
-[ "$want_bench" = 1 ] && APT_PKGS="$APT_PKGS wrk nginx hyperfine"
+[ "$want_bench" = 1 ] && APT_PKGS="$APT_PKGS wrk nginx hyperfine python3-websocket"
 
 SUDO=
 [ "$(id -u)" != 0 ] && SUDO=sudo

@@ -1,0 +1,725 @@
+#include "PtySession.h"
+#include "execd/Process.h"
+#include "execd/StreamEvent.h"
+#include "Poco/JSON/Object.h"
+#include "Poco/JSON/Parser.h"
+#include "Poco/Net/NetException.h"
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+
+extern char** environ;
+
+
+namespace execd {
+namespace pty {
+
+
+namespace {
+
+
+constexpr std::size_t LIVE_FRAME = 32 * 1024;
+
+
+long long nowMillis()
+{
+	return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+
+std::string findShell()
+{
+	const char* path = std::getenv("PATH");
+	std::string dirs = path ? path : "/usr/bin:/bin";
+	std::size_t start = 0;
+	while (start <= dirs.size())
+	{
+		std::size_t end = dirs.find(':', start);
+		std::string dir = dirs.substr(start, end == std::string::npos ? std::string::npos : end - start);
+		std::string candidate = (dir.empty() ? "." : dir) + "/bash";
+		if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+		if (end == std::string::npos) break;
+		start = end + 1;
+	}
+	return "/bin/bash";
+}
+
+
+int signalNamed(const std::string& name)
+{
+	if (name == "SIGINT") return SIGINT;
+	if (name == "SIGTERM") return SIGTERM;
+	if (name == "SIGKILL") return SIGKILL;
+	if (name == "SIGQUIT") return SIGQUIT;
+	if (name == "SIGHUP") return SIGHUP;
+	return 0;
+}
+
+
+} // namespace
+
+
+// ---------------------------------------------------------------- ReplayRing
+
+
+void ReplayRing::append(const char* data, std::size_t size)
+{
+	if (!_data) _data.reset(new char[CAPACITY]);   // default-initialised: no memset
+	if (size >= CAPACITY)
+	{
+		data += size - CAPACITY;
+		_total += static_cast<long long>(size - CAPACITY);
+		size = CAPACITY;
+	}
+	std::size_t at = static_cast<std::size_t>(_total % static_cast<long long>(CAPACITY));
+	std::size_t first = std::min(size, CAPACITY - at);
+	std::memcpy(_data.get() + at, data, first);
+	std::memcpy(_data.get(), data + first, size - first);
+	_total += static_cast<long long>(size);
+}
+
+
+std::string ReplayRing::since(long long offset, long long& first) const
+{
+	long long oldest = std::max(0LL, _total - static_cast<long long>(CAPACITY));
+	if (offset < oldest) offset = oldest;
+	first = offset;
+	if (offset >= _total) return std::string();
+	std::size_t size = static_cast<std::size_t>(_total - offset);
+	std::size_t at = static_cast<std::size_t>(offset % static_cast<long long>(CAPACITY));
+	std::string out;
+	out.reserve(size);
+	std::size_t head = std::min(size, CAPACITY - at);
+	out.append(_data.get() + at, head);
+	out.append(_data.get(), size - head);
+	return out;
+}
+
+
+long long ReplayRing::total() const
+{
+	return _total;
+}
+
+
+// -------------------------------------------------------------------- Client
+
+
+Client::Client(Poco::Net::WebSocket& socket):
+	_socket(socket)
+{
+}
+
+
+bool Client::send(const char* data, std::size_t size, int flags)
+{
+	std::lock_guard<std::mutex> lock(_mutex);
+	if (_closed) return false;
+	try
+	{
+		_socket.sendFrame(data, static_cast<int>(size), flags);
+		return true;
+	}
+	catch (Poco::Exception&)
+	{
+		_closed = true;
+		try
+		{
+			_socket.shutdown();
+		}
+		catch (...)
+		{
+		}
+		return false;
+	}
+}
+
+
+bool Client::sendBinary(unsigned char channel, const char* data, std::size_t size)
+{
+	std::string frame;
+	frame.reserve(size + 1);
+	frame += static_cast<char>(channel);
+	frame.append(data, size);
+	return send(frame.data(), frame.size(), Poco::Net::WebSocket::FRAME_BINARY);
+}
+
+
+bool Client::sendText(const std::string& json)
+{
+	return send(json.data(), json.size(), Poco::Net::WebSocket::FRAME_TEXT);
+}
+
+
+bool Client::sendPing()
+{
+	return send("", 0, Poco::Net::WebSocket::FRAME_FLAG_FIN | Poco::Net::WebSocket::FRAME_OP_PING);
+}
+
+
+void Client::close(int code, const std::string& reason)
+{
+	std::lock_guard<std::mutex> lock(_mutex);
+	if (_closed) return;
+	_closed = true;
+	try
+	{
+		std::string payload;
+		payload += static_cast<char>((code >> 8) & 0xFF);
+		payload += static_cast<char>(code & 0xFF);
+		payload += reason;
+		_socket.setSendTimeout(Poco::Timespan(0, 200000));
+		_socket.sendFrame(payload.data(), static_cast<int>(payload.size()), Poco::Net::WebSocket::FRAME_FLAG_FIN | Poco::Net::WebSocket::FRAME_OP_CLOSE);
+		// Only our side: the client may still answer the close frame, which the
+		// connection's reader takes (a socket closed with unread data resets).
+		_socket.shutdownSend();
+	}
+	catch (...)
+	{
+		try
+		{
+			_socket.shutdown();
+		}
+		catch (...)
+		{
+		}
+	}
+}
+
+
+void Client::shutdown()
+{
+	std::lock_guard<std::mutex> lock(_mutex);
+	_closed = true;
+	try
+	{
+		_socket.shutdown();
+	}
+	catch (...)
+	{
+	}
+}
+
+
+bool Client::closed() const
+{
+	return _closed;
+}
+
+
+// ---------------------------------------------------------------- PtySession
+
+
+PtySession::PtySession(std::string id, std::string cwd, std::string command):
+	_id(std::move(id)),
+	_cwd(std::move(cwd)),
+	_command(std::move(command)),
+	_lastActivity(nowMillis())
+{
+}
+
+
+PtySession::~PtySession()
+{
+	terminate();
+	for (std::thread& t: _readers)
+		if (t.joinable()) t.join();
+}
+
+
+const std::string& PtySession::id() const
+{
+	return _id;
+}
+
+
+bool PtySession::running() const
+{
+	return _running;
+}
+
+
+long long PtySession::outputOffset() const
+{
+	return _offset;
+}
+
+
+bool PtySession::attached() const
+{
+	std::lock_guard<std::mutex> lock(_mutex);
+	return _pClient && !_pClient->closed();
+}
+
+
+std::chrono::steady_clock::time_point PtySession::lastActivity() const
+{
+	return std::chrono::steady_clock::time_point(std::chrono::milliseconds(_lastActivity.load()));
+}
+
+
+std::string PtySession::json(const std::string& type, const std::string& key, const std::string& value)
+{
+	std::string out = "{\"type\":";
+	Json::appendString(out, type);
+	if (!key.empty())
+	{
+		out += ",";
+		Json::appendString(out, key);
+		out += ":";
+		out += value;
+	}
+	return out + "}\n";
+}
+
+
+bool PtySession::start(bool ptyMode, std::string& error)
+{
+	// With _mutex held. Threads of an earlier shell have ended: join them.
+	for (std::thread& t: _readers)
+		if (t.joinable()) t.join();
+	_readers.clear();
+	std::string shell = findShell();
+	std::vector<std::string> args{shell, "--norc", "--noprofile"};
+	if (!_command.empty())
+	{
+		args.push_back("-c");
+		args.push_back(_command);
+	}
+	std::vector<char*> argv;
+	for (std::string& a: args) argv.push_back(&a[0]);
+	argv.push_back(nullptr);
+	const char* cwd = _cwd.empty() ? nullptr : _cwd.c_str();
+
+	int master = -1;
+	std::string slaveName;
+	int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
+	if (ptyMode)
+	{
+		master = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+		char name[128];
+		if (master < 0 || ::grantpt(master) != 0 || ::unlockpt(master) != 0 || ::ptsname_r(master, name, sizeof(name)) != 0)
+		{
+			error = std::string("cannot open a pty: ") + std::strerror(errno);
+			if (master >= 0) ::close(master);
+			return false;
+		}
+		slaveName = name;
+		struct winsize size{24, 80, 0, 0};
+		::ioctl(master, TIOCSWINSZ, &size);
+	}
+	else if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0)
+	{
+		error = std::string("cannot create pipes: ") + std::strerror(errno);
+		for (int fd: {in[0], in[1], out[0], out[1], err[0], err[1]})
+			if (fd >= 0) ::close(fd);
+		return false;
+	}
+	pid_t pid;
+	{
+		Process::SpawnGuard guard;
+		pid = ::fork();
+		if (pid == 0)
+		{
+			// Async-signal-safe calls only from here on.
+			Process::resetSignalsInChild();
+			if (ptyMode)
+			{
+				::setsid();
+				int slave = ::open(slaveName.c_str(), O_RDWR);
+				if (slave < 0) ::_exit(127);
+				::ioctl(slave, TIOCSCTTY, 0);
+				::dup2(slave, 0);
+				::dup2(slave, 1);
+				::dup2(slave, 2);
+			}
+			else
+			{
+				::setpgid(0, 0);
+				::dup2(in[0], 0);
+				::dup2(out[1], 1);
+				::dup2(err[1], 2);
+			}
+			::closefrom(3);
+			if (cwd && ::chdir(cwd) != 0) ::_exit(126);
+			::execve(argv[0], argv.data(), environ);
+			::_exit(127);
+		}
+		if (pid > 0) Process::own(pid);
+	}
+	if (pid < 0)
+	{
+		error = std::string("cannot fork: ") + std::strerror(errno);
+		for (int fd: {master, in[0], in[1], out[0], out[1], err[0], err[1]})
+			if (fd >= 0) ::close(fd);
+		return false;
+	}
+	_pid = pid;
+	_ptyMode = ptyMode;
+	_stdinBroken = false;
+	_running = true;
+	if (ptyMode)
+	{
+		_master = master;
+		::fcntl(_master, F_SETFL, ::fcntl(_master, F_GETFL) | O_NONBLOCK);
+		_openReaders = 1;
+		int fd = _master;
+		_readers.emplace_back([this, fd] { readLoop(fd, 0x01); });
+	}
+	else
+	{
+		::close(in[0]);
+		::close(out[1]);
+		::close(err[1]);
+		_master = in[1];
+		::fcntl(_master, F_SETFL, ::fcntl(_master, F_GETFL) | O_NONBLOCK);
+		_stdout = out[0];
+		_stderr = err[0];
+		_openReaders = 2;
+		int o = _stdout, e = _stderr;
+		_readers.emplace_back([this, o] { readLoop(o, 0x01); });
+		_readers.emplace_back([this, e] { readLoop(e, 0x02); });
+	}
+	return true;
+}
+
+
+void PtySession::readLoop(int fd, unsigned char channel)
+{
+	std::vector<char> buffer(LIVE_FRAME);
+	for (;;)
+	{
+		struct pollfd p{fd, POLLIN, 0};
+		int ready = ::poll(&p, 1, 250);
+		if (ready == 0)
+		{
+			// Quiet: the shell may have exited while something it started still
+			// holds the terminal. Peek at its state without reaping it.
+			siginfo_t info;
+			info.si_pid = 0;
+			pid_t pid;
+			{
+				std::lock_guard<std::mutex> lock(_mutex);
+				pid = _pid;
+			}
+			if (pid > 0 && ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid) break;
+			continue;
+		}
+		if (ready < 0)
+		{
+			if (errno == EINTR) continue;
+			break;
+		}
+		ssize_t n = ::read(fd, buffer.data(), buffer.size());
+		if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+		if (n <= 0) break;   // EOF, or EIO once the last slave descriptor closed
+		std::lock_guard<std::mutex> output(_outputMutex);
+		_ring.append(buffer.data(), static_cast<std::size_t>(n));
+		_offset = _ring.total();
+		std::shared_ptr<Client> client;
+		{
+			std::lock_guard<std::mutex> lock(_mutex);
+			client = _pClient;
+		}
+		// Sent while holding the output lock: a slow client slows this reader,
+		// and so the shell (backpressure), for at most the write deadline.
+		if (client && !client->sendBinary(channel, buffer.data(), static_cast<std::size_t>(n)))
+		{
+			std::lock_guard<std::mutex> lock(_mutex);
+			if (_pClient == client) _pClient.reset();
+			_changed.notify_all();
+		}
+	}
+	bool last;
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		last = --_openReaders == 0;
+	}
+	if (last) finish();
+}
+
+
+void PtySession::finish()
+{
+	pid_t pid;
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		pid = _pid;
+	}
+	int status = 0;
+	while (::waitpid(pid, &status, 0) < 0 && errno == EINTR)
+	{
+	}
+	Process::disown(pid);
+	int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	std::lock_guard<std::mutex> output(_outputMutex);
+	std::shared_ptr<Client> client;
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		client = _pClient;
+		_pClient.reset();
+		_running = false;
+		_pid = -1;
+		for (int* fd: {&_master, &_stdout, &_stderr})
+		{
+			if (*fd >= 0) ::close(*fd);
+			*fd = -1;
+		}
+		_changed.notify_all();
+	}
+	if (client)
+	{
+		client->sendText("{\"type\":\"exit\",\"exit_code\":" + std::to_string(code) + "}\n");
+		client->close(1000, "process exited");
+	}
+}
+
+
+void PtySession::terminate()
+{
+	// The client is detached first and told here: the shell's end may race
+	// with the connection going away.
+	std::lock_guard<std::mutex> output(_outputMutex);
+	std::shared_ptr<Client> client;
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		if (_running && _pid > 0) ::kill(-_pid, SIGKILL);
+		client = _pClient;
+		_pClient.reset();
+		_changed.notify_all();
+	}
+	if (client)
+	{
+		client->sendText("{\"type\":\"exit\",\"exit_code\":-1}\n");
+		client->close(1000, "session deleted");
+	}
+}
+
+
+void PtySession::evict(std::chrono::milliseconds wait)
+{
+	std::unique_lock<std::mutex> lock(_mutex);
+	std::shared_ptr<Client> holder = _pClient;
+	if (!holder) return;
+	lock.unlock();
+	holder->close(4001, "TAKEN_OVER");
+	lock.lock();
+	_changed.wait_for(lock, wait, [this, &holder] { return _pClient != holder; });
+}
+
+
+void PtySession::serve(Poco::Net::WebSocket& socket, bool ptyMode, long long since, bool takeover)
+{
+	auto client = std::make_shared<Client>(socket);
+	socket.setSendTimeout(Poco::Timespan(10, 0));
+	socket.setReceiveTimeout(Poco::Timespan(30, 0));
+	if (takeover) evict(std::chrono::seconds(5));
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		if (_pClient && !_pClient->closed())
+		{
+			client->sendText("{\"type\":\"error\",\"error\":\"" + std::string(takeover ? "takeover timed out for pty session " : "another client is already connected to pty session ") + _id + "\",\"code\":\"ALREADY_CONNECTED\"}\n");
+			client->close(1008, "ALREADY_CONNECTED");
+			return;
+		}
+		std::string error;
+		if (!_running && !start(ptyMode, error))
+		{
+			std::string out = "{\"type\":\"error\",\"error\":";
+			Json::appendString(out, error);
+			client->sendText(out + ",\"code\":\"START_FAILED\"}\n");
+			client->close(1011, "START_FAILED");
+			return;
+		}
+	}
+	bool mode;
+	{
+		// The replay and the attachment at one point of the output: no gap, no duplicate.
+		std::lock_guard<std::mutex> output(_outputMutex);
+		long long first = 0;
+		std::string replay = _ring.since(since, first);
+		bool running;
+		{
+			std::lock_guard<std::mutex> lock(_mutex);
+			_pClient = client;
+			mode = _ptyMode;
+			running = _running;
+		}
+		if (!replay.empty())
+		{
+			std::string frame(8, '\0');
+			for (int i = 0; i < 8; ++i) frame[static_cast<std::size_t>(i)] = static_cast<char>((static_cast<unsigned long long>(first) >> (8 * (7 - i))) & 0xFF);
+			frame += replay;
+			client->sendBinary(0x03, frame.data(), frame.size());
+		}
+		client->sendText("{\"type\":\"connected\",\"session_id\":\"" + _id + "\",\"mode\":\"" + (mode ? "pty" : "pipe") + "\"}\n");
+		if (!running)
+		{
+			// The shell ended between its start and this attachment.
+			client->sendText("{\"type\":\"exit\",\"exit_code\":-1}\n");
+			client->close(1000, "process exited");
+		}
+	}
+	auto lastFrame = std::chrono::steady_clock::now();
+	Poco::Buffer<char> buffer(0);
+	bool closing = false;
+	for (;;)
+	{
+		if (!closing && client->closed())
+		{
+			// We closed (exit, takeover, delete): a second for the client's close reply.
+			closing = true;
+			socket.setReceiveTimeout(Poco::Timespan(1, 0));
+		}
+		int flags = 0;
+		int n = 0;
+		try
+		{
+			buffer.resize(0);
+			n = socket.receiveFrame(buffer, flags);
+		}
+		catch (Poco::TimeoutException&)
+		{
+			if (closing) break;
+			if (std::chrono::steady_clock::now() - lastFrame > std::chrono::seconds(60)) break;   // read deadline
+			client->sendPing();
+			continue;
+		}
+		catch (Poco::Exception&)
+		{
+			break;
+		}
+		lastFrame = std::chrono::steady_clock::now();
+		_lastActivity = nowMillis();
+		int op = flags & Poco::Net::WebSocket::FRAME_OP_BITMASK;
+		if ((n == 0 && flags == 0) || op == Poco::Net::WebSocket::FRAME_OP_CLOSE) break;
+		if (closing) continue;
+		if (op == Poco::Net::WebSocket::FRAME_OP_PING)
+		{
+			std::string payload(buffer.begin(), buffer.size());
+			socket.sendFrame(payload.data(), static_cast<int>(payload.size()), Poco::Net::WebSocket::FRAME_FLAG_FIN | Poco::Net::WebSocket::FRAME_OP_PONG);
+			continue;
+		}
+		if (op == Poco::Net::WebSocket::FRAME_OP_BINARY)
+		{
+			if (buffer.size() > 1 && buffer[0] == 0x00) writeInput(buffer.begin() + 1, buffer.size() - 1, *client);
+			continue;
+		}
+		if (op == Poco::Net::WebSocket::FRAME_OP_TEXT)
+			handleText(std::string(buffer.begin(), buffer.size()), *client);
+	}
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		if (_pClient == client) _pClient.reset();
+		_changed.notify_all();
+	}
+	client->shutdown();
+	_lastActivity = nowMillis();
+}
+
+
+void PtySession::writeInput(const char* data, std::size_t size, Client& client)
+{
+	int fd;
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		fd = _master;
+		if (_stdinBroken) return;
+	}
+	if (fd < 0) return;
+	auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+	while (size > 0)
+	{
+		ssize_t n = ::write(fd, data, size);
+		if (n > 0)
+		{
+			data += n;
+			size -= static_cast<std::size_t>(n);
+			continue;
+		}
+		if (n < 0 && errno == EINTR) continue;
+		if (n < 0 && errno == EAGAIN && std::chrono::steady_clock::now() < deadline)
+		{
+			struct pollfd p{fd, POLLOUT, 0};
+			::poll(&p, 1, 100);
+			continue;
+		}
+		std::string error = n < 0 && errno != EAGAIN ? std::strerror(errno) : "the shell does not read its input";
+		client.sendText("{\"type\":\"error\",\"error\":\"cannot write to stdin: " + error + "\",\"code\":\"STDIN_WRITE_FAILED\"}\n");
+		client.shutdown();
+		return;
+	}
+}
+
+
+void PtySession::handleText(const std::string& text, Client& client)
+{
+	Poco::JSON::Object::Ptr message;
+	try
+	{
+		Poco::Dynamic::Var v = Poco::JSON::Parser().parse(text);
+		if (v.type() != typeid(Poco::JSON::Object::Ptr)) return;
+		message = v.extract<Poco::JSON::Object::Ptr>();
+	}
+	catch (Poco::Exception&)
+	{
+		return;   // not JSON: ignored
+	}
+	std::string type = message->optValue<std::string>("type", "");
+	if (type == "stdin")
+	{
+		std::string data = message->optValue<std::string>("data", "");
+		writeInput(data.data(), data.size(), client);
+	}
+	else if (type == "resize")
+	{
+		int cols = 0, rows = 0;
+		try
+		{
+			cols = message->optValue<int>("cols", 0);
+			rows = message->optValue<int>("rows", 0);
+		}
+		catch (Poco::Exception&)
+		{
+			return;
+		}
+		std::lock_guard<std::mutex> lock(_mutex);
+		if (cols > 0 && rows > 0 && cols < 65536 && rows < 65536 && _ptyMode && _master >= 0)
+		{
+			struct winsize size{static_cast<unsigned short>(rows), static_cast<unsigned short>(cols), 0, 0};
+			::ioctl(_master, TIOCSWINSZ, &size);
+		}
+	}
+	else if (type == "signal")
+	{
+		int sig = signalNamed(message->optValue<std::string>("signal", ""));
+		std::lock_guard<std::mutex> lock(_mutex);
+		if (sig == 0 || !_running || _pid <= 0) return;
+		// In a terminal the job in the foreground has a process group of its own
+		// (bash's job control): the signal goes to the foreground group, as Ctrl-C
+		// would (the shell's own group when it is at its prompt).
+		pid_t foreground = _ptyMode && _master >= 0 ? ::tcgetpgrp(_master) : -1;
+		::kill(foreground > 0 ? -foreground : -_pid, sig);
+	}
+	else if (type == "ping")
+	{
+		client.sendText("{\"type\":\"pong\"}\n");
+	}
+	else
+	{
+		std::string out = "{\"type\":\"error\",\"error\":";
+		Json::appendString(out, "unknown frame type \"" + type + "\"");
+		client.sendText(out + ",\"code\":\"INVALID_FRAME\"}\n");
+	}
+}
+
+
+} } // namespace execd::pty
