@@ -16,24 +16,7 @@ dd if=/dev/zero of="$DATA/big.bin" bs=1M count="$SIZE_MB" status=none
 cat "$DATA/big.bin" >/dev/null   # in the page cache for both servers
 
 NGINX_PORT=$(free_port)
-mkdir -p "$WORK/nginx"
-cat >"$WORK/nginx/nginx.conf" <<CONF
-user root;
-worker_processes 2;
-daemon off;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log;
-events { worker_connections 1024; }
-http {
-	access_log off;
-	sendfile on;
-	tcp_nopush on;
-	server { listen 127.0.0.1:$NGINX_PORT; root $DATA; }
-}
-CONF
-nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" &
-PIDS="$PIDS $!"
-sleep 0.5
+start_nginx_root "$NGINX_PORT" "$DATA"
 start_execd files -D execd.modules.load=files
 BASE="http://127.0.0.1:$EXECD_PORT"
 

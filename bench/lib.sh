@@ -46,6 +46,28 @@ CONF
 	sleep 0.5
 }
 
+# start_nginx_root PORT DIR: nginx (as root, sendfile on) serving the files in DIR on PORT.
+start_nginx_root() {
+	mkdir -p "$WORK/nginx"
+	cat >"$WORK/nginx/nginx.conf" <<CONF
+user root;
+worker_processes 2;
+daemon off;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log;
+events { worker_connections 4096; }
+http {
+	access_log off;
+	sendfile on;
+	tcp_nopush on;
+	server { listen 127.0.0.1:$1; root $2; }
+}
+CONF
+	nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" &
+	PIDS="$PIDS $!"
+	sleep 0.5
+}
+
 free_port() {
 	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }

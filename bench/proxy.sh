@@ -11,23 +11,7 @@ mkdir -p "$DATA"
 printf 'four' >"$DATA/four"
 dd if=/dev/zero of="$DATA/big.bin" bs=1M count=1024 status=none
 NGINX_PORT=$(free_port)
-mkdir -p "$WORK/nginx"
-cat >"$WORK/nginx/nginx.conf" <<CONF
-user root;
-worker_processes 2;
-daemon off;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log;
-events { worker_connections 4096; }
-http {
-	access_log off;
-	sendfile on;
-	server { listen 127.0.0.1:$NGINX_PORT; root $DATA; }
-}
-CONF
-nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" &
-PIDS="$PIDS $!"
-sleep 0.5
+start_nginx_root "$NGINX_PORT" "$DATA"
 start_execd proxy -D execd.modules.load=proxy
 echo "# 4-byte body: wrk -t2 -c32 -d10s, $RUNS rounds"
 : >"$WORK/r.txt"

@@ -88,6 +88,9 @@ Permission permissionOf(const JsonBody& body)
 }
 
 
+std::vector<std::pair<std::string, Permission>> permissionEntries(Poco::Net::HTTPServerRequest& request);
+
+
 bool noContent(const std::string& path)
 {
 	return path.find('\0') != std::string::npos;
@@ -97,6 +100,21 @@ bool noContent(const std::string& path)
 void checkPath(const std::string& path)
 {
 	if (noContent(path)) throw ApiException::badRequest("invalid path: it contains a NUL byte");
+}
+
+
+std::vector<std::pair<std::string, Permission>> permissionEntries(Poco::Net::HTTPServerRequest& request)
+	// The {"<path>": Permission} body of permissions and mkdir, all decoded and
+	// checked before any is applied.
+{
+	auto body = bodyObject(request);
+	std::vector<std::pair<std::string, Permission>> entries;
+	for (const std::string& raw: sortedKeys(body))
+	{
+		checkPath(raw);
+		entries.emplace_back(raw, permissionOf(entryObject(body, raw)));
+	}
+	return entries;
 }
 
 
@@ -228,13 +246,8 @@ public:
 protected:
 	void handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override
 	{
-		auto body = bodyObject(request);
-		std::vector<std::pair<std::string, Permission>> entries;
-		for (const std::string& raw: sortedKeys(body))
-			entries.emplace_back(raw, permissionOf(entryObject(body, raw)));
-		for (const auto& e: entries)
+		for (const auto& e: permissionEntries(request))
 		{
-			checkPath(e.first);
 			std::string path = Paths::absolute(e.first);
 			try
 			{
@@ -616,13 +629,8 @@ public:
 protected:
 	void handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override
 	{
-		auto body = bodyObject(request);
-		std::vector<std::pair<std::string, Permission>> entries;
-		for (const std::string& raw: sortedKeys(body))
-			entries.emplace_back(raw, permissionOf(entryObject(body, raw)));
-		for (const auto& e: entries)
+		for (const auto& e: permissionEntries(request))
 		{
-			checkPath(e.first);
 			std::string path = Paths::absolute(e.first);
 			mkdirAll(path, 0777);
 			applyPermission(path, e.second);
