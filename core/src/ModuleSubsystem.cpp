@@ -45,7 +45,7 @@ std::string ModuleSubsystem::libraryPath(const std::string& directory, const std
 void ModuleSubsystem::load(Poco::Util::AbstractConfiguration& config)
 {
 	ConfigReader core(config, "");
-	std::vector<std::string> names = core.getList("execd.modules.load", {"jupyter", "shell", "files", "metrics", "proxy", "pty"});
+	std::vector<std::string> names = core.getList("execd.modules.load", {"jupyter", "shell", "files", "metrics", "proxy", "pty", "java", "go"});
 	std::string directory = config.expand(core.getString("execd.modules.path", "${application.dir}../lib/execd"));
 	for (const std::string& name: names)
 	{

@@ -1,0 +1,624 @@
+// The go language: contexts that remember imports and top-level declarations;
+// each run compiles one program (remembered declarations + the cell, whose
+// statements become the body of main) and runs it. Public module API only.
+
+#include "execd/ApiException.h"
+#include "execd/Executor.h"
+#include "execd/Module.h"
+#include "execd/StreamEvent.h"
+#include "execd/Subprocess.h"
+#include "Poco/ClassLibrary.h"
+#include "Poco/File.h"
+#include "Poco/UUIDGenerator.h"
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <poll.h>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <sys/wait.h>
+#include <unistd.h>
+
+
+namespace execd {
+namespace go {
+
+
+namespace {
+
+
+long long millisSince(std::chrono::steady_clock::time_point start)
+{
+	return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+}
+
+
+std::vector<std::string> lines(const std::string& text)
+{
+	std::vector<std::string> out;
+	std::istringstream in(text);
+	std::string line;
+	while (std::getline(in, line)) out.push_back(line);
+	return out;
+}
+
+
+void depthOf(const std::string& line, int& braces, int& parens)
+	/// Updates the bracket depth across a line, outside strings, runes and // comments.
+{
+	char quote = 0;
+	for (std::size_t i = 0; i < line.size(); ++i)
+	{
+		char c = line[i];
+		if (quote)
+		{
+			if (c == '\\' && quote != '`') ++i;
+			else if (c == quote) quote = 0;
+			continue;
+		}
+		if (c == '/' && i + 1 < line.size() && line[i + 1] == '/') return;
+		if (c == '"' || c == '\'' || c == '`') quote = c;
+		else if (c == '{') ++braces;
+		else if (c == '}') --braces;
+		else if (c == '(') ++parens;
+		else if (c == ')') --parens;
+	}
+}
+
+
+struct Cell
+	/// A cell split into its parts; each part keeps the cell line it started on.
+{
+	bool wholeProgram = false;
+	std::vector<std::string> imports;                    ///< import specs: `"fmt"`, `f "fmt"`
+	std::vector<std::pair<std::string, int>> decls;      ///< declaration text, first cell line (1-based)
+	std::vector<std::pair<std::string, int>> stmts;      ///< statement lines, cell line
+};
+
+
+std::string declName(const std::string& decl)
+	/// The name a single declaration declares ("func f(", "type T ", "var x ="), "" for blocks.
+{
+	static const std::regex name("^(?:func\\s+(?:\\([^)]*\\)\\s*)?|type\\s+|const\\s+|var\\s+)([A-Za-z_][A-Za-z0-9_]*)");
+	std::smatch m;
+	if (std::regex_search(decl, m, name))
+	{
+		std::string n = m[1].str();
+		// Methods are told apart by their receiver.
+		if (decl.rfind("func", 0) == 0 && decl.find('(') < decl.find(n)) return "method:" + decl.substr(0, decl.find(n) + n.size());
+		return n;
+	}
+	return "";
+}
+
+
+Cell split(const std::string& code)
+{
+	Cell cell;
+	std::vector<std::string> all = lines(code);
+	bool hasPackage = false, hasMain = false;
+	for (const auto& l: all)
+	{
+		if (l.rfind("package ", 0) == 0) hasPackage = true;
+		if (l.rfind("func main()", 0) == 0) hasMain = true;
+	}
+	cell.wholeProgram = hasPackage && hasMain;
+	if (cell.wholeProgram) return cell;
+	for (std::size_t i = 0; i < all.size(); ++i)
+	{
+		const std::string& l = all[i];
+		std::string trimmed = l.substr(0, l.find_last_not_of(" \t\r") + 1);
+		if (trimmed.empty()) continue;
+		int braces = 0, parens = 0;
+		auto collect = [&](std::string& text) {
+			depthOf(l, braces, parens);
+			text = l;
+			while ((braces > 0 || parens > 0) && i + 1 < all.size())
+			{
+				++i;
+				depthOf(all[i], braces, parens);
+				text += "\n" + all[i];
+			}
+		};
+		if (l.rfind("import", 0) == 0 && (l.size() == 6 || l[6] == ' ' || l[6] == '(' || l[6] == '\t'))
+		{
+			std::string text;
+			collect(text);
+			std::string body = text.substr(6);
+			std::size_t open = body.find('(');
+			if (open != std::string::npos)
+			{
+				body = body.substr(open + 1, body.rfind(')') - open - 1);
+				for (auto& spec: lines(body))
+				{
+					std::string s = spec.substr(spec.find_first_not_of(" \t") == std::string::npos ? spec.size() : spec.find_first_not_of(" \t"));
+					s = s.substr(0, s.find_last_not_of(" \t;") + 1);
+					if (!s.empty() && s.rfind("//", 0) != 0) cell.imports.push_back(s);
+				}
+			}
+			else
+			{
+				std::string s = body.substr(body.find_first_not_of(" \t"));
+				cell.imports.push_back(s.substr(0, s.find_last_not_of(" \t;") + 1));
+			}
+			continue;
+		}
+		int line = static_cast<int>(i) + 1;
+		if (l.rfind("func ", 0) == 0 || l.rfind("type ", 0) == 0 || l.rfind("const ", 0) == 0 || l.rfind("const(", 0) == 0 ||
+			l.rfind("var ", 0) == 0 || l.rfind("var(", 0) == 0)
+		{
+			std::string text;
+			collect(text);
+			cell.decls.emplace_back(text, line);
+			continue;
+		}
+		std::string text;
+		collect(text);
+		cell.stmts.emplace_back(text, line);
+	}
+	return cell;
+}
+
+
+std::string importName(const std::string& spec)
+	/// The name an import spec brings in scope ("" for _ and . imports).
+{
+	std::size_t quote = spec.find('"');
+	std::string alias = quote == std::string::npos ? "" : spec.substr(0, quote);
+	alias = alias.substr(0, alias.find_last_not_of(" \t") + 1);
+	if (alias == "_" || alias == ".") return "";
+	if (!alias.empty()) return alias;
+	std::string path = spec.substr(quote + 1, spec.rfind('"') - quote - 1);
+	std::size_t slash = path.rfind('/');
+	return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+
+struct Settings
+{
+	std::string goBinary = "/usr/bin/go";
+	std::string workRoot = "/tmp";
+	std::chrono::milliseconds buildTimeout{120000};
+};
+
+
+class GoContext
+{
+public:
+	GoContext(std::string id, std::string cwd, const Settings& settings):
+		_id(std::move(id)),
+		_cwd(std::move(cwd)),
+		_settings(settings),
+		_dir(settings.workRoot + "/execd-go-" + _id)
+	{
+		Poco::File(_dir + "/cache").createDirectories();
+		Poco::File(_dir + "/gopath").createDirectories();
+	}
+
+	~GoContext()
+	{
+		try
+		{
+			Poco::File(_dir).remove(true);
+		}
+		catch (...)
+		{
+		}
+	}
+
+	const std::string& id() const { return _id; }
+	const std::string& cwd() const { return _cwd; }
+
+	void run(const std::string& code, EventSink& sink)
+	{
+		std::unique_lock<std::mutex> runLock(_runMutex, std::try_to_lock);
+		if (!runLock.owns_lock()) throw ApiException::runtimeError("error running codes session is busy");
+		auto begin = std::chrono::steady_clock::now();
+		_interrupted = false;
+		sink.emit(StreamEvent::init(_id));
+		++_count;
+		Cell cell = split(code);
+		std::vector<int> lineMap;   // program line (0-based) -> cell line, 0 = not the cell's
+		std::string program = cell.wholeProgram ? code : compose(cell, lineMap);
+		if (cell.wholeProgram)
+			for (std::size_t i = 0; i < lines(code).size(); ++i) lineMap.push_back(static_cast<int>(i) + 1);
+		{
+			std::ofstream out(_dir + "/main.go", std::ios::trunc);
+			out << program;
+		}
+		// Build.
+		std::string buildErrors;
+		int status = execute({_settings.goBinary, "build", "-o", _dir + "/prog", _dir + "/main.go"}, _dir, nullptr, &buildErrors);
+		if (_interrupted)
+		{
+			interrupted(sink, begin);
+			return;
+		}
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		{
+			compileError(buildErrors, lineMap, sink);
+			sink.emit(StreamEvent::complete(millisSince(begin)));
+			return;
+		}
+		if (!cell.wholeProgram) remember(cell);
+		// Run.
+		std::string errors;
+		status = execute({_dir + "/prog"}, _cwd.empty() ? std::string() : _cwd, &sink, &errors);
+		if (_interrupted)
+		{
+			interrupted(sink, begin);
+			return;
+		}
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		{
+			ErrorDetail detail;
+			std::size_t panic = errors.find("panic: ");
+			if (panic != std::string::npos)
+			{
+				detail.ename = "panic";
+				std::size_t eol = errors.find('\n', panic);
+				detail.evalue = errors.substr(panic + 7, eol == std::string::npos ? std::string::npos : eol - panic - 7);
+			}
+			else
+			{
+				detail.ename = "ExitError";
+				detail.evalue = WIFEXITED(status) ? "exit status " + std::to_string(WEXITSTATUS(status)) : "signal " + std::to_string(WTERMSIG(status));
+			}
+			detail.traceback = lines(errors);
+			sink.emit(StreamEvent::status("error"));
+			sink.emit(StreamEvent::failure(detail));
+		}
+		sink.emit(StreamEvent::complete(millisSince(begin)));
+	}
+
+	void interrupt()
+	{
+		std::lock_guard<std::mutex> lock(_processMutex);
+		_interrupted = true;
+		if (_pProcess) _pProcess->signal(SIGKILL);
+	}
+
+private:
+	std::string compose(const Cell& cell, std::vector<int>& lineMap)
+	{
+		std::vector<std::pair<std::string, int>> decls;
+		for (const auto& d: _decls) decls.emplace_back(d.second, 0);
+		// A name the cell declares again replaces the remembered declaration.
+		std::set<std::string> redeclared;
+		for (const auto& d: cell.decls)
+		{
+			std::string n = declName(d.first);
+			if (!n.empty()) redeclared.insert(n);
+		}
+		decls.clear();
+		for (const auto& d: _decls)
+			if (!redeclared.count(d.first)) decls.emplace_back(d.second, 0);
+		for (const auto& d: cell.decls) decls.push_back(d);
+
+		std::string body;
+		std::vector<std::string> used;
+		static const std::regex shortDecl("^\\s*([A-Za-z_][A-Za-z0-9_]*(?:\\s*,\\s*[A-Za-z_][A-Za-z0-9_]*)*)\\s*:=");
+		for (const auto& s: cell.stmts)
+		{
+			std::smatch m;
+			if (std::regex_search(s.first, m, shortDecl))
+			{
+				std::stringstream names(m[1].str());
+				std::string n;
+				while (std::getline(names, n, ','))
+				{
+					n.erase(0, n.find_first_not_of(" \t"));
+					n.erase(n.find_last_not_of(" \t") + 1);
+					if (n != "_") used.push_back(n);
+				}
+			}
+		}
+		std::string code;
+		auto add = [&](const std::string& text, int cellLine) {
+			int k = 0;
+			for (const auto& l: lines(text))
+			{
+				code += l + "\n";
+				lineMap.push_back(cellLine > 0 ? cellLine + k : 0);
+				++k;
+			}
+		};
+		std::string rest;
+		for (const auto& d: decls) rest += d.first + "\n";
+		for (const auto& s: cell.stmts) rest += s.first + "\n";
+		add("package main", 0);
+		std::set<std::string> seen;
+		std::vector<std::string> imports = _imports;
+		imports.insert(imports.end(), cell.imports.begin(), cell.imports.end());
+		// Standard packages a cell may use without importing them (as notebook Go
+		// kernels do with goimports), unless an explicit import takes the name.
+		static const char* const IMPLICIT[] = {"\"fmt\"", "\"strings\"", "\"strconv\"", "\"math\"", "\"os\"", "\"time\"",
+			"\"sort\"", "\"errors\"", "\"bytes\"", "\"io\"", "\"bufio\"", "\"regexp\"", "\"sync\"", "\"math/rand\"",
+			"\"encoding/json\"", "\"path/filepath\"", "\"unicode\"", "\"context\""};
+		std::set<std::string> names;
+		for (const auto& spec: imports) names.insert(importName(spec));
+		for (const char* spec: IMPLICIT)
+			if (!names.count(importName(spec))) imports.push_back(spec);
+		for (const auto& spec: imports)
+		{
+			if (!seen.insert(spec).second) continue;
+			std::string name = importName(spec);
+			// Unused imports do not compile: only those the program mentions.
+			if (!name.empty() && !std::regex_search(rest, std::regex("\\b" + name + "\\s*\\."))) continue;
+			add("import " + spec, 0);
+		}
+		for (const auto& d: decls) add(d.first, d.second);
+		add("func main() {", 0);
+		for (const auto& s: cell.stmts) add(s.first, s.second);
+		for (const auto& n: used) add("_ = " + n, 0);
+		add("}", 0);
+		return code;
+	}
+
+	void remember(const Cell& cell)
+	{
+		for (const auto& spec: cell.imports)
+			if (std::find(_imports.begin(), _imports.end(), spec) == _imports.end()) _imports.push_back(spec);
+		for (const auto& d: cell.decls)
+		{
+			std::string n = declName(d.first);
+			if (n.empty()) n = "#" + std::to_string(_anonymous++);
+			auto it = std::find_if(_decls.begin(), _decls.end(), [&n](const auto& e) { return e.first == n; });
+			if (it != _decls.end()) it->second = d.first;
+			else _decls.emplace_back(n, d.first);
+		}
+	}
+
+	void compileError(const std::string& output, const std::vector<int>& lineMap, EventSink& sink)
+	{
+		ErrorDetail detail;
+		detail.ename = "CompileError";
+		static const std::regex location("(?:\\./)?(?:[^\\s:]*/)?main\\.go:(\\d+):(\\d+): ");
+		for (const auto& l: lines(output))
+		{
+			if (l.empty() || l[0] == '#') continue;
+			std::smatch m;
+			std::string mapped = l;
+			if (std::regex_search(l, m, location))
+			{
+				std::size_t programLine = static_cast<std::size_t>(std::stoi(m[1].str()));
+				int cellLine = programLine >= 1 && programLine <= lineMap.size() ? lineMap[programLine - 1] : 0;
+				std::string where = cellLine > 0 ? "line " + std::to_string(cellLine) + ":" + m[2].str() + ": " : "(earlier declarations): ";
+				mapped = m.prefix().str() + where + m.suffix().str();
+			}
+			if (detail.evalue.empty()) detail.evalue = mapped;
+			detail.traceback.push_back(mapped);
+		}
+		if (detail.evalue.empty()) detail.evalue = "the program did not compile";
+		sink.emit(StreamEvent::status("error"));
+		sink.emit(StreamEvent::failure(detail));
+	}
+
+	void interrupted(EventSink& sink, std::chrono::steady_clock::time_point begin)
+	{
+		sink.emit(StreamEvent::status("error"));
+		sink.emit(StreamEvent::failure(ErrorDetail{"Interrupted", "the run was interrupted; remembered declarations are kept", {}, false}));
+		sink.emit(StreamEvent::complete(millisSince(begin)));
+	}
+
+	int execute(const std::vector<std::string>& argv, const std::string& cwd, EventSink* pSink, std::string* pErrors)
+		/// Runs a process to its end: its stdout (and stderr) streamed to pSink when
+		/// given, its stderr kept in pErrors (first 64 KiB).
+	{
+		auto process = std::make_shared<Subprocess>();
+		Subprocess::Options o;
+		o.argv = argv;
+		o.cwd = cwd;
+		o.env = {"GOCACHE=" + _dir + "/cache", "GOPATH=" + _dir + "/gopath", "GOFLAGS=-mod=mod", "GO111MODULE=auto", "CGO_ENABLED=0"};
+		try
+		{
+			process->start(o);
+		}
+		catch (Poco::Exception& exc)
+		{
+			if (pErrors) *pErrors = exc.displayText();
+			return 127 << 8;
+		}
+		process->closeInput();
+		{
+			std::lock_guard<std::mutex> lock(_processMutex);
+			_pProcess = process;
+			if (_interrupted) process->signal(SIGKILL);
+		}
+		bool outOpen = true, errOpen = true;
+		char buffer[65536];
+		while (outOpen || errOpen)
+		{
+			struct pollfd fds[2] = {{outOpen ? process->output() : -1, POLLIN, 0}, {errOpen ? process->errors() : -1, POLLIN, 0}};
+			int ready = ::poll(fds, 2, 500);
+			if (ready < 0 && errno == EINTR) continue;
+			for (int i = 0; i < 2; ++i)
+			{
+				if (!fds[i].revents) continue;
+				ssize_t n = ::read(i == 0 ? process->output() : process->errors(), buffer, sizeof(buffer));
+				if (n <= 0)
+				{
+					(i == 0 ? outOpen : errOpen) = false;
+					continue;
+				}
+				std::string text(buffer, static_cast<std::size_t>(n));
+				if (i == 1 && pErrors && pErrors->size() < 65536) *pErrors += text;
+				if (pSink) pSink->emit(i == 0 ? StreamEvent::stdoutText(text) : StreamEvent::stderrText(text));
+			}
+		}
+		int status = process->wait();
+		std::lock_guard<std::mutex> lock(_processMutex);
+		_pProcess.reset();
+		return status;
+	}
+
+	std::string _id;
+	std::string _cwd;
+	const Settings& _settings;
+	std::string _dir;
+	std::mutex _runMutex;
+	std::mutex _processMutex;
+	std::shared_ptr<Subprocess> _pProcess;
+	bool _interrupted = false;
+	int _count = 0;
+	int _anonymous = 0;
+	std::vector<std::string> _imports;
+	std::vector<std::pair<std::string, std::string>> _decls;   ///< name -> declaration text, in order
+};
+
+
+class GoExecutor: public CodeExecutor
+{
+public:
+	explicit GoExecutor(const Settings& settings):
+		_settings(settings)
+	{
+	}
+
+	ContextInfo createContext(const std::string& language, const std::string& cwd) override
+	{
+		auto c = create(cwd);
+		return ContextInfo{c->id(), language, cwd};
+	}
+
+	std::vector<ContextInfo> listContexts() override
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		std::vector<ContextInfo> out;
+		for (auto& c: _contexts) out.push_back(ContextInfo{c.first, "go", c.second->cwd()});
+		return out;
+	}
+
+	std::optional<ContextInfo> findContext(const std::string& id) override
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		auto it = _contexts.find(id);
+		if (it == _contexts.end()) return std::nullopt;
+		return ContextInfo{id, "go", it->second->cwd()};
+	}
+
+	bool deleteContext(const std::string& id) override
+	{
+		std::shared_ptr<GoContext> c;
+		{
+			std::lock_guard<std::mutex> lock(_mutex);
+			auto it = _contexts.find(id);
+			if (it == _contexts.end()) return false;
+			c = it->second;
+			_contexts.erase(it);
+			if (_default == id) _default.clear();
+		}
+		c->interrupt();
+		return true;   // its directory goes with the last reference
+	}
+
+	void run(const ExecRequest& request, EventSink& sink) override
+	{
+		std::shared_ptr<GoContext> c;
+		{
+			std::lock_guard<std::mutex> lock(_mutex);
+			std::string id = request.contextId.empty() ? _default : request.contextId;
+			auto it = _contexts.find(id);
+			if (it != _contexts.end()) c = it->second;
+			else if (!request.contextId.empty()) throw ApiException::runtimeError("error running codes context not found");
+		}
+		if (!c)
+		{
+			c = create("");
+			std::lock_guard<std::mutex> lock(_mutex);
+			_default = c->id();
+		}
+		c->run(request.code, sink);
+	}
+
+	bool interrupt(const std::string& id) override
+	{
+		std::shared_ptr<GoContext> c;
+		{
+			std::lock_guard<std::mutex> lock(_mutex);
+			auto it = _contexts.find(id);
+			if (it == _contexts.end()) return false;
+			c = it->second;
+		}
+		c->interrupt();
+		return true;
+	}
+
+	void shutdown()
+	{
+		std::map<std::string, std::shared_ptr<GoContext>> all;
+		{
+			std::lock_guard<std::mutex> lock(_mutex);
+			all.swap(_contexts);
+		}
+		for (auto& c: all) c.second->interrupt();
+	}
+
+private:
+	std::shared_ptr<GoContext> create(const std::string& cwd)
+	{
+		if (!cwd.empty()) Poco::File(cwd).createDirectories();
+		auto c = std::make_shared<GoContext>(Poco::UUIDGenerator::defaultGenerator().createRandom().toString(), cwd, _settings);
+		std::lock_guard<std::mutex> lock(_mutex);
+		_contexts[c->id()] = c;
+		return c;
+	}
+
+	const Settings& _settings;
+	std::mutex _mutex;
+	std::map<std::string, std::shared_ptr<GoContext>> _contexts;
+	std::string _default;
+};
+
+
+} // namespace
+
+
+class GoModule: public Module
+	/// Go code contexts compiled with the Go toolchain, one build cache per context.
+{
+public:
+	std::string name() const override
+	{
+		return "go";
+	}
+
+	void configure(ModuleContext& context) override
+	{
+		ConfigReader config = context.settings();
+		_settings.goBinary = config.getString("go", _settings.goBinary);
+		_settings.workRoot = config.getString("workDirectory", std::getenv("TMPDIR") && *std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp");
+		_language = config.getString("language", "go");
+		if (::access(_settings.goBinary.c_str(), X_OK) != 0)
+			context.logger().warning("%s is not executable: go runs will fail", _settings.goBinary);
+		_pExecutor = std::make_unique<GoExecutor>(_settings);
+	}
+
+	std::vector<ExecutorBinding> executors() override
+	{
+		return {ExecutorBinding::code(_language, *_pExecutor)};
+	}
+
+	void shutdown() override
+	{
+		_pExecutor->shutdown();
+	}
+
+private:
+	Settings _settings;
+	std::string _language = "go";
+	std::unique_ptr<GoExecutor> _pExecutor;
+};
+
+
+} } // namespace execd::go
+
+
+POCO_BEGIN_MANIFEST(execd::Module)
+	POCO_EXPORT_CLASS(execd::go::GoModule)
+POCO_END_MANIFEST

@@ -1,0 +1,249 @@
+// The java (JShell in a JVM) and go (Go toolchain) modules: real JVM, real Go.
+
+#include "ExecdProcess.h"
+#include "Poco/File.h"
+#include "Poco/JSON/Object.h"
+#include <atomic>
+#include <csignal>
+#include <cppunit/extensions/HelperMacros.h>
+#include <dirent.h>
+#include <fstream>
+#include <future>
+#include <regex>
+#include <thread>
+
+
+using namespace execd::test;
+
+
+namespace {
+
+
+ExecdProcess& daemon()
+{
+	static std::unique_ptr<ExecdProcess> pExecd;
+	if (!pExecd || !pExecd->running())
+	{
+		ExecdProcess::Options o;
+		o.testModules = false;
+		o.properties = {"execd.modules.load = java, go"};
+		pExecd = std::make_unique<ExecdProcess>(o);
+	}
+	return *pExecd;
+}
+
+
+std::string context(const std::string& language)
+{
+	HttpResult r = request(daemon().port(), "POST", "/code/context", "{\"language\":\"" + language + "\"}");
+	CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
+	return object(r.body)->getValue<std::string>("id");
+}
+
+
+struct Run
+{
+	std::vector<Poco::JSON::Object::Ptr> events;
+	std::string types;
+	std::string out;
+	std::string err;
+	std::string result;
+	Poco::JSON::Object::Ptr error;
+	std::string raw;
+};
+
+
+Run run(const std::string& language, const std::string& id, const std::string& code, const DataCallback& onData = nullptr)
+{
+	HttpResult r = request(daemon().port(), "POST", "/code",
+		"{\"code\":" + quote(code) + ",\"context\":{\"id\":\"" + id + "\",\"language\":\"" + language + "\"}}", {}, onData);
+	Run out;
+	out.raw = r.raw;
+	for (const std::string& e: withoutPings(sseEvents(r.body)))
+	{
+		auto o = object(e);
+		if (!o->has("type")) continue;
+		std::string type = o->getValue<std::string>("type");
+		out.events.push_back(o);
+		out.types += (out.types.empty() ? "" : ",") + type;
+		if (type == "stdout") out.out += o->getValue<std::string>("text");
+		if (type == "stderr") out.err += o->getValue<std::string>("text");
+		if (type == "result") out.result = o->getObject("results")->getValue<std::string>("text");
+		if (type == "error") out.error = o->getObject("error");
+	}
+	return out;
+}
+
+
+Run interruptLoop(const std::string& language, const std::string& id, const std::string& code, const std::string& started)
+{
+	std::promise<void> begun;
+	std::atomic<bool> seen{false};
+	auto running = std::async(std::launch::async, [&] {
+		return run(language, id, code, [&](const std::string& soFar) {
+			if (!seen && soFar.find(started) != std::string::npos)
+			{
+				seen = true;
+				begun.set_value();
+			}
+		});
+	});
+	CPPUNIT_ASSERT(begun.get_future().wait_for(std::chrono::seconds(20)) == std::future_status::ready);
+	auto start = std::chrono::steady_clock::now();
+	CPPUNIT_ASSERT_EQUAL(200, request(daemon().port(), "DELETE", "/code?id=" + id).status);
+	Run r = running.get();
+	CPPUNIT_ASSERT(std::chrono::steady_clock::now() - start < std::chrono::seconds(3));
+	return r;
+}
+
+
+} // namespace
+
+
+class IntegrationLanguagesTest: public CppUnit::TestFixture
+{
+	CPPUNIT_TEST_SUITE(IntegrationLanguagesTest);
+	CPPUNIT_TEST(testJavaState);
+	CPPUNIT_TEST(testJavaErrors);
+	CPPUNIT_TEST(testJavaInterruptAndDelete);
+	CPPUNIT_TEST(testJavaDeadJvm);
+	CPPUNIT_TEST(testGoState);
+	CPPUNIT_TEST(testGoErrors);
+	CPPUNIT_TEST(testGoInterruptAndDelete);
+	CPPUNIT_TEST(testBadInput);
+	CPPUNIT_TEST_SUITE_END();
+
+public:
+	void testJavaState()
+	{
+		std::string id = context("java");
+		Run r = run("java", id, "int x = 41;");
+		CPPUNIT_ASSERT_EQUAL(std::string("init,execution_complete"), r.types);
+		r = run("java", id, "System.out.println(x + 1);\nSystem.err.println(\"to stderr\");");
+		CPPUNIT_ASSERT_EQUAL(std::string("42\n"), r.out);
+		CPPUNIT_ASSERT_EQUAL(std::string("to stderr\n"), r.err);
+		r = run("java", id, "int triple(int a) { return a * 3; }\nclass Point { int x = 5; }");
+		CPPUNIT_ASSERT(r.error.isNull());
+		r = run("java", id, "triple(new Point().x)");
+		CPPUNIT_ASSERT_EQUAL(std::string("init,execution_count,result,execution_complete"), r.types);
+		CPPUNIT_ASSERT_EQUAL(std::string("15"), r.result);
+		r = run("java", id, "import java.util.*;\nList<Integer> l = new ArrayList<>(List.of(3, 1, 2));\nCollections.sort(l);\nl");
+		CPPUNIT_ASSERT_EQUAL(std::string("[1, 2, 3]"), r.result);
+		CPPUNIT_ASSERT(request(daemon().port(), "GET", "/code/contexts?language=java").body.find(id) != std::string::npos);
+	}
+
+	void testJavaErrors()
+	{
+		std::string id = context("java");
+		Run r = run("java", id, "Integer.parseInt(\"zz\")");
+		CPPUNIT_ASSERT_EQUAL(std::string("init,status,error,execution_complete"), r.types);
+		CPPUNIT_ASSERT_EQUAL(std::string("java.lang.NumberFormatException"), r.error->getValue<std::string>("ename"));
+		CPPUNIT_ASSERT_EQUAL(std::string("For input string: \"zz\""), r.error->getValue<std::string>("evalue"));
+		CPPUNIT_ASSERT(r.error->getArray("traceback")->size() > 1);
+		r = run("java", id, "int y = \"text\";");
+		CPPUNIT_ASSERT_EQUAL(std::string("init,status,error,execution_complete"), r.types);
+		CPPUNIT_ASSERT_EQUAL(std::string("CompileError"), r.error->getValue<std::string>("ename"));
+		CPPUNIT_ASSERT(r.error->getValue<std::string>("evalue").find("incompatible types") != std::string::npos);
+		// Output before the failure is kept, the rest of the cell is not run.
+		r = run("java", id, "System.out.println(\"before\");\nthrow new IllegalStateException(\"boom\");\nSystem.out.println(\"after\");");
+		CPPUNIT_ASSERT_EQUAL(std::string("before\n"), r.out);
+		CPPUNIT_ASSERT_EQUAL(std::string("java.lang.IllegalStateException"), r.error->getValue<std::string>("ename"));
+		CPPUNIT_ASSERT_EQUAL(std::string("boom"), r.error->getValue<std::string>("evalue"));
+	}
+
+	void testJavaInterruptAndDelete()
+	{
+		std::string id = context("java");
+		run("java", id, "int kept = 7;");
+		Run r = interruptLoop("java", id, "System.out.println(\"spinning\");\nlong n = 0;\nwhile (true) { n++; }", "spinning");
+		CPPUNIT_ASSERT_MESSAGE(r.types, r.types.find("error,execution_complete") != std::string::npos);
+		CPPUNIT_ASSERT_EQUAL(std::string("Interrupted"), r.error->getValue<std::string>("ename"));
+		CPPUNIT_ASSERT_EQUAL(std::string("7"), run("java", id, "kept").result);
+		CPPUNIT_ASSERT_EQUAL(200, request(daemon().port(), "DELETE", "/code/contexts/" + id).status);
+		CPPUNIT_ASSERT_EQUAL(404, request(daemon().port(), "GET", "/code/contexts/" + id).status);
+	}
+
+	void testJavaDeadJvm()
+	{
+		std::string id = context("java");
+		run("java", id, "int lost = 1;");
+		Run r = run("java", id, "System.out.println(ProcessHandle.current().pid());");
+		int pid = std::stoi(r.out);
+		std::promise<void> begun;
+		auto running = std::async(std::launch::async, [&] { return run("java", id, "Thread.sleep(30000);"); });
+		std::this_thread::sleep_for(std::chrono::milliseconds(500));
+		auto start = std::chrono::steady_clock::now();
+		::kill(pid, SIGKILL);
+		r = running.get();
+		CPPUNIT_ASSERT(std::chrono::steady_clock::now() - start < std::chrono::seconds(2));
+		CPPUNIT_ASSERT_EQUAL(std::string("JvmDied"), r.error->getValue<std::string>("ename"));
+		// The next run starts a fresh JVM and says so; the old state is gone.
+		r = run("java", id, "System.out.println(\"fresh\");");
+		CPPUNIT_ASSERT_EQUAL(std::string("fresh\n"), r.out);
+		CPPUNIT_ASSERT(r.err.find("fresh one") != std::string::npos);
+	}
+
+	void testGoState()
+	{
+		std::string id = context("go");
+		Run r = run("go", id, "fmt.Println(6*7)");
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(r.raw, std::string("42\n"), r.out);
+		CPPUNIT_ASSERT(r.error.isNull());
+		r = run("go", id, "func double(n int) int { return n * 2 }\ntype Pair struct{ A, B int }");
+		CPPUNIT_ASSERT_MESSAGE(r.raw, r.error.isNull());
+		r = run("go", id, "p := Pair{3, 4}\nfmt.Println(double(p.A + p.B))");
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(r.raw, std::string("14\n"), r.out);
+		r = run("go", id, "import \"math/big\"");
+		r = run("go", id, "fmt.Println(big.NewInt(6).Mul(big.NewInt(6), big.NewInt(7)))");
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(r.raw, std::string("42\n"), r.out);
+		// A whole program runs as it is.
+		r = run("go", id, "package main\n\nimport \"fmt\"\n\nfunc main() {\n\tfmt.Println(\"whole program\")\n}\n");
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(r.raw, std::string("whole program\n"), r.out);
+		// Redefining a function replaces it.
+		run("go", id, "func double(n int) int { return n * 10 }");
+		CPPUNIT_ASSERT_EQUAL(std::string("30\n"), run("go", id, "fmt.Println(double(3))").out);
+	}
+
+	void testGoErrors()
+	{
+		std::string id = context("go");
+		Run r = run("go", id, "x := 1\n\ny := undefinedName + x\nfmt.Println(y)");
+		CPPUNIT_ASSERT_EQUAL(std::string("init,status,error,execution_complete"), r.types);
+		CPPUNIT_ASSERT_EQUAL(std::string("CompileError"), r.error->getValue<std::string>("ename"));
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(r.raw, std::string("line 3:6: undefined: undefinedName"), r.error->getValue<std::string>("evalue"));
+		r = run("go", id, "var s []int\nfmt.Println(s[3])");
+		CPPUNIT_ASSERT_EQUAL(std::string("panic"), r.error->getValue<std::string>("ename"));
+		CPPUNIT_ASSERT(r.error->getValue<std::string>("evalue").find("index out of range") != std::string::npos);
+		r = run("go", id, "os.Exit(3)");
+		CPPUNIT_ASSERT_EQUAL(std::string("exit status 3"), r.error->getValue<std::string>("evalue"));
+		// A failed cell is not remembered.
+		run("go", id, "func broken() int { return \"x\" }");
+		CPPUNIT_ASSERT_EQUAL(std::string("ok\n"), run("go", id, "fmt.Println(\"ok\")").out);
+	}
+
+	void testGoInterruptAndDelete()
+	{
+		std::string id = context("go");
+		Run r = interruptLoop("go", id, "fmt.Println(\"spinning\")\nfor {\n}", "spinning");
+		CPPUNIT_ASSERT_EQUAL(std::string("Interrupted"), r.error->getValue<std::string>("ename"));
+		CPPUNIT_ASSERT_EQUAL(std::string("again\n"), run("go", id, "fmt.Println(\"again\")").out);
+		CPPUNIT_ASSERT(Poco::File("/tmp/execd-go-" + id).exists());
+		CPPUNIT_ASSERT_EQUAL(200, request(daemon().port(), "DELETE", "/code/contexts/" + id).status);
+		std::this_thread::sleep_for(std::chrono::milliseconds(200));
+		CPPUNIT_ASSERT(!Poco::File("/tmp/execd-go-" + id).exists());
+	}
+
+	void testBadInput()
+	{
+		HttpResult r = request(daemon().port(), "POST", "/code", "{\"code\":\"\",\"context\":{\"language\":\"java\"}}");
+		CPPUNIT_ASSERT_EQUAL(400, r.status);
+		r = request(daemon().port(), "POST", "/code", "{\"context\":{\"language\":\"go\"}}");
+		CPPUNIT_ASSERT_EQUAL(400, r.status);
+		r = request(daemon().port(), "POST", "/code", "{\"code\":\"1\",\"context\":{\"id\":\"nope\",\"language\":\"go\"}}");
+		CPPUNIT_ASSERT_EQUAL(500, r.status);
+		CPPUNIT_ASSERT(r.body.find("context not found") != std::string::npos);
+	}
+};
+
+
+CPPUNIT_TEST_SUITE_REGISTRATION(IntegrationLanguagesTest);
