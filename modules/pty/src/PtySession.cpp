@@ -520,7 +520,9 @@ void PtySession::serve(Poco::Net::WebSocket& socket, bool ptyMode, long long sin
 {
 	auto client = std::make_shared<Client>(socket);
 	socket.setSendTimeout(Poco::Timespan(10, 0));
-	socket.setReceiveTimeout(Poco::Timespan(30, 0));
+	// Short reads: a connection closed from our side (exit, takeover, delete) is
+	// noticed within a second even when its client never answers.
+	socket.setReceiveTimeout(Poco::Timespan(1, 0));
 	if (takeover) evict(std::chrono::seconds(5));
 	{
 		std::lock_guard<std::mutex> lock(_mutex);
@@ -569,6 +571,8 @@ void PtySession::serve(Poco::Net::WebSocket& socket, bool ptyMode, long long sin
 		}
 	}
 	auto lastFrame = std::chrono::steady_clock::now();
+	auto lastPing = lastFrame;
+	std::chrono::steady_clock::time_point closedAt;
 	Poco::Buffer<char> buffer(0);
 	bool closing = false;
 	for (;;)
@@ -577,7 +581,7 @@ void PtySession::serve(Poco::Net::WebSocket& socket, bool ptyMode, long long sin
 		{
 			// We closed (exit, takeover, delete): a second for the client's close reply.
 			closing = true;
-			socket.setReceiveTimeout(Poco::Timespan(1, 0));
+			closedAt = std::chrono::steady_clock::now();
 		}
 		int flags = 0;
 		int n = 0;
@@ -588,9 +592,15 @@ void PtySession::serve(Poco::Net::WebSocket& socket, bool ptyMode, long long sin
 		}
 		catch (Poco::TimeoutException&)
 		{
-			if (closing) break;
-			if (std::chrono::steady_clock::now() - lastFrame > std::chrono::seconds(60)) break;   // read deadline
-			client->sendPing();
+			auto now = std::chrono::steady_clock::now();
+			if (closing && now - closedAt >= std::chrono::seconds(1)) break;
+			if (closing) continue;
+			if (now - lastFrame > std::chrono::seconds(60)) break;   // read deadline
+			if (now - lastFrame > std::chrono::seconds(30) && now - lastPing > std::chrono::seconds(30))
+			{
+				client->sendPing();
+				lastPing = now;
+			}
 			continue;
 		}
 		catch (Poco::Exception&)
