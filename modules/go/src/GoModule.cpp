@@ -3,6 +3,7 @@
 // statements become the body of main) and runs it. Public module API only.
 
 #include "execd/ApiException.h"
+#include "execd/ContextTable.h"
 #include "execd/Executor.h"
 #include "execd/Module.h"
 #include "execd/StreamEvent.h"
@@ -483,36 +484,28 @@ public:
 	ContextInfo createContext(const std::string& language, const std::string& cwd) override
 	{
 		auto c = create(cwd);
+		_contexts.add(c->id(), c);
 		return ContextInfo{c->id(), language, cwd};
 	}
 
 	std::vector<ContextInfo> listContexts() override
 	{
-		std::lock_guard<std::mutex> lock(_mutex);
 		std::vector<ContextInfo> out;
-		for (auto& c: _contexts) out.push_back(ContextInfo{c.first, "go", c.second->cwd()});
+		for (auto& c: _contexts.all()) out.push_back(ContextInfo{c.first, "go", c.second->cwd()});
 		return out;
 	}
 
 	std::optional<ContextInfo> findContext(const std::string& id) override
 	{
-		std::lock_guard<std::mutex> lock(_mutex);
-		auto it = _contexts.find(id);
-		if (it == _contexts.end()) return std::nullopt;
-		return ContextInfo{id, "go", it->second->cwd()};
+		auto c = _contexts.find(id);
+		if (!c) return std::nullopt;
+		return ContextInfo{id, "go", c->cwd()};
 	}
 
 	bool deleteContext(const std::string& id) override
 	{
-		std::shared_ptr<GoContext> c;
-		{
-			std::lock_guard<std::mutex> lock(_mutex);
-			auto it = _contexts.find(id);
-			if (it == _contexts.end()) return false;
-			c = it->second;
-			_contexts.erase(it);
-			if (_default == id) _default.clear();
-		}
+		auto c = _contexts.remove(id);
+		if (!c) return false;
 		c->interrupt();
 		return true;   // its directory goes with the last reference
 	}
@@ -520,59 +513,43 @@ public:
 	void run(const ExecRequest& request, EventSink& sink) override
 	{
 		std::shared_ptr<GoContext> c;
+		if (!request.contextId.empty())
 		{
-			std::lock_guard<std::mutex> lock(_mutex);
-			std::string id = request.contextId.empty() ? _default : request.contextId;
-			auto it = _contexts.find(id);
-			if (it != _contexts.end()) c = it->second;
-			else if (!request.contextId.empty()) throw ApiException::runtimeError("error running codes context not found");
+			c = _contexts.find(request.contextId);
+			if (!c) throw ApiException::runtimeError("error running codes context not found");
 		}
-		if (!c)
+		else
 		{
-			c = create("");
-			std::lock_guard<std::mutex> lock(_mutex);
-			_default = c->id();
+			c = _contexts.defaultContext([this] {
+				auto created = create("");
+				return std::make_pair(created->id(), created);
+			});
 		}
 		c->run(request.code, sink);
 	}
 
 	bool interrupt(const std::string& id) override
 	{
-		std::shared_ptr<GoContext> c;
-		{
-			std::lock_guard<std::mutex> lock(_mutex);
-			auto it = _contexts.find(id);
-			if (it == _contexts.end()) return false;
-			c = it->second;
-		}
+		auto c = _contexts.find(id);
+		if (!c) return false;
 		c->interrupt();
 		return true;
 	}
 
 	void shutdown()
 	{
-		std::map<std::string, std::shared_ptr<GoContext>> all;
-		{
-			std::lock_guard<std::mutex> lock(_mutex);
-			all.swap(_contexts);
-		}
-		for (auto& c: all) c.second->interrupt();
+		for (auto& c: _contexts.takeAll()) c.second->interrupt();
 	}
 
 private:
 	std::shared_ptr<GoContext> create(const std::string& cwd)
 	{
 		if (!cwd.empty()) Poco::File(cwd).createDirectories();
-		auto c = std::make_shared<GoContext>(Poco::UUIDGenerator::defaultGenerator().createRandom().toString(), cwd, _settings);
-		std::lock_guard<std::mutex> lock(_mutex);
-		_contexts[c->id()] = c;
-		return c;
+		return std::make_shared<GoContext>(Poco::UUIDGenerator::defaultGenerator().createRandom().toString(), cwd, _settings);
 	}
 
 	const Settings& _settings;
-	std::mutex _mutex;
-	std::map<std::string, std::shared_ptr<GoContext>> _contexts;
-	std::string _default;
+	ContextTable<GoContext> _contexts;
 };
 
 

@@ -2,6 +2,7 @@
 // Uses only the public module API (include/execd), like any out-of-tree module.
 
 #include "execd/ApiException.h"
+#include "execd/ContextTable.h"
 #include "execd/Executor.h"
 #include "execd/Module.h"
 #include "execd/StreamEvent.h"
@@ -334,36 +335,28 @@ public:
 	ContextInfo createContext(const std::string& language, const std::string& cwd) override
 	{
 		auto context = create(cwd);
+		_contexts.add(context->id(), context);
 		return ContextInfo{context->id(), language, cwd};
 	}
 
 	std::vector<ContextInfo> listContexts() override
 	{
-		std::lock_guard<std::mutex> lock(_mutex);
 		std::vector<ContextInfo> out;
-		for (auto& c: _contexts) out.push_back(ContextInfo{c.first, "java", c.second->cwd()});
+		for (auto& c: _contexts.all()) out.push_back(ContextInfo{c.first, "java", c.second->cwd()});
 		return out;
 	}
 
 	std::optional<ContextInfo> findContext(const std::string& id) override
 	{
-		std::lock_guard<std::mutex> lock(_mutex);
-		auto it = _contexts.find(id);
-		if (it == _contexts.end()) return std::nullopt;
-		return ContextInfo{id, "java", it->second->cwd()};
+		auto context = _contexts.find(id);
+		if (!context) return std::nullopt;
+		return ContextInfo{id, "java", context->cwd()};
 	}
 
 	bool deleteContext(const std::string& id) override
 	{
-		std::shared_ptr<JvmContext> context;
-		{
-			std::lock_guard<std::mutex> lock(_mutex);
-			auto it = _contexts.find(id);
-			if (it == _contexts.end()) return false;
-			context = it->second;
-			_contexts.erase(it);
-			if (_default == id) _default.clear();
-		}
+		auto context = _contexts.remove(id);
+		if (!context) return false;
 		context->stop();
 		return true;
 	}
@@ -373,31 +366,21 @@ public:
 		std::shared_ptr<JvmContext> context;
 		if (!request.contextId.empty())
 		{
-			std::lock_guard<std::mutex> lock(_mutex);
-			auto it = _contexts.find(request.contextId);
-			if (it == _contexts.end()) throw ApiException::runtimeError("error running codes context not found");
-			context = it->second;
+			context = _contexts.find(request.contextId);
+			if (!context) throw ApiException::runtimeError("error running codes context not found");
 		}
 		else
 		{
-			std::lock_guard<std::mutex> lock(_defaultMutex);
+			try
 			{
-				std::lock_guard<std::mutex> l(_mutex);
-				auto it = _contexts.find(_default);
-				if (it != _contexts.end()) context = it->second;
+				context = _contexts.defaultContext([this] {
+					auto c = create("");
+					return std::make_pair(c->id(), c);
+				});
 			}
-			if (!context)
+			catch (Poco::Exception& exc)
 			{
-				try
-				{
-					context = create("");
-				}
-				catch (Poco::Exception& exc)
-				{
-					throw ApiException::runtimeError("error running codes cannot create the default java context: " + exc.message());
-				}
-				std::lock_guard<std::mutex> l(_mutex);
-				_default = context->id();
+				throw ApiException::runtimeError("error running codes cannot create the default java context: " + exc.message());
 			}
 		}
 		context->run(request.code, sink);
@@ -405,25 +388,15 @@ public:
 
 	bool interrupt(const std::string& id) override
 	{
-		std::shared_ptr<JvmContext> context;
-		{
-			std::lock_guard<std::mutex> lock(_mutex);
-			auto it = _contexts.find(id);
-			if (it == _contexts.end()) return false;
-			context = it->second;
-		}
+		auto context = _contexts.find(id);
+		if (!context) return false;
 		context->interrupt();
 		return true;
 	}
 
 	void shutdown()
 	{
-		std::map<std::string, std::shared_ptr<JvmContext>> all;
-		{
-			std::lock_guard<std::mutex> lock(_mutex);
-			all = _contexts;
-		}
-		for (auto& c: all) c.second->stop();
+		for (auto& c: _contexts.takeAll()) c.second->stop();
 	}
 
 private:
@@ -432,16 +405,11 @@ private:
 		if (!cwd.empty()) Poco::File(cwd).createDirectories();
 		auto context = std::make_shared<JvmContext>(Poco::UUIDGenerator::defaultGenerator().createRandom().toString(), cwd, _settings);
 		context->start();
-		std::lock_guard<std::mutex> lock(_mutex);
-		_contexts[context->id()] = context;
 		return context;
 	}
 
 	const Settings& _settings;
-	std::mutex _mutex;
-	std::mutex _defaultMutex;
-	std::map<std::string, std::shared_ptr<JvmContext>> _contexts;
-	std::string _default;
+	ContextTable<JvmContext> _contexts;
 };
 
 
