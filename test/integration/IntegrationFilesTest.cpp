@@ -30,15 +30,11 @@ namespace {
 ExecdProcess& daemon()
 {
 	static std::unique_ptr<ExecdProcess> pExecd;
-	if (!pExecd || !pExecd->running())
-	{
-		ExecdProcess::Options o;
-		o.testModules = false;
-		o.properties = {"execd.modules.load = files"};
-		o.env = {{"EXECD_TEST_DIR_VAR", "/tmp"}};
-		pExecd = std::make_unique<ExecdProcess>(o);
-	}
-	return *pExecd;
+	ExecdProcess::Options o;
+	o.testModules = false;
+	o.properties = {"execd.modules.load = files"};
+	o.env = {{"EXECD_TEST_DIR_VAR", "/tmp"}};
+	return ExecdProcess::keep(pExecd, o);
 }
 
 

@@ -25,14 +25,10 @@ namespace {
 ExecdProcess& daemon()
 {
 	static std::unique_ptr<ExecdProcess> pExecd;
-	if (!pExecd || !pExecd->running())
-	{
-		ExecdProcess::Options o;
-		o.testModules = false;
-		o.properties = {"execd.modules.load = jupyter", "module.jupyter.kernel.cobol = nosuchspec"};
-		pExecd = std::make_unique<ExecdProcess>(o);
-	}
-	return *pExecd;
+	ExecdProcess::Options o;
+	o.testModules = false;
+	o.properties = {"execd.modules.load = jupyter", "module.jupyter.kernel.cobol = nosuchspec"};
+	return ExecdProcess::keep(pExecd, o);
 }
 
 

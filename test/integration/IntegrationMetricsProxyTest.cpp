@@ -38,14 +38,10 @@ namespace {
 ExecdProcess& daemon()
 {
 	static std::unique_ptr<ExecdProcess> pExecd;
-	if (!pExecd || !pExecd->running())
-	{
-		ExecdProcess::Options o;
-		o.testModules = false;
-		o.properties = {"execd.modules.load = shell, files, metrics, proxy", "execd.http.threadIdleMillis = 1000"};
-		pExecd = std::make_unique<ExecdProcess>(o);
-	}
-	return *pExecd;
+	ExecdProcess::Options o;
+	o.testModules = false;
+	o.properties = {"execd.modules.load = shell, files, metrics, proxy", "execd.http.threadIdleMillis = 1000"};
+	return ExecdProcess::keep(pExecd, o);
 }
 
 

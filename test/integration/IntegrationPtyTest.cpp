@@ -22,14 +22,10 @@ namespace {
 ExecdProcess& daemon()
 {
 	static std::unique_ptr<ExecdProcess> pExecd;
-	if (!pExecd || !pExecd->running())
-	{
-		ExecdProcess::Options o;
-		o.testModules = false;
-		o.properties = {"execd.modules.load = pty"};
-		pExecd = std::make_unique<ExecdProcess>(o);
-	}
-	return *pExecd;
+	ExecdProcess::Options o;
+	o.testModules = false;
+	o.properties = {"execd.modules.load = pty"};
+	return ExecdProcess::keep(pExecd, o);
 }
 
 

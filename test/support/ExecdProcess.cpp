@@ -241,6 +241,13 @@ ExecdProcess::ExecdProcess(const Options& options)
 }
 
 
+ExecdProcess& ExecdProcess::keep(std::unique_ptr<ExecdProcess>& slot, const Options& options)
+{
+	if (!slot || !slot->running()) slot = std::make_unique<ExecdProcess>(options);
+	return *slot;
+}
+
+
 ExecdProcess::~ExecdProcess()
 {
 	if (!_exited && _pid > 0)

@@ -91,6 +91,10 @@ public:
 	static std::string testModuleDir();
 	static std::string moduleDir();
 
+	static ExecdProcess& keep(std::unique_ptr<ExecdProcess>& slot, const Options& options);
+		/// The suite's daemon in slot, started (again, if it died) with options:
+		/// one execd for a whole suite.
+
 	static int runToExit(const Options& options, std::string& output, std::chrono::milliseconds timeout = std::chrono::seconds(10));
 		/// Starts execd and waits for it to exit (for startup failures).
 

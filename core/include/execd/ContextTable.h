@@ -1,5 +1,6 @@
 #pragma once
 
+#include "execd/Executor.h"
 #include <functional>
 #include <map>
 #include <memory>
@@ -49,6 +50,21 @@ public:
 	{
 		std::lock_guard<std::mutex> lock(_mutex);
 		return std::vector<std::pair<std::string, Ptr>>(_contexts.begin(), _contexts.end());
+	}
+
+	std::vector<ContextInfo> infos(const std::string& language) const
+		/// Every context as clients see it (Context has cwd()).
+	{
+		std::vector<ContextInfo> out;
+		for (const auto& c: all()) out.push_back(ContextInfo{c.first, language, c.second->cwd()});
+		return out;
+	}
+
+	std::optional<ContextInfo> info(const std::string& id, const std::string& language) const
+	{
+		Ptr pContext = find(id);
+		if (!pContext) return std::nullopt;
+		return ContextInfo{id, language, pContext->cwd()};
 	}
 
 	std::vector<std::pair<std::string, Ptr>> takeAll()

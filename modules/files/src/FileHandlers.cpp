@@ -91,18 +91,6 @@ Permission permissionOf(const JsonBody& body)
 std::vector<std::pair<std::string, Permission>> permissionEntries(Poco::Net::HTTPServerRequest& request);
 
 
-bool noContent(const std::string& path)
-{
-	return path.find('\0') != std::string::npos;
-}
-
-
-void checkPath(const std::string& path)
-{
-	if (noContent(path)) throw ApiException::badRequest("invalid path: it contains a NUL byte");
-}
-
-
 std::vector<std::pair<std::string, Permission>> permissionEntries(Poco::Net::HTTPServerRequest& request)
 	// The {"<path>": Permission} body of permissions and mkdir, all decoded and
 	// checked before any is applied.
@@ -419,9 +407,7 @@ protected:
 	void handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override
 	{
 		QueryParams query(request);
-		std::string raw = query.get("path", "");
-		if (raw.empty()) throw ApiException::missingQuery("path");
-		checkPath(raw);
+		std::string raw = requiredPath(query);
 		std::string pattern = query.get("pattern", "");
 		if (pattern.empty()) pattern = "**";
 		std::string root = Paths::absolute(raw);

@@ -1,6 +1,8 @@
 #pragma once
 
 #include "execd/ApiException.h"
+#include "execd/Http.h"
+#include "execd/Paths.h"
 #include <ctime>
 #include <optional>
 #include <string>
@@ -13,22 +15,11 @@ namespace execd {
 namespace files {
 
 
-namespace Paths
-	/// Path resolution as upstream does it for every path a client sends.
-{
-	std::string expand(const std::string& path);
-		/// $NAME and ${NAME} from execd's environment, then a leading ~ or ~/.
-		/// Throws ApiException 500 naming the undefined variables (sorted).
+void checkPath(const std::string& path);
+	/// 400 for a path with a NUL byte (no system call could take it).
 
-	std::string clean(const std::string& path);
-		/// Lexical cleaning as Go's path.Clean: "..", ".", "//", trailing "/".
-
-	std::string absolute(const std::string& path);
-		/// expand(), made absolute against execd's working directory, cleaned.
-
-	std::string baseName(const std::string& path);
-	std::string dirName(const std::string& path);
-}
+std::string requiredPath(const QueryParams& query);
+	/// The "path" query parameter: 400 MISSING_QUERY when absent or empty, 400 with a NUL byte.
 
 
 [[noreturn]] void throwFileError(int error, const std::string& op, const std::string& path);

@@ -519,9 +519,7 @@ protected:
 	void handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override
 	{
 		QueryParams query(request);
-		std::string raw = query.get("path", "");
-		if (raw.empty()) throw ApiException::missingQuery("path");
-		if (raw.find('\0') != std::string::npos) throw ApiException::badRequest("invalid path: it contains a NUL byte");
+		std::string raw = requiredPath(query);
 		std::string path = Paths::expand(raw);
 		int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
 		if (fd < 0) throwFileError(errno, "open", path);

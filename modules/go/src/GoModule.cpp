@@ -11,6 +11,7 @@
 #include "Poco/ClassLibrary.h"
 #include "Poco/File.h"
 #include "Poco/UUIDGenerator.h"
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -287,8 +288,6 @@ public:
 private:
 	std::string compose(const Cell& cell, std::vector<int>& lineMap)
 	{
-		std::vector<std::pair<std::string, int>> decls;
-		for (const auto& d: _decls) decls.emplace_back(d.second, 0);
 		// A name the cell declares again replaces the remembered declaration.
 		std::set<std::string> redeclared;
 		for (const auto& d: cell.decls)
@@ -296,12 +295,11 @@ private:
 			std::string n = declName(d.first);
 			if (!n.empty()) redeclared.insert(n);
 		}
-		decls.clear();
+		std::vector<std::pair<std::string, int>> decls;
 		for (const auto& d: _decls)
 			if (!redeclared.count(d.first)) decls.emplace_back(d.second, 0);
 		for (const auto& d: cell.decls) decls.push_back(d);
 
-		std::string body;
 		std::vector<std::string> used;
 		static const std::regex shortDecl("^\\s*([A-Za-z_][A-Za-z0-9_]*(?:\\s*,\\s*[A-Za-z_][A-Za-z0-9_]*)*)\\s*:=");
 		for (const auto& s: cell.stmts)
@@ -490,16 +488,12 @@ public:
 
 	std::vector<ContextInfo> listContexts() override
 	{
-		std::vector<ContextInfo> out;
-		for (auto& c: _contexts.all()) out.push_back(ContextInfo{c.first, "go", c.second->cwd()});
-		return out;
+		return _contexts.infos("go");
 	}
 
 	std::optional<ContextInfo> findContext(const std::string& id) override
 	{
-		auto c = _contexts.find(id);
-		if (!c) return std::nullopt;
-		return ContextInfo{id, "go", c->cwd()};
+		return _contexts.info(id, "go");
 	}
 
 	bool deleteContext(const std::string& id) override

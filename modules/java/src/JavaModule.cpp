@@ -341,16 +341,12 @@ public:
 
 	std::vector<ContextInfo> listContexts() override
 	{
-		std::vector<ContextInfo> out;
-		for (auto& c: _contexts.all()) out.push_back(ContextInfo{c.first, "java", c.second->cwd()});
-		return out;
+		return _contexts.infos("java");
 	}
 
 	std::optional<ContextInfo> findContext(const std::string& id) override
 	{
-		auto context = _contexts.find(id);
-		if (!context) return std::nullopt;
-		return ContextInfo{id, "java", context->cwd()};
+		return _contexts.info(id, "java");
 	}
 
 	bool deleteContext(const std::string& id) override

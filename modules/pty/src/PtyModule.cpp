@@ -4,6 +4,7 @@
 #include "execd/JsonHandler.h"
 #include "execd/Metrics.h"
 #include "execd/Module.h"
+#include "execd/Paths.h"
 #include "execd/StreamEvent.h"
 #include "Poco/ClassLibrary.h"
 #include "Poco/File.h"
@@ -19,46 +20,6 @@ namespace pty {
 
 
 namespace {
-
-
-std::string expandPath(const std::string& path)
-	// $NAME, ${NAME} and a leading ~, as for every path execd is given.
-{
-	std::string out;
-	for (std::size_t i = 0; i < path.size();)
-	{
-		if (path[i] == '$' && i + 1 < path.size() && (path[i + 1] == '{' || std::isalpha(static_cast<unsigned char>(path[i + 1])) || path[i + 1] == '_'))
-		{
-			std::size_t start = i + 1, end;
-			std::string name;
-			if (path[start] == '{')
-			{
-				end = path.find('}', start);
-				if (end == std::string::npos) throw ApiException::runtimeError("error creating pty session: malformed path " + path);
-				name = path.substr(start + 1, end - start - 1);
-				++end;
-			}
-			else
-			{
-				end = start;
-				while (end < path.size() && (std::isalnum(static_cast<unsigned char>(path[end])) || path[end] == '_')) ++end;
-				name = path.substr(start, end - start);
-			}
-			const char* value = std::getenv(name.c_str());
-			if (!value) throw ApiException::runtimeError("error creating pty session: path references undefined environment variables: " + name);
-			out += value;
-			i = end;
-			continue;
-		}
-		out += path[i++];
-	}
-	if (out == "~" || out.rfind("~/", 0) == 0)
-	{
-		const char* home = std::getenv("HOME");
-		if (home) out = std::string(home) + out.substr(1);
-	}
-	return out;
-}
 
 
 class SessionManager
@@ -176,7 +137,14 @@ protected:
 			throw ApiException::badRequest("error parsing request: NUL byte in cwd or command");
 		if (!cwd.empty())
 		{
-			cwd = expandPath(cwd);
+			try
+			{
+				cwd = Paths::expand(cwd);
+			}
+			catch (ApiException& exc)
+			{
+				throw ApiException::runtimeError("error creating pty session: " + exc.message());
+			}
 			try
 			{
 				Poco::File(cwd).createDirectories();

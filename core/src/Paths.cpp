@@ -1,0 +1,173 @@
+#include "execd/Paths.h"
+#include "execd/ApiException.h"
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <set>
+#include <unistd.h>
+#include <vector>
+
+
+namespace execd {
+
+
+namespace {
+
+
+bool nameStart(char c)
+{
+	return std::isalpha(static_cast<unsigned char>(c)) || c == '_';
+}
+
+
+bool nameChar(char c)
+{
+	return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+}
+
+
+bool shellSpecial(char c)
+{
+	return std::isdigit(static_cast<unsigned char>(c)) || std::strchr("*#$@!?-", c) != nullptr;
+}
+
+
+} // namespace
+
+
+std::string Paths::expand(const std::string& path)
+{
+	std::string out;
+	std::set<std::string> missing;
+	out.reserve(path.size());
+	for (std::size_t i = 0; i < path.size();)
+	{
+		char c = path[i];
+		if (c != '$' || i + 1 >= path.size())
+		{
+			out += c;
+			++i;
+			continue;
+		}
+		char next = path[i + 1];
+		if (next == '{')
+		{
+			std::size_t close = path.find('}', i + 2);
+			if (close == std::string::npos)
+			{
+				// Go's os.Expand: a "${" without "}" swallows the rest as a bad name.
+				i = path.size();
+				continue;
+			}
+			std::string name = path.substr(i + 2, close - i - 2);
+			i = close + 1;
+			if (name.empty()) continue;
+			if (nameStart(name[0]) && std::all_of(name.begin(), name.end(), nameChar))
+			{
+				const char* value = std::getenv(name.c_str());
+				if (value) out += value;
+				else missing.insert(name);
+			}
+			// ${1}, ${@} ... become empty
+			continue;
+		}
+		if (nameStart(next))
+		{
+			std::size_t end = i + 1;
+			while (end < path.size() && nameChar(path[end])) ++end;
+			std::string name = path.substr(i + 1, end - i - 1);
+			const char* value = std::getenv(name.c_str());
+			if (value) out += value;
+			else missing.insert(name);
+			i = end;
+			continue;
+		}
+		if (shellSpecial(next))
+		{
+			i += 2;   // $0..$9, $$, $@, $*, $#, $!, $?, $- become empty
+			continue;
+		}
+		out += c;   // a lone '$' stays
+		++i;
+	}
+	if (!missing.empty())
+	{
+		std::string names;
+		for (const std::string& n: missing) names += (names.empty() ? "" : ",") + n;
+		throw ApiException::runtimeError("path references undefined environment variables: " + names);
+	}
+	if (out == "~" || out.rfind("~/", 0) == 0)
+	{
+		const char* home = std::getenv("HOME");
+		if (!home || !*home) throw ApiException::runtimeError("cannot expand ~: $HOME is not set");
+		out = std::string(home) + out.substr(1);
+	}
+	return out;
+}
+
+
+std::string Paths::clean(const std::string& path)
+{
+	if (path.empty()) return ".";
+	const bool rooted = path[0] == '/';
+	std::vector<std::string> parts;
+	std::size_t i = 0;
+	while (i < path.size())
+	{
+		std::size_t j = path.find('/', i);
+		if (j == std::string::npos) j = path.size();
+		std::string part = path.substr(i, j - i);
+		i = j + 1;
+		if (part.empty() || part == ".") continue;
+		if (part == "..")
+		{
+			if (!parts.empty() && parts.back() != "..") parts.pop_back();
+			else if (!rooted) parts.push_back("..");
+			continue;
+		}
+		parts.push_back(part);
+	}
+	std::string out = rooted ? "/" : "";
+	for (std::size_t k = 0; k < parts.size(); ++k)
+	{
+		if (k > 0) out += '/';
+		out += parts[k];
+	}
+	return out.empty() ? "." : out;
+}
+
+
+std::string Paths::absolute(const std::string& path)
+{
+	std::string expanded = expand(path);
+	if (expanded.empty() || expanded[0] != '/')
+	{
+		char buffer[4096];
+		if (!::getcwd(buffer, sizeof(buffer))) throw ApiException::runtimeError(std::string("cannot read the working directory: ") + std::strerror(errno));
+		expanded = std::string(buffer) + "/" + expanded;
+	}
+	return clean(expanded);
+}
+
+
+std::string Paths::baseName(const std::string& path)
+{
+	std::string p = path;
+	while (p.size() > 1 && p.back() == '/') p.pop_back();
+	std::size_t slash = p.rfind('/');
+	return slash == std::string::npos ? p : p.substr(slash + 1);
+}
+
+
+std::string Paths::dirName(const std::string& path)
+{
+	std::size_t slash = path.rfind('/');
+	if (slash == std::string::npos) return ".";
+	if (slash == 0) return "/";
+	return clean(path.substr(0, slash));
+}
+
+
+} // namespace execd
