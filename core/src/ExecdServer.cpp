@@ -42,12 +42,13 @@ const char* const CORE_KEYS[] = {
 	"portFile", "subreaper", "modules.load", "modules.path", "sse.pingIntervalMillis",
 	"http.maxThreads", "http.maxQueued", "http.backlog", "http.keepAliveTimeoutMillis", "http.requestTimeoutMillis",
 	"http.threadIdleMillis", "http.threadStackBytes", "http.maxJsonBodyBytes", "http.sendTimeoutMillis",
+	"http.maxConnections", "http.maxConnectionsPerPeer", "http.maxHeadBytes",
 };
 
 
 class Housekeeper
-	/// Periodic chores on one thread: ends connections stuck before a complete
-	/// request head (slowloris), hands idle HTTP threads back to the system.
+	/// Periodic chores on one thread: hands idle HTTP threads and the memory of
+	/// finished requests back to the system.
 {
 public:
 	explicit Housekeeper(HttpServer& server):
@@ -70,15 +71,10 @@ private:
 	void run()
 	{
 		std::unique_lock<std::mutex> lock(_mutex);
-		int tick = 0;
-		while (!_cv.wait_for(lock, std::chrono::seconds(1), [this] { return _stop; }))
+		while (!_cv.wait_for(lock, std::chrono::seconds(5), [this] { return _stop; }))
 		{
-			_server.expireStalledConnections();
-			if (++tick % 5 == 0)
-			{
-				_server.collectIdleThreads();
-				::malloc_trim(0);   // give the memory of finished requests back
-			}
+			_server.collectIdleThreads();
+			::malloc_trim(0);   // give the memory of finished requests back
 		}
 	}
 
@@ -300,6 +296,10 @@ int ExecdServer::main(const std::vector<std::string>&)
 		http.sendTimeout = reader.getMillis("execd.http.sendTimeoutMillis", http.sendTimeout,
 			std::chrono::milliseconds(100), std::chrono::hours(24));
 		http.threadStackBytes = reader.getInt("execd.http.threadStackBytes", http.threadStackBytes, 64 * 1024, 64 * 1024 * 1024);
+		http.maxConnections = reader.getInt("execd.http.maxConnections", http.maxConnections, 16, 10000000);
+		http.maxConnectionsPerPeer = reader.getInt("execd.http.maxConnectionsPerPeer", http.maxConnectionsPerPeer, 1, 10000000);
+		http.maxHeadBytes = static_cast<std::size_t>(reader.getInt("execd.http.maxHeadBytes",
+			static_cast<int>(http.maxHeadBytes), 1024, 1024 * 1024));
 	}
 	catch (Poco::Exception& exc)
 	{

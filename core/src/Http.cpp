@@ -206,6 +206,14 @@ std::string JsonBody::readBody(Poco::Net::HTTPServerRequest& request, std::size_
 		}
 		body.append(buffer, static_cast<std::size_t>(n));
 	}
+	// A read that failed (rather than reaching the end) timed out or lost the
+	// connection: the body did not arrive, whatever part of it parses.
+	if (in.bad())
+	{
+		if (std::chrono::steady_clock::now() + std::chrono::milliseconds(100) >= deadline)
+			throw ApiException(408, ErrorCode::INVALID_REQUEST_BODY, "request body not received in time");
+		throw ApiException::badRequest("request body could not be read: the connection failed");
+	}
 	return body;
 }
 

@@ -1,17 +1,15 @@
 #include "HttpConnection.h"
 #include "HttpServer.h"
+#include "RequestHead.h"
 #include "execd/Http.h"
 #include "Poco/Net/HTTPServerRequestImpl.h"
 #include "Poco/Net/HTTPServerResponseImpl.h"
 #include "Poco/Net/HTTPServerSession.h"
 #include "Poco/Net/NetException.h"
-#include "Poco/Net/StreamSocket.h"
-#include "Poco/Timestamp.h"
-#include <cerrno>
 #include <ctime>
-#include <chrono>
 #include <istream>
-#include <poll.h>
+#include <memory>
+#include <sstream>
 
 
 namespace execd {
@@ -23,19 +21,75 @@ namespace {
 const std::streamsize DRAIN_LIMIT = 64 * 1024;
 
 
-// Reads what the handler left of the body, up to a limit. True when the body was
-// consumed entirely, so the connection can serve another request.
-bool drain(std::istream& in)
+class ServerSession: public Poco::Net::HTTPServerSession
+	/// Tells whether bytes of a further request were read ahead, so that the
+	/// connection goes back to the reactor only when none are.
 {
+public:
+	using Poco::Net::HTTPServerSession::HTTPServerSession;
+
+	bool readAhead() const
+	{
+		return buffered() > 0;
+	}
+};
+
+
+class ServerResponse: public Poco::Net::HTTPServerResponseImpl
+	/// An HTTP/1.0 client cannot read chunked framing: a response that would be
+	/// chunked is sent close-delimited instead (RFC 9112 §6.3).
+{
+public:
+	ServerResponse(Poco::Net::HTTPServerSession& session):
+		Poco::Net::HTTPServerResponseImpl(session)
+	{
+	}
+
+	void setHttp10(bool http10)
+	{
+		_http10 = http10;
+	}
+
+	std::ostream& send() override
+	{
+		if (_http10 && getChunkedTransferEncoding())
+		{
+			setChunkedTransferEncoding(false);
+			setKeepAlive(false);
+		}
+		return Poco::Net::HTTPServerResponseImpl::send();
+	}
+
+private:
+	bool _http10 = false;
+};
+
+
+// Reads what the handler left of the body, as far as it has already arrived and
+// up to a limit. True when the body was consumed entirely, so the connection can
+// serve another request; a body still on its way (or one a client holds back
+// for a 100 Continue that never came) is not waited for.
+bool drainArrived(std::istream& in, Poco::Net::StreamSocket& socket)
+{
+	if (in.eof()) return true;
+	Poco::Timespan timeout = socket.getReceiveTimeout();
+	socket.setReceiveTimeout(Poco::Timespan(0, 1000));
 	char buffer[4096];
 	std::streamsize total = 0;
-	while (in && total <= DRAIN_LIMIT)
+	try
 	{
-		in.read(buffer, sizeof(buffer));
-		std::streamsize n = in.gcount();
-		if (n <= 0) break;
-		total += n;
+		while (in && total <= DRAIN_LIMIT)
+		{
+			in.read(buffer, sizeof(buffer));
+			std::streamsize n = in.gcount();
+			if (n <= 0) break;
+			total += n;
+		}
 	}
+	catch (std::exception&)
+	{
+	}
+	socket.setReceiveTimeout(timeout);
 	return in.eof() && total <= DRAIN_LIMIT;
 }
 
@@ -62,95 +116,118 @@ const std::string& httpDate()
 } // namespace
 
 
-HttpConnection::HttpConnection(const Poco::Net::StreamSocket& socket, Poco::Net::HTTPServerParams::Ptr pParams,
-	RequestDispatcher& dispatcher, HttpServer& server):
-	Poco::Net::TCPServerConnection(socket),
-	_pParams(pParams),
-	_dispatcher(dispatcher),
-	_server(server),
-	_waitStart(std::chrono::steady_clock::now().time_since_epoch().count())
+HttpConnection::HttpConnection(const Poco::Net::StreamSocket& socket, std::string peer, HttpServer& server):
+	_socket(socket),
+	_fd(socket.impl()->sockfd()),
+	_peer(std::move(peer)),
+	_server(server)
 {
+}
+
+
+HttpConnection::~HttpConnection() = default;
+
+
+HttpConnection::Outcome HttpConnection::serve(RequestDispatcher& dispatcher, Poco::Net::HTTPServerParams::Ptr pParams)
+{
+	ServerSession session(_socket, pParams);
+	Outcome outcome;
+	do
+	{
+		outcome = serveOne(session, dispatcher, pParams);
+	}
+	while (outcome == Outcome::KEEP && session.readAhead());
+	// The session closes its socket when it goes; ours outlives it. A WebSocket
+	// handler has taken the socket already (and the outcome is CLOSE).
+	if (session.socket().impl() == _socket.impl()) session.detachSocket();
+	return outcome;
+}
+
+
+HttpConnection::Outcome HttpConnection::serveOne(Poco::Net::HTTPServerSession& session, RequestDispatcher& dispatcher,
+	Poco::Net::HTTPServerParams::Ptr pParams)
+{
+	auto pResponse = std::make_unique<ServerResponse>(session);
+	std::unique_ptr<Poco::Net::HTTPServerRequestImpl> pRequest;
 	try
 	{
-		// Events and small responses must not wait for delayed ACKs.
-		this->socket().setNoDelay(true);
-		// A client that stops reading fails our writes after this long without
-		// progress, instead of holding a thread for ever.
-		this->socket().setSendTimeout(server.sendTimeout());
+		pRequest = std::make_unique<Poco::Net::HTTPServerRequestImpl>(*pResponse, session, pParams);
+	}
+	catch (Poco::Net::NoMessageException&)
+	{
+		return Outcome::CLOSE;
+	}
+	catch (Poco::Net::MessageException& exc)
+	{
+		return sendParseError(session, exc.message());
+	}
+	catch (Poco::DataException& exc)
+	{
+		// POCO's number parser on a Content-Length such as "0x12".
+		return sendParseError(session, "invalid Content-Length (" + exc.displayText() + ")");
 	}
 	catch (Poco::Exception&)
 	{
+		return Outcome::CLOSE;   // the peer went away, or stalled within its head
 	}
-	_server.connectionOpened(this);
-}
-
-
-HttpConnection::~HttpConnection()
-{
-	_server.connectionClosed(this);
-}
-
-
-void HttpConnection::run()
-{
-	// Waiting for the next request is a blocking read with SO_RCVTIMEO (the
-	// keep-alive timeout), not a poll before each request: one system call less
-	// per request, and POCO 1.11's poll costs four (epoll_create/ctl/wait/close).
-	Poco::Net::HTTPServerSession session(socket(), _pParams);
-	socket().setReceiveTimeout(_pParams->getKeepAliveTimeout());
-	while (!_server.stopping())
+	Poco::Net::HTTPServerRequestImpl& request = *pRequest;
+	ServerResponse& response = *pResponse;
+	response.set("Date", httpDate());
+	try
 	{
-		try
-		{
-			Poco::Net::HTTPServerResponseImpl response(session);
-			Poco::Net::HTTPServerRequestImpl request(response, session, _pParams);
-			_busy = true;
-			_waitStart = 0;
-			response.set("Date", httpDate());
-			response.setVersion(request.getVersion());
-			response.setKeepAlive(_pParams->getKeepAlive() && request.getKeepAlive() && !_server.stopping());
-
-			_dispatcher.dispatch(request, response);
-			if (!response.sent())
-				Http::sendError(response, ApiException::runtimeError("the handler sent no response"));
-
-			bool keepAlive = _pParams->getKeepAlive() && response.getKeepAlive();
-			if (keepAlive && Http::hasBody(request))
-				keepAlive = drain(request.stream());
-			if (!keepAlive) break;
-		}
-		catch (Poco::Net::NoMessageException&)
-		{
-			break;
-		}
-		catch (Poco::Net::MessageException& exc)
-		{
-			sendParseError(session, exc.message());
-			break;
-		}
-		catch (Poco::Exception&)
-		{
-			// The peer went away, or stayed silent past the timeout.
-			break;
-		}
-		_busy = false;
-		_waitStart = std::chrono::steady_clock::now().time_since_epoch().count();
+		RequestHead::validate(request);
 	}
+	catch (ApiException& exc)
+	{
+		// The body's end is unknown, so nothing after this head can be trusted
+		// to be a request of its own: answer and close.
+		response.setVersion(Poco::Net::HTTPMessage::HTTP_1_1);
+		response.setKeepAlive(false);
+		Http::sendError(response, exc);
+		return Outcome::LINGER;
+	}
+	response.setHttp10(RequestHead::isHttp10(request));
+	response.setVersion(request.getVersion());
+	response.setKeepAlive(pParams->getKeepAlive() && request.getKeepAlive() && !_server.stopping());
+
+	try
+	{
+		dispatcher.dispatch(request, response);
+		if (!response.sent())
+			Http::sendError(response, ApiException::runtimeError("the handler sent no response"));
+	}
+	catch (Poco::Exception&)
+	{
+		return Outcome::CLOSE;
+	}
+	if (session.socket().impl() != _socket.impl()) return Outcome::CLOSE;   // a WebSocket took it
+	bool keepAlive = pParams->getKeepAlive() && response.getKeepAlive();
+	// The response leaves now, before anything is done about an unread body.
+	try
+	{
+		pResponse.reset();
+	}
+	catch (std::exception&)
+	{
+		return Outcome::CLOSE;
+	}
+	if (Http::hasBody(request) && !drainArrived(request.stream(), _socket))
+		return Outcome::LINGER;
+	return keepAlive ? Outcome::KEEP : Outcome::CLOSE;
 }
 
 
-void HttpConnection::sendParseError(Poco::Net::HTTPServerSession& session, const std::string& what)
+HttpConnection::Outcome HttpConnection::sendParseError(Poco::Net::HTTPServerSession& session, const std::string& what)
 {
 	// POCO reports an over-long request line and a malformed one alike ("HTTP
 	// request URI invalid or too long"), so both are 400; header limits are 431.
-	int status = 400;
-	if (what.find("ield") != std::string::npos)
-		status = 431;
+	int status = what.find("ield") != std::string::npos ? 431 : 400;
 	try
 	{
 		Poco::Net::HTTPServerResponseImpl response(session);
 		response.setVersion(Poco::Net::HTTPMessage::HTTP_1_1);
 		response.setKeepAlive(false);
+		response.set("Date", httpDate());
 		// Not Http::sendError(): without a request attached, POCO's sendBuffer()
 		// drops the body.
 		std::string body = Http::errorJson(ErrorCode::INVALID_REQUEST_BODY, "malformed HTTP request: " + what);
@@ -161,23 +238,28 @@ void HttpConnection::sendParseError(Poco::Net::HTTPServerSession& session, const
 	}
 	catch (Poco::Exception&)
 	{
-		return;
+		return Outcome::CLOSE;
 	}
-	// Lingering close: if we closed with unread request bytes pending, the kernel
-	// would reset the connection and the client could lose our answer.
+	return Outcome::LINGER;
+}
+
+
+void HttpConnection::sendError(int status, const std::string& code, const std::string& message)
+{
+	std::string body = Http::errorJson(code, message);
+	Poco::Net::HTTPResponse response(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status));
+	response.setVersion(Poco::Net::HTTPMessage::HTTP_1_1);
+	response.setKeepAlive(false);
+	response.set("Date", httpDate());
+	response.setContentType("application/json; charset=utf-8");
+	response.setContentLength(static_cast<std::streamsize>(body.size()));
+	std::ostringstream head;
+	response.write(head);
+	std::string bytes = head.str() + body;
 	try
 	{
-		socket().shutdownSend();
-		socket().setReceiveTimeout(Poco::Timespan(0, 200000));
-		char buffer[4096];
-		int total = 0;
-		auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-		while (total < (1 << 20) && std::chrono::steady_clock::now() < deadline)
-		{
-			int n = socket().receiveBytes(buffer, sizeof(buffer));
-			if (n <= 0) break;
-			total += n;
-		}
+		_socket.sendBytes(bytes.data(), static_cast<int>(bytes.size()), MSG_DONTWAIT);
+		_socket.shutdownSend();
 	}
 	catch (Poco::Exception&)
 	{
@@ -189,7 +271,7 @@ void HttpConnection::abort()
 {
 	try
 	{
-		socket().shutdown();
+		_socket.shutdown();
 	}
 	catch (Poco::Exception&)
 	{
@@ -197,19 +279,33 @@ void HttpConnection::abort()
 }
 
 
-std::chrono::steady_clock::duration HttpConnection::waitingSince(std::chrono::steady_clock::time_point now) const
+int HttpConnection::fd() const
 {
-	auto start = _waitStart.load();
-	if (start == 0) return std::chrono::steady_clock::duration::zero();
-	return now.time_since_epoch() - std::chrono::steady_clock::duration(start);
+	return _fd;
 }
 
 
-void HttpConnection::closeIfIdle()
+const std::string& HttpConnection::peer() const
 {
-	// Racy by design: a request that arrives just now may be cut off. Only used
-	// when shutting down, when new requests are refused anyway.
-	if (!_busy) abort();
+	return _peer;
+}
+
+
+Poco::Net::StreamSocket& HttpConnection::socket()
+{
+	return _socket;
+}
+
+
+HttpConnection::State HttpConnection::state() const
+{
+	return _state.load(std::memory_order_acquire);
+}
+
+
+void HttpConnection::setState(State state)
+{
+	_state.store(state, std::memory_order_release);
 }
 
 

@@ -2,10 +2,10 @@
 
 #include "RequestDispatcher.h"
 #include "Poco/Net/HTTPServerParams.h"
-#include "Poco/Net/TCPServerConnection.h"
+#include "Poco/Net/StreamSocket.h"
 #include <atomic>
 #include <chrono>
-#include <mutex>
+#include <string>
 
 
 namespace execd {
@@ -14,38 +14,67 @@ namespace execd {
 class HttpServer;
 
 
-class HttpConnection: public Poco::Net::TCPServerConnection
-	/// One HTTP/1.1 connection: reads requests in a keep-alive loop and hands each
-	/// to the dispatcher. Unlike POCO's HTTPServerConnection it answers malformed
-	/// requests with JSON errors (400, 414, 431), treats a body without
-	/// Content-Length or chunking as empty, and drains what a handler left unread so
-	/// that the next request on the connection parses.
+class HttpConnection
+	/// One client connection. Between requests it waits in the server's reactor
+	/// and holds no thread; serve() runs on a worker thread once a whole request
+	/// head has arrived and handles requests for as long as one is ready.
+	///
+	/// Unlike POCO's HTTPServerConnection it answers malformed requests with JSON
+	/// errors (400, 431, 501, 505) and closes, rejects ambiguous body framing
+	/// (RFC 9112 §6), answers HTTP/1.0 clients without chunking, treats a body
+	/// without Content-Length or chunking as empty, and never waits for a body
+	/// nobody will read: a request answered without reading its body is drained
+	/// only as far as it has already arrived, else the connection is closed.
 {
 public:
-	HttpConnection(const Poco::Net::StreamSocket& socket, Poco::Net::HTTPServerParams::Ptr pParams,
-		RequestDispatcher& dispatcher, HttpServer& server);
-	~HttpConnection() override;
+	enum class State
+	{
+		WAITING,    ///< in the reactor, for the next request head
+		BUSY,       ///< on a worker thread
+		LINGERING   ///< in the reactor, our side shut down, discarding what arrives until the peer closes
+	};
 
-	void run() override;
+	enum class Outcome
+	{
+		KEEP,       ///< wait for the next request
+		CLOSE,      ///< close now
+		LINGER      ///< shut our side down, close when the peer has
+	};
+
+	HttpConnection(const Poco::Net::StreamSocket& socket, std::string peer, HttpServer& server);
+	~HttpConnection();
+
+	Outcome serve(RequestDispatcher& dispatcher, Poco::Net::HTTPServerParams::Ptr pParams);
+		/// Handles requests while whole heads are ready. Called on a worker.
+
+	void sendError(int status, const std::string& code, const std::string& message);
+		/// Answers without a request (a head too large to arrive, say) and shuts
+		/// our side down.
 
 	void abort();
-		/// Shuts the socket down; a blocked read or write fails at once.
+		/// Shuts the socket down both ways: a blocked read or write fails at once.
+		/// Safe from any thread while the connection exists.
 
-	void closeIfIdle();
-		/// Shuts the socket down unless a request is being handled.
+	int fd() const;
+	const std::string& peer() const;
+	Poco::Net::StreamSocket& socket();
 
-	std::chrono::steady_clock::duration waitingSince(std::chrono::steady_clock::time_point now) const;
-		/// How long the connection has been waiting for a complete request head
-		/// (zero while a request is being handled).
+	// Reactor bookkeeping: written only by whoever holds the connection (the
+	// reactor, or the worker that serves it), published by setState().
+	State state() const;
+	void setState(State state);
+	std::chrono::steady_clock::time_point deadline;   ///< when the reactor closes it
+	std::size_t scanned = 0;                          ///< bytes of the current head already searched
 
 private:
-	void sendParseError(Poco::Net::HTTPServerSession& session, const std::string& what);
+	Outcome serveOne(Poco::Net::HTTPServerSession& session, RequestDispatcher& dispatcher, Poco::Net::HTTPServerParams::Ptr pParams);
+	Outcome sendParseError(Poco::Net::HTTPServerSession& session, const std::string& what);
 
-	Poco::Net::HTTPServerParams::Ptr _pParams;
-	RequestDispatcher& _dispatcher;
+	Poco::Net::StreamSocket _socket;
+	int _fd;
+	std::string _peer;
 	HttpServer& _server;
-	std::atomic<bool> _busy{false};
-	std::atomic<std::chrono::steady_clock::rep> _waitStart;
+	std::atomic<State> _state{State::BUSY};
 };
 
 

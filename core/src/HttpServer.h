@@ -1,16 +1,16 @@
 #pragma once
 
 #include "RequestDispatcher.h"
+#include "WorkerPool.h"
 #include "Poco/Net/HTTPServerParams.h"
 #include "Poco/Net/ServerSocket.h"
-#include "Poco/Net/TCPServer.h"
-#include "Poco/ThreadPool.h"
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <memory>
+#include <map>
 #include <mutex>
-#include <set>
+#include <thread>
+#include <unordered_set>
 
 
 namespace execd {
@@ -21,13 +21,16 @@ struct HttpSettings
 {
 	std::string bindAddress = "0.0.0.0";
 	int port = 44772;
-	int maxThreads = 2048;                         ///< one per open connection (SSE, WebSocket, keep-alive)
-	int maxQueued = 4096;                          ///< accepted connections waiting for a thread
+	int maxThreads = 2048;                         ///< threads handling requests (streams and WebSockets hold one)
+	int maxQueued = 4096;                          ///< complete request heads waiting for a thread
 	int backlog = 1024;
-	std::chrono::milliseconds keepAliveTimeout{30000};
-	std::chrono::milliseconds requestTimeout{60000};   ///< receiving one request's head and body
+	int maxConnections = 16384;                    ///< open connections in all; lowered to what RLIMIT_NOFILE allows
+	int maxConnectionsPerPeer = 4096;              ///< open connections from one client address
+	std::size_t maxHeadBytes = 64 * 1024;          ///< request line and header fields together
+	std::chrono::milliseconds keepAliveTimeout{30000};  ///< an idle connection is closed after this long
+	std::chrono::milliseconds requestTimeout{60000};    ///< receiving one request's head, and each body read
 	std::chrono::milliseconds threadIdleTime{10000};
-	std::chrono::milliseconds sendTimeout{60000};      ///< a write without progress for this long fails
+	std::chrono::milliseconds sendTimeout{60000};       ///< a write without progress for this long fails
 	int threadStackBytes = 512 * 1024;
 };
 
@@ -36,9 +39,14 @@ class HttpConnection;
 
 
 class HttpServer
-	/// POCO's TCPServer with our own connection class and an explicitly sized
-	/// thread pool. Every open connection holds a thread, so the pool is sized for
-	/// long-lived streams; idle threads are reclaimed.
+	/// The listener. One reactor thread (epoll) accepts connections and holds
+	/// every connection that is between requests: idle keep-alive connections and
+	/// request heads still arriving cost no thread. Once a whole head has arrived
+	/// the connection goes to a worker thread (WorkerPool), which hands it back
+	/// when no further request is ready. The reactor also enforces the
+	/// connection caps (a fast 503 past them), the keep-alive and head deadlines,
+	/// and lingers over closed connections so that answers are not lost to a
+	/// reset.
 {
 public:
 	HttpServer(const HttpSettings& settings, RequestDispatcher& dispatcher);
@@ -50,8 +58,8 @@ public:
 	Poco::UInt16 port() const;
 
 	void stopAccepting();
-		/// Closes the listener and ends idle keep-alive connections; requests in
-		/// progress go on.
+		/// Closes the listener and every connection that is between requests;
+		/// requests in progress go on, and their connections close after them.
 
 	bool waitIdle(std::chrono::milliseconds timeout);
 		/// Waits until no connection is open; false on timeout.
@@ -61,36 +69,46 @@ public:
 		/// at once.
 
 	void joinAll();
-		/// Waits for every pool thread.
+		/// Waits for every worker thread.
 
 	void collectIdleThreads();
 
-	int threadsInUse() const;
-
 	std::size_t openConnections() const;
 
-	void expireStalledConnections();
-		/// Aborts connections that have not delivered a complete request head within
-		/// keep-alive timeout + request timeout (slow or stuck clients). Called
-		/// periodically.
-
-	// Called by HttpConnection.
-	void connectionOpened(HttpConnection* pConnection);
-	void connectionClosed(HttpConnection* pConnection);
 	bool stopping() const;
-	Poco::Timespan sendTimeout() const;
+
+	const HttpSettings& settings() const;
 
 private:
+	void runReactor();
+	void acceptAll();
+	bool admit(int fd, const std::string& peer);
+	void onEvent(HttpConnection* pConnection, unsigned events);
+	void readHead(HttpConnection* pConnection, unsigned events);
+	void handOff(HttpConnection* pConnection);
+	void discard(HttpConnection* pConnection);
+	void expire(std::chrono::steady_clock::time_point now);
+	void closeWaiting();
+	void serveOnWorker(HttpConnection* pConnection);
+	void release(HttpConnection* pConnection);
+	void reject(int fd, int status, const std::string& code, const std::string& message);
+	void wake();
+
 	HttpSettings _settings;
 	RequestDispatcher& _dispatcher;
-	Poco::ThreadPool _pool;
 	Poco::Net::ServerSocket _socket;
 	Poco::Net::HTTPServerParams::Ptr _pParams;
-	std::unique_ptr<Poco::Net::TCPServer> _pServer;
+	WorkerPool _workers;
+	int _epoll = -1;
+	int _wakeFd = -1;
+	int _reserveFd = -1;           // kept free to answer a client when descriptors run out
+	std::thread _reactor;
+	std::vector<char> _scratch;   // the reactor's peek buffer
 
 	mutable std::mutex _mutex;
 	std::condition_variable _changed;
-	std::set<HttpConnection*> _connections;
+	std::unordered_set<HttpConnection*> _connections;
+	std::map<std::string, int> _perPeer;
 	std::atomic<bool> _stopping{false};
 };
 

@@ -24,6 +24,9 @@ namespace ErrorCode
 	constexpr const char* METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED";
 	constexpr const char* PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE";
 	constexpr const char* UNKNOWN = "UNKNOWN";
+	constexpr const char* TOO_MANY_CONNECTIONS = "TOO_MANY_CONNECTIONS";
+	constexpr const char* UNSUPPORTED_HTTP_VERSION = "UNSUPPORTED_HTTP_VERSION";
+	constexpr const char* NOT_IMPLEMENTED = "NOT_IMPLEMENTED";
 }
 
 
