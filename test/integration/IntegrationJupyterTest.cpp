@@ -167,6 +167,14 @@ std::string serverToken(int server)
 }
 
 
+bool gone(int pid)
+{
+	std::string stat = procText(pid, "stat");
+	std::size_t close = stat.rfind(')');
+	return close == std::string::npos || close + 2 >= stat.size() || stat[close + 2] == 'Z' || stat[close + 2] == 'X';
+}
+
+
 // What a command of another uid runs: it looks for execd's secrets wherever it
 // can read and tries to write a root-owned file through the Jupyter server.
 const std::string PROBE = R"PY(# Run as another uid: look for execd's secrets wherever that uid can read,
@@ -720,6 +728,7 @@ class IntegrationJupyterSecurityTest: public CppUnit::TestFixture
 	CPPUNIT_TEST_SUITE(IntegrationJupyterSecurityTest);
 	CPPUNIT_TEST(testOtherUidFindsNoSecretAndCannotWrite);
 	CPPUNIT_TEST(testServerAnswersOnlyWithItsToken);
+	CPPUNIT_TEST(testKernelsDieWithTheServer);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -802,6 +811,34 @@ public:
 		CPPUNIT_ASSERT_EQUAL(0600, static_cast<int>(info.st_mode & 07777));
 		CPPUNIT_ASSERT_EQUAL(0, ::stat(Poco::Path(config).parent().toString().c_str(), &info));
 		CPPUNIT_ASSERT_EQUAL(0700, static_cast<int>(info.st_mode & 07777));
+	}
+
+	void testKernelsDieWithTheServer()
+	{
+		// jupyter_client starts kernels in sessions of their own: killing the
+		// server's process group leaves them, adopted by execd, the subreaper.
+		std::string id = object(guarded("POST", "/code/context", "{\"language\":\"python\"}").body)->getValue<std::string>("id");
+		std::string out = guardedRun("import os, subprocess\n"
+			"p = subprocess.Popen(['sleep', '1000'], start_new_session=True)\nprint(os.getpid(), p.pid)", id);
+		std::vector<int> pids{std::atoi(out.c_str()), std::atoi(out.substr(out.find(' ') + 1).c_str())};
+		int server = theServer();
+		for (int kernel: childrenNamed(server, "kernel-")) pids.push_back(kernel);
+		CPPUNIT_ASSERT(pids.size() >= 4);   // the default context's kernel, ours, twice, and its child
+		::kill(server, SIGKILL);
+		auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+		auto allGone = [&] { return std::all_of(pids.begin(), pids.end(), gone); };
+		while (!allGone() && std::chrono::steady_clock::now() < deadline)
+			std::this_thread::sleep_for(std::chrono::milliseconds(50));
+		std::string left;
+		for (int pid: pids)
+			if (!gone(pid)) left += " " + std::to_string(pid) + ":" + procText(pid, "cmdline");
+		CPPUNIT_ASSERT_MESSAGE("still running:" + left, left.empty());
+		// The server comes back, and the context with a new kernel.
+		deadline = std::chrono::steady_clock::now() + std::chrono::seconds(40);
+		out.clear();
+		while (out.find("back") == std::string::npos && std::chrono::steady_clock::now() < deadline)
+			out = guardedRun("print('back')", id);
+		CPPUNIT_ASSERT_EQUAL(std::string("back\n"), out);
 	}
 };
 
