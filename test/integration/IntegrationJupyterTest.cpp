@@ -728,6 +728,7 @@ class IntegrationJupyterSecurityTest: public CppUnit::TestFixture
 	CPPUNIT_TEST_SUITE(IntegrationJupyterSecurityTest);
 	CPPUNIT_TEST(testOtherUidFindsNoSecretAndCannotWrite);
 	CPPUNIT_TEST(testServerAnswersOnlyWithItsToken);
+	CPPUNIT_TEST(testNoSecretInKernelsOrLogs);
 	CPPUNIT_TEST(testKernelsDieWithTheServer);
 	CPPUNIT_TEST_SUITE_END();
 
@@ -811,6 +812,22 @@ public:
 		CPPUNIT_ASSERT_EQUAL(0600, static_cast<int>(info.st_mode & 07777));
 		CPPUNIT_ASSERT_EQUAL(0, ::stat(Poco::Path(config).parent().toString().c_str(), &info));
 		CPPUNIT_ASSERT_EQUAL(0700, static_cast<int>(info.st_mode & 07777));
+	}
+
+	void testNoSecretInKernelsOrLogs()
+	{
+		// A kernel runs user code: its environment and command line hold no
+		// secret, and neither does execd's log.
+		std::string seen = guardedRun("import os\nprint(repr(dict(os.environ)))\n"
+			"print(open('/proc/self/cmdline').read())", "");
+		CPPUNIT_ASSERT(seen.find("JUPYTER_RUNTIME_DIR") != std::string::npos);
+		std::string log = guardedDaemon().output();
+		CPPUNIT_ASSERT(log.find("Jupyter server ready") != std::string::npos);
+		for (const auto& secret: secretsOf(theServer()))
+		{
+			CPPUNIT_ASSERT_MESSAGE(secret.first + " is in a kernel's environment", seen.find(secret.second) == std::string::npos);
+			CPPUNIT_ASSERT_MESSAGE(secret.first + " is in execd's log", log.find(secret.second) == std::string::npos);
+		}
 	}
 
 	void testKernelsDieWithTheServer()
