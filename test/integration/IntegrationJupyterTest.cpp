@@ -4,14 +4,22 @@
 #include "Poco/JSON/Array.h"
 #include "Poco/JSON/Object.h"
 #include "Poco/JSON/Parser.h"
+#include "Poco/File.h"
+#include "Poco/Path.h"
+#include <algorithm>
 #include <atomic>
+#include <cctype>
+#include <ctime>
 #include <csignal>
 #include <cppunit/extensions/HelperMacros.h>
 #include <dirent.h>
 #include <fstream>
 #include <future>
+#include <random>
 #include <regex>
 #include <sstream>
+#include <sys/stat.h>
+#include <thread>
 
 
 using namespace execd::test;
@@ -125,6 +133,118 @@ std::vector<int> childrenNamed(int parent, const std::string& needle)
 }
 
 
+std::string procText(int pid, const std::string& name)
+{
+	std::ifstream in("/proc/" + std::to_string(pid) + "/" + name);
+	std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+	std::replace(text.begin(), text.end(), '\0', '\n');
+	return text;
+}
+
+
+std::string fileText(const std::string& path)
+{
+	std::ifstream in(path);
+	return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+
+std::string match(const std::string& text, const std::string& pattern)
+{
+	std::smatch m;
+	return std::regex_search(text, m, std::regex(pattern)) ? m[1].str() : std::string();
+}
+
+
+std::string serverToken(int server)
+	// The embedded server's token, as root sees it: on its command line (before
+	// the fix) or in its config file.
+{
+	std::string cmdline = procText(server, "cmdline");
+	std::string token = match(cmdline, "--ServerApp.token=([0-9a-f]+)");
+	if (token.empty()) token = match(fileText(match(cmdline, "--config=(\\S+)")), "c.ServerApp.token = '([0-9a-f]+)'");
+	return token;
+}
+
+
+bool gone(int pid)
+{
+	std::string stat = procText(pid, "stat");
+	std::size_t close = stat.rfind(')');
+	return close == std::string::npos || close + 2 >= stat.size() || stat[close + 2] == 'Z' || stat[close + 2] == 'X';
+}
+
+
+// What a command of another uid runs: it looks for execd's secrets wherever it
+// can read and tries to write a root-owned file through the Jupyter server.
+const std::string PROBE = R"PY(# Run as another uid: look for execd's secrets wherever that uid can read,
+# then try to write a root-owned file through the Jupyter server's REST API.
+import os, re, sys, urllib.request
+
+port, nonce = sys.argv[1], sys.argv[2]
+WORD = re.compile(rb'[0-9A-Za-z+/=_-]{20,}')
+found = []
+SECRET_FILE = re.compile(r'execd-jupyter-|kernel-.*\.json$|jupyter_cookie_secret$|jpserver-|jupyter_server_config')
+
+
+def note(where, data):
+    for m in WORD.findall(data):
+        for word in [m.decode()] + m.decode().split('='):
+            if len(word) >= 20 and word not in found:
+                found.append(word)
+                print('CANDIDATE', where, word)
+
+
+def read(path, limit=65536):
+    try:
+        with open(path, 'rb') as f:
+            return f.read(limit)
+    except OSError:
+        return None
+
+
+for pid in os.listdir('/proc'):
+    if not pid.isdigit() or int(pid) == os.getpid():
+        continue
+    for name in ('cmdline', 'environ'):
+        data = read('/proc/%s/%s' % (pid, name))
+        if data:
+            note('/proc/%s/%s' % (pid, name), data.replace(b'\0', b' '))
+
+roots = [os.environ.get('TMPDIR', '/tmp'), '/tmp', '/var/tmp', '/dev/shm', '/run', '/root', '/root/.local/share/jupyter']
+for root in sorted(set(roots)):
+    for top, dirs, files in os.walk(root):
+        if top.count('/') > 8:
+            dirs[:] = []
+        for name in files:
+            path = os.path.join(top, name)
+            if os.path.islink(path) or not os.path.isfile(path):
+                continue
+            data = read(path)
+            if data is not None:
+                if SECRET_FILE.search(path):
+                    print('READABLE', path)
+                note(path, data)
+
+for token in [''] + found[:200]:
+    for target in ('root', 'etc'):
+        url = 'http://127.0.0.1:%s/api/contents/%s/execd-probe-%s.txt' % (port, target, nonce)
+        request = urllib.request.Request(url, method='PUT',
+            data=b'{"type":"file","format":"text","content":"pwned"}')
+        if token:
+            request.add_header('Authorization', 'token ' + token)
+        try:
+            status = urllib.request.urlopen(request, timeout=5).status
+        except urllib.error.HTTPError as e:
+            status = e.code
+        except OSError:
+            status = 0
+        if 200 <= status < 300 or token == '':
+            print('PUT', status, url, token)
+print('PROBE DONE', len(found))
+)PY";
+
+
 } // namespace
 
 
@@ -146,6 +266,7 @@ class IntegrationJupyterTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testDeleteAndDeleteByLanguage);
 	CPPUNIT_TEST(testUninstalledLanguageFailsFast);
 	CPPUNIT_TEST(testBadInput);
+	CPPUNIT_TEST(testContextCwd);
 	CPPUNIT_TEST(testKernelKilledMidRun);
 	CPPUNIT_TEST(testServerKilledMidRun);
 	CPPUNIT_TEST_SUITE_END();
@@ -253,13 +374,14 @@ public:
 		CPPUNIT_ASSERT_EQUAL(std::size_t(1), servers.size());
 		std::ifstream in("/proc/" + std::to_string(servers[0]) + "/cmdline");
 		std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-		std::smatch port, token;
+		std::smatch port;
 		CPPUNIT_ASSERT(std::regex_search(cmdline, port, std::regex("--port=(\\d+)")));
-		CPPUNIT_ASSERT(std::regex_search(cmdline, token, std::regex("--ServerApp.token=([0-9a-f]+)")));
+		std::string token = serverToken(servers[0]);
+		CPPUNIT_ASSERT(!token.empty());
 		ExecdProcess::Options o;
 		o.testModules = false;
 		o.properties = {"execd.modules.load = jupyter", "module.jupyter.rawMessages = false", "module.jupyter.prewarm = false"};
-		o.args = {"--jupyter-host=http://127.0.0.1:" + port[1].str(), "--jupyter-token=" + token[1].str()};
+		o.args = {"--jupyter-host=http://127.0.0.1:" + port[1].str(), "--jupyter-token=" + token};
 		ExecdProcess other(o);
 		auto code = [&](const std::string& text)
 		{
@@ -425,6 +547,26 @@ public:
 		CPPUNIT_ASSERT_EQUAL(400, r.status);
 	}
 
+	void testContextCwd()
+	{
+		// A context's kernel runs in its cwd, any absolute directory (created if
+		// missing), whatever root the Jupyter server serves.
+		char dir[] = "/tmp/execd-cwd-XXXXXX";
+		CPPUNIT_ASSERT(::mkdtemp(dir));
+		std::string base(dir);
+		const std::vector<std::pair<std::string, std::string>> cases{{base + "/new/sub", base + "/new/sub"},
+			{base + "/new/../other/", base + "/other"}, {"/", "/"}, {"/etc", "/etc"}};
+		for (const auto& c: cases)
+		{
+			HttpResult r = request(daemon().port(), "POST", "/code/context", "{\"language\":\"python\",\"cwd\":" + quote(c.first) + "}");
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
+			std::string id = object(r.body)->getValue<std::string>("id");
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(c.first, c.second + "\n", stdoutText(events(runCode("import os; print(os.getcwd())", id))));
+			request(daemon().port(), "DELETE", "/code/contexts/" + id);
+		}
+		Poco::File(base).remove(true);
+	}
+
 	void testKernelKilledMidRun()
 	{
 		std::string id = context();
@@ -504,3 +646,218 @@ public:
 
 
 CPPUNIT_TEST_SUITE_REGISTRATION(IntegrationJupyterTest);
+
+
+namespace {
+
+
+const std::string ACCESS_TOKEN = []
+	// Random, so that no copy of this source gives it away.
+	{
+		std::random_device random;
+		std::string token;
+		for (int i = 0; i < 40; ++i) token += "0123456789abcdef"[random() % 16];
+		return token;
+	}();
+
+
+ExecdProcess& guardedDaemon()
+	// With an access token, and the shell module for commands of another uid.
+{
+	static std::unique_ptr<ExecdProcess> pExecd;
+	ExecdProcess::Options o;
+	o.testModules = false;
+	o.properties = {"execd.modules.load = jupyter, shell"};
+	o.args = {"--access-token", ACCESS_TOKEN};
+	return ExecdProcess::keep(pExecd, o);
+}
+
+
+HttpResult guarded(const std::string& method, const std::string& target, const std::string& body = "")
+{
+	return request(guardedDaemon().port(), method, target, body, {{"X-EXECD-ACCESS-TOKEN", ACCESS_TOKEN}});
+}
+
+
+std::string guardedRun(const std::string& code, const std::string& id)
+{
+	std::string ctx = id.empty() ? "{\"language\":\"python\"}" : "{\"id\":\"" + id + "\",\"language\":\"python\"}";
+	return stdoutText(events(guarded("POST", "/code", "{\"code\":" + quote(code) + ",\"context\":" + ctx + "}")));
+}
+
+
+int theServer()
+{
+	std::vector<int> servers = childrenNamed(guardedDaemon().pid(), "jupyter-server");
+	CPPUNIT_ASSERT_EQUAL(std::size_t(1), servers.size());
+	return servers[0];
+}
+
+
+std::vector<std::pair<std::string, std::string>> secretsOf(int server)
+	// Every secret of execd's and its Jupyter server's, read as root: the access
+	// token, the server's token, the kernels' HMAC keys and the cookie secret.
+{
+	std::vector<std::pair<std::string, std::string>> secrets{{"the access token", ACCESS_TOKEN}};
+	std::string token = serverToken(server);
+	CPPUNIT_ASSERT_MESSAGE("the test cannot find the Jupyter token", !token.empty());
+	secrets.emplace_back("the Jupyter token", token);
+	std::vector<int> kernels = childrenNamed(server, "kernel-");
+	CPPUNIT_ASSERT(!kernels.empty());
+	for (int kernel: kernels)
+	{
+		std::string key = match(fileText(match(procText(kernel, "cmdline"), "(\\S+/kernel-[0-9a-f-]+\\.json)")), "\"key\": \"([^\"]+)\"");
+		CPPUNIT_ASSERT_MESSAGE("the test cannot read a connection file", !key.empty());
+		secrets.emplace_back("the HMAC key of kernel " + std::to_string(kernel), key);
+	}
+	std::string runtime = match(procText(server, "environ"), "JUPYTER_RUNTIME_DIR=(\\S+)");
+	std::string cookie = fileText(runtime + "/jupyter_cookie_secret");
+	while (!cookie.empty() && std::isspace(static_cast<unsigned char>(cookie.back()))) cookie.pop_back();
+	CPPUNIT_ASSERT_MESSAGE("the test cannot read the cookie secret", cookie.size() > 16);
+	secrets.emplace_back("the cookie secret", cookie);
+	return secrets;
+}
+
+
+} // namespace
+
+
+class IntegrationJupyterSecurityTest: public CppUnit::TestFixture
+	/// Hardening of the embedded Jupyter server (issue #13, items 8 and 13).
+{
+	CPPUNIT_TEST_SUITE(IntegrationJupyterSecurityTest);
+	CPPUNIT_TEST(testOtherUidFindsNoSecretAndCannotWrite);
+	CPPUNIT_TEST(testServerAnswersOnlyWithItsToken);
+	CPPUNIT_TEST(testNoSecretInKernelsOrLogs);
+	CPPUNIT_TEST(testKernelsDieWithTheServer);
+	CPPUNIT_TEST_SUITE_END();
+
+public:
+	void testOtherUidFindsNoSecretAndCannotWrite()
+	{
+		std::string id = object(guarded("POST", "/code/context", "{\"language\":\"python\"}").body)->getValue<std::string>("id");
+		CPPUNIT_ASSERT_EQUAL(std::string("2\n"), guardedRun("print(1 + 1)", id));
+		int server = theServer();
+		auto secrets = secretsOf(server);
+		std::string port = match(procText(server, "cmdline"), "--port=(\\d+)");
+
+		char dir[] = "/tmp/execd-probe-XXXXXX";
+		CPPUNIT_ASSERT(::mkdtemp(dir));
+		::chmod(dir, 0755);
+		std::string script = std::string(dir) + "/probe.py";
+		std::ofstream(script) << PROBE;
+		::chmod(script.c_str(), 0644);
+		const std::string nonce = std::to_string(::getpid()) + "x" + std::to_string(std::time(nullptr));
+		HttpResult r = guarded("POST", "/command", "{\"command\":" + quote("/usr/bin/python3 " + script + " " + port + " " + nonce)
+			+ ",\"uid\":65534,\"gid\":65534}");
+		Poco::File(dir).remove(true);
+		CPPUNIT_ASSERT_EQUAL(200, r.status);
+		std::string out;
+		for (const auto& e: events(r))
+			if (e->getValue<std::string>("type") == "stdout") out += e->getValue<std::string>("text") + "\n";
+		CPPUNIT_ASSERT_MESSAGE(r.body.substr(0, 2000), out.find("PROBE DONE") != std::string::npos);
+		auto linesWith = [&out](const std::string& word)
+		{
+			std::istringstream in(out);
+			std::string result;
+			for (std::string line; std::getline(in, line);)
+				if (line.compare(0, word.size(), word) == 0) result += line + "\n";
+			return result;
+		};
+		bool wrote = false;
+		for (const std::string& target: {"/root/execd-probe-" + nonce + ".txt", "/etc/execd-probe-" + nonce + ".txt"})
+		{
+			if (Poco::File(target).exists())
+			{
+				wrote = true;
+				Poco::File(target).remove();
+			}
+		}
+		CPPUNIT_ASSERT_MESSAGE(linesWith("PUT"), !wrote);
+		for (const auto& secret: secrets)
+		{
+			std::size_t at = out.find(secret.second);
+			CPPUNIT_ASSERT_MESSAGE(secret.first + " is readable by uid 65534: "
+				+ (at == std::string::npos ? std::string() : out.substr(out.rfind('\n', at) + 1, 300)), at == std::string::npos);
+		}
+		CPPUNIT_ASSERT_MESSAGE(linesWith("READABLE"), linesWith("READABLE").empty());
+		CPPUNIT_ASSERT_EQUAL(std::string("3\n"), guardedRun("print(1 + 2)", id));
+	}
+
+	void testServerAnswersOnlyWithItsToken()
+	{
+		// Even root with the token reaches only the kernel, session and status APIs.
+		guardedRun("1", "");
+		int server = theServer();
+		const int port = std::stoi(match(procText(server, "cmdline"), "--port=(\\d+)"));
+		const std::string token = serverToken(server);
+		auto status = [&](const std::string& method, const std::string& target, const std::string& auth)
+		{
+			std::map<std::string, std::string> headers;
+			if (!auth.empty()) headers["Authorization"] = "token " + auth;
+			return request(port, method, target, method == "PUT" ? "{\"type\":\"file\",\"format\":\"text\",\"content\":\"x\"}" : "", headers).status;
+		};
+		CPPUNIT_ASSERT_EQUAL(403, status("GET", "/api/status", ""));
+		CPPUNIT_ASSERT_EQUAL(403, status("GET", "/api/sessions", "wrong"));
+		CPPUNIT_ASSERT_EQUAL(200, status("GET", "/api/status", token));
+		CPPUNIT_ASSERT_EQUAL(200, status("GET", "/api/sessions", token));
+		CPPUNIT_ASSERT_EQUAL(404, status("GET", "/api/contents/etc", token));
+		CPPUNIT_ASSERT_EQUAL(404, status("PUT", "/api/contents/tmp/execd-contents-probe.txt", token));
+		CPPUNIT_ASSERT_EQUAL(404, status("GET", "/files/etc/hostname", token));
+		CPPUNIT_ASSERT(!Poco::File("/tmp/execd-contents-probe.txt").exists());
+		// Its files are root's alone.
+		std::string config = match(procText(server, "cmdline"), "--config=(\\S+)");
+		struct stat info{};
+		CPPUNIT_ASSERT_EQUAL(0, ::stat(config.c_str(), &info));
+		CPPUNIT_ASSERT_EQUAL(0600, static_cast<int>(info.st_mode & 07777));
+		CPPUNIT_ASSERT_EQUAL(0, ::stat(Poco::Path(config).parent().toString().c_str(), &info));
+		CPPUNIT_ASSERT_EQUAL(0700, static_cast<int>(info.st_mode & 07777));
+	}
+
+	void testNoSecretInKernelsOrLogs()
+	{
+		// A kernel runs user code: its environment and command line hold no
+		// secret, and neither does execd's log.
+		std::string seen = guardedRun("import os\nprint(repr(dict(os.environ)))\n"
+			"print(open('/proc/self/cmdline').read())", "");
+		CPPUNIT_ASSERT(seen.find("JUPYTER_RUNTIME_DIR") != std::string::npos);
+		std::string log = guardedDaemon().output();
+		CPPUNIT_ASSERT(log.find("Jupyter server ready") != std::string::npos);
+		for (const auto& secret: secretsOf(theServer()))
+		{
+			CPPUNIT_ASSERT_MESSAGE(secret.first + " is in a kernel's environment", seen.find(secret.second) == std::string::npos);
+			CPPUNIT_ASSERT_MESSAGE(secret.first + " is in execd's log", log.find(secret.second) == std::string::npos);
+		}
+	}
+
+	void testKernelsDieWithTheServer()
+	{
+		// jupyter_client starts kernels in sessions of their own: killing the
+		// server's process group leaves them, adopted by execd, the subreaper.
+		std::string id = object(guarded("POST", "/code/context", "{\"language\":\"python\"}").body)->getValue<std::string>("id");
+		std::string out = guardedRun("import os, subprocess\n"
+			"p = subprocess.Popen(['sleep', '1000'], start_new_session=True)\nprint(os.getpid(), p.pid)", id);
+		std::vector<int> pids{std::atoi(out.c_str()), std::atoi(out.substr(out.find(' ') + 1).c_str())};
+		int server = theServer();
+		for (int kernel: childrenNamed(server, "kernel-")) pids.push_back(kernel);
+		CPPUNIT_ASSERT(pids.size() >= 4);   // the default context's kernel, ours, twice, and its child
+		::kill(server, SIGKILL);
+		auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+		auto allGone = [&] { return std::all_of(pids.begin(), pids.end(), gone); };
+		while (!allGone() && std::chrono::steady_clock::now() < deadline)
+			std::this_thread::sleep_for(std::chrono::milliseconds(50));
+		std::string left;
+		for (int pid: pids)
+			if (!gone(pid)) left += " " + std::to_string(pid) + ":" + procText(pid, "cmdline");
+		CPPUNIT_ASSERT_MESSAGE("still running:" + left, left.empty());
+		// The server comes back, and the context with a new kernel.
+		deadline = std::chrono::steady_clock::now() + std::chrono::seconds(40);
+		out.clear();
+		while (out.find("back") == std::string::npos && std::chrono::steady_clock::now() < deadline)
+			out = guardedRun("print('back')", id);
+		CPPUNIT_ASSERT_EQUAL(std::string("back\n"), out);
+	}
+};
+
+
+CPPUNIT_TEST_SUITE_REGISTRATION(IntegrationJupyterSecurityTest);

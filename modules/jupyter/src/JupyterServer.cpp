@@ -9,11 +9,16 @@
 #include "Poco/RandomStream.h"
 #include "Poco/NullStream.h"
 #include "Poco/StreamCopier.h"
+#include <algorithm>
+#include <cerrno>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
+#include <dirent.h>
 #include <fcntl.h>
 #include <fstream>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -50,6 +55,118 @@ int freePort()
 }
 
 
+void writePrivate(const std::string& path, const std::string& text)
+	// A new file only its owner can read, whatever the umask.
+{
+	int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) throw Poco::SystemException("cannot create " + path);
+	std::size_t done = 0;
+	while (done < text.size())
+	{
+		ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+		if (n < 0 && errno == EINTR) continue;
+		if (n <= 0)
+		{
+			::close(fd);
+			throw Poco::SystemException("cannot write " + path);
+		}
+		done += static_cast<std::size_t>(n);
+	}
+	::close(fd);
+}
+
+
+std::string serverConfig(const std::string& token)
+	// The embedded server's config file (0600, passed with --config).
+{
+	return
+		// The token is read from here, not from the command line, which any
+		// user can read in /proc, nor from the environment, which kernels inherit.
+		"c.ServerApp.token = '" + token + "'\n"
+		"import ctypes, os, signal, sys\n"
+		// Only what execd uses: no contents, files, view, nbconvert, config,
+		// shutdown or login handlers, so even a client with the token cannot
+		// read or write files through the server.
+		"from jupyter_server.serverapp import ServerApp\n"
+		"ServerApp.default_services = ('api', 'kernels', 'kernelspecs', 'sessions')\n"
+		// root_dir is an empty private directory; a session's path is the
+		// absolute directory its kernel runs in (the context's cwd).
+		"from jupyter_server.services.contents.filemanager import FileContentsManager\n"
+		"def _kernel_path(self, path, model=None):\n"
+		"    return path.rsplit('/', 1)[0] if '/' in path else ''\n"
+		"FileContentsManager.get_kernel_path = _kernel_path\n"
+		"from jupyter_server.services.kernels.kernelmanager import MappingKernelManager\n"
+		"def _cwd_for_path(self, path, **kwargs):\n"
+		"    d = os.path.normpath('/' + path.strip('/'))\n"
+		"    while not os.path.isdir(d) and d != '/':\n"
+		"        d = os.path.dirname(d)\n"
+		"    return d\n"
+		"MappingKernelManager.cwd_for_path = _cwd_for_path\n"
+		// jupyter-server 1.23 never sets TCP_NODELAY on kernel WebSockets: with
+		// delayed ACKs every execute would cost 40 ms more (see ENVIRONMENT.md).
+		"from jupyter_server.services.kernels.handlers import ZMQChannelsHandler as H\n"
+		"_open = H.open\n"
+		"def _nodelay_open(self, *a, **k):\n"
+		"    self.set_nodelay(True)\n"
+		"    return _open(self, *a, **k)\n"
+		"H.open = _nodelay_open\n"
+		// A server whose execd is gone (even by SIGKILL) shuts itself and its
+		// kernels down instead of living on as an orphan.
+		"ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG\n"
+		"if os.getppid() != int(os.environ.get('EXECD_PID', '0')):\n"
+		"    sys.exit(0)\n";
+}
+
+
+bool secretVariable(const char* entry)
+	// execd's secrets must not reach the server, and so its kernels.
+{
+	for (const char* name: {"EXECD_ACCESS_TOKEN=", "JUPYTER_TOKEN=", "JUPYTER_TOKEN_FILE="})
+	{
+		if (std::strncmp(entry, name, std::strlen(name)) == 0) return true;
+	}
+	return false;
+}
+
+
+std::string procFile(pid_t pid, const char* name)
+{
+	std::ifstream in("/proc/" + std::to_string(pid) + "/" + name);
+	return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+
+std::vector<pid_t> leftovers(const std::string& runtimeDir)
+	// Processes the dead server left behind: kernels (their command line names a
+	// connection file in its runtime directory) and whatever inherited the
+	// environment it gave them, plus all their descendants.
+{
+	std::vector<pid_t> found;
+	const std::string variable = std::string("JUPYTER_RUNTIME_DIR=") + runtimeDir + '\0';
+	const std::string connectionFile = runtimeDir + "/kernel-";
+	DIR* dir = ::opendir("/proc");
+	if (!dir) return found;
+	while (struct dirent* entry = ::readdir(dir))
+	{
+		pid_t pid = static_cast<pid_t>(std::atoi(entry->d_name));
+		if (pid <= 0 || pid == ::getpid()) continue;
+		if (procFile(pid, "cmdline").find(connectionFile) != std::string::npos
+			|| ('\0' + procFile(pid, "environ")).find('\0' + variable) != std::string::npos)
+			found.push_back(pid);
+	}
+	::closedir(dir);
+	std::size_t roots = found.size();
+	for (std::size_t i = 0; i < roots; ++i)
+	{
+		for (pid_t child: Process::descendants(found[i]))
+		{
+			if (std::find(found.begin(), found.end(), child) == found.end()) found.push_back(child);
+		}
+	}
+	return found;
+}
+
+
 } // namespace
 
 
@@ -60,24 +177,19 @@ JupyterServer::JupyterServer(const JupyterSettings& settings):
 	if (_embedded)
 	{
 		_token = randomHex(24);
+		// Everything of the server's lives in one directory only root can enter:
+		// its config (with the token), its runtime files (connection files with
+		// the kernels' HMAC keys, the cookie secret, jpserver-*.json with the
+		// token), its log, and the empty directory it serves as root_dir.
 		char dir[] = "/tmp/execd-jupyter-XXXXXX";
 		if (!::mkdtemp(dir)) throw Poco::SystemException("cannot create a directory for the Jupyter server");
 		_directory = dir;
-		// jupyter-server 1.23 never sets TCP_NODELAY on kernel WebSockets: with
-		// delayed ACKs every execute would cost 40 ms more (see ENVIRONMENT.md).
-		std::ofstream config(_directory + "/jupyter_server_config.py");
-		config << "from jupyter_server.services.kernels.handlers import ZMQChannelsHandler as H\n"
-			"_open = H.open\n"
-			"def _nodelay_open(self, *a, **k):\n"
-			"    self.set_nodelay(True)\n"
-			"    return _open(self, *a, **k)\n"
-			"H.open = _nodelay_open\n"
-			// A server whose execd is gone (even by SIGKILL) shuts itself and its
-			// kernels down instead of living on as an orphan.
-			"import ctypes, os, signal, sys\n"
-			"ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG\n"
-			"if os.getppid() != int(os.environ.get('EXECD_PID', '0')):\n"
-			"    sys.exit(0)\n";
+		for (const char* sub: {"/root", "/runtime"})
+		{
+			if (::mkdir((_directory + sub).c_str(), 0700) != 0)
+				throw Poco::SystemException("cannot create " + _directory + sub);
+		}
+		writePrivate(_directory + "/jupyter_server_config.py", serverConfig(_token));
 	}
 	else
 	{
@@ -156,14 +268,18 @@ void JupyterServer::stop()
 bool JupyterServer::launch()
 {
 	int port = freePort();
+	// No secret on the command line: the token is in the 0600 config file.
 	std::vector<std::string> args{_settings.serverCommand, "--ip=127.0.0.1", "--port=" + std::to_string(port),
-		"--ServerApp.token=" + _token, "--no-browser", "--allow-root", "--ServerApp.root_dir=/",
+		"--no-browser", "--allow-root", "--ServerApp.root_dir=" + _directory + "/root",
 		"--ServerApp.port_retries=0", "--ServerApp.limit_rate=False", "--config=" + _directory + "/jupyter_server_config.py"};
 	std::vector<char*> argv;
 	for (std::string& a: args) argv.push_back(&a[0]);
 	argv.push_back(nullptr);
 	std::vector<std::string> env;
-	for (char** e = environ; *e; ++e) env.emplace_back(*e);
+	for (char** e = environ; *e; ++e)
+	{
+		if (!secretVariable(*e)) env.emplace_back(*e);
+	}
 	env.push_back("PYDEVD_DISABLE_FILE_VALIDATION=1");
 	env.push_back("JUPYTER_RUNTIME_DIR=" + _directory + "/runtime");
 	env.push_back("EXECD_PID=" + std::to_string(::getpid()));
@@ -178,7 +294,7 @@ bool JupyterServer::launch()
 	posix_spawn_file_actions_init(&actions);
 	Process::setSpawnGroupAndSignals(attr);
 	posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+	posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
 	posix_spawn_file_actions_adddup2(&actions, 1, 2);
 	posix_spawn_file_actions_addclosefrom_np(&actions, 3);
 	pid_t pid = -1;
@@ -282,7 +398,8 @@ void JupyterServer::supervise()
 			{
 			}
 			Process::disown(pid);
-			::kill(-pid, SIGKILL);   // kernels it started
+			::kill(-pid, SIGKILL);   // what is left of its process group
+			killKernels();
 			std::lock_guard<std::mutex> lock(_mutex);
 			_pid = -1;
 			_ready = false;
@@ -295,6 +412,29 @@ void JupyterServer::supervise()
 		if (_changed.wait_for(lock, backoff, [this] { return _stopping; })) break;
 		backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
 	}
+}
+
+
+void JupyterServer::killKernels()
+{
+	// jupyter_client starts each kernel in a session of its own, so they are not
+	// in the server's process group, and ipykernel only notices a dead parent
+	// when it is reparented to PID 1: adopted by execd (a subreaper) they would
+	// run for ever. Several rounds, as killing a process reparents its children.
+	int killed = 0;
+	for (int round = 0; round < 3; ++round)
+	{
+		std::vector<pid_t> pids = leftovers(_directory + "/runtime");
+		if (pids.empty()) break;
+		for (pid_t pid: pids)
+		{
+			::kill(-pid, SIGKILL);   // a kernel leads its own process group
+			if (::kill(pid, SIGKILL) == 0) ++killed;
+		}
+		std::this_thread::sleep_for(std::chrono::milliseconds(20));
+	}
+	if (killed > 0)
+		Poco::Logger::get("execd.jupyter").warning("killed %d kernel process(es) the Jupyter server left behind", killed);
 }
 
 

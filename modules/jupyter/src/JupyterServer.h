@@ -29,7 +29,10 @@ struct JupyterSettings
 class JupyterServer
 	/// The Jupyter server execd talks to: an external one (--jupyter-host), or,
 	/// by default, one execd starts on a free loopback port with a random token,
-	/// restarts when it dies and stops on shutdown.
+	/// restarts when it dies and stops on shutdown. The embedded server's token,
+	/// config, runtime files (connection files, cookie secret) and log live in a
+	/// 0700 directory of root's; it serves only the kernel, session and status
+	/// APIs, from an empty root_dir. When it ends, its kernels are killed.
 {
 public:
 	explicit JupyterServer(const JupyterSettings& settings);
@@ -60,6 +63,8 @@ public:
 private:
 	void supervise();
 	bool launch();
+	void killKernels();
+		/// After the server ended: SIGKILLs the kernels it started and their descendants.
 	bool answers(const Poco::URI& uri);
 
 	JupyterSettings _settings;

@@ -782,7 +782,9 @@ void KernelExecutor::startKernel(const std::string& language, const std::string&
 	if (dir.size() > 1 && dir.back() == '/') dir.pop_back();
 	Poco::File(dir).createDirectories();   // as upstream: the context's cwd is created
 	Poco::JSON::Object body;
-	// The server's root is "/", so this absolute path is where the kernel runs.
+	// The kernel runs in this notebook's directory: the embedded server takes
+	// the path as absolute (its root_dir is an empty private directory, see
+	// JupyterServer); an external server rooted at "/" does the same.
 	body.set("path", dir + "/" + name + ".ipynb");
 	body.set("name", name);
 	body.set("type", "notebook");
