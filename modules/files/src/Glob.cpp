@@ -176,8 +176,6 @@ std::size_t Glob::compileAt(std::size_t i, std::vector<Frame>& frames, Status& s
 {
 	const std::string& p = _pattern;
 	Frame& frame = frames.back();
-	const bool inGroup = frame.node >= 0 && _nodes[frame.node].kind == GROUP;
-	const bool inNot = frame.node >= 0 && _nodes[frame.node].kind == NOT;
 	Node node;
 	node.kind = LITERAL;
 	node.byte = p[i];
@@ -217,6 +215,36 @@ std::size_t Glob::compileAt(std::size_t i, std::vector<Frame>& frames, Status& s
 		return node.end + 1;
 	case '{':
 	case '!':
+	case ',':
+	case '}':
+	case '(':
+	case ')':
+	{
+		std::size_t after = compileGroup(i, frames, status);
+		if (after != 0) return after;
+		break;
+	}
+	default:
+		break;
+	}
+	node.slash = p[i] == '/';
+	add(node, frame);
+	return i + 1;
+}
+
+
+std::size_t Glob::compileGroup(std::size_t i, std::vector<Frame>& frames, Status& status)
+	// "{", ",", "}", "!(", "(" and ")" at i: the index after the item, or 0 when the
+	// character is a literal here (a "," or "}" outside a group, a ")" outside "!(").
+{
+	const std::string& p = _pattern;
+	Frame& frame = frames.back();
+	const bool inGroup = frame.node >= 0 && _nodes[frame.node].kind == GROUP;
+	const bool inNot = frame.node >= 0 && _nodes[frame.node].kind == NOT;
+	switch (p[i])
+	{
+	case '{':
+	case '!':
 		if (p[i] == '!' && (i + 1 >= p.size() || p[i + 1] != '('))
 		{
 			status = SYNTAX_ERROR;
@@ -230,31 +258,28 @@ std::size_t Glob::compileAt(std::size_t i, std::vector<Frame>& frames, Status& s
 		open(p[i] == '{' ? GROUP : NOT, frames);
 		return p[i] == '{' ? i + 1 : i + 2;
 	case ',':
-		if (!inGroup) break;
+		if (!inGroup) return 0;
 		endAlternative(frame);
 		return i + 1;
 	case '}':
-		if (!inGroup) break;
+		if (!inGroup) return 0;
 		close(frames);
 		return i + 1;
 	case '(':
-		if (inNot) ++frame.parentheses;   // literal, but it pairs with a ")"
-		break;
+		if (inNot) ++frame.parentheses;   // a literal, but it pairs with a ")"
+		return 0;
 	case ')':
-		if (!inNot) break;
-		if (frame.parentheses == 0)
+		if (!inNot) return 0;
+		if (frame.parentheses > 0)
 		{
-			close(frames);
-			return i + 1;
+			--frame.parentheses;
+			return 0;
 		}
-		--frame.parentheses;
-		break;
+		close(frames);
+		return i + 1;
 	default:
-		break;
+		return 0;
 	}
-	node.slash = p[i] == '/';
-	add(node, frame);
-	return i + 1;
 }
 
 

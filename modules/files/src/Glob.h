@@ -99,6 +99,7 @@ private:
 
 	Status compile();
 	std::size_t compileAt(std::size_t i, std::vector<Frame>& frames, Status& status);
+	std::size_t compileGroup(std::size_t i, std::vector<Frame>& frames, Status& status);
 	int add(Node node, Frame& frame);
 	void open(Kind kind, std::vector<Frame>& frames);
 	void endAlternative(Frame& frame);
