@@ -1,11 +1,13 @@
 #include "execd/Paths.h"
 #include "execd/ApiException.h"
+#include "Poco/Exception.h"
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <set>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <vector>
 
@@ -167,6 +169,59 @@ std::string Paths::dirName(const std::string& path)
 	if (slash == std::string::npos) return ".";
 	if (slash == 0) return "/";
 	return clean(path.substr(0, slash));
+}
+
+void Paths::checkLimits(const std::string& path, const std::string& errorCode)
+{
+	if (path.size() > MAX_PATH_BYTES)
+		throw ApiException::badRequest("path is too long: " + std::to_string(path.size()) + " bytes, the limit is " + std::to_string(MAX_PATH_BYTES) + " (PATH_MAX)", errorCode);
+	std::size_t components = 0;
+	for (std::size_t i = 0; i < path.size(); ++i)
+		if (path[i] != '/' && (i == 0 || path[i - 1] == '/')) ++components;
+	if (components > MAX_PATH_COMPONENTS)
+		throw ApiException::badRequest("path is too deep: " + std::to_string(components) + " components, the limit is " + std::to_string(MAX_PATH_COMPONENTS), errorCode);
+}
+
+
+void Paths::createDirectories(const std::string& path, mode_t mode)
+{
+	checkLimits(path);
+	// The end of each component, so that path.substr(0, ends[k]) is the k-th prefix
+	// with the separators as given.
+	std::vector<std::size_t> ends;
+	for (std::size_t i = 0; i < path.size(); ++i)
+		if (path[i] != '/' && (i + 1 == path.size() || path[i + 1] == '/')) ends.push_back(i + 1);
+	// Up from the whole path to the deepest prefix that exists ...
+	std::size_t missing = ends.size();
+	while (missing > 0)
+	{
+		std::string prefix = path.substr(0, ends[missing - 1]);
+		struct stat st;
+		if (::stat(prefix.c_str(), &st) == 0)
+		{
+			if (!S_ISDIR(st.st_mode)) throw Poco::FileException(errorText(ENOTDIR, "mkdir", prefix), ENOTDIR);
+			break;
+		}
+		--missing;
+	}
+	// ... then down, creating the rest. EEXIST is a concurrent mkdir that won.
+	for (std::size_t k = missing; k < ends.size(); ++k)
+	{
+		std::string prefix = path.substr(0, ends[k]);
+		if (::mkdir(prefix.c_str(), mode) != 0 && errno != EEXIST)
+		{
+			int error = errno;
+			throw Poco::FileException(errorText(error, "mkdir", prefix), error);
+		}
+	}
+}
+
+
+std::string Paths::errorText(int error, const std::string& op, const std::string& path)
+{
+	std::string text = std::strerror(error);
+	if (!text.empty()) text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
+	return op + " " + path + ": " + text;
 }
 
 

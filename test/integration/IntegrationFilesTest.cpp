@@ -10,12 +10,15 @@
 #include "Poco/Net/StreamSocket.h"
 #include "Poco/SHA2Engine.h"
 #include <cppunit/extensions/HelperMacros.h>
+#include <algorithm>
 #include <dirent.h>
+#include <fcntl.h>
 #include <fstream>
 #include <iostream>
 #include <regex>
 #include <sstream>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
@@ -176,6 +179,82 @@ std::string joined(const std::vector<std::string>& items, const std::string& str
 }
 
 
+std::string repeated(const std::string& text, std::size_t times)
+{
+	std::string out;
+	for (std::size_t i = 0; i < times; ++i) out += text;
+	return out;
+}
+
+
+std::string chain(const std::string& root, std::size_t components)
+	/// root/q/q/... with components components in all.
+{
+	std::size_t have = static_cast<std::size_t>(std::count(root.begin(), root.end(), '/'));
+	return root + repeated("/q", components - have);
+}
+
+
+void makeDeepTree(const std::string& root, std::size_t levels, const std::string& leaf)
+	/// root/q/q/.../q (levels directories) with the file leaf at the bottom, made
+	/// through descriptors as a user's program would, past PATH_MAX.
+{
+	int fd = ::open(root.c_str(), O_RDONLY | O_DIRECTORY);
+	CPPUNIT_ASSERT(fd >= 0);
+	for (std::size_t i = 0; i < levels; ++i)
+	{
+		CPPUNIT_ASSERT(::mkdirat(fd, "q", 0755) == 0);
+		int child = ::openat(fd, "q", O_RDONLY | O_DIRECTORY);
+		CPPUNIT_ASSERT(child >= 0);
+		::close(fd);
+		fd = child;
+	}
+	int file = ::openat(fd, leaf.c_str(), O_WRONLY | O_CREAT, 0644);
+	CPPUNIT_ASSERT(file >= 0);
+	::close(file);
+	::close(fd);
+}
+
+
+long cpuTicks(pid_t pid)
+	/// utime + stime of a process, in clock ticks.
+{
+	std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+	std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+	std::istringstream fields(text.substr(text.rfind(')') + 2));
+	std::string field;
+	long ticks = 0;
+	for (int i = 3; i <= 15 && fields >> field; ++i)
+		if (i >= 14) ticks += std::stol(field);
+	return ticks;
+}
+
+
+HttpResult get(int port, const std::string& target, std::chrono::milliseconds timeout)
+	/// A GET that gives up after timeout (status 0 then).
+{
+	return rawRequest(port, "GET " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", timeout);
+}
+
+
+ExecdProcess& limitedDaemon()
+	/// A daemon with small walk and replace limits, and few descriptors.
+{
+	static std::unique_ptr<ExecdProcess> pExecd;
+	ExecdProcess::Options o;
+	o.testModules = false;
+	o.properties = {"execd.modules.load = files", "module.files.walkMaxEntries = 50", "module.files.replaceMaxBytes = 1000"};
+	struct rlimit saved;
+	::getrlimit(RLIMIT_NOFILE, &saved);
+	struct rlimit few = saved;
+	few.rlim_cur = 128;   // inherited: a walk that kept a descriptor per level would run out
+	::setrlimit(RLIMIT_NOFILE, &few);
+	ExecdProcess& execd = ExecdProcess::keep(pExecd, o);
+	::setrlimit(RLIMIT_NOFILE, &saved);
+	return execd;
+}
+
+
 } // namespace
 
 
@@ -199,6 +278,16 @@ class IntegrationFilesTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testDownloadConditional);
 	CPPUNIT_TEST(testDirectories);
 	CPPUNIT_TEST(testBadInput);
+	CPPUNIT_TEST(testDeepPathsAreRefused);
+	CPPUNIT_TEST(testPathLengthLimit);
+	CPPUNIT_TEST(testDeepCwdIsRefused);
+	CPPUNIT_TEST(testDeepTreeIsWalkedAndRemoved);
+	CPPUNIT_TEST(testPatternLimits);
+	CPPUNIT_TEST(testBacktrackingPatternFinishes);
+	CPPUNIT_TEST(testSearchStopsWhenClientLeaves);
+	CPPUNIT_TEST(testWalkEntryLimit);
+	CPPUNIT_TEST(testSpecialFilesAreRefused);
+	CPPUNIT_TEST(testReplaceSizeLimit);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -746,6 +835,269 @@ public:
 		CPPUNIT_ASSERT_EQUAL(400, request(port(), "POST", "/files/replace", "{\"/x\":5}").status);
 		// Trailing slash: Gin's redirect.
 		CPPUNIT_ASSERT_EQUAL(301, request(port(), "GET", "/files/info/").status);
+	}
+
+	void testDeepPathsAreRefused()
+	{
+		// Issue #13.1: ~2,100 components crashed mkdir -p (recursion); now a 400
+		// before any work, for every path that creates directories.
+		std::string dir = scratch();
+		std::string deep = chain(dir, 2100);
+		HttpResult r = request(port(), "POST", "/directories", "{\"" + deep + "\":{}}");
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 400, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("{\"code\":\"INVALID_REQUEST_BODY\",\"message\":\"path is too long: " + std::to_string(deep.size()) + " bytes, the limit is 4095 (PATH_MAX)\"}"), r.body);
+		r = request(port(), "POST", "/directories", "{\"" + chain(dir, 1500) + "\":{}}");   // 1,500 levels in 3 KB
+		CPPUNIT_ASSERT_EQUAL(std::string("{\"code\":\"INVALID_REQUEST_BODY\",\"message\":\"path is too deep: 1500 components, the limit is 1024\"}"), r.body);
+		CPPUNIT_ASSERT(!exists(dir + "/q"));
+		writeFile(dir + "/a.txt", "A");
+		r = request(port(), "POST", "/files/mv", "[{\"src\":\"" + dir + "/a.txt\",\"dest\":\"" + deep + "/a.txt\"}]");
+		CPPUNIT_ASSERT_EQUAL(400, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("INVALID_REQUEST_BODY"), errorCode(r));
+		CPPUNIT_ASSERT(exists(dir + "/a.txt"));
+		r = upload(multipart({meta("{\"path\":\"" + deep + "/f\"}"), file("x")}));
+		CPPUNIT_ASSERT_EQUAL(400, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("INVALID_FILE_METADATA"), errorCode(r));
+		CPPUNIT_ASSERT(!exists(dir + "/q"));
+		// At the limit: made, iteratively; one past it: refused.
+		std::string atLimit = chain(dir, 1024);
+		r = request(port(), "POST", "/directories", "{\"" + atLimit + "\":{\"mode\":755}}");
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
+		CPPUNIT_ASSERT(exists(atLimit));
+		r = request(port(), "POST", "/directories", "{\"" + atLimit + "/q\":{}}");
+		CPPUNIT_ASSERT_EQUAL(400, r.status);
+		r = upload(multipart({meta("{\"path\":\"" + atLimit.substr(0, atLimit.size() - 2) + "/f\"}"), file("x")}));
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
+		r = request(port(), "POST", "/files/mv", "[{\"src\":\"" + dir + "/a.txt\",\"dest\":\"" + atLimit.substr(0, atLimit.size() - 2) + "/n/a.txt\"}]");
+		CPPUNIT_ASSERT_EQUAL(400, r.status);   // 1025 components
+		r = request(port(), "POST", "/files/mv", "[{\"src\":\"" + dir + "/a.txt\",\"dest\":\"" + atLimit.substr(0, atLimit.size() - 2) + "/a.txt\"}]");
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
+		CPPUNIT_ASSERT_EQUAL(200, request(port(), "DELETE", "/directories?path=" + dir).status);
+		CPPUNIT_ASSERT(!exists(dir));
+	}
+
+	void testPathLengthLimit()
+	{
+		// PATH_MAX: 4095 bytes are a path, 4096 are not (for any path parameter).
+		std::string dir = scratch();
+		std::string atLimit = dir;
+		while (atLimit.size() + 201 <= 4095) atLimit += "/" + std::string(200, 'n');
+		atLimit += "/" + std::string(4095 - atLimit.size() - 1, 'm');
+		CPPUNIT_ASSERT_EQUAL(std::size_t(4095), atLimit.size());
+		HttpResult r = request(port(), "POST", "/directories", "{\"" + atLimit + "\":{}}");
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
+		CPPUNIT_ASSERT(exists(atLimit));
+		r = request(port(), "POST", "/directories", "{\"" + atLimit + "x\":{}}");
+		CPPUNIT_ASSERT_EQUAL(400, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("{\"code\":\"INVALID_REQUEST_BODY\",\"message\":\"path is too long: 4096 bytes, the limit is 4095 (PATH_MAX)\"}"), r.body);
+		CPPUNIT_ASSERT_EQUAL(200, request(port(), "GET", "/files/info?path=" + atLimit).status);
+		for (const char* target: {"/files/info?path=", "/files/download?path=", "/files/search?path=", "/directories/list?path=", "/directories?path="})
+		{
+			r = request(port(), std::string(target) == "/directories?path=" ? "DELETE" : "GET", target + atLimit + "x");
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(target, 400, r.status);
+			CPPUNIT_ASSERT_EQUAL(std::string("INVALID_REQUEST_BODY"), errorCode(r));
+		}
+		CPPUNIT_ASSERT_EQUAL(200, request(port(), "DELETE", "/directories?path=" + dir).status);
+	}
+
+	void testDeepCwdIsRefused()
+	{
+		// The cwd of /session, /pty and /code/context is made with the same
+		// iterative mkdir -p and held to the same limits.
+		ExecdProcess::Options o;
+		o.testModules = false;
+		o.properties = {"execd.modules.load = shell, pty"};
+		ExecdProcess execd(o);
+		std::string dir = scratch();
+		for (std::size_t components: {2100, 1500})
+		{
+			std::string deep = chain(dir, components);
+			for (const char* route: {"/session", "/pty", "/code/context"})
+			{
+				HttpResult r = request(execd.port(), "POST", route, "{\"language\":\"bash\",\"cwd\":\"" + deep + "\"}");
+				CPPUNIT_ASSERT_EQUAL_MESSAGE(route + std::string(" ") + r.body, 400, r.status);
+				CPPUNIT_ASSERT_EQUAL(std::string("INVALID_REQUEST_BODY"), errorCode(r));
+			}
+		}
+		CPPUNIT_ASSERT(!exists(dir + "/q"));
+		std::string atLimit = chain(dir, 1024);
+		HttpResult r = request(execd.port(), "POST", "/session", "{\"cwd\":\"" + atLimit + "\"}");
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
+		CPPUNIT_ASSERT(exists(atLimit));
+		CPPUNIT_ASSERT_EQUAL(400, request(execd.port(), "POST", "/pty", "{\"cwd\":\"" + atLimit + "/q\"}").status);
+		CPPUNIT_ASSERT_EQUAL(201, request(execd.port(), "POST", "/pty", "{\"cwd\":\"" + atLimit + "\"}").status);
+		CPPUNIT_ASSERT(execd.running());
+		CPPUNIT_ASSERT_EQUAL(200, request(port(), "DELETE", "/directories?path=" + dir).status);
+	}
+
+	void testDeepTreeIsWalkedAndRemoved()
+	{
+		// Issue #13.2: a tree deeper than any path limit (2,500 levels, paths past
+		// PATH_MAX), as a user's command may leave it. Search, list and delete walk it
+		// without recursion and with few descriptors (this daemon may open 128).
+		const std::size_t levels = 2500;
+		std::string dir = scratch();
+		makeDeepTree(dir, levels, "bottom.txt");
+		int execd = limitedDaemon().port();
+		std::string bottom = dir + repeated("/q", levels) + "/bottom.txt";
+		HttpResult r = request(port(), "GET", "/files/search?path=" + dir + "&pattern=*.txt");
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body.substr(0, 200), 200, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(1), paths(r).size());
+		CPPUNIT_ASSERT_EQUAL(bottom, paths(r)[0]);
+		r = request(port(), "GET", "/directories/list?path=" + dir + "&depth=100000");
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body.substr(0, 200), 200, r.status);
+		std::vector<std::string> listed = paths(r);
+		CPPUNIT_ASSERT_EQUAL(levels + 1, listed.size());
+		CPPUNIT_ASSERT_EQUAL(dir + "/q", listed[0]);
+		CPPUNIT_ASSERT_EQUAL(bottom, listed.back());
+		r = request(port(), "GET", "/directories/list?path=" + dir + "&depth=3");
+		CPPUNIT_ASSERT_EQUAL(std::string("q,q/q,q/q/q"), joined(paths(r), dir));
+		// The same with 128 descriptors: the walk keeps at most 32 open.
+		r = request(execd, "GET", "/directories/list?path=" + dir + "&depth=40");
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body.substr(0, 200), 200, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(40), paths(r).size());
+		r = request(execd, "DELETE", "/directories?path=" + dir);
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
+		CPPUNIT_ASSERT(!exists(dir));
+		CPPUNIT_ASSERT(daemon().running());
+	}
+
+	void testPatternLimits()
+	{
+		// Issue #13.3: thousands of nested "{" or "!(" crashed the recursive matcher.
+		std::string dir = scratch();
+		writeFile(dir + "/x", "");
+		auto search = [&](const std::string& pattern) { return request(port(), "GET", "/files/search?path=" + dir + "&pattern=" + pct(pattern)); };
+		HttpResult r = search(repeated("{", 2000) + "x" + repeated("}", 2000));
+		CPPUNIT_ASSERT_EQUAL(400, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("{\"code\":\"INVALID_REQUEST_BODY\",\"message\":\"invalid query parameter 'pattern': the pattern is longer than 1024 bytes, the limit\"}"), r.body);
+		CPPUNIT_ASSERT_EQUAL(400, search(repeated("!(", 1500) + "x" + repeated(")", 1500)).status);
+		CPPUNIT_ASSERT_EQUAL(400, search(repeated("{", 3000)).status);
+		// Length: 1024 bytes pass, 1025 do not.
+		CPPUNIT_ASSERT_EQUAL(std::size_t(1), paths(search(repeated("*", 1023) + "x")).size());
+		CPPUNIT_ASSERT_EQUAL(400, search(repeated("*", 1024) + "x").status);
+		// Nesting: 32 levels pass, 33 do not.
+		CPPUNIT_ASSERT_EQUAL(std::size_t(1), paths(search(repeated("{", 32) + "x" + repeated("}", 32))).size());
+		r = search(repeated("{", 33) + "x" + repeated("}", 33));
+		CPPUNIT_ASSERT_EQUAL(400, r.status);
+		CPPUNIT_ASSERT(r.body.find("deeper than 32 levels") != std::string::npos);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(1), paths(search(repeated("!(", 32) + "x" + repeated(")", 32))).size());
+		CPPUNIT_ASSERT_EQUAL(400, search(repeated("!(", 33) + "x" + repeated(")", 33)).status);
+		// A syntax error is still upstream's lazy 500.
+		CPPUNIT_ASSERT_EQUAL(500, search("{x").status);
+		CPPUNIT_ASSERT(daemon().running());
+	}
+
+	void testBacktrackingPatternFinishes()
+	{
+		// Issue #13.4: exponential backtracking held a core for ever.
+		std::string dir = scratch();
+		writeFile(dir + "/" + std::string(200, 'a'), "");
+		writeFile(dir + "/" + std::string(199, 'a') + "b", "");
+		auto start = std::chrono::steady_clock::now();
+		HttpResult r = get(port(), "/files/search?path=" + dir + "&pattern=" + pct("*a*a*a*a*a*a*a*b"), std::chrono::seconds(10));
+		CPPUNIT_ASSERT_EQUAL(200, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(1), paths(r).size());
+		CPPUNIT_ASSERT(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+	}
+
+	void testSearchStopsWhenClientLeaves()
+	{
+		// A long search (3,000 names, a pattern that costs ~10^5 steps per name) is
+		// left by its client after 300 ms: execd must stop working on it.
+		std::string dir = scratch();
+		for (int i = 0; i < 3000; ++i) writeFile(dir + "/" + std::string(245, 'a') + std::to_string(10000 + i), "");
+		std::string target = "/files/search?path=" + dir + "&pattern=" + pct(repeated("*a", 450) + "*b");
+		pid_t pid = daemon().pid();
+		long before = cpuTicks(pid);
+		{
+			Poco::Net::StreamSocket socket(Poco::Net::SocketAddress("127.0.0.1", static_cast<Poco::UInt16>(port())));
+			std::string head = "GET " + target + " HTTP/1.1\r\nHost: x\r\n\r\n";
+			socket.sendBytes(head.data(), static_cast<int>(head.size()));
+			std::this_thread::sleep_for(std::chrono::milliseconds(300));
+		}
+		std::this_thread::sleep_for(std::chrono::milliseconds(700));
+		long left = cpuTicks(pid);
+		std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+		long after = cpuTicks(pid);
+		long hz = ::sysconf(_SC_CLK_TCK);
+		CPPUNIT_ASSERT_MESSAGE("the search was running: " + std::to_string(left - before), left - before > hz / 10);
+		CPPUNIT_ASSERT_MESSAGE("still busy after the client left: " + std::to_string(after - left) + " ticks", after - left < hz / 4);
+		CPPUNIT_ASSERT_EQUAL(200, request(port(), "DELETE", "/directories?path=" + dir).status);
+	}
+
+	void testWalkEntryLimit()
+	{
+		// module.files.walkMaxEntries (50 here): 50 entries pass, 51 do not.
+		int execd = limitedDaemon().port();
+		std::string dir = scratch();
+		::mkdir((dir + "/sub").c_str(), 0755);
+		for (int i = 0; i < 49; ++i) writeFile(dir + "/sub/f" + std::to_string(i), "");
+		HttpResult r = request(execd, "GET", "/files/search?path=" + dir);
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(49), paths(r).size());
+		CPPUNIT_ASSERT_EQUAL(std::size_t(50), paths(request(execd, "GET", "/directories/list?path=" + dir + "&depth=2")).size());
+		writeFile(dir + "/one-more", "");
+		r = request(execd, "GET", "/files/search?path=" + dir);
+		CPPUNIT_ASSERT_EQUAL(400, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("{\"code\":\"INVALID_REQUEST_BODY\",\"message\":\"search stopped after 50 entries, the limit (module.files.walkMaxEntries): ask for a smaller tree\"}"), r.body);
+		r = request(execd, "GET", "/directories/list?path=" + dir + "&depth=2");
+		CPPUNIT_ASSERT_EQUAL(400, r.status);
+		CPPUNIT_ASSERT(r.body.find("list stopped after 50 entries") != std::string::npos);
+		CPPUNIT_ASSERT_EQUAL(200, request(execd, "GET", "/directories/list?path=" + dir).status);   // depth 1: 2 entries
+		CPPUNIT_ASSERT_EQUAL(200, request(execd, "DELETE", "/directories?path=" + dir).status);   // removal is not limited
+		CPPUNIT_ASSERT(!exists(dir));
+	}
+
+	void testSpecialFilesAreRefused()
+	{
+		// Issue #13.5: a FIFO blocked download and replace in open() for ever;
+		// /dev/zero was read without bound.
+		std::string dir = scratch();
+		std::string fifo = dir + "/fifo";
+		CPPUNIT_ASSERT(::mkfifo(fifo.c_str(), 0644) == 0);
+		HttpResult r = get(port(), "/files/download?path=" + fifo, std::chrono::seconds(5));
+		CPPUNIT_ASSERT_EQUAL(400, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("{\"code\":\"INVALID_REQUEST_BODY\",\"message\":\"path is not a regular file: " + fifo + "\"}"), r.body);
+		auto replace = [](const std::string& path) {
+			std::string body = "{\"" + path + "\":{\"old\":\"a\",\"new\":\"b\"}}";
+			return rawRequest(port(), "POST /files/replace HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body, std::chrono::seconds(5));
+		};
+		r = replace(fifo);
+		CPPUNIT_ASSERT_EQUAL(400, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("INVALID_REQUEST_BODY"), errorCode(r));
+		r = replace("/dev/zero");
+		CPPUNIT_ASSERT_EQUAL(400, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("{\"code\":\"INVALID_REQUEST_BODY\",\"message\":\"path is not a regular file: /dev/zero\"}"), r.body);
+		CPPUNIT_ASSERT_EQUAL(400, get(port(), "/files/download?path=/dev/zero", std::chrono::seconds(5)).status);
+		// Directories keep upstream's 500; regular files and links to them work.
+		CPPUNIT_ASSERT_EQUAL(500, request(port(), "GET", "/files/download?path=" + dir).status);
+		writeFile(dir + "/f", "a");
+		::symlink("f", (dir + "/link").c_str());
+		CPPUNIT_ASSERT_EQUAL(200, request(port(), "POST", "/files/replace", "{\"" + dir + "/link\":{\"old\":\"a\",\"new\":\"b\"}}").status);
+		CPPUNIT_ASSERT_EQUAL(std::string("b"), request(port(), "GET", "/files/download?path=" + dir + "/link").body);
+	}
+
+	void testReplaceSizeLimit()
+	{
+		// module.files.replaceMaxBytes (1000 here), before and after the edit.
+		int execd = limitedDaemon().port();
+		std::string dir = scratch();
+		writeFile(dir + "/f", std::string(1000, 'a'));
+		HttpResult r = request(execd, "POST", "/files/replace?verbose=true", "{\"" + dir + "/f\":{\"old\":\"a\",\"new\":\"b\"}}");
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string(1000, 'b'), readFile(dir + "/f"));
+		writeFile(dir + "/f", std::string(1001, 'a'));
+		r = request(execd, "POST", "/files/replace", "{\"" + dir + "/f\":{\"old\":\"a\",\"new\":\"b\"}}");
+		CPPUNIT_ASSERT_EQUAL(413, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("{\"code\":\"PAYLOAD_TOO_LARGE\",\"message\":\"file " + dir + "/f is larger than 1000 bytes, the limit of /files/replace (module.files.replaceMaxBytes)\"}"), r.body);
+		CPPUNIT_ASSERT_EQUAL(std::string(1001, 'a'), readFile(dir + "/f"));
+		writeFile(dir + "/f", std::string(500, 'a'));
+		r = request(execd, "POST", "/files/replace", "{\"" + dir + "/f\":{\"old\":\"a\",\"new\":\"bb\"}}");   // 1000 bytes after
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
+		r = request(execd, "POST", "/files/replace", "{\"" + dir + "/f\":{\"old\":\"b\",\"new\":\"bb\"}}");   // 2000 after
+		CPPUNIT_ASSERT_EQUAL(413, r.status);
+		CPPUNIT_ASSERT(r.body.find("would grow past 1000 bytes") != std::string::npos);
+		CPPUNIT_ASSERT_EQUAL(std::string(1000, 'b'), readFile(dir + "/f"));
 	}
 };
 

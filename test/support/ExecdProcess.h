@@ -88,6 +88,7 @@ public:
 	bool running();
 
 	static std::string binary();
+		/// build/bin/execd, or $EXECD_TEST_BINARY when set.
 	static std::string testModuleDir();
 	static std::string moduleDir();
 

@@ -1,7 +1,10 @@
 #pragma once
 
+#include "execd/ApiException.h"
 #include "execd/Core.h"
+#include <cstddef>
 #include <string>
+#include <sys/types.h>
 
 
 namespace execd {
@@ -9,8 +12,15 @@ namespace execd {
 
 namespace Paths
 	/// Path resolution as upstream does it for every path a client sends (files,
-	/// directories, upload targets, PTY working directories).
+	/// directories, upload targets, PTY working directories), the limits every such
+	/// path is held to, and the one way execd creates directories.
 {
+	constexpr std::size_t MAX_PATH_BYTES = 4095;
+		/// The longest path accepted: PATH_MAX (4096) with its terminating NUL.
+
+	constexpr std::size_t MAX_PATH_COMPONENTS = 1024;
+		/// The most components ("/a/b" has two) a path may have.
+
 	EXECD_API std::string expand(const std::string& path);
 		/// $NAME and ${NAME} from execd's environment, then a leading ~ or ~/.
 		/// Throws ApiException 500 naming the undefined variables (sorted).
@@ -23,6 +33,21 @@ namespace Paths
 
 	EXECD_API std::string baseName(const std::string& path);
 	EXECD_API std::string dirName(const std::string& path);
+
+	EXECD_API void checkLimits(const std::string& path, const std::string& errorCode = ErrorCode::INVALID_REQUEST_BODY);
+		/// Throws ApiException 400 with errorCode when path is longer than
+		/// MAX_PATH_BYTES or has more than MAX_PATH_COMPONENTS components.
+
+	EXECD_API void createDirectories(const std::string& path, mode_t mode = 0777);
+		/// mkdir -p, without recursion: finds the deepest existing ancestor, then
+		/// creates each missing component with mode (the umask applies). An existing
+		/// directory is fine; "" does nothing. Checks checkLimits() first (ApiException
+		/// 400 INVALID_REQUEST_BODY, nothing created). A component that exists but is
+		/// not a directory, or a failing mkdir, throws Poco::FileException whose
+		/// code() is the errno and whose message is errorText("mkdir", component).
+
+	EXECD_API std::string errorText(int error, const std::string& op, const std::string& path);
+		/// Go's *PathError text: "<op> <path>: <strerror, first letter lowercased>".
 }
 
 

@@ -1,6 +1,7 @@
 #include "FileHandlers.h"
 #include "FileSystem.h"
 #include "Glob.h"
+#include "TreeWalks.h"
 #include "execd/Http.h"
 #include "execd/JsonHandler.h"
 #include "execd/StreamEvent.h"
@@ -8,8 +9,6 @@
 #include "Poco/JSON/Parser.h"
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
-#include <dirent.h>
 #include <fcntl.h>
 #include <map>
 #include <sys/stat.h>
@@ -103,49 +102,6 @@ std::vector<std::pair<std::string, Permission>> permissionEntries(Poco::Net::HTT
 		entries.emplace_back(raw, permissionOf(entryObject(body, raw)));
 	}
 	return entries;
-}
-
-
-void mkdirAll(const std::string& path, mode_t mode)
-	// mkdir -p; throws the fileErr of the component that fails.
-{
-	struct stat st;
-	if (::stat(path.c_str(), &st) == 0)
-	{
-		if (S_ISDIR(st.st_mode)) return;
-		throwFileError(ENOTDIR, "mkdir", path);
-	}
-	std::string parent = Paths::dirName(path);
-	if (parent != path && parent != "." && parent != "/") mkdirAll(parent, mode);
-	if (::mkdir(path.c_str(), mode) != 0 && errno != EEXIST) throwFileError(errno, "mkdir", path);
-}
-
-
-std::vector<std::string> sortedEntries(const std::string& dir, int& error)
-	// The names in dir, sorted bytewise, without "." and "..".
-{
-	std::vector<std::string> names;
-	error = 0;
-	DIR* d = ::opendir(dir.c_str());
-	if (!d)
-	{
-		error = errno;
-		return names;
-	}
-	while (struct dirent* e = ::readdir(d))
-	{
-		if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) continue;
-		names.emplace_back(e->d_name);
-	}
-	::closedir(d);
-	std::sort(names.begin(), names.end());
-	return names;
-}
-
-
-std::string join(const std::string& dir, const std::string& name)
-{
-	return dir == "/" ? "/" + name : dir + "/" + name;
 }
 
 
@@ -293,7 +249,7 @@ protected:
 			std::string dest = Paths::absolute(m.second);
 			struct stat st;
 			if (::stat(src.c_str(), &st) != 0) throwFileError(errno, "stat", src);
-			mkdirAll(Paths::dirName(dest), 0755);
+			makeDirectories(Paths::dirName(dest), 0755);
 			if (::lstat(dest.c_str(), &st) == 0)
 				throw ApiException::runtimeError("destination path already exists: " + dest);
 			if (::rename(src.c_str(), dest.c_str()) != 0)
@@ -307,101 +263,14 @@ protected:
 // ------------------------------------------------------------ /files/search
 
 
-class Searcher
-	/// The walk of /files/search: sorted names, pre-order, symlinks never
-	/// followed, directories never reported, base names matched. Directory file
-	/// descriptors and d_type keep it to one lstat per match, as find does.
-{
-public:
-	Searcher(const Glob& glob, std::string& out):
-		_glob(glob),
-		_out(out)
-	{
-	}
-
-	void walk(int parent, const std::string& dir, const char* name)
-	{
-		int fd = ::openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0)
-		{
-			if (errno == ENOENT) return;   // vanished meanwhile
-			throw ApiException::runtimeError("error searching files. " + errorText(errno, "open", dir));
-		}
-		DIR* d = ::fdopendir(fd);
-		if (!d)
-		{
-			int error = errno;
-			::close(fd);
-			throw ApiException::runtimeError("error searching files. " + errorText(error, "open", dir));
-		}
-		std::vector<std::pair<std::string, unsigned char>> entries;
-		while (struct dirent* e = ::readdir(d))
-		{
-			if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) continue;
-			entries.emplace_back(e->d_name, e->d_type);
-		}
-		std::sort(entries.begin(), entries.end());
-		for (const auto& entry: entries)
-		{
-			std::string path = join(dir, entry.first);
-			unsigned char type = entry.second;
-			struct stat st;
-			bool statted = false;
-			if (type == DT_UNKNOWN)
-			{
-				if (::fstatat(fd, entry.first.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
-				{
-					if (errno == ENOENT) continue;
-					int error = errno;
-					::closedir(d);
-					throw ApiException::runtimeError("error searching files. " + errorText(error, "lstat", path));
-				}
-				statted = true;
-				type = S_ISDIR(st.st_mode) ? DT_DIR : DT_REG;
-			}
-			try
-			{
-				if (type == DT_DIR)
-					walk(fd, path, entry.first.c_str());
-				else
-					test(fd, path, entry.first, statted ? &st : nullptr);
-			}
-			catch (...)
-			{
-				::closedir(d);
-				throw;
-			}
-		}
-		::closedir(d);
-	}
-
-	void test(int dirFd, const std::string& path, const std::string& name, const struct stat* known)
-	{
-		if (!_glob.valid())
-			throw ApiException::runtimeError("error searching files. invalid pattern " + _glob.pattern() + ": syntax error in pattern");
-		if (!_glob.match(name)) return;
-		struct stat st;
-		if (known)
-			st = *known;
-		else if (::fstatat(dirFd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
-		{
-			if (errno == ENOENT) return;
-			throw ApiException::runtimeError("error searching files. " + errorText(errno, "lstat", path));
-		}
-		_out += _out.size() > 1 ? "," : "";
-		FileInfoWriter::append(_out, path, st);
-	}
-
-private:
-	const Glob& _glob;
-	std::string& _out;
-};
-
-
 class SearchHandler: public JsonHandler
 {
 public:
-	using JsonHandler::JsonHandler;
+	SearchHandler(const RouteMatch& match, const FilesSettings& settings):
+		JsonHandler(match),
+		_settings(settings)
+	{
+	}
 
 protected:
 	void handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override
@@ -414,17 +283,23 @@ protected:
 		struct stat st;
 		if (::stat(root.c_str(), &st) != 0) throwFileError(errno, "stat", root);
 		Glob glob(pattern);
+		if (glob.status() == Glob::TOO_LONG || glob.status() == Glob::TOO_DEEP)
+			throw ApiException::badRequest("invalid query parameter 'pattern': " + glob.message());
 		std::string out = "[";
-		Searcher searcher(glob, out);
+		WalkBudget budget(request, _settings.walkMaxEntries, "search");
+		Searcher searcher(glob, budget, out);
 		struct stat lst;
 		if (::lstat(root.c_str(), &lst) != 0) throwFileError(errno, "lstat", root);
 		if (S_ISDIR(lst.st_mode))
-			searcher.walk(AT_FDCWD, root, root.c_str());
+			searcher.walk(root);
 		else
 			searcher.test(AT_FDCWD, root, Paths::baseName(root), &lst);
 		out += ']';
 		Http::sendJson(response, out);
 	}
+
+private:
+	const FilesSettings& _settings;
 };
 
 
@@ -432,25 +307,32 @@ protected:
 
 
 class ReplaceHandler: public JsonHandler
+	/// POST /files/replace: regular files only, none larger than replaceMaxBytes
+	/// before or after the edit.
 {
 public:
-	using JsonHandler::JsonHandler;
+	ReplaceHandler(const RouteMatch& match, const FilesSettings& settings):
+		JsonHandler(match),
+		_settings(settings)
+	{
+	}
 
 protected:
+	struct Edit
+	{
+		std::string raw;
+		std::string path;
+		std::string oldText;
+		std::string newText;
+		std::string content;
+		std::size_t count = 0;
+	};
+
 	void handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override
 	{
 		QueryParams query(request);
 		bool verbose = query.get("verbose", "") == "true";
 		auto body = bodyObject(request);
-		struct Edit
-		{
-			std::string raw;
-			std::string path;
-			std::string oldText;
-			std::string newText;
-			std::string content;
-			std::size_t count = 0;
-		};
 		std::vector<Edit> edits;
 		for (const std::string& raw: sortedKeys(body))
 		{
@@ -459,31 +341,7 @@ protected:
 		}
 		// Everything is read and checked before anything is written: a bad entry
 		// or a failed If-Match leaves every file as it was.
-		for (Edit& e: edits)
-		{
-			checkPath(e.raw);
-			e.path = Paths::absolute(e.raw);
-			struct stat st;
-			if (::stat(e.path.c_str(), &st) != 0) throwFileError(errno, "stat", e.path);
-			if (S_ISDIR(st.st_mode)) throwFileError(EISDIR, "read", e.path);
-			if (request.has("If-Match") && !ifMatchPasses(request.get("If-Match"), &st))
-				throw ApiException(412, ErrorCode::PRECONDITION_FAILED, "the file changed: " + e.path + " no longer has the ETag in If-Match");
-			e.content = readAll(e.path);
-			if (e.oldText.empty()) throw ApiException::badRequest("old content must not be empty");
-			std::string out;
-			std::size_t pos = 0;
-			for (;;)
-			{
-				std::size_t hit = e.content.find(e.oldText, pos);
-				if (hit == std::string::npos) break;
-				out.append(e.content, pos, hit - pos);
-				out += e.newText;
-				pos = hit + e.oldText.size();
-				++e.count;
-			}
-			out.append(e.content, pos, std::string::npos);
-			e.content.swap(out);
-		}
+		for (Edit& e: edits) prepare(request, e);
 		for (const Edit& e: edits) writeInPlace(e.path, e.content);
 		if (!verbose)
 		{
@@ -502,50 +360,96 @@ protected:
 	}
 
 private:
-	static std::string readAll(const std::string& path)
+	void prepare(const Poco::Net::HTTPServerRequest& request, Edit& e) const
+		// Checks one entry, reads its file and computes the new content.
 	{
-		int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+		checkPath(e.raw);
+		e.path = Paths::absolute(e.raw);
+		struct stat st;
+		if (::stat(e.path.c_str(), &st) != 0) throwFileError(errno, "stat", e.path);
+		checkEditable(e.path, st);
+		if (request.has("If-Match") && !ifMatchPasses(request.get("If-Match"), &st))
+			throw ApiException(412, ErrorCode::PRECONDITION_FAILED, "the file changed: " + e.path + " no longer has the ETag in If-Match");
+		e.content = readAll(e.path);
+		if (e.oldText.empty()) throw ApiException::badRequest("old content must not be empty");
+		std::string out;
+		std::size_t pos = 0;
+		for (;;)
+		{
+			std::size_t hit = e.content.find(e.oldText, pos);
+			if (hit == std::string::npos) break;
+			out.append(e.content, pos, hit - pos);
+			out += e.newText;
+			pos = hit + e.oldText.size();
+			++e.count;
+			if (out.size() > _settings.replaceMaxBytes) tooLarge(e.path, "would grow past");
+		}
+		out.append(e.content, pos, std::string::npos);
+		if (out.size() > _settings.replaceMaxBytes) tooLarge(e.path, "would grow past");
+		e.content.swap(out);
+	}
+
+	void checkEditable(const std::string& path, const struct stat& st) const
+		// A directory is upstream's EISDIR (500); a FIFO, device or socket would block
+		// or never end, and a file past the limit would not fit.
+	{
+		if (S_ISDIR(st.st_mode)) throwFileError(EISDIR, "read", path);
+		if (!S_ISREG(st.st_mode)) throw ApiException::badRequest("path is not a regular file: " + path);
+		if (static_cast<unsigned long long>(st.st_size) > _settings.replaceMaxBytes) tooLarge(path, "is larger than");
+	}
+
+	[[noreturn]] void tooLarge(const std::string& path, const std::string& how) const
+	{
+		throw ApiException(413, ErrorCode::PAYLOAD_TOO_LARGE, "file " + path + " " + how + " " + std::to_string(_settings.replaceMaxBytes)
+			+ " bytes, the limit of /files/replace (module.files.replaceMaxBytes)");
+	}
+
+	std::string readAll(const std::string& path) const
+	{
+		// O_NONBLOCK: if a FIFO took the file's place since stat, open does not wait
+		// for a writer; fstat then refuses it.
+		int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 		if (fd < 0) throwFileError(errno, "open", path);
+		Descriptor closer{fd};
+		struct stat st;
+		if (::fstat(fd, &st) != 0) throwFileError(errno, "stat", path);
+		checkEditable(path, st);
 		std::string data;
 		char buffer[65536];
 		for (;;)
 		{
 			ssize_t n = ::read(fd, buffer, sizeof(buffer));
-			if (n < 0)
-			{
-				if (errno == EINTR) continue;
-				int error = errno;
-				::close(fd);
-				throwFileError(error, "read", path);
-			}
+			if (n < 0 && errno == EINTR) continue;
+			if (n < 0) throwFileError(errno, "read", path);
 			if (n == 0) break;
 			data.append(buffer, static_cast<std::size_t>(n));
+			if (data.size() > _settings.replaceMaxBytes) tooLarge(path, "is larger than");   // it grew meanwhile
 		}
-		::close(fd);
 		return data;
 	}
 
 	static void writeInPlace(const std::string& path, const std::string& content)
 	{
 		// In place, as upstream: the inode, its owner, mode and hard links stay.
-		int fd = ::open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
+		int fd = ::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
 		if (fd < 0) throwFileError(errno, "open", path);
+		Descriptor closer{fd};
+		struct stat st;
+		if (::fstat(fd, &st) != 0) throwFileError(errno, "stat", path);
+		if (!S_ISREG(st.st_mode)) throw ApiException::badRequest("path is not a regular file: " + path);
+		if (::ftruncate(fd, 0) != 0) throwFileError(errno, "truncate", path);
 		std::size_t done = 0;
 		while (done < content.size())
 		{
 			ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-			if (n < 0)
-			{
-				if (errno == EINTR) continue;
-				int error = errno;
-				::close(fd);
-				throwFileError(error, "write", path);
-			}
+			if (n < 0 && errno == EINTR) continue;
+			if (n < 0) throwFileError(errno, "write", path);
 			done += static_cast<std::size_t>(n);
 		}
 		::fsync(fd);
-		::close(fd);
 	}
+
+	const FilesSettings& _settings;
 };
 
 
@@ -556,7 +460,11 @@ class ListHandler: public JsonHandler
 	/// GET /directories/list?path=&depth=
 {
 public:
-	using JsonHandler::JsonHandler;
+	ListHandler(const RouteMatch& match, const FilesSettings& settings):
+		JsonHandler(match),
+		_settings(settings)
+	{
+	}
 
 protected:
 	void handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override
@@ -581,28 +489,14 @@ protected:
 		if (S_ISLNK(st.st_mode)) throw ApiException::badRequest("path is a symbolic link, refusing to traverse: " + root);
 		if (!S_ISDIR(st.st_mode)) throw ApiException::badRequest("path is not a directory: " + root);
 		std::string out = "[";
-		if (depth > 0) list(root, 1, depth, out);
+		WalkBudget budget(request, _settings.walkMaxEntries, "list");
+		if (depth > 0) listTree(root, depth, budget, out);
 		out += ']';
 		Http::sendJson(response, out);
 	}
 
 private:
-	static void list(const std::string& dir, long level, long depth, std::string& out)
-	{
-		int error = 0;
-		std::vector<std::string> names = sortedEntries(dir, error);
-		if (error != 0) throw ApiException::runtimeError("error listing directory " + dir + ". " + errorText(error, "open", dir));
-		for (const std::string& name: names)
-		{
-			std::string path = join(dir, name);
-			struct stat st;
-			if (::lstat(path.c_str(), &st) != 0)
-				throw ApiException::runtimeError("error listing directory " + dir + ". " + errorText(errno, "lstat", path));
-			if (out.size() > 1) out += ',';
-			FileInfoWriter::append(out, path, st);
-			if (S_ISDIR(st.st_mode) && level < depth) list(path, level + 1, depth, out);
-		}
-	}
+	const FilesSettings& _settings;
 };
 
 
@@ -618,29 +512,12 @@ protected:
 		for (const auto& e: permissionEntries(request))
 		{
 			std::string path = Paths::absolute(e.first);
-			mkdirAll(path, 0777);
+			makeDirectories(path, 0777);
 			applyPermission(path, e.second);
 		}
 		Http::sendEmpty(response);
 	}
 };
-
-
-int removeAll(const std::string& path)
-	// rm -rf without following symlinks; 0 or the errno of the first failure.
-{
-	struct stat st;
-	if (::lstat(path.c_str(), &st) != 0) return errno == ENOENT ? 0 : errno;
-	if (!S_ISDIR(st.st_mode)) return ::unlink(path.c_str()) == 0 || errno == ENOENT ? 0 : errno;
-	int error = 0;
-	for (const std::string& name: sortedEntries(path, error))
-	{
-		int e = removeAll(join(path, name));
-		if (e != 0) return e;
-	}
-	if (error != 0 && error != ENOENT) return error;
-	return ::rmdir(path.c_str()) == 0 || errno == ENOENT ? 0 : errno;
-}
 
 
 class RemoveDirectoriesHandler: public JsonHandler
@@ -666,9 +543,10 @@ protected:
 				throw ApiException::runtimeError("error resolving directory " + raw + ". " + exc.message());
 			}
 			if (path.empty()) continue;
+			Paths::checkLimits(path);
 			if (path == "." || (path.size() >= 2 && path.compare(path.size() - 2, 2, "/.") == 0))
 				throw ApiException::runtimeError("error removing directory " + path + ". " + errorText(EINVAL, "unlinkat", path));
-			int error = removeAll(path);
+			int error = removeTree(path);
 			if (error != 0)
 				throw ApiException::runtimeError("error removing directory " + path + ". " + errorText(error, "unlinkat", path));
 		}
@@ -680,22 +558,27 @@ protected:
 } // namespace
 
 
-std::vector<Route> fileRoutes()
+std::vector<Route> fileRoutes(const FilesSettings& settings)
 {
 	auto make = [](auto tag) {
 		using Handler = typename decltype(tag)::type;
 		return [](const RouteMatch& m) { return std::unique_ptr<Poco::Net::HTTPRequestHandler>(new Handler(m)); };
+	};
+	auto configured = [&settings](auto tag) {
+		using Handler = typename decltype(tag)::type;
+		const FilesSettings* pSettings = &settings;
+		return [pSettings](const RouteMatch& m) { return std::unique_ptr<Poco::Net::HTTPRequestHandler>(new Handler(m, *pSettings)); };
 	};
 	return {
 		{"GET", "/files/info", make(std::common_type<InfoHandler>())},
 		{"DELETE", "/files", make(std::common_type<DeleteFilesHandler>())},
 		{"POST", "/files/permissions", make(std::common_type<PermissionsHandler>())},
 		{"POST", "/files/mv", make(std::common_type<MoveHandler>())},
-		{"GET", "/files/search", make(std::common_type<SearchHandler>())},
-		{"POST", "/files/replace", make(std::common_type<ReplaceHandler>())},
+		{"GET", "/files/search", configured(std::common_type<SearchHandler>())},
+		{"POST", "/files/replace", configured(std::common_type<ReplaceHandler>())},
 		{"POST", "/files/upload", [](const RouteMatch& m) { return makeUploadHandler(m); }},
 		{"GET", "/files/download", [](const RouteMatch& m) { return makeDownloadHandler(m); }},
-		{"GET", "/directories/list", make(std::common_type<ListHandler>())},
+		{"GET", "/directories/list", configured(std::common_type<ListHandler>())},
 		{"POST", "/directories", make(std::common_type<MakeDirectoriesHandler>())},
 		{"DELETE", "/directories", make(std::common_type<RemoveDirectoriesHandler>())},
 	};

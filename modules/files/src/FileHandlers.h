@@ -1,5 +1,6 @@
 #pragma once
 
+#include "FileSystem.h"
 #include "execd/Route.h"
 #include <memory>
 #include <vector>
@@ -9,8 +10,8 @@ namespace execd {
 namespace files {
 
 
-std::vector<Route> fileRoutes();
-	/// Every /files and /directories route.
+std::vector<Route> fileRoutes(const FilesSettings& settings);
+	/// Every /files and /directories route; settings must outlive the routes.
 
 std::unique_ptr<Poco::Net::HTTPRequestHandler> makeUploadHandler(const RouteMatch& match);
 	/// POST /files/upload (Transfer.cpp).

@@ -1,5 +1,8 @@
 #include "FileSystem.h"
 #include "execd/StreamEvent.h"
+#include "Poco/Exception.h"
+#include "Poco/Net/HTTPServerRequestImpl.h"
+#include "Poco/Net/StreamSocket.h"
 #include <algorithm>
 #include <chrono>
 #include <cctype>
@@ -9,6 +12,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <poll.h>
 #include <set>
 #include <sstream>
 #include <unistd.h>
@@ -117,9 +121,77 @@ IdTable& groups()
 } // namespace
 
 
+FilesSettings FilesSettings::from(const ConfigReader& config)
+{
+	FilesSettings s;
+	s.walkMaxEntries = static_cast<std::size_t>(config.getInt64("walkMaxEntries", static_cast<Poco::Int64>(s.walkMaxEntries), 1, 1000000000LL));
+	s.replaceMaxBytes = static_cast<std::size_t>(config.getInt64("replaceMaxBytes", static_cast<Poco::Int64>(s.replaceMaxBytes), 0, 1LL << 40));
+	return s;
+}
+
+
+WalkBudget::WalkBudget(Poco::Net::HTTPServerRequest& request, std::size_t maxEntries, std::string what):
+	_socket(static_cast<Poco::Net::HTTPServerRequestImpl&>(request).socket().impl()->sockfd()),
+	_maxEntries(maxEntries),
+	_what(std::move(what))
+{
+}
+
+
+void WalkBudget::count()
+{
+	if (++_entries > _maxEntries)
+		throw ApiException::badRequest(_what + " stopped after " + std::to_string(_maxEntries) + " entries, the limit (module.files.walkMaxEntries): ask for a smaller tree");
+	if (_entries % CHECK_INTERVAL == 0 && clientGone())
+		throw ApiException(499, ErrorCode::RUNTIME_ERROR, _what + " cancelled: the client closed its connection");
+}
+
+
+bool WalkBudget::clientGone() const
+{
+	// A request has been read whole, so a readable socket means the client hung up
+	// (recv 0), reset it, or pipelined another request (data: still there).
+	struct pollfd pfd;
+	pfd.fd = _socket;
+	pfd.events = POLLIN | POLLRDHUP;
+	pfd.revents = 0;
+	if (::poll(&pfd, 1, 0) <= 0) return false;
+	if (pfd.revents & (POLLHUP | POLLERR | POLLNVAL | POLLRDHUP)) return true;
+	char c;
+	return ::recv(_socket, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
+
+
+Descriptor::Descriptor(int fd):
+	_fd(fd)
+{
+}
+
+
+Descriptor::~Descriptor()
+{
+	if (_fd >= 0) ::close(_fd);
+}
+
+
 void checkPath(const std::string& path)
 {
 	if (path.find('\0') != std::string::npos) throw ApiException::badRequest("invalid path: it contains a NUL byte");
+	Paths::checkLimits(path);
+}
+
+
+void makeDirectories(const std::string& path, mode_t mode)
+{
+	try
+	{
+		Paths::createDirectories(path, mode);
+	}
+	catch (Poco::FileException& exc)
+	{
+		if (exc.code() == ENOENT) throw ApiException::notFound(ErrorCode::FILE_NOT_FOUND, "file not found. " + exc.message());
+		throw ApiException::runtimeError("error accessing file: " + exc.message());
+	}
 }
 
 
@@ -134,9 +206,7 @@ std::string requiredPath(const QueryParams& query)
 
 std::string errorText(int error, const std::string& op, const std::string& path)
 {
-	std::string text = std::strerror(error);
-	if (!text.empty()) text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
-	return op + " " + path + ": " + text;
+	return Paths::errorText(error, op, path);
 }
 
 

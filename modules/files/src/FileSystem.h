@@ -1,8 +1,10 @@
 #pragma once
 
 #include "execd/ApiException.h"
+#include "execd/ConfigReader.h"
 #include "execd/Http.h"
 #include "execd/Paths.h"
+#include <cstddef>
 #include <ctime>
 #include <optional>
 #include <string>
@@ -15,8 +17,67 @@ namespace execd {
 namespace files {
 
 
+struct FilesSettings
+	/// The module.files.* keys, read once at startup.
+{
+	std::size_t walkMaxEntries = 1000000;
+		/// module.files.walkMaxEntries: the most entries one /files/search or
+		/// /directories/list visits; past it, 400 INVALID_REQUEST_BODY.
+
+	std::size_t replaceMaxBytes = 64 * 1024 * 1024;
+		/// module.files.replaceMaxBytes: the largest file /files/replace edits, before
+		/// and after the edit; past it, 413 PAYLOAD_TOO_LARGE.
+
+	static FilesSettings from(const ConfigReader& config);
+		/// Missing keys keep the defaults above; malformed values throw ConfigurationException.
+};
+
+
+class WalkBudget
+	/// The bounds of one walk over a client's tree: at most maxEntries entries, and
+	/// it stops once the client has gone (its connection is looked at every
+	/// CHECK_INTERVAL entries).
+{
+public:
+	static constexpr std::size_t CHECK_INTERVAL = 64;
+
+	WalkBudget(Poco::Net::HTTPServerRequest& request, std::size_t maxEntries, std::string what);
+		/// what names the walk in messages ("search", "list").
+
+	void count();
+		/// One more entry. Throws ApiException 400 INVALID_REQUEST_BODY past
+		/// maxEntries, and ApiException 499 when the client has closed its connection.
+
+private:
+	bool clientGone() const;
+
+	int _socket;
+	std::size_t _maxEntries;
+	std::size_t _entries = 0;
+	std::string _what;
+};
+
+
+class Descriptor
+	/// Owns a file descriptor: closes it when it goes out of scope.
+{
+public:
+	explicit Descriptor(int fd);
+	~Descriptor();
+	Descriptor(const Descriptor&) = delete;
+	Descriptor& operator = (const Descriptor&) = delete;
+
+private:
+	int _fd;
+};
+
+
 void checkPath(const std::string& path);
-	/// 400 for a path with a NUL byte (no system call could take it).
+	/// 400 INVALID_REQUEST_BODY for a path with a NUL byte (no system call could
+	/// take it), or past Paths::checkLimits().
+
+void makeDirectories(const std::string& path, mode_t mode);
+	/// Paths::createDirectories() with upstream's "fileErr" for a failing component.
 
 std::string requiredPath(const QueryParams& query);
 	/// The "path" query parameter: 400 MISSING_QUERY when absent or empty, 400 with a NUL byte.

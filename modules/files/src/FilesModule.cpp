@@ -8,8 +8,10 @@ namespace files {
 
 
 class FilesModule: public Module
-	/// The filesystem API: /files and /directories.
-	/// It has no settings; unknown module.files.* keys are reported at startup.
+	/// The filesystem API: /files and /directories. Keys (see FilesSettings):
+	///   module.files.walkMaxEntries = 1000000     entries one search or list visits
+	///   module.files.replaceMaxBytes = 67108864   largest file /files/replace edits
+	/// Unknown module.files.* keys are reported at startup.
 {
 public:
 	std::string name() const override
@@ -17,14 +19,18 @@ public:
 		return "files";
 	}
 
-	void configure(ModuleContext&) override
+	void configure(ModuleContext& context) override
 	{
+		_settings = FilesSettings::from(context.settings());
 	}
 
 	std::vector<Route> routes() override
 	{
-		return fileRoutes();
+		return fileRoutes(_settings);
 	}
+
+private:
+	FilesSettings _settings;
 };
 
 

@@ -201,6 +201,7 @@ void parseMetadata(const std::string& text, Upload& upload)
 			upload._error = ApiException::badRequest("invalid metadata: the path contains a NUL byte", ErrorCode::INVALID_FILE_METADATA);
 			return;
 		}
+		Paths::checkLimits(path, ErrorCode::INVALID_FILE_METADATA);
 		upload._target = path;
 		upload._permission.owner = body.getString("owner").value_or("");
 		upload._permission.group = body.getString("group").value_or("");
@@ -213,18 +214,25 @@ void parseMetadata(const std::string& text, Upload& upload)
 }
 
 
+std::string targetPath(const std::string& raw)
+	// The expanded target of a metadata path, held to the path limits.
+{
+	std::string path = Paths::expand(raw);
+	Paths::checkLimits(path, ErrorCode::INVALID_FILE_METADATA);
+	return path;
+}
+
+
 void makeParents(const std::string& dir)
 {
-	struct stat st;
-	if (::stat(dir.c_str(), &st) == 0)
+	try
 	{
-		if (!S_ISDIR(st.st_mode)) throw ApiException::runtimeError("error creating directory " + dir + ": " + errorText(ENOTDIR, "mkdir", dir));
-		return;
+		Paths::createDirectories(dir);
 	}
-	std::string parent = Paths::dirName(dir);
-	if (parent != dir) makeParents(parent);
-	if (::mkdir(dir.c_str(), 0777) != 0 && errno != EEXIST)
-		throw ApiException::runtimeError("error creating directory " + dir + ": " + errorText(errno, "mkdir", dir));
+	catch (Poco::FileException& exc)
+	{
+		throw ApiException::runtimeError("error creating directory " + dir + ": " + exc.message());
+	}
 }
 
 
@@ -273,7 +281,7 @@ protected:
 						parseMetadata(metadata[index], *upload);
 						if (!upload->_error)
 						{
-							upload->_target = Paths::expand(upload->_target);
+							upload->_target = targetPath(upload->_target);
 							std::string dir = Paths::dirName(upload->_target);
 							makeParents(dir);
 							upload->create(dir);
@@ -312,7 +320,7 @@ protected:
 				// Its metadata came after it: the metadata is read now, and the
 				// spooled bytes copied next to the target.
 				parseMetadata(metadata[i], u);
-				if (!u._error) u._target = Paths::expand(u._target);
+				if (!u._error) u._target = targetPath(u._target);
 			}
 			if (u._error) throw *u._error;
 		}
@@ -521,16 +529,14 @@ protected:
 		QueryParams query(request);
 		std::string raw = requiredPath(query);
 		std::string path = Paths::expand(raw);
-		int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+		// O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused below).
+		int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 		if (fd < 0) throwFileError(errno, "open", path);
-		struct Closer
-		{
-			int fd;
-			~Closer() { ::close(fd); }
-		} closer{fd};
+		Descriptor closer(fd);
 		struct stat st;
 		if (::fstat(fd, &st) != 0) throwFileError(errno, "stat", path);
 		if (S_ISDIR(st.st_mode)) throw ApiException::runtimeError("error accessing file: read " + path + ": is a directory");
+		if (!S_ISREG(st.st_mode)) throw ApiException::badRequest("path is not a regular file: " + path);
 		const long long size = st.st_size;
 		const std::string tag = FileInfoWriter::etag(st);
 		const std::string lastModified = Poco::DateTimeFormatter::format(Poco::Timestamp::fromEpochTime(st.st_mtim.tv_sec), Poco::DateTimeFormat::HTTP_FORMAT);

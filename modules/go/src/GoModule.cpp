@@ -6,6 +6,7 @@
 #include "execd/ContextTable.h"
 #include "execd/Executor.h"
 #include "execd/Module.h"
+#include "execd/Paths.h"
 #include "execd/StreamEvent.h"
 #include "execd/Subprocess.h"
 #include "Poco/ClassLibrary.h"
@@ -198,8 +199,8 @@ public:
 		_settings(settings),
 		_dir(settings.workRoot + "/execd-go-" + _id)
 	{
-		Poco::File(_dir + "/cache").createDirectories();
-		Poco::File(_dir + "/gopath").createDirectories();
+		Paths::createDirectories(_dir + "/cache");
+		Paths::createDirectories(_dir + "/gopath");
 	}
 
 	~GoContext()
@@ -538,7 +539,7 @@ public:
 private:
 	std::shared_ptr<GoContext> create(const std::string& cwd)
 	{
-		if (!cwd.empty()) Poco::File(cwd).createDirectories();
+		if (!cwd.empty()) Paths::createDirectories(cwd);
 		return std::make_shared<GoContext>(Poco::UUIDGenerator::defaultGenerator().createRandom().toString(), cwd, _settings);
 	}
 

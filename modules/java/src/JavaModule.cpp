@@ -5,10 +5,10 @@
 #include "execd/ContextTable.h"
 #include "execd/Executor.h"
 #include "execd/Module.h"
+#include "execd/Paths.h"
 #include "execd/StreamEvent.h"
 #include "execd/Subprocess.h"
 #include "Poco/ClassLibrary.h"
-#include "Poco/File.h"
 #include "Poco/UUIDGenerator.h"
 #include <cerrno>
 #include <chrono>
@@ -398,7 +398,7 @@ public:
 private:
 	std::shared_ptr<JvmContext> create(const std::string& cwd)
 	{
-		if (!cwd.empty()) Poco::File(cwd).createDirectories();
+		if (!cwd.empty()) Paths::createDirectories(cwd);
 		auto context = std::make_shared<JvmContext>(Poco::UUIDGenerator::defaultGenerator().createRandom().toString(), cwd, _settings);
 		context->start();
 		return context;

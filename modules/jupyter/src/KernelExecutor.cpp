@@ -1,7 +1,7 @@
 #include "KernelExecutor.h"
 #include "execd/ApiException.h"
+#include "execd/Paths.h"
 #include "Poco/Buffer.h"
-#include "Poco/File.h"
 #include "Poco/DateTimeFormatter.h"
 #include "Poco/JSON/Array.h"
 #include "Poco/JSON/Parser.h"
@@ -780,7 +780,7 @@ void KernelExecutor::startKernel(const std::string& language, const std::string&
 	std::string name = compact(uuid());
 	std::string dir = cwd.empty() ? std::string("/tmp") : cwd;
 	if (dir.size() > 1 && dir.back() == '/') dir.pop_back();
-	Poco::File(dir).createDirectories();   // as upstream: the context's cwd is created
+	Paths::createDirectories(dir);   // as upstream: the context's cwd is created
 	Poco::JSON::Object body;
 	// The kernel runs in this notebook's directory: the embedded server takes
 	// the path as absolute (its root_dir is an empty private directory, see

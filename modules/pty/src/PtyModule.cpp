@@ -7,7 +7,6 @@
 #include "execd/Paths.h"
 #include "execd/StreamEvent.h"
 #include "Poco/ClassLibrary.h"
-#include "Poco/File.h"
 #include "Poco/JSON/Parser.h"
 #include "Poco/Net/NetException.h"
 #include "Poco/UUIDGenerator.h"
@@ -147,7 +146,11 @@ protected:
 			}
 			try
 			{
-				Poco::File(cwd).createDirectories();
+				Paths::createDirectories(cwd);
+			}
+			catch (ApiException&)
+			{
+				throw;   // past the path limits: 400
 			}
 			catch (Poco::Exception& exc)
 			{

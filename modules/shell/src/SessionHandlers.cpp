@@ -2,8 +2,8 @@
 #include "CommandRequest.h"
 #include "execd/Http.h"
 #include "execd/JsonHandler.h"
+#include "execd/Paths.h"
 #include "execd/StreamHandler.h"
-#include "Poco/File.h"
 #include <cerrno>
 #include <cstring>
 #include <sys/stat.h>
@@ -80,10 +80,14 @@ protected:
 			if (!cwd.empty())
 			{
 				cwd = Environment::expand(cwd, Environment::current());
-				Poco::File(cwd).createDirectories();
+				Paths::createDirectories(cwd);
 			}
 			auto pSession = _sessions.create(cwd);
 			Http::sendJson(response, "{\"session_id\":\"" + pSession->id() + "\"}");
+		}
+		catch (ApiException&)
+		{
+			throw;   // a cwd past the path limits: 400
 		}
 		catch (Poco::Exception& exc)
 		{
@@ -219,7 +223,7 @@ ContextInfo BashExecutor::createContext(const std::string& language, const std::
 	if (!dir.empty())
 	{
 		dir = Environment::expand(dir, Environment::current());
-		Poco::File(dir).createDirectories();
+		Paths::createDirectories(dir);
 	}
 	auto pSession = _sessions.create(dir);
 	std::lock_guard<std::mutex> lock(_mutex);

@@ -1,0 +1,129 @@
+#include "execd/Paths.h"
+#include <cppunit/extensions/HelperMacros.h>
+#include <cerrno>
+#include <fstream>
+#include <functional>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+
+using execd::ApiException;
+namespace Paths = execd::Paths;
+
+
+namespace {
+
+
+std::string errorOf(const std::function<void()>& f)
+{
+	try
+	{
+		f();
+	}
+	catch (ApiException& exc)
+	{
+		return std::to_string(exc.status()) + " " + exc.errorCode();
+	}
+	catch (Poco::FileException& exc)
+	{
+		return "errno " + std::to_string(exc.code()) + " " + exc.message();
+	}
+	return "no error";
+}
+
+
+std::string scratch()
+{
+	char dir[] = "/tmp/execd-paths-XXXXXX";
+	CPPUNIT_ASSERT(::mkdtemp(dir));
+	return dir;
+}
+
+
+bool isDirectory(const std::string& path)
+{
+	struct stat st;
+	return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+
+std::string chain(const std::string& root, std::size_t components)
+	/// root + "/q" x (components - root's own components)
+{
+	std::string path = root;
+	std::size_t have = 0;
+	for (char c: root)
+		if (c == '/') ++have;
+	for (std::size_t i = have; i < components; ++i) path += "/q";
+	return path;
+}
+
+
+} // namespace
+
+
+class PathsTest: public CppUnit::TestFixture
+{
+	CPPUNIT_TEST_SUITE(PathsTest);
+	CPPUNIT_TEST(testCreateDirectoriesMakesEveryComponent);
+	CPPUNIT_TEST(testCreateDirectoriesReportsTheFailingComponent);
+	CPPUNIT_TEST(testComponentLimit);
+	CPPUNIT_TEST(testLengthLimit);
+	CPPUNIT_TEST_SUITE_END();
+
+public:
+	void testCreateDirectoriesMakesEveryComponent()
+	{
+		std::string dir = scratch();
+		Paths::createDirectories(dir + "/a//b/c/");
+		CPPUNIT_ASSERT(isDirectory(dir + "/a/b/c"));
+		Paths::createDirectories(dir + "/a/b/c");   // existing: fine
+		Paths::createDirectories("");
+		std::string cwd = ::get_current_dir_name();
+		CPPUNIT_ASSERT(::chdir(dir.c_str()) == 0);
+		Paths::createDirectories("rel/x");
+		CPPUNIT_ASSERT(::chdir(cwd.c_str()) == 0);
+		CPPUNIT_ASSERT(isDirectory(dir + "/rel/x"));
+	}
+
+	void testCreateDirectoriesReportsTheFailingComponent()
+	{
+		std::string dir = scratch();
+		std::ofstream(dir + "/file") << "x";
+		CPPUNIT_ASSERT_EQUAL("errno " + std::to_string(ENOTDIR) + " mkdir " + dir + "/file: not a directory",
+			errorOf([&] { Paths::createDirectories(dir + "/file/sub/deeper"); }));
+		CPPUNIT_ASSERT_EQUAL("errno " + std::to_string(ENOTDIR) + " mkdir " + dir + "/file: not a directory",
+			errorOf([&] { Paths::createDirectories(dir + "/file"); }));
+	}
+
+	void testComponentLimit()
+	{
+		// At the limit the whole chain is made, without recursion; one more is a 400
+		// before anything is created.
+		std::string dir = scratch();
+		std::string atLimit = chain(dir, Paths::MAX_PATH_COMPONENTS);
+		Paths::createDirectories(atLimit);
+		CPPUNIT_ASSERT(isDirectory(atLimit));
+		std::string other = scratch();
+		std::string past = chain(other, Paths::MAX_PATH_COMPONENTS + 1);
+		CPPUNIT_ASSERT_EQUAL(std::string("400 INVALID_REQUEST_BODY"), errorOf([&] { Paths::createDirectories(past); }));
+		CPPUNIT_ASSERT(!isDirectory(other + "/q"));
+		CPPUNIT_ASSERT_EQUAL(std::string("400 INVALID_FILE_METADATA"), errorOf([&] { Paths::checkLimits(past, execd::ErrorCode::INVALID_FILE_METADATA); }));
+	}
+
+	void testLengthLimit()
+	{
+		std::string dir = scratch();
+		std::string atLimit = dir;
+		while (atLimit.size() + 201 <= Paths::MAX_PATH_BYTES) atLimit += "/" + std::string(200, 'n');
+		atLimit += "/" + std::string(Paths::MAX_PATH_BYTES - atLimit.size() - 1, 'm');
+		CPPUNIT_ASSERT_EQUAL(Paths::MAX_PATH_BYTES, atLimit.size());
+		Paths::createDirectories(atLimit);
+		CPPUNIT_ASSERT(isDirectory(atLimit));
+		CPPUNIT_ASSERT_EQUAL(std::string("400 INVALID_REQUEST_BODY"), errorOf([&] { Paths::createDirectories(atLimit + "x"); }));
+	}
+};
+
+
+CPPUNIT_TEST_SUITE_REGISTRATION(PathsTest);
