@@ -105,6 +105,8 @@ class IntegrationHttpTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testBodyThatNeverArrivesIs408);
 	CPPUNIT_TEST(testPipelinedRequests);
 	CPPUNIT_TEST(testHeadSizeLimit);
+	CPPUNIT_TEST(testHeaderLimitsAtTheBoundary);
+	CPPUNIT_TEST(testJsonLimitsAtTheBoundary);
 	CPPUNIT_TEST(testIdleConnectionIsClosedAfterKeepAlive);
 	CPPUNIT_TEST(testPerPeerConnectionLimit);
 	CPPUNIT_TEST(testGlobalConnectionLimit);
@@ -287,6 +289,52 @@ public:
 		r = rawRequest(small.port(), "GET /ping HTTP/1.1\r\nX-Fill: " + std::string(4000, 'a'), std::chrono::seconds(10), true);
 		CPPUNIT_ASSERT_EQUAL_MESSAGE(r.raw.substr(0, 200), 431, r.status);
 		CPPUNIT_ASSERT(millisSince(start) < 3000);
+	}
+
+	void testHeaderLimitsAtTheBoundary()
+	{
+		auto withFields = [](int count, std::size_t nameSize, std::size_t valueSize)
+		{
+			std::string head = "GET /ping HTTP/1.1\r\nConnection: close\r\n";   // one field already
+			for (int i = 1; i < count; ++i) head += "X-" + std::to_string(i) + ": v\r\n";
+			if (nameSize > 0) head += std::string(nameSize, 'n') + ": " + std::string(valueSize, 'v') + "\r\n";
+			return head + "\r\n";
+		};
+		CPPUNIT_ASSERT_EQUAL(200, rawRequest(port(), withFields(100, 0, 0), std::chrono::seconds(10), true).status);
+		CPPUNIT_ASSERT_EQUAL(431, rawRequest(port(), withFields(101, 0, 0), std::chrono::seconds(10), true).status);
+		CPPUNIT_ASSERT_EQUAL(200, rawRequest(port(), withFields(1, 256, 8192), std::chrono::seconds(10), true).status);
+		CPPUNIT_ASSERT_EQUAL(431, rawRequest(port(), withFields(1, 257, 10), std::chrono::seconds(10), true).status);
+		CPPUNIT_ASSERT_EQUAL(431, rawRequest(port(), withFields(1, 10, 8193), std::chrono::seconds(10), true).status);
+		auto withTarget = [](std::size_t size)
+		{
+			return "GET /ping?" + std::string(size - 6, 'q') + " HTTP/1.1\r\nConnection: close\r\n\r\n";
+		};
+		CPPUNIT_ASSERT_EQUAL(200, rawRequest(port(), withTarget(16384), std::chrono::seconds(10), true).status);
+		CPPUNIT_ASSERT_EQUAL(400, rawRequest(port(), withTarget(16385), std::chrono::seconds(10), true).status);
+	}
+
+	void testJsonLimitsAtTheBoundary()
+	{
+		ExecdProcess small(probeOptions({"execd.http.maxJsonBodyBytes = 2048"}));
+		auto bodyOf = [](std::size_t size)
+		{
+			std::string start = "{\"code\":\"1\",\"context\":{\"language\":\"sleepy\"},\"x\":\"";
+			return start + std::string(size - start.size() - 2, 'x') + "\"}";
+		};
+		CPPUNIT_ASSERT_EQUAL(200, request(small.port(), "POST", "/code", bodyOf(2048)).status);
+		HttpResult r = request(small.port(), "POST", "/code", bodyOf(2049));
+		CPPUNIT_ASSERT_EQUAL(413, r.status);
+		CPPUNIT_ASSERT(r.body.find("\"code\":\"PAYLOAD_TOO_LARGE\"") != std::string::npos);
+		auto nested = [](int depth)
+		{
+			// The object itself is one level.
+			return "{\"code\":\"1\",\"context\":{\"language\":\"sleepy\"},\"x\":" + std::string(static_cast<std::size_t>(depth - 1), '[')
+				+ std::string(static_cast<std::size_t>(depth - 1), ']') + "}";
+		};
+		CPPUNIT_ASSERT_EQUAL(200, request(port(), "POST", "/code", nested(64)).status);
+		r = request(port(), "POST", "/code", nested(65));
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 400, r.status);
+		CPPUNIT_ASSERT(r.body.find("\"code\":\"INVALID_REQUEST_BODY\"") != std::string::npos);
 	}
 
 	void testIdleConnectionIsClosedAfterKeepAlive()
