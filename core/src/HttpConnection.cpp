@@ -7,6 +7,8 @@
 #include "Poco/Net/HTTPServerSession.h"
 #include "Poco/Net/NetException.h"
 #include <ctime>
+#include <poll.h>
+#include <sys/socket.h>
 #include <istream>
 #include <memory>
 #include <sstream>
@@ -19,6 +21,10 @@ namespace {
 
 
 const std::streamsize DRAIN_LIMIT = 64 * 1024;
+
+// How long a worker waits for the next request on a keep-alive connection
+// before it hands the connection back to the reactor.
+const std::chrono::milliseconds NEXT_REQUEST_WAIT{2};
 
 
 class ServerSession: public Poco::Net::HTTPServerSession
@@ -136,11 +142,24 @@ HttpConnection::Outcome HttpConnection::serve(RequestDispatcher& dispatcher, Poc
 	{
 		outcome = serveOne(session, dispatcher, pParams);
 	}
-	while (outcome == Outcome::KEEP && session.readAhead());
+	while (outcome == Outcome::KEEP && (session.readAhead() || nextHeadArrives()));
 	// The session closes its socket when it goes; ours outlives it. A WebSocket
 	// handler has taken the socket already (and the outcome is CLOSE).
 	if (session.socket().impl() == _socket.impl()) session.detachSocket();
 	return outcome;
+}
+
+
+bool HttpConnection::nextHeadArrives()
+{
+	// A client that sends its next request right after our answer (most keep-alive
+	// clients do) is served on this thread at once: handing the connection to the
+	// reactor and back costs more than the short wait.
+	struct pollfd p{_fd, POLLIN, 0};
+	if (::poll(&p, 1, static_cast<int>(NEXT_REQUEST_WAIT.count())) != 1 || !(p.revents & POLLIN)) return false;
+	char head[4096];
+	ssize_t n = ::recv(_fd, head, sizeof(head), MSG_PEEK | MSG_DONTWAIT);
+	return n > 0 && RequestHead::findEnd(head, static_cast<std::size_t>(n)) != RequestHead::NPOS;
 }
 
 

@@ -68,6 +68,7 @@ public:
 
 private:
 	Outcome serveOne(Poco::Net::HTTPServerSession& session, RequestDispatcher& dispatcher, Poco::Net::HTTPServerParams::Ptr pParams);
+	bool nextHeadArrives();
 	Outcome sendParseError(Poco::Net::HTTPServerSession& session, const std::string& what);
 
 	Poco::Net::StreamSocket _socket;
