@@ -154,7 +154,9 @@ bool HttpConnection::nextHeadArrives()
 {
 	// A client that sends its next request right after our answer (most keep-alive
 	// clients do) is served on this thread at once: handing the connection to the
-	// reactor and back costs more than the short wait.
+	// reactor and back costs more than the short wait. Not while other
+	// connections wait for a thread: they come first.
+	if (_server.hasBacklog()) return false;
 	struct pollfd p{_fd, POLLIN, 0};
 	if (::poll(&p, 1, static_cast<int>(NEXT_REQUEST_WAIT.count())) != 1 || !(p.revents & POLLIN)) return false;
 	char head[4096];

@@ -193,6 +193,12 @@ bool HttpServer::stopping() const
 }
 
 
+bool HttpServer::hasBacklog() const
+{
+	return _workers.hasBacklog();
+}
+
+
 const HttpSettings& HttpServer::settings() const
 {
 	return _settings;

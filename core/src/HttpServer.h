@@ -77,6 +77,9 @@ public:
 
 	bool stopping() const;
 
+	bool hasBacklog() const;
+		/// True while request heads wait for a worker.
+
 	const HttpSettings& settings() const;
 
 private:

@@ -38,6 +38,7 @@ bool WorkerPool::submit(HttpConnection* pConnection)
 	std::unique_lock<std::mutex> lock(_mutex);
 	if (_stopping || _queue.size() >= _maxQueued) return false;
 	_queue.push_back(pConnection);
+	_queued = _queue.size();
 	if (_queue.size() > static_cast<std::size_t>(_idle) && _starting == 0) startThread();
 	lock.unlock();
 	_ready.notify_one();
@@ -83,6 +84,7 @@ void WorkerPool::work()
 		{
 			HttpConnection* pConnection = _queue.front();
 			_queue.pop_front();
+			_queued = _queue.size();
 			if (!_queue.empty() && _idle == 0 && _starting == 0) startThread();
 			lock.unlock();
 			_handler(pConnection);
@@ -113,6 +115,12 @@ void WorkerPool::stop()
 void WorkerPool::collect()
 {
 	_threads.collect();
+}
+
+
+bool WorkerPool::hasBacklog() const
+{
+	return _queued.load(std::memory_order_relaxed) > 0;
 }
 
 

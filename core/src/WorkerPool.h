@@ -2,6 +2,7 @@
 
 #include "Poco/Runnable.h"
 #include "Poco/ThreadPool.h"
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -40,6 +41,9 @@ public:
 	int threads() const;
 		/// Threads running or waiting for work.
 
+	bool hasBacklog() const;
+		/// True while work waits for a thread.
+
 private:
 	class Loop: public Poco::Runnable
 	{
@@ -64,6 +68,7 @@ private:
 	std::condition_variable _ready;
 	std::condition_variable _ended;
 	std::deque<HttpConnection*> _queue;
+	std::atomic<std::size_t> _queued{0};   // _queue.size(), readable without the lock
 	int _live = 0;
 	int _idle = 0;
 	int _starting = 0;   // started, not yet taking work
