@@ -361,6 +361,9 @@ int ExecdServer::main(const std::vector<std::string>&)
 	StreamRegistry::instance().start(settings.pingInterval);
 	Metrics::instance().addGauge("execd_active_streams", "Open SSE streams (code, command and session runs).",
 		[] { return static_cast<double>(StreamRegistry::instance().active()); });
+	HttpServer* pHttp = pServer.get();
+	Metrics::instance().addGauge("execd_http_open_connections", "Open client connections, busy or between requests.",
+		[pHttp] { return static_cast<double>(pHttp->openConnections()); });
 	pServer->start();
 	logger().information("listening on %s:%hu with %z routes; modules: %s", http.bindAddress, pServer->port(), router.size(),
 		[&modules] { std::string s; for (const auto& n: modules.names()) s += (s.empty() ? "" : ", ") + n; return s.empty() ? std::string("none") : s; }());
@@ -376,6 +379,7 @@ int ExecdServer::main(const std::vector<std::string>&)
 	logger().information("shutting down");
 	ShutdownWatchdog watchdog(settings.gracefulShutdownTimeout + std::chrono::milliseconds(900));
 	auto deadline = std::chrono::steady_clock::now() + settings.gracefulShutdownTimeout;
+	Metrics::instance().removeGauge("execd_http_open_connections");
 	pServer->stopAccepting();
 	modules.shutdown();
 	auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
