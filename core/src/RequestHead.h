@@ -15,7 +15,7 @@ class RequestHead
 	/// unambiguously (RFC 9112 §2.2, §6).
 {
 public:
-	static const std::size_t NPOS = static_cast<std::size_t>(-1);
+	static constexpr std::size_t NPOS = static_cast<std::size_t>(-1);
 
 	static std::size_t findEnd(const char* data, std::size_t size, std::size_t from = 0);
 		/// Returns the offset just past the empty line that ends the head in
