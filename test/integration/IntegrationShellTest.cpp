@@ -247,6 +247,7 @@ class IntegrationShellTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testAbandonedStreamIsDrainedCheaply);
 	CPPUNIT_TEST(testAbandonedCommandRunsToItsEndOrTimeout);
 	CPPUNIT_TEST(testClientThatStopsReadingIsDropped);
+	CPPUNIT_TEST(testNulByteIsRefused);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -563,6 +564,11 @@ public:
 			{"{\"command\":\"\"}", "invalid request, validation error Key: 'RunCommandRequest.Command' Error:Field validation for 'Command' failed on the 'required' tag"},
 			{"{\"command\":\"ls\",\"timeout\":-5}", "invalid request, validation error Key: 'RunCommandRequest.Timeout' Error:Field validation for 'Timeout' failed on the 'gte' tag"},
 			{"{\"command\":\"ls\",\"gid\":5}", "invalid request, validation error uid is required when gid is provided"},
+			// exec() would cut these strings at the NUL ("echo a"): refused, as /session does.
+			{"{\"command\":\"echo a\\u0000b\"}", "invalid request, validation error the command contains a NUL byte"},
+			{"{\"command\":\"echo a\\u0000b\",\"background\":true}", "invalid request, validation error the command contains a NUL byte"},
+			{"{\"command\":\"pwd\",\"cwd\":\"/tmp\\u0000/x\"}", "invalid request, validation error the working directory contains a NUL byte"},
+			{"{\"command\":\"env\",\"envs\":{\"A\":\"1\\u00002\"}}", "invalid request, validation error the environment variable A contains a NUL byte"},
 		})
 		{
 			HttpResult r = request(execd.port(), "POST", "/command", c.body);
@@ -743,6 +749,19 @@ public:
 		CPPUNIT_ASSERT(object(request(execd.port(), "GET", "/command/status/" + id).body)->getValue<bool>("running"));
 		CPPUNIT_ASSERT_EQUAL(200, request(execd.port(), "DELETE", "/command?id=" + id).status);
 		CPPUNIT_ASSERT_EQUAL(-1, object(request(execd.port(), "GET", "/command/status/" + id).body)->getValue<int>("exit_code"));
+	}
+
+	void testNulByteIsRefused()
+	{
+		// exec() would cut the string at the NUL and run "echo a": refused, as
+		// /session does.
+		ExecdProcess execd(shellOptions());
+		// /command (foreground, background, cwd, envs) is covered by testBadInput.
+		HttpResult r = request(execd.port(), "POST", "/code", "{\"code\":\"echo a\\u0000b\"}");
+		CPPUNIT_ASSERT_EQUAL(400, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("{\"code\":\"INVALID_REQUEST_BODY\",\"message\":\"invalid request, validation error the command contains a NUL byte\"}"), r.body);
+		// The byte just before the NUL is fine: "a" followed by U+0001.
+		CPPUNIT_ASSERT_EQUAL(std::string("[a\x01" "b]"), texts(events(run(execd, "printf 'a\\001b\\n'")), "stdout"));
 	}
 };
 

@@ -335,6 +335,7 @@ ForegroundExecutor::ForegroundExecutor(CommandRunner& runner):
 void ForegroundExecutor::run(const ExecRequest& request, EventSink& sink)
 {
 	// POST /code without a language: the code is the command; no timeout, cwd or envs.
+	CommandRequest::checkText(request.code, "the command");
 	CommandRequest command;
 	command.command = request.code;
 	_runner.runForeground(command, sink);
@@ -355,6 +356,7 @@ BackgroundExecutor::BackgroundExecutor(CommandRunner& runner):
 
 void BackgroundExecutor::run(const ExecRequest& request, EventSink& sink)
 {
+	CommandRequest::checkText(request.code, "the command");
 	CommandRequest command;
 	command.command = request.code;
 	command.background = true;
