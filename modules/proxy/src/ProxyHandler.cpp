@@ -1,4 +1,5 @@
 #include "ProxyHandler.h"
+#include "BodyForwarder.h"
 #include "ConnectionPool.h"
 #include "execd/ApiException.h"
 #include "execd/Http.h"
@@ -8,10 +9,8 @@
 #include "Poco/String.h"
 #include <algorithm>
 #include <cerrno>
-#include <cstdio>
 #include <poll.h>
 #include <set>
-#include <sys/socket.h>
 #include <vector>
 
 
@@ -30,47 +29,6 @@ Poco::Timespan timespan(std::chrono::milliseconds millis)
 {
 	return Poco::Timespan(static_cast<long>(millis.count() / 1000), static_cast<long>((millis.count() % 1000) * 1000));
 }
-
-
-bool peerClosed(const Poco::Net::StreamSocket& socket)
-{
-	// The client shut down its side, or the connection broke. (A client that
-	// half-closes right after a complete chunked body counts as gone too, as
-	// nginx counts it: it can no longer be told the body was cut.)
-	struct pollfd p{socket.impl()->sockfd(), POLLIN | POLLRDHUP, 0};
-	if (::poll(&p, 1, 0) <= 0) return false;
-	if (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) return true;
-	char c;
-	return ::recv(p.fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
-}
-
-
-class ReceiveTimeout
-	/// Sets a socket's receive timeout for a scope; the connection's own comes back after.
-{
-public:
-	ReceiveTimeout(Poco::Net::StreamSocket& socket, std::chrono::milliseconds timeout):
-		_socket(socket),
-		_saved(socket.getReceiveTimeout())
-	{
-		_socket.setReceiveTimeout(timespan(timeout));
-	}
-
-	~ReceiveTimeout()
-	{
-		try
-		{
-			_socket.setReceiveTimeout(_saved);
-		}
-		catch (Poco::Exception&)
-		{
-		}
-	}
-
-private:
-	Poco::Net::StreamSocket& _socket;
-	Poco::Timespan _saved;
-};
 
 
 } // namespace
@@ -124,7 +82,11 @@ void ProxyHandler::forward(Poco::Net::HTTPServerRequest& request, Poco::Net::HTT
 	const bool body = Http::hasBody(request);
 	const std::string head = requestHead(request, upgrade, chunked);
 	sendHead(head, !body && !upgrade);
-	if (body) sendBody(request, chunked);
+	if (body)
+	{
+		_bodyStarted = true;
+		BodyForwarder(request, _settings.bodyTimeout).forward(*_pUpstream);
+	}
 
 	int status = 0;
 	std::string reason;
@@ -233,60 +195,6 @@ void ProxyHandler::sendHead(const std::string& head, bool mayPool)
 		_pUpstream = connect();   // the pooled connection had gone stale
 		_pooled = false;
 		sendAll(*_pUpstream, head.data(), head.size());
-	}
-}
-
-
-void ProxyHandler::sendBody(Poco::Net::HTTPServerRequest& request, bool chunked)
-{
-	// Each read of the body waits at most bodyTimeout (the client socket's
-	// receive timeout for the while); a timeout or a failure puts the stream in
-	// a bad state rather than throwing.
-	auto& client = static_cast<Poco::Net::HTTPServerRequestImpl&>(request).socket();
-	ReceiveTimeout timeout(client, _settings.bodyTimeout);
-	_bodyStarted = true;
-	std::istream& in = request.stream();
-	std::vector<char> buffer(64 * 1024);
-	long long received = 0;
-	while (in)
-	{
-		in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-		std::size_t n = static_cast<std::size_t>(in.gcount());
-		if (n == 0) break;
-		received += static_cast<long long>(n);
-		if (chunked)
-		{
-			char size[32];
-			int len = std::snprintf(size, sizeof(size), "%zx\r\n", n);
-			sendAll(*_pUpstream, size, static_cast<std::size_t>(len));
-			sendAll(*_pUpstream, buffer.data(), n);
-			sendAll(*_pUpstream, "\r\n", 2);
-		}
-		else
-		{
-			sendAll(*_pUpstream, buffer.data(), n);
-		}
-	}
-	checkBodyComplete(request, chunked, received, in.bad());
-	if (chunked) sendAll(*_pUpstream, "0\r\n\r\n", 5);
-}
-
-
-void ProxyHandler::checkBodyComplete(Poco::Net::HTTPServerRequest& request, bool chunked, long long received, bool failed) const
-{
-	// POCO's body streams end quietly at the end of the connection, inside a chunk
-	// or short of Content-Length alike: count, and look at the connection.
-	auto& client = static_cast<Poco::Net::HTTPServerRequestImpl&>(request).socket();
-	const bool closed = peerClosed(client);
-	if (failed && !closed)
-		throw ApiException(408, ErrorCode::INVALID_REQUEST_BODY, "request body not received in time");
-	const long long expected = !chunked && request.hasContentLength() ? request.getContentLength64() : -1;
-	if (failed || (expected >= 0 && received < expected) || (chunked && closed))
-	{
-		std::string what = expected >= 0
-			? std::to_string(received) + " of " + std::to_string(expected) + " bytes"
-			: "a chunked body without its last chunk";
-		throw ApiException::badRequest("the client closed the connection in the middle of the request body (" + what + ")");
 	}
 }
 
@@ -480,18 +388,6 @@ std::unique_ptr<Poco::Net::StreamSocket> ProxyHandler::connect() const
 	socket->setReceiveTimeout(timespan(_settings.idleTimeout));
 	socket->setSendTimeout(timespan(_settings.idleTimeout));
 	return socket;
-}
-
-
-void ProxyHandler::sendAll(Poco::Net::StreamSocket& socket, const char* data, std::size_t size)
-{
-	while (size > 0)
-	{
-		int n = socket.sendBytes(data, static_cast<int>(std::min<std::size_t>(size, 1 << 20)));
-		if (n <= 0) throw Poco::IOException("the upstream stopped reading");
-		data += n;
-		size -= static_cast<std::size_t>(n);
-	}
 }
 
 

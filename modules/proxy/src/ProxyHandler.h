@@ -47,8 +47,6 @@ private:
 	void forward(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response);
 	std::string requestHead(Poco::Net::HTTPServerRequest& request, bool upgrade, bool chunked) const;
 	void sendHead(const std::string& head, bool mayPool);
-	void sendBody(Poco::Net::HTTPServerRequest& request, bool chunked);
-	void checkBodyComplete(Poco::Net::HTTPServerRequest& request, bool chunked, long long received, bool failed) const;
 	void readResponseHead(const std::string& head, int& status, std::string& reason, UpstreamReader::Headers& headers);
 	void relayChunked(Poco::Net::HTTPServerResponse& response, bool reusable);
 	void relaySized(Poco::Net::HTTPServerResponse& response, Poco::Net::StreamSocket& client, long long length, bool reusable);
@@ -57,8 +55,6 @@ private:
 	void release();
 	void abort();
 	std::unique_ptr<Poco::Net::StreamSocket> connect() const;
-
-	static void sendAll(Poco::Net::StreamSocket& socket, const char* data, std::size_t size);
 
 	RouteMatch _match;
 	ProxySettings _settings;

@@ -92,4 +92,16 @@ void UpstreamReader::readHead(int& status, std::string& reason, Headers& headers
 }
 
 
+void sendAll(Poco::Net::StreamSocket& socket, const char* data, std::size_t size)
+{
+	while (size > 0)
+	{
+		int n = socket.sendBytes(data, static_cast<int>(std::min<std::size_t>(size, 1 << 20)));
+		if (n <= 0) throw Poco::IOException("the upstream stopped reading");
+		data += n;
+		size -= static_cast<std::size_t>(n);
+	}
+}
+
+
 } } // namespace execd::proxy

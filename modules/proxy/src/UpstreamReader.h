@@ -45,4 +45,9 @@ private:
 };
 
 
+void sendAll(Poco::Net::StreamSocket& socket, const char* data, std::size_t size);
+	/// Sends everything, in writes of at most 1 MiB; each is bounded by the
+	/// socket's send timeout. Throws Poco::IOException when the peer stops reading.
+
+
 } } // namespace execd::proxy

@@ -24,11 +24,6 @@ int millisUntil(std::chrono::steady_clock::time_point deadline)
 } // namespace
 
 
-constexpr std::size_t OutputPump::DISCARD_PIPE_BYTES;
-constexpr std::chrono::milliseconds OutputPump::DISCARD_PACE;
-constexpr std::size_t OutputPump::TAIL_BYTES;
-
-
 OutputPump::OutputPump(ChildProcess& child, EventSink& sink, std::size_t readChunkBytes):
 	_child(child),
 	_sink(sink),
