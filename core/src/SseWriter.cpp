@@ -3,6 +3,7 @@
 #include "Poco/Net/HTTPServerRequestImpl.h"
 #include "Poco/Net/StreamSocket.h"
 #include <poll.h>
+#include <sys/socket.h>
 
 
 namespace execd {
@@ -58,7 +59,7 @@ bool SseWriter::writeLocked(const std::string& bytes, bool flush)
 		}
 		catch (...)
 		{
-			_open = false;
+			drop();
 			return false;
 		}
 	}
@@ -66,15 +67,31 @@ bool SseWriter::writeLocked(const std::string& bytes, bool flush)
 	if (flush) _pOut->flush();
 	if (!_pOut->good())
 	{
-		_open = false;
+		drop();
 		return false;
 	}
 	return true;
 }
 
 
+void SseWriter::drop()
+{
+	// A write failed: the client is gone, or it read nothing for the send timeout
+	// (SO_SNDTIMEO). The connection is shut down now rather than when the handler
+	// returns, which for a foreground command is when the command ends: a client
+	// that stopped reading is dropped after the send timeout, as documented, and
+	// the rest of the response (the terminating chunk) fails at once. The
+	// descriptor stays the connection's to close.
+	_open = false;
+	if (_fd >= 0) ::shutdown(_fd, SHUT_RDWR);
+}
+
+
 void SseWriter::emit(const StreamEvent& event)
 {
+	// Once closed, an event costs nothing: a command whose client left may still
+	// produce output for a long time.
+	if (!_open || _finished) return;
 	std::string line = event.toJson();
 	line += "\n\n";
 	std::lock_guard<std::mutex> lock(_mutex);
@@ -94,7 +111,7 @@ void SseWriter::emit(const StreamEvent& event)
 
 void SseWriter::emitAll(const std::vector<StreamEvent>& events)
 {
-	if (events.empty()) return;
+	if (events.empty() || !_open || _finished) return;
 	if (events.size() == 1 || events.front().type == EventType::INIT)
 	{
 		EventSink::emitAll(events);
@@ -143,7 +160,7 @@ bool SseWriter::isOpen() const
 	if (!_open || _finished) return false;
 	if (peerGone())
 	{
-		const_cast<SseWriter*>(this)->_open = false;
+		const_cast<SseWriter*>(this)->drop();
 		return false;
 	}
 	return true;
@@ -190,7 +207,7 @@ bool SseWriter::ping()
 		pfd.revents = 0;
 		if (::poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLERR | POLLHUP | POLLNVAL)))
 		{
-			_open = false;
+			drop();
 			return false;
 		}
 		if (!(pfd.revents & POLLOUT))

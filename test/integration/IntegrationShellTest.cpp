@@ -14,6 +14,10 @@
 #include <set>
 #include <sstream>
 #include <thread>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 
@@ -80,6 +84,138 @@ std::string texts(const std::vector<Event>& evs, const std::string& type)
 }
 
 
+int connectTo(int port, int receiveBuffer = 0)
+	// A client socket the test drives by hand: it can stop reading, or vanish.
+{
+	int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (receiveBuffer > 0) ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receiveBuffer, sizeof(receiveBuffer));
+	struct sockaddr_in addr{};
+	addr.sin_family = AF_INET;
+	addr.sin_port = htons(static_cast<uint16_t>(port));
+	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (::connect(fd, reinterpret_cast<struct sockaddr*>(&addr), sizeof(addr)) != 0) throw std::runtime_error("connect failed");
+	return fd;
+}
+
+
+int localPort(int fd)
+{
+	struct sockaddr_in addr{};
+	socklen_t len = sizeof(addr);
+	::getsockname(fd, reinterpret_cast<struct sockaddr*>(&addr), &len);
+	return ntohs(addr.sin_port);
+}
+
+
+void sendAll(int fd, const std::string& bytes)
+{
+	std::size_t off = 0;
+	while (off < bytes.size())
+	{
+		ssize_t n = ::send(fd, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
+		if (n <= 0) throw std::runtime_error("send failed");
+		off += static_cast<std::size_t>(n);
+	}
+}
+
+
+enum class ReadEnd { FOUND, CLOSED, TIMEOUT };
+
+
+ReadEnd readFor(int fd, std::string& received, const std::string& needle, std::chrono::milliseconds timeout, std::size_t keep = 1 << 20)
+	// Reads until needle appears (needle "" = until the server closes), keeping
+	// the last `keep` bytes.
+{
+	auto deadline = std::chrono::steady_clock::now() + timeout;
+	char buffer[65536];
+	for (;;)
+	{
+		if (!needle.empty() && received.find(needle) != std::string::npos) return ReadEnd::FOUND;
+		int left = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count());
+		if (left <= 0) return ReadEnd::TIMEOUT;
+		struct pollfd p{fd, POLLIN, 0};
+		if (::poll(&p, 1, left) <= 0) continue;
+		ssize_t n = ::recv(fd, buffer, sizeof(buffer), 0);
+		if (n <= 0) return ReadEnd::CLOSED;
+		received.append(buffer, static_cast<std::size_t>(n));
+		if (received.size() > 2 * keep) received.erase(0, received.size() - keep);
+	}
+}
+
+
+std::string postCommand(const std::string& body)
+{
+	return "POST /command HTTP/1.1\r\nHost: localhost\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+
+std::string streamId(int fd)
+	// Reads a stream up to its init event; returns the command id.
+{
+	std::string received;
+	if (readFor(fd, received, "\"type\":\"ping\"", std::chrono::seconds(10)) != ReadEnd::FOUND) return "";
+	std::smatch m;
+	if (!std::regex_search(received, m, std::regex("\"type\":\"init\",\"text\":\"([0-9a-f]{32})\""))) return "";
+	return m[1].str();
+}
+
+
+std::string serverSocketState(int serverPort, int clientPort)
+	// The state of execd's end of a connection in /proc/net/tcp ("01" is
+	// ESTABLISHED), "" once it is gone.
+{
+	std::ifstream in("/proc/net/tcp");
+	std::string line;
+	char local[16], remote[16];
+	std::snprintf(local, sizeof(local), ":%04X ", serverPort);
+	std::snprintf(remote, sizeof(remote), ":%04X ", clientPort);
+	while (std::getline(in, line))
+	{
+		std::istringstream fields(line);
+		std::string slot, localAddress, remoteAddress, state;
+		fields >> slot >> localAddress >> remoteAddress >> state;
+		if ((localAddress + " ").find(local) != std::string::npos && (remoteAddress + " ").find(remote) != std::string::npos)
+			return state;
+	}
+	return "";
+}
+
+
+double cpuPercent(pid_t pid, std::chrono::milliseconds interval)
+	// utime + stime of pid over the interval, in per cent of one core.
+{
+	auto ticks = [pid] {
+		std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+		std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+		std::istringstream rest(all.substr(all.rfind(')') + 2));
+		std::string field;
+		long long utime = 0, stime = 0;
+		for (int i = 3; i <= 15 && rest >> field; ++i)
+		{
+			if (i == 14) utime = std::stoll(field);
+			if (i == 15) stime = std::stoll(field);
+		}
+		return utime + stime;
+	};
+	long long before = ticks();
+	std::this_thread::sleep_for(interval);
+	long long after = ticks();
+	return 100.0 * static_cast<double>(after - before) / static_cast<double>(::sysconf(_SC_CLK_TCK)) / (static_cast<double>(interval.count()) / 1000.0);
+}
+
+
+Poco::JSON::Object::Ptr waitFinished(ExecdProcess& execd, const std::string& id, std::chrono::milliseconds timeout)
+{
+	auto deadline = std::chrono::steady_clock::now() + timeout;
+	for (;;)
+	{
+		auto status = object(request(execd.port(), "GET", "/command/status/" + id).body);
+		if (!status->getValue<bool>("running") || std::chrono::steady_clock::now() > deadline) return status;
+		std::this_thread::sleep_for(std::chrono::milliseconds(50));
+	}
+}
+
+
 } // namespace
 
 
@@ -108,6 +244,10 @@ class IntegrationShellTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testOrphansAreReapedAndExitCodesKept);
 	CPPUNIT_TEST(testEnvsFile);
 	CPPUNIT_TEST(testRetention);
+	CPPUNIT_TEST(testAbandonedStreamIsDrainedCheaply);
+	CPPUNIT_TEST(testAbandonedCommandRunsToItsEndOrTimeout);
+	CPPUNIT_TEST(testClientThatStopsReadingIsDropped);
+	CPPUNIT_TEST(testNulByteIsRefused);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -424,6 +564,11 @@ public:
 			{"{\"command\":\"\"}", "invalid request, validation error Key: 'RunCommandRequest.Command' Error:Field validation for 'Command' failed on the 'required' tag"},
 			{"{\"command\":\"ls\",\"timeout\":-5}", "invalid request, validation error Key: 'RunCommandRequest.Timeout' Error:Field validation for 'Timeout' failed on the 'gte' tag"},
 			{"{\"command\":\"ls\",\"gid\":5}", "invalid request, validation error uid is required when gid is provided"},
+			// exec() would cut these strings at the NUL ("echo a"): refused, as /session does.
+			{"{\"command\":\"echo a\\u0000b\"}", "invalid request, validation error the command contains a NUL byte"},
+			{"{\"command\":\"echo a\\u0000b\",\"background\":true}", "invalid request, validation error the command contains a NUL byte"},
+			{"{\"command\":\"pwd\",\"cwd\":\"/tmp\\u0000/x\"}", "invalid request, validation error the working directory contains a NUL byte"},
+			{"{\"command\":\"env\",\"envs\":{\"A\":\"1\\u00002\"}}", "invalid request, validation error the environment variable A contains a NUL byte"},
 		})
 		{
 			HttpResult r = request(execd.port(), "POST", "/command", c.body);
@@ -522,6 +667,101 @@ public:
 		CPPUNIT_ASSERT_EQUAL(404, request(execd.port(), "GET", "/command/status/" + ids[0]).status);
 		CPPUNIT_ASSERT(::access(("/tmp/" + ids[0] + ".output").c_str(), F_OK) != 0);
 		CPPUNIT_ASSERT_EQUAL(200, request(execd.port(), "GET", "/command/status/" + ids[3]).status);
+	}
+
+	void testAbandonedStreamIsDrainedCheaply()
+	{
+		// The client of a chatty command goes away: the command is not killed (the
+		// contract), but its output is discarded at a small cost, and it can still
+		// be interrupted.
+		ExecdProcess execd(shellOptions());
+		int fd = connectTo(execd.port());
+		sendAll(fd, postCommand(command("yes")));
+		std::string id = streamId(fd);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(32), id.size());
+		::close(fd);
+		std::this_thread::sleep_for(std::chrono::milliseconds(500));
+		double cpu = cpuPercent(execd.pid(), std::chrono::seconds(3));
+		CPPUNIT_ASSERT_MESSAGE("execd used " + std::to_string(cpu) + " % of a core", cpu < 20.0);
+		CPPUNIT_ASSERT(object(request(execd.port(), "GET", "/command/status/" + id).body)->getValue<bool>("running"));
+		HttpResult r = request(execd.port(), "DELETE", "/command?id=" + id);
+		CPPUNIT_ASSERT_EQUAL(200, r.status);
+		auto status = object(request(execd.port(), "GET", "/command/status/" + id).body);
+		CPPUNIT_ASSERT_EQUAL(false, status->getValue<bool>("running"));
+		CPPUNIT_ASSERT_EQUAL(-1, status->getValue<int>("exit_code"));
+		CPPUNIT_ASSERT_EQUAL(std::string("signal: terminated"), status->getValue<std::string>("error"));
+		CPPUNIT_ASSERT_EQUAL(std::string("[ok]"), texts(events(run(execd, "echo ok")), "stdout"));
+	}
+
+	void testAbandonedCommandRunsToItsEndOrTimeout()
+	{
+		ExecdProcess execd(shellOptions());
+		// 64 MiB nobody reads, then an exit code: the command is not held up.
+		int fd = connectTo(execd.port());
+		sendAll(fd, postCommand(command("yes | head -c 67108864; exit 7")));
+		std::string id = streamId(fd);
+		::close(fd);
+		auto status = waitFinished(execd, id, std::chrono::seconds(20));
+		CPPUNIT_ASSERT_EQUAL(false, status->getValue<bool>("running"));
+		CPPUNIT_ASSERT_EQUAL(7, status->getValue<int>("exit_code"));
+		CPPUNIT_ASSERT_EQUAL(std::string("exit status 7"), status->getValue<std::string>("error"));
+		// Its own timeout still holds.
+		fd = connectTo(execd.port());
+		sendAll(fd, postCommand(command("yes", ",\"timeout\":1500")));
+		auto start = std::chrono::steady_clock::now();
+		id = streamId(fd);
+		::close(fd);
+		status = waitFinished(execd, id, std::chrono::seconds(10));
+		CPPUNIT_ASSERT(std::chrono::steady_clock::now() - start < std::chrono::seconds(4));
+		CPPUNIT_ASSERT_EQUAL(-1, status->getValue<int>("exit_code"));
+		CPPUNIT_ASSERT_EQUAL(std::string("signal: killed"), status->getValue<std::string>("error"));
+	}
+
+	void testClientThatStopsReadingIsDropped()
+	{
+		// execd.http.sendTimeoutMillis: a client that pauses for less keeps its
+		// stream; one that reads nothing for longer is dropped, while the command
+		// runs on (it is a foreground /command) and stays interruptible.
+		ExecdProcess::Options o = shellOptions();
+		o.properties.push_back("execd.http.sendTimeoutMillis = 3000");
+		ExecdProcess execd(o);
+		int fd = connectTo(execd.port(), 16384);
+		sendAll(fd, postCommand(command("yes")));
+		std::string id = streamId(fd);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(32), id.size());
+		const std::string established = "01";
+		std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+		CPPUNIT_ASSERT_EQUAL(established, serverSocketState(execd.port(), localPort(fd)));
+		std::string received;
+		CPPUNIT_ASSERT(readFor(fd, received, "", std::chrono::milliseconds(1000)) == ReadEnd::TIMEOUT);
+		CPPUNIT_ASSERT(received.size() > 100000);   // still streaming after a pause of 1 s
+
+		auto start = std::chrono::steady_clock::now();
+		while (serverSocketState(execd.port(), localPort(fd)) == established && std::chrono::steady_clock::now() - start < std::chrono::seconds(15))
+			std::this_thread::sleep_for(std::chrono::milliseconds(100));
+		auto dropped = std::chrono::steady_clock::now() - start;
+		CPPUNIT_ASSERT_MESSAGE(std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(dropped).count()) + " ms",
+			dropped >= std::chrono::milliseconds(2500) && dropped < std::chrono::seconds(10));
+		// What was in flight arrives, then the end of the connection.
+		received.clear();
+		CPPUNIT_ASSERT(readFor(fd, received, "", std::chrono::seconds(10)) == ReadEnd::CLOSED);
+		::close(fd);
+		CPPUNIT_ASSERT(object(request(execd.port(), "GET", "/command/status/" + id).body)->getValue<bool>("running"));
+		CPPUNIT_ASSERT_EQUAL(200, request(execd.port(), "DELETE", "/command?id=" + id).status);
+		CPPUNIT_ASSERT_EQUAL(-1, object(request(execd.port(), "GET", "/command/status/" + id).body)->getValue<int>("exit_code"));
+	}
+
+	void testNulByteIsRefused()
+	{
+		// exec() would cut the string at the NUL and run "echo a": refused, as
+		// /session does.
+		ExecdProcess execd(shellOptions());
+		// /command (foreground, background, cwd, envs) is covered by testBadInput.
+		HttpResult r = request(execd.port(), "POST", "/code", "{\"code\":\"echo a\\u0000b\"}");
+		CPPUNIT_ASSERT_EQUAL(400, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("{\"code\":\"INVALID_REQUEST_BODY\",\"message\":\"invalid request, validation error the command contains a NUL byte\"}"), r.body);
+		// The byte just before the NUL is fine: "a" followed by U+0001.
+		CPPUNIT_ASSERT_EQUAL(std::string("[a\x01" "b]"), texts(events(run(execd, "printf 'a\\001b\\n'")), "stdout"));
 	}
 };
 

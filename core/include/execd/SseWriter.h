@@ -28,7 +28,10 @@ class EXECD_API SseWriter: public EventSink
 	/// flushed at once (one chunk). Writes are serialised by a mutex. A "ping" event
 	/// follows "init" at once, then StreamRegistry pings every open stream at its
 	/// interval. A failed write, or a client that hung up, closes the sink; it never
-	/// throws into the executor.
+	/// throws into the executor. Closing shuts the connection down at once: a client
+	/// that read nothing for execd.http.sendTimeoutMillis (the socket's SO_SNDTIMEO
+	/// fails the write) is dropped then, not when the executor returns, and events
+	/// emitted later are dropped without being serialised.
 {
 public:
 	SseWriter(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response);
@@ -60,6 +63,7 @@ public:
 private:
 	bool writeLocked(const std::string& bytes, bool flush = true);
 	bool peerGone() const;
+	void drop();
 
 	Poco::Net::HTTPServerResponse& _response;
 	int _fd;

@@ -44,6 +44,11 @@ CommandRequest CommandRequest::fromJson(const JsonBody& body)
 
 	if (r.command.empty())
 		throw ApiException::badRequest(PREFIX + "Key: 'RunCommandRequest.Command' Error:Field validation for 'Command' failed on the 'required' tag");
+	checkText(r.command, "the command");
+	checkText(cwd, "the working directory");
+	// (Names cannot hold one: POCO's JSON parser ends object keys at a NUL.)
+	for (const auto& kv: r.envs)
+		checkText(kv.second, "the environment variable " + kv.first);
 	if (timeout && *timeout < 0)
 		throw ApiException::badRequest(PREFIX + "Key: 'RunCommandRequest.Timeout' Error:Field validation for 'Timeout' failed on the 'gte' tag");
 	if (gid && !uid)
@@ -76,6 +81,13 @@ CommandRequest CommandRequest::fromJson(const JsonBody& body)
 		r.cwd = expanded;
 	}
 	return r;
+}
+
+
+void CommandRequest::checkText(const std::string& text, const std::string& what)
+{
+	if (text.find('\0') != std::string::npos)
+		throw ApiException::badRequest(PREFIX + what + " contains a NUL byte");
 }
 
 

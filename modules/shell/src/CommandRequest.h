@@ -25,7 +25,13 @@ struct CommandRequest
 
 	static CommandRequest fromJson(const JsonBody& body);
 		/// Validates as upstream does; throws ApiException 400 with upstream's
-		/// messages ("invalid request, validation error ...").
+		/// messages ("invalid request, validation error ..."), and also for a NUL
+		/// byte in the command, cwd or envs (see checkText()).
+
+	static void checkText(const std::string& text, const std::string& what);
+		/// Throws ApiException 400 INVALID_REQUEST_BODY "invalid request, validation
+		/// error <what> contains a NUL byte" when text has one: exec() would see
+		/// the string cut short there and run something else than was asked.
 };
 
 

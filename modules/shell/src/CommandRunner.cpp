@@ -1,5 +1,5 @@
 #include "CommandRunner.h"
-#include "OutputSplitter.h"
+#include "OutputPump.h"
 #include "execd/ApiException.h"
 #include "Poco/File.h"
 #include "Poco/Path.h"
@@ -162,99 +162,14 @@ void CommandRunner::runForeground(const CommandRequest& request, EventSink& sink
 	sink.emit(StreamEvent::init(id));
 	_registry.started(id, child.pid());
 
-	// Timeout: the deadline is checked between reads; reads never block for
-	// longer than the time left. A client that stops reading slows the loop down
-	// (backpressure on the command), but cannot push the deadline back: the send
-	// timeout of the connection bounds each write.
-	const bool hasDeadline = request.timeout.count() > 0;
-	const auto deadline = start + request.timeout;
-	bool killed = false;
-
-	OutputSplitter outSplitter;
-	OutputSplitter errSplitter;
-	std::vector<std::string> pieces;
-	std::vector<StreamEvent> batch;
-	std::vector<char> buffer(_settings.readChunkBytes);
-	auto drain = [&](int fd, OutputSplitter& splitter, EventType type, bool once) -> bool
-	{
-		// Reads what is there; false at end of stream. After the exit, at most what
-		// the pipe can hold: a process the command left behind may keep writing.
-		std::size_t budget = once ? 0 : 4 * 1024 * 1024;
-		for (;;)
-		{
-			ssize_t n = ::read(fd, buffer.data(), buffer.size());
-			if (n > 0)
-			{
-				// Every line of one read goes out with one flush: nothing waits
-				// longer than it would with a flush per line, and a flood costs
-				// one write per read instead of one per line.
-				pieces.clear();
-				splitter.feed(buffer.data(), static_cast<std::size_t>(n), pieces);
-				batch.clear();
-				for (std::string& piece: pieces)
-					batch.push_back(type == EventType::STDOUT ? StreamEvent::stdoutText(piece) : StreamEvent::stderrText(piece));
-				sink.emitAll(batch);
-				if (once) return true;
-				if (budget <= static_cast<std::size_t>(n)) return true;
-				budget -= static_cast<std::size_t>(n);
-				continue;
-			}
-			if (n == 0) return false;
-			if (errno == EINTR) continue;
-			return errno == EAGAIN || errno == EWOULDBLOCK;
-		}
-	};
-
-	bool exited = false;
-	while (!exited)
-	{
-		struct pollfd fds[3];
-		int count = 0;
-		int outIndex = -1, errIndex = -1;
-		if (child.stdoutFd() >= 0)
-		{
-			outIndex = count;
-			fds[count++] = {child.stdoutFd(), POLLIN, 0};
-		}
-		if (child.stderrFd() >= 0)
-		{
-			errIndex = count;
-			fds[count++] = {child.stderrFd(), POLLIN, 0};
-		}
-		int pidIndex = count;
-		fds[count++] = {child.pidfd(), POLLIN, 0};
-		int timeout = -1;
-		if (hasDeadline && !killed)
-			timeout = static_cast<int>(std::clamp<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count(), 0, 3600000));
-		int rc = ::poll(fds, static_cast<nfds_t>(count), timeout);
-		if (rc < 0 && errno != EINTR) break;
-		if (hasDeadline && !killed && std::chrono::steady_clock::now() >= deadline)
-		{
-			child.signalGroup(SIGKILL);
-			killed = true;
-		}
-		if (rc <= 0) continue;
-		if (outIndex >= 0 && (fds[outIndex].revents & (POLLIN | POLLHUP | POLLERR)))
-		{
-			if (!drain(child.stdoutFd(), outSplitter, EventType::STDOUT, true)) child.closeStdout();
-		}
-		if (errIndex >= 0 && (fds[errIndex].revents & (POLLIN | POLLHUP | POLLERR)))
-		{
-			if (!drain(child.stderrFd(), errSplitter, EventType::STDERR, true)) child.closeStderr();
-		}
-		if (fds[pidIndex].revents & POLLIN)
-			exited = true;
-	}
-	// The command is gone; take what its pipes still hold, but do not wait for
-	// processes it left behind that keep them open.
-	if (child.stdoutFd() >= 0) drain(child.stdoutFd(), outSplitter, EventType::STDOUT, false);
-	if (child.stderrFd() >= 0) drain(child.stderrFd(), errSplitter, EventType::STDERR, false);
-	pieces.clear();
-	outSplitter.finish(pieces);
-	for (std::string& piece: pieces) sink.emit(StreamEvent::stdoutText(piece));
-	pieces.clear();
-	errSplitter.finish(pieces);
-	for (std::string& piece: pieces) sink.emit(StreamEvent::stderrText(piece));
+	// The deadline is measured from the request, and a client that stops reading
+	// cannot push it back: the send timeout of the connection bounds each write,
+	// and once the client is gone the pump discards the output.
+	std::optional<std::chrono::steady_clock::time_point> deadline;
+	if (request.timeout.count() > 0) deadline = start + request.timeout;
+	OutputPump pump(child, sink, _settings.readChunkBytes);
+	pump.run(deadline);
+	pump.finish();
 
 	int raw = child.wait();
 	int exitCode = 0;
@@ -420,6 +335,7 @@ ForegroundExecutor::ForegroundExecutor(CommandRunner& runner):
 void ForegroundExecutor::run(const ExecRequest& request, EventSink& sink)
 {
 	// POST /code without a language: the code is the command; no timeout, cwd or envs.
+	CommandRequest::checkText(request.code, "the command");
 	CommandRequest command;
 	command.command = request.code;
 	_runner.runForeground(command, sink);
@@ -440,6 +356,7 @@ BackgroundExecutor::BackgroundExecutor(CommandRunner& runner):
 
 void BackgroundExecutor::run(const ExecRequest& request, EventSink& sink)
 {
+	CommandRequest::checkText(request.code, "the command");
 	CommandRequest command;
 	command.command = request.code;
 	command.background = true;
