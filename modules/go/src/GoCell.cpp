@@ -1,7 +1,6 @@
 // Splitting a go cell into imports, declarations and statements (GoModule.cpp composes them).
 
 #include "GoCell.h"
-#include <regex>
 #include <sstream>
 
 
@@ -41,18 +40,85 @@ void depthOf(const std::string& line, int& braces, int& parens)
 }
 
 
-std::string declName(const std::string& decl)
+namespace {
+
+
+bool space(char c)
 {
-	static const std::regex name("^(?:func\\s+(?:\\([^)]*\\)\\s*)?|type\\s+|const\\s+|var\\s+)([A-Za-z_][A-Za-z0-9_]*)");
-	std::smatch m;
-	if (std::regex_search(decl, m, name))
+	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+
+
+bool nameStart(char c)
+{
+	return c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
+
+std::size_t skipSpace(const std::string& s, std::size_t i)
+{
+	while (i < s.size() && space(s[i])) ++i;
+	return i;
+}
+
+
+std::string nameAt(const std::string& s, std::size_t i)
+	// The identifier starting at i, "" if none.
+{
+	if (i >= s.size() || !nameStart(s[i])) return "";
+	std::size_t j = i + 1;
+	while (j < s.size() && (nameStart(s[j]) || (s[j] >= '0' && s[j] <= '9'))) ++j;
+	return s.substr(i, j - i);
+}
+
+
+std::size_t afterKeyword(const std::string& s, const char* keyword)
+	// The index after keyword and the whitespace that must follow it, or npos.
+{
+	std::size_t n = std::char_traits<char>::length(keyword);
+	if (s.compare(0, n, keyword) != 0 || n >= s.size() || !space(s[n])) return std::string::npos;
+	return skipSpace(s, n);
+}
+
+
+std::string declaredName(const std::string& decl)
+	// What ^(?:func\s+(?:\([^)]*\)\s*)?|type\s+|const\s+|var\s+)([A-Za-z_][A-Za-z0-9_]*)
+	// captures, by hand: std::regex recurses once per character, and a long line
+	// overflowed the 512 KiB stack of a request thread.
+{
+	std::size_t at = afterKeyword(decl, "func");
+	if (at != std::string::npos)
 	{
-		std::string n = m[1].str();
-		// Methods are told apart by their receiver.
-		if (decl.rfind("func", 0) == 0 && decl.find('(') < decl.find(n)) return "method:" + decl.substr(0, decl.find(n) + n.size());
-		return n;
+		if (at < decl.size() && decl[at] == '(')
+		{
+			std::size_t close = decl.find(')', at);
+			if (close != std::string::npos)
+			{
+				std::string n = nameAt(decl, skipSpace(decl, close + 1));
+				if (!n.empty()) return n;
+			}
+		}
+		return nameAt(decl, at);
+	}
+	for (const char* keyword: {"type", "const", "var"})
+	{
+		at = afterKeyword(decl, keyword);
+		if (at != std::string::npos) return nameAt(decl, at);
 	}
 	return "";
+}
+
+
+} // namespace
+
+
+std::string declName(const std::string& decl)
+{
+	std::string n = declaredName(decl);
+	if (n.empty()) return "";
+	// Methods are told apart by their receiver.
+	if (decl.rfind("func", 0) == 0 && decl.find('(') < decl.find(n)) return "method:" + decl.substr(0, decl.find(n) + n.size());
+	return n;
 }
 
 
@@ -86,6 +152,7 @@ Cell split(const std::string& code)
 		};
 		if (l.rfind("import", 0) == 0 && (l.size() == 6 || l[6] == ' ' || l[6] == '(' || l[6] == '\t'))
 		{
+			const int start = static_cast<int>(i) + 1;
 			std::string text;
 			collect(text);
 			std::string body = text.substr(6);
@@ -99,6 +166,12 @@ Cell split(const std::string& code)
 					s = s.substr(0, s.find_last_not_of(" \t;") + 1);
 					if (!s.empty() && s.rfind("//", 0) != 0) cell.imports.push_back(s);
 				}
+			}
+			else if (body.find_first_not_of(" \t\r") == std::string::npos)
+			{
+				// "import" without a spec: a statement, so that the compiler reports
+				// it at its cell line (substr(npos) used to throw std::out_of_range).
+				cell.stmts.emplace_back(text, start);
 			}
 			else
 			{
