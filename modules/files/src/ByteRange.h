@@ -27,7 +27,7 @@ enum class RangeResult
 RangeResult parseRange(const std::string& header, long long size, ByteRange& range);
 	/// Parses a Range header as Go's http.ServeContent does: "bytes=" then
 	/// comma-separated specs ("a-b", "a-", "-n"); only the first usable one is
-	/// served. range is set only when USABLE is returned.
+	/// served. range is meaningful only when USABLE is returned.
 
 
 } } // namespace execd::files
