@@ -55,6 +55,12 @@ bool nameStart(char c)
 }
 
 
+bool wordChar(char c)
+{
+	return nameStart(c) || (c >= '0' && c <= '9');
+}
+
+
 std::size_t skipSpace(const std::string& s, std::size_t i)
 {
 	while (i < s.size() && space(s[i])) ++i;
@@ -67,7 +73,7 @@ std::string nameAt(const std::string& s, std::size_t i)
 {
 	if (i >= s.size() || !nameStart(s[i])) return "";
 	std::size_t j = i + 1;
-	while (j < s.size() && (nameStart(s[j]) || (s[j] >= '0' && s[j] <= '9'))) ++j;
+	while (j < s.size() && wordChar(s[j])) ++j;
 	return s.substr(i, j - i);
 }
 
@@ -207,6 +213,42 @@ std::string importName(const std::string& spec)
 	std::string path = spec.substr(quote + 1, spec.rfind('"') - quote - 1);
 	std::size_t slash = path.rfind('/');
 	return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+
+std::vector<std::string> shortDeclNames(const std::string& stmt)
+{
+	// ^\s*(NAME(?:\s*,\s*NAME)*)\s*:= by hand, for the reason declaredName() gives.
+	std::vector<std::string> names;
+	std::size_t i = skipSpace(stmt, 0);
+	for (;;)
+	{
+		std::string n = nameAt(stmt, i);
+		if (n.empty()) return {};
+		if (n != "_") names.push_back(n);
+		i = skipSpace(stmt, i + n.size());
+		if (i >= stmt.size() || stmt[i] != ',') break;
+		i = skipSpace(stmt, i + 1);
+	}
+	if (stmt.compare(i, 2, ":=") != 0) return {};
+	return names;
+}
+
+
+bool mentions(const std::string& text, const std::string& name)
+{
+	// What std::regex("\\b" + name + "\\s*\\.") matched, without building a regex
+	// from the cell's text (an alias such as "a(" threw std::regex_error) and
+	// without its recursion over long runs of whitespace.
+	if (name.empty()) return false;
+	for (std::size_t at = text.find(name); at != std::string::npos; at = text.find(name, at + 1))
+	{
+		bool before = at > 0 && wordChar(text[at - 1]);
+		if (before == wordChar(name[0])) continue;   // no word boundary before name
+		std::size_t next = skipSpace(text, at + name.size());
+		if (next < text.size() && text[next] == '.') return true;
+	}
+	return false;
 }
 
 

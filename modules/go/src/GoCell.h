@@ -37,5 +37,12 @@ std::string declName(const std::string& decl);
 std::string importName(const std::string& spec);
 	/// The name an import spec brings in scope ("" for _ and . imports).
 
+std::vector<std::string> shortDeclNames(const std::string& stmt);
+	/// The names a statement "a, b := ..." declares, "_" left out; none for any other statement.
+
+bool mentions(const std::string& text, const std::string& name);
+	/// True when text uses name as a package: name at a word boundary, then
+	/// optional whitespace and "." ("fmt.Println", "fmt .Sprint"). name is literal.
+
 
 } } // namespace execd::go

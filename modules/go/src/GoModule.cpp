@@ -24,7 +24,6 @@
 #include <poll.h>
 #include <regex>
 #include <set>
-#include <sstream>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -162,21 +161,9 @@ private:
 		for (const auto& d: cell.decls) decls.push_back(d);
 
 		std::vector<std::string> used;
-		static const std::regex shortDecl("^\\s*([A-Za-z_][A-Za-z0-9_]*(?:\\s*,\\s*[A-Za-z_][A-Za-z0-9_]*)*)\\s*:=");
 		for (const auto& s: cell.stmts)
 		{
-			std::smatch m;
-			if (std::regex_search(s.first, m, shortDecl))
-			{
-				std::stringstream names(m[1].str());
-				std::string n;
-				while (std::getline(names, n, ','))
-				{
-					n.erase(0, n.find_first_not_of(" \t"));
-					n.erase(n.find_last_not_of(" \t") + 1);
-					if (n != "_") used.push_back(n);
-				}
-			}
+			for (std::string& n: shortDeclNames(s.first)) used.push_back(std::move(n));
 		}
 		std::string code;
 		auto add = [&](const std::string& text, int cellLine) {
@@ -209,7 +196,7 @@ private:
 			if (!seen.insert(spec).second) continue;
 			std::string name = importName(spec);
 			// Unused imports do not compile: only those the program mentions.
-			if (!name.empty() && !std::regex_search(rest, std::regex("\\b" + name + "\\s*\\."))) continue;
+			if (!name.empty() && !mentions(rest, name)) continue;
 			add("import " + spec, 0);
 		}
 		for (const auto& d: decls) add(d.first, d.second);
