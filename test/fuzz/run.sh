@@ -43,8 +43,11 @@ for t in $TARGETS; do
 		failed=$((failed + 1))
 		continue
 	fi
+	dict=
+	[ -f "$SRC/dict/$t.dict" ] && dict="-dict=$SRC/dict/$t.dict"
 	start=$(date +%s)
-	"$bin" -max_total_time="$SECONDS_EACH" -max_len="$(max_len "$t")" -rss_limit_mb=2048 -timeout=10 \
+	# shellcheck disable=SC2086
+	"$bin" $dict -max_total_time="$SECONDS_EACH" -max_len="$(max_len "$t")" -rss_limit_mb=2048 -timeout=10 \
 		-print_final_stats=1 -artifact_prefix="$BUILD/fuzz-artifacts/$t-" "$work" >"$log" 2>&1
 	rc=$?
 	elapsed=$(( $(date +%s) - start ))
