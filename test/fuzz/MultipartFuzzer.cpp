@@ -1,10 +1,11 @@
 // The multipart/form-data parser of POST /files/upload. The input is
 // "<Content-Type value>\n<body>"; in the body, 0xFF followed by a byte n stands
-// for (n + 1) * 4 KiB of filler, so that small inputs make bodies larger than the
-// parser's 256 KiB block and exercise its refills.
+// for (n + 1) * 4 KiB of filler (1 MiB in all at most), so that small inputs make
+// bodies larger than the parser's 256 KiB block and exercise its refills.
 
 #include "FuzzSupport.h"
 #include "Multipart.h"
+#include <algorithm>
 #include <cstring>
 #include <sstream>
 
@@ -15,14 +16,20 @@ using execd::files::MultipartParser;
 namespace {
 
 
+constexpr std::size_t MAX_FILLER = 1024 * 1024;
+
+
 std::string expand(const uint8_t* data, size_t size)
 {
 	std::string body;
+	std::size_t filler = 0;
 	for (size_t i = 0; i < size; ++i)
 	{
 		if (data[i] == 0xFF && i + 1 < size)
 		{
-			body.append((static_cast<size_t>(data[i + 1]) + 1) * 4096, 'x');
+			std::size_t n = std::min((static_cast<size_t>(data[i + 1]) + 1) * 4096, MAX_FILLER - filler);
+			body.append(n, 'x');
+			filler += n;
 			++i;
 		}
 		else
