@@ -1,10 +1,13 @@
 // The request head parser and body framing, as HttpConnection uses them: the
 // input is the byte stream a client sends on one connection.
 //
-// fuzzRequestHead() runs the stages in order; a head validator slots in as one
-// more stage (see validateHead()).
+// fuzzRequestHead() runs the stages in order: where the head ends
+// (RequestHead::findEnd, all at once and as the reactor sees it, piece by
+// piece), the head from memory, then the whole connection; each parsed head
+// goes through RequestHead::validate as HttpConnection::serveOne does.
 
 #include "FuzzSupport.h"
+#include "RequestHead.h"
 #include "execd/Http.h"
 #include "Poco/Net/HTTPRequest.h"
 #include "Poco/Net/HTTPServerParams.h"
@@ -14,6 +17,7 @@
 #include "Poco/Net/NetException.h"
 #include "Poco/Net/StreamSocket.h"
 #include "Poco/Net/StreamSocketImpl.h"
+#include <algorithm>
 #include <sstream>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -28,10 +32,33 @@ namespace {
 constexpr int MAX_REQUESTS = 8;   // per connection, as pipelined
 
 
-void validateHead(const Poco::Net::HTTPRequest& request)
-	// What execd decides from a parsed head before it dispatches. The head
-	// validator (Content-Length / Transfer-Encoding / version) goes here.
+void findEnd(const std::string& bytes)
+	// The end of the head found in one call equals the one found by calls on
+	// growing prefixes that pass the previous size as from.
 {
+	using execd::RequestHead;
+	const std::size_t whole = RequestHead::findEnd(bytes.data(), bytes.size());
+	require(whole == RequestHead::NPOS || (whole > 0 && whole <= bytes.size()), "findEnd() outside the bytes");
+	std::size_t step = bytes.empty() ? 1 : 1 + static_cast<unsigned char>(bytes[0]) % 7;
+	std::size_t from = 0;
+	std::size_t end = RequestHead::NPOS;
+	for (std::size_t size = std::min(step, bytes.size()); ; size = std::min(size + step, bytes.size()))
+	{
+		end = RequestHead::findEnd(bytes.data(), size, from);
+		if (end != RequestHead::NPOS || size == bytes.size()) break;
+		from = size;
+	}
+	require(end == whole, "findEnd() piece by piece differs from findEnd() at once");
+}
+
+
+void validateHead(const Poco::Net::HTTPRequest& request)
+	// What execd decides from a parsed head before it dispatches: RequestHead's
+	// checks (ApiException for a head that must not be served), then what the
+	// connection reads of it.
+{
+	execd::RequestHead::validate(request);
+	execd::RequestHead::isHttp10(request);
 	request.getMethod();
 	request.getURI();
 	request.getVersion();
@@ -131,6 +158,7 @@ void fuzzRequestHead(const uint8_t* data, size_t size);
 void fuzzRequestHead(const uint8_t* data, size_t size)
 {
 	const std::string bytes(reinterpret_cast<const char*>(data), size);
+	findEnd(bytes);
 	parseHead(bytes);
 	serveConnection(bytes);
 }
