@@ -1,5 +1,6 @@
-// Path expansion and cleaning (execd::Paths, and the shell's expansion against a
-// command's environment): every path a client sends goes through them.
+// Path expansion, cleaning and limits (execd::Paths, and the shell's expansion
+// against a command's environment): every path a client sends goes through them.
+// createDirectories() is left out: it would create what the fuzzer invents.
 
 #include "CommandRequest.h"
 #include "FuzzSupport.h"
@@ -45,6 +46,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 	if (size == 0) return 0;
 	const std::string path(reinterpret_cast<const char*>(data), size);
 	checkClean(path);
+	fuzz::expectBadInput([&] { Paths::checkLimits(path); });
 	fuzz::expectBadInput([&] {
 		std::string expanded = Paths::expand(path);
 		require(!expanded.empty() || path.find('$') != std::string::npos || path.empty(), "expand() emptied a path without $");
