@@ -4,13 +4,17 @@
 #   make build   build only (build/bin/execd)
 #   make bench   install benchmark tools, build, run the benchmarks
 #   make sanitize  build with ASan/UBSan into build-asan and run every test
+#   make fuzz    build the libFuzzer targets into build-fuzz (clang) and run each
+#                for FUZZ_SECONDS (30) on a copy of test/fuzz/corpus/<target>
 
 BUILD ?= build
 BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 PREFIX ?= /usr/local
+FUZZ_SECONDS ?= 30
+FUZZ_CXX ?= /usr/bin/clang++
 
-.PHONY: all setup build run test bench install sanitize clean
+.PHONY: all setup build run test bench install sanitize fuzz fuzz-build clean
 
 all: build
 
@@ -30,6 +34,7 @@ run: setup
 test: setup
 	$(MAKE) build
 	cd $(BUILD) && ctest --output-on-failure --timeout 900
+	$(MAKE) fuzz
 
 bench:
 	sh scripts/setup.sh --bench
@@ -44,5 +49,15 @@ sanitize: setup
 	cmake --build build-asan -j $(JOBS)
 	cd build-asan && ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ctest --output-on-failure --timeout 900
 
+build-fuzz/CMakeCache.txt:
+	cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=$(FUZZ_CXX) -DEXECD_FUZZ=ON
+
+fuzz-build: build-fuzz/CMakeCache.txt
+	cmake --build build-fuzz -j $(JOBS)
+
+fuzz: setup
+	$(MAKE) fuzz-build
+	FUZZ_SECONDS=$(FUZZ_SECONDS) sh test/fuzz/run.sh build-fuzz
+
 clean:
-	rm -rf $(BUILD) build-asan
+	rm -rf $(BUILD) build-asan build-fuzz

@@ -19,7 +19,8 @@ done
 # image test; libzmq3-dev so that ijavascript's zeromq@5 builds against the system library
 # (its own build downloads libzmq, which fails offline). Java and Go: the JDK (javac
 # builds the java module's JShell runner) and the Go toolchain (the go module).
-APT_PKGS="build-essential cmake pkg-config curl ca-certificates
+# clang and libclang-rt-14-dev (the libFuzzer and sanitizer runtimes): make fuzz.
+APT_PKGS="build-essential cmake pkg-config curl ca-certificates clang libclang-rt-14-dev
   libpoco-dev libseccomp-dev libcppunit-dev
   jupyter-server python3-jupyter-server jupyter-core jupyter-client python3-jupyter-client python3-ipykernel
   python3-matplotlib libzmq3-dev

@@ -2,6 +2,7 @@
 // each run compiles one program (remembered declarations + the cell, whose
 // statements become the body of main) and runs it. Public module API only.
 
+#include "GoCell.h"
 #include "execd/ApiException.h"
 #include "execd/ContextTable.h"
 #include "execd/Executor.h"
@@ -23,7 +24,6 @@
 #include <poll.h>
 #include <regex>
 #include <set>
-#include <sstream>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -38,147 +38,6 @@ namespace {
 long long millisSince(std::chrono::steady_clock::time_point start)
 {
 	return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
-}
-
-
-std::vector<std::string> lines(const std::string& text)
-{
-	std::vector<std::string> out;
-	std::istringstream in(text);
-	std::string line;
-	while (std::getline(in, line)) out.push_back(line);
-	return out;
-}
-
-
-void depthOf(const std::string& line, int& braces, int& parens)
-	/// Updates the bracket depth across a line, outside strings, runes and // comments.
-{
-	char quote = 0;
-	for (std::size_t i = 0; i < line.size(); ++i)
-	{
-		char c = line[i];
-		if (quote)
-		{
-			if (c == '\\' && quote != '`') ++i;
-			else if (c == quote) quote = 0;
-			continue;
-		}
-		if (c == '/' && i + 1 < line.size() && line[i + 1] == '/') return;
-		if (c == '"' || c == '\'' || c == '`') quote = c;
-		else if (c == '{') ++braces;
-		else if (c == '}') --braces;
-		else if (c == '(') ++parens;
-		else if (c == ')') --parens;
-	}
-}
-
-
-struct Cell
-	/// A cell split into its parts; each part keeps the cell line it started on.
-{
-	bool wholeProgram = false;
-	std::vector<std::string> imports;                    ///< import specs: `"fmt"`, `f "fmt"`
-	std::vector<std::pair<std::string, int>> decls;      ///< declaration text, first cell line (1-based)
-	std::vector<std::pair<std::string, int>> stmts;      ///< statement lines, cell line
-};
-
-
-std::string declName(const std::string& decl)
-	/// The name a single declaration declares ("func f(", "type T ", "var x ="), "" for blocks.
-{
-	static const std::regex name("^(?:func\\s+(?:\\([^)]*\\)\\s*)?|type\\s+|const\\s+|var\\s+)([A-Za-z_][A-Za-z0-9_]*)");
-	std::smatch m;
-	if (std::regex_search(decl, m, name))
-	{
-		std::string n = m[1].str();
-		// Methods are told apart by their receiver.
-		if (decl.rfind("func", 0) == 0 && decl.find('(') < decl.find(n)) return "method:" + decl.substr(0, decl.find(n) + n.size());
-		return n;
-	}
-	return "";
-}
-
-
-Cell split(const std::string& code)
-{
-	Cell cell;
-	std::vector<std::string> all = lines(code);
-	bool hasPackage = false, hasMain = false;
-	for (const auto& l: all)
-	{
-		if (l.rfind("package ", 0) == 0) hasPackage = true;
-		if (l.rfind("func main()", 0) == 0) hasMain = true;
-	}
-	cell.wholeProgram = hasPackage && hasMain;
-	if (cell.wholeProgram) return cell;
-	for (std::size_t i = 0; i < all.size(); ++i)
-	{
-		const std::string& l = all[i];
-		std::string trimmed = l.substr(0, l.find_last_not_of(" \t\r") + 1);
-		if (trimmed.empty()) continue;
-		int braces = 0, parens = 0;
-		auto collect = [&](std::string& text) {
-			depthOf(l, braces, parens);
-			text = l;
-			while ((braces > 0 || parens > 0) && i + 1 < all.size())
-			{
-				++i;
-				depthOf(all[i], braces, parens);
-				text += "\n" + all[i];
-			}
-		};
-		if (l.rfind("import", 0) == 0 && (l.size() == 6 || l[6] == ' ' || l[6] == '(' || l[6] == '\t'))
-		{
-			std::string text;
-			collect(text);
-			std::string body = text.substr(6);
-			std::size_t open = body.find('(');
-			if (open != std::string::npos)
-			{
-				body = body.substr(open + 1, body.rfind(')') - open - 1);
-				for (auto& spec: lines(body))
-				{
-					std::string s = spec.substr(spec.find_first_not_of(" \t") == std::string::npos ? spec.size() : spec.find_first_not_of(" \t"));
-					s = s.substr(0, s.find_last_not_of(" \t;") + 1);
-					if (!s.empty() && s.rfind("//", 0) != 0) cell.imports.push_back(s);
-				}
-			}
-			else
-			{
-				std::string s = body.substr(body.find_first_not_of(" \t"));
-				cell.imports.push_back(s.substr(0, s.find_last_not_of(" \t;") + 1));
-			}
-			continue;
-		}
-		int line = static_cast<int>(i) + 1;
-		if (l.rfind("func ", 0) == 0 || l.rfind("type ", 0) == 0 || l.rfind("const ", 0) == 0 || l.rfind("const(", 0) == 0 ||
-			l.rfind("var ", 0) == 0 || l.rfind("var(", 0) == 0)
-		{
-			std::string text;
-			collect(text);
-			cell.decls.emplace_back(text, line);
-			continue;
-		}
-		std::string text;
-		collect(text);
-		cell.stmts.emplace_back(text, line);
-	}
-	return cell;
-}
-
-
-std::string importName(const std::string& spec)
-	/// The name an import spec brings in scope ("" for _ and . imports).
-{
-	std::size_t quote = spec.find('"');
-	std::string alias = quote == std::string::npos ? "" : spec.substr(0, quote);
-	alias = alias.substr(0, alias.find_last_not_of(" \t") + 1);
-	if (alias == "_" || alias == ".") return "";
-	if (!alias.empty()) return alias;
-	std::string path = spec.substr(quote + 1, spec.rfind('"') - quote - 1);
-	std::size_t slash = path.rfind('/');
-	return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
 
@@ -302,21 +161,9 @@ private:
 		for (const auto& d: cell.decls) decls.push_back(d);
 
 		std::vector<std::string> used;
-		static const std::regex shortDecl("^\\s*([A-Za-z_][A-Za-z0-9_]*(?:\\s*,\\s*[A-Za-z_][A-Za-z0-9_]*)*)\\s*:=");
 		for (const auto& s: cell.stmts)
 		{
-			std::smatch m;
-			if (std::regex_search(s.first, m, shortDecl))
-			{
-				std::stringstream names(m[1].str());
-				std::string n;
-				while (std::getline(names, n, ','))
-				{
-					n.erase(0, n.find_first_not_of(" \t"));
-					n.erase(n.find_last_not_of(" \t") + 1);
-					if (n != "_") used.push_back(n);
-				}
-			}
+			for (std::string& n: shortDeclNames(s.first)) used.push_back(std::move(n));
 		}
 		std::string code;
 		auto add = [&](const std::string& text, int cellLine) {
@@ -349,7 +196,7 @@ private:
 			if (!seen.insert(spec).second) continue;
 			std::string name = importName(spec);
 			// Unused imports do not compile: only those the program mentions.
-			if (!name.empty() && !std::regex_search(rest, std::regex("\\b" + name + "\\s*\\."))) continue;
+			if (!name.empty() && !mentions(rest, name)) continue;
 			add("import " + spec, 0);
 		}
 		for (const auto& d: decls) add(d.first, d.second);
