@@ -3,6 +3,7 @@
 #include "BufferedLogChannel.h"
 #include "CodeHandlers.h"
 #include "HttpServer.h"
+#include "execd/SseWriter.h"
 #include "OrphanReaper.h"
 #include "LogFormatter.h"
 #include "ModuleSubsystem.h"
@@ -320,6 +321,7 @@ int ExecdServer::main(const std::vector<std::string>&)
 	warnUnknownCoreKeys();
 	JsonBody::setDefaultLimit(settings.maxJsonBodyBytes);
 	JsonBody::setReadTimeout(http.requestTimeout);
+	SseWriter::setStallTimeout(http.sendTimeout);
 
 	// Declaration order is teardown order in reverse: the server (and its
 	// threads) goes before the dispatcher, the modules and the router it uses.

@@ -14,6 +14,17 @@ namespace execd {
 namespace {
 
 
+const int SEND_BUFFER_BYTES = 1024 * 1024;
+
+std::atomic<long long> stallTimeoutMillis{60000};
+
+
+std::chrono::steady_clock::rep now()
+{
+	return std::chrono::steady_clock::now().time_since_epoch().count();
+}
+
+
 int socketOf(Poco::Net::HTTPServerRequest& request)
 {
 	auto pImpl = dynamic_cast<Poco::Net::HTTPServerRequestImpl*>(&request);
@@ -30,7 +41,8 @@ SseWriter::SseWriter(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServe
 	_pOut(nullptr),
 	_open(true),
 	_finished(false),
-	_events(0)
+	_events(0),
+	_lastProgress(now())
 {
 	StreamRegistry::instance().add(this);
 }
@@ -40,6 +52,8 @@ SseWriter::~SseWriter()
 {
 	StreamRegistry::instance().remove(this);
 }
+
+
 
 
 bool SseWriter::writeLocked(const std::string& bytes, bool flush)
@@ -55,6 +69,15 @@ bool SseWriter::writeLocked(const std::string& bytes, bool flush)
 		if (_response.getKeepAlive()) _response.set("Connection", "keep-alive");
 		_response.set("X-Accel-Buffering", "no");
 		_response.setChunkedTransferEncoding(true);
+		// A fixed send buffer: TCP's autotuning would keep growing it for a
+		// client that reads nothing, and every growth lets a blocked write
+		// progress, so the send timeout would never expire. 1 MiB of events
+		// queued is plenty for any reader that reads.
+		if (_fd >= 0)
+		{
+			int bytes = SEND_BUFFER_BYTES;
+			::setsockopt(_fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof(bytes));
+		}
 		try
 		{
 			_pOut = &_response.send();
@@ -74,6 +97,7 @@ bool SseWriter::writeLocked(const std::string& bytes, bool flush)
 		drop();
 		return false;
 	}
+	_lastProgress = now();
 	return true;
 }
 
@@ -212,11 +236,30 @@ void SseWriter::finish()
 }
 
 
+void SseWriter::setStallTimeout(std::chrono::milliseconds timeout)
+{
+	stallTimeoutMillis = timeout.count();
+}
+
+
 bool SseWriter::ping()
 {
 	if (!_open || _finished) return false;
+	bool stalled = std::chrono::steady_clock::duration(now() - _lastProgress.load())
+		> std::chrono::milliseconds(stallTimeoutMillis.load());
 	std::unique_lock<std::mutex> lock(_mutex, std::try_to_lock);
-	if (!lock.owns_lock()) return true;   // a write is in progress: the stream is alive enough
+	if (!lock.owns_lock())
+	{
+		// A write is in progress. One that has not completed for the stall
+		// timeout is woken by a shutdown; it fails and drops the stream itself.
+		if (stalled && _fd >= 0) ::shutdown(_fd, SHUT_RDWR);
+		return true;
+	}
+	if (stalled && _pOut)
+	{
+		drop();
+		return false;
+	}
 	if (!_pOut) return true;              // not started yet: nothing to keep alive
 	if (_fd >= 0)
 	{

@@ -4,6 +4,7 @@
 #include "Poco/Net/HTTPServerRequest.h"
 #include "Poco/Net/HTTPServerResponse.h"
 #include <atomic>
+#include <chrono>
 #include <mutex>
 #include <ostream>
 
@@ -28,10 +29,10 @@ class EXECD_API SseWriter: public EventSink
 	/// flushed at once (one chunk). Writes are serialised by a mutex. A "ping" event
 	/// follows "init" at once, then StreamRegistry pings every open stream at its
 	/// interval. A failed write, or a client that hung up, closes the sink; it never
-	/// throws into the executor. Closing shuts the connection down at once: a client
-	/// that read nothing for execd.http.sendTimeoutMillis (the socket's SO_SNDTIMEO
-	/// fails the write) is dropped then, not when the executor returns, and events
-	/// emitted later are dropped without being serialised.
+	/// throws into the executor. Closing resets the connection at once: a client
+	/// whose stream has made no progress for execd.http.sendTimeoutMillis (no write
+	/// completed, pings included) is dropped then, not when the executor returns,
+	/// and events emitted later are dropped without being serialised.
 {
 public:
 	SseWriter(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response);
@@ -60,6 +61,11 @@ public:
 
 	std::size_t eventsWritten() const;
 
+	static void setStallTimeout(std::chrono::milliseconds timeout);
+		/// How long a stream may go without a completed write before ping() drops
+		/// it (execd.http.sendTimeoutMillis). A blocked write that moves a few bytes
+		/// now and then would otherwise never fail.
+
 private:
 	bool writeLocked(const std::string& bytes, bool flush = true);
 	bool peerGone() const;
@@ -72,6 +78,7 @@ private:
 	std::atomic<bool> _open;
 	std::atomic<bool> _finished;
 	std::atomic<std::size_t> _events;
+	std::atomic<std::chrono::steady_clock::rep> _lastProgress;
 };
 
 
