@@ -16,12 +16,9 @@ using namespace execd::test;
 namespace {
 
 
-ExecdProcess::Options probeOptions(std::vector<std::string> extra = {})
+ExecdProcess::Options probeOptions(const std::vector<std::string>& extra = {})
 {
-	ExecdProcess::Options o;
-	o.properties = {"execd.modules.load = probe"};
-	o.properties.insert(o.properties.end(), extra.begin(), extra.end());
-	return o;
+	return ExecdProcess::probe(extra);
 }
 
 

@@ -239,6 +239,15 @@ std::string ExecdProcess::moduleDir()
 }
 
 
+ExecdProcess::Options ExecdProcess::probe(const std::vector<std::string>& properties)
+{
+	Options o;
+	o.properties = {"execd.modules.load = probe"};
+	o.properties.insert(o.properties.end(), properties.begin(), properties.end());
+	return o;
+}
+
+
 ExecdProcess::ExecdProcess(const Options& options)
 {
 	start(options);

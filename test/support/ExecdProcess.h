@@ -70,6 +70,10 @@ public:
 		bool waitReady = true;
 	};
 
+	static Options probe(const std::vector<std::string>& properties = {});
+		/// Options that load only the test module "probe", plus the given
+		/// properties lines.
+
 	explicit ExecdProcess(const Options& options);
 	~ExecdProcess();
 
