@@ -107,11 +107,12 @@ void CommandLine::parse(const std::vector<std::string>& args)
 	for (std::size_t i = 0; i < args.size(); ++i)
 	{
 		const std::string& arg = args[i];
-		if (arg.size() < 2 || arg[0] != '-')
-			throw Error{"unexpected argument \"" + arg + "\""};
-		if (arg == "--")
+		// As Go's flag package: the first argument that is not a flag ends the
+		// flags ("-" is not a flag; "--" ends them and is dropped), and the rest
+		// are positional. OpenSandbox's image build runs "execd tail -f /dev/null".
+		if (arg.size() < 2 || arg[0] != '-' || arg == "--")
 		{
-			if (i + 1 < args.size()) throw Error{"unexpected argument \"" + args[i + 1] + "\""};
+			_positional.assign(args.begin() + static_cast<std::ptrdiff_t>(arg == "--" ? i + 1 : i), args.end());
 			break;
 		}
 		std::string body = arg.substr(arg[1] == '-' ? 2 : 1);
@@ -147,6 +148,12 @@ void CommandLine::parse(const std::vector<std::string>& args)
 const std::map<std::string, std::string>& CommandLine::settings() const
 {
 	return _settings;
+}
+
+
+const std::vector<std::string>& CommandLine::positional() const
+{
+	return _positional;
 }
 
 

@@ -24,12 +24,16 @@ public:
 
 	void parse(const std::vector<std::string>& args);
 		/// Throws CommandLine::Error for an unknown flag, a missing or malformed value.
+		/// Parsing stops at the first argument that is not a flag, as in Go.
 
 	const std::map<std::string, std::string>& settings() const;
 		/// Configuration key -> value, from flags.
 
 	const std::string& configFile() const;
 	bool help() const;
+
+	const std::vector<std::string>& positional() const;
+		/// The arguments after the flags, which execd ignores (as upstream does).
 
 	static std::map<std::string, std::string> fromEnvironment(const std::map<std::string, std::string>& environment);
 		/// Configuration key -> value from upstream's environment variables
@@ -43,6 +47,7 @@ private:
 	void set(const std::string& flag, const std::string& value);
 
 	std::map<std::string, std::string> _settings;
+	std::vector<std::string> _positional;
 	std::string _configFile;
 	bool _help = false;
 };

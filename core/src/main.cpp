@@ -103,9 +103,17 @@ int main(int argc, char** argv)
 		std::cerr << error.message << "\n\n" << execd::CommandLine::usage(argv[0]);
 		return 2;
 	}
+	if (!commandLine.positional().empty())
+	{
+		std::string ignored;
+		for (const std::string& arg: commandLine.positional()) ignored += (ignored.empty() ? "" : " ") + arg;
+		std::cerr << "execd: ignoring arguments after the flags: " << ignored << std::endl;
+	}
 	scrubSecrets(argc, argv);
-	// Children inherit the environment: the access token stays with us.
+	// Children inherit the environment: the tokens stay with us (both were read
+	// into the settings above).
 	::unsetenv("EXECD_ACCESS_TOKEN");
+	::unsetenv("JUPYTER_TOKEN");
 
 	execd::ExecdServer server(std::move(commandLine), std::move(environment), clone3Active);
 	char* appArgv[] = {argv[0], nullptr};

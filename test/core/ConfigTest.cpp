@@ -24,6 +24,7 @@ class ConfigTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testEveryFlagForm);
 	CPPUNIT_TEST(testFlagValuesAreNormalised);
 	CPPUNIT_TEST(testBadFlags);
+	CPPUNIT_TEST(testPositionalArgumentsEndTheFlags);
 	CPPUNIT_TEST(testHelp);
 	CPPUNIT_TEST(testLogLevelIsClamped);
 	CPPUNIT_TEST(testDefine);
@@ -170,7 +171,7 @@ public:
 	{
 		for (std::vector<std::string> args: std::vector<std::vector<std::string>>{
 			{"--nope=1"}, {"--port"}, {"--port=abc"}, {"--port=70000"}, {"--log-level=high"},
-			{"--graceful-shutdown-timeout=soon"}, {"stray"}, {"--define=novalue"}})
+			{"--graceful-shutdown-timeout=soon"}, {"--define=novalue"}, {"--bogus", "tail"}})
 		{
 			CommandLine cl;
 			CPPUNIT_ASSERT_THROW_MESSAGE(args[0], cl.parse(args), CommandLine::Error);
@@ -184,6 +185,28 @@ public:
 		{
 			CPPUNIT_ASSERT_EQUAL(std::string("flag provided but not defined: -bogus"), error.message);
 		}
+	}
+
+	void testPositionalArgumentsEndTheFlags()
+	{
+		// OpenSandbox's image build: "execd tail -f /dev/null". Go's flag package
+		// stops at "tail", so "-f" is not a flag.
+		CommandLine cl;
+		cl.parse({"tail", "-f", "/dev/null"});
+		CPPUNIT_ASSERT_EQUAL(std::size_t(3), cl.positional().size());
+		CPPUNIT_ASSERT_EQUAL(std::string("-f"), cl.positional()[1]);
+		CPPUNIT_ASSERT(cl.settings().empty());
+		CommandLine withFlags;
+		withFlags.parse({"--port", "1234", "stray", "--bogus"});
+		CPPUNIT_ASSERT_EQUAL(std::string("1234"), withFlags.settings().at("execd.port"));
+		CPPUNIT_ASSERT_EQUAL(std::size_t(2), withFlags.positional().size());
+		CommandLine dashes;
+		dashes.parse({"-port=1", "--", "-port=2"});
+		CPPUNIT_ASSERT_EQUAL(std::string("1"), dashes.settings().at("execd.port"));
+		CPPUNIT_ASSERT_EQUAL(std::string("-port=2"), dashes.positional().at(0));
+		CommandLine dash;
+		dash.parse({"-", "x"});
+		CPPUNIT_ASSERT_EQUAL(std::size_t(2), dash.positional().size());
 	}
 
 	void testHelp()

@@ -65,6 +65,8 @@ class IntegrationLifecycleTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testPrecedenceFlagEnvFile);
 	CPPUNIT_TEST(testSingleDashFlagsAndHelp);
 	CPPUNIT_TEST(testBadFlagExitsTwo);
+	CPPUNIT_TEST(testArgumentsAfterTheFlagsAreIgnored);
+	CPPUNIT_TEST(testTokensDoNotReachCommands);
 	CPPUNIT_TEST(testPortInUse);
 	CPPUNIT_TEST(testLogFile);
 	CPPUNIT_TEST(testSigtermWhenIdle);
@@ -263,6 +265,37 @@ public:
 		out = failure(o, status);
 		CPPUNIT_ASSERT_EQUAL(2, status);
 		CPPUNIT_ASSERT(contains(out, "JUPYTER_HOST"));
+	}
+
+	void testArgumentsAfterTheFlagsAreIgnored()
+	{
+		// As OpenSandbox's image build starts it: "./execd tail -f /dev/null".
+		ExecdProcess::Options o = ExecdProcess::probe();
+		o.args = {"tail", "-f", "/dev/null"};
+		ExecdProcess execd(o);
+		CPPUNIT_ASSERT_EQUAL(200, request(execd.port(), "GET", "/ping").status);
+		execd.stop();
+		std::string out = execd.output();
+		CPPUNIT_ASSERT_MESSAGE(out, contains(out, "execd: ignoring arguments after the flags: tail -f /dev/null\n"));
+		// An unknown flag before them still stops startup.
+		o.args = {"--bogus", "tail"};
+		int status = 0;
+		out = failure(o, status);
+		CPPUNIT_ASSERT_EQUAL(2, status);
+	}
+
+	void testTokensDoNotReachCommands()
+	{
+		ExecdProcess::Options o = withModules("shell");
+		o.testModules = false;   // the real shell module
+		o.env = {{"EXECD_ACCESS_TOKEN", "access-secret-41"}, {"JUPYTER_TOKEN", "jupyter-secret-97"}};
+		ExecdProcess execd(o);
+		HttpResult r = request(execd.port(), "POST", "/command", "{\"command\":\"env\"}",
+			{{"X-EXECD-ACCESS-TOKEN", "access-secret-41"}});
+		CPPUNIT_ASSERT_EQUAL(200, r.status);
+		CPPUNIT_ASSERT_MESSAGE(r.body, r.body.find("PATH=") != std::string::npos);
+		CPPUNIT_ASSERT_MESSAGE(r.body, r.body.find("access-secret-41") == std::string::npos);
+		CPPUNIT_ASSERT_MESSAGE(r.body, r.body.find("jupyter-secret-97") == std::string::npos);
 	}
 
 	void testPortInUse()
