@@ -3,6 +3,7 @@
 // records what reaches it.
 
 #include "ExecdProcess.h"
+#include "Poco/String.h"
 #include <arpa/inet.h>
 #include <atomic>
 #include <condition_variable>
@@ -186,6 +187,7 @@ class IntegrationProxyTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testStalledBodyAbortsWithinTheBodyTimeout);
 	CPPUNIT_TEST(testPausesShorterThanTheBodyTimeoutPass);
 	CPPUNIT_TEST(testBodyTimeoutKey);
+	CPPUNIT_TEST(testAccessTokenReachesOnlyExecd);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -278,6 +280,25 @@ public:
 			CPPUNIT_ASSERT_MESSAGE(answer, answer.size() > 2 && answer.compare(answer.size() - 4, 4, "\r\nok") == 0);
 			::close(fd);
 		}
+	}
+
+	void testAccessTokenReachesOnlyExecd()
+	{
+		ExecdProcess::Options o = proxyOptions();
+		o.args = {"--access-token", "s3cret-proxy-7"};
+		ExecdProcess execd(o);
+		RecordingUpstream upstream([](const std::string& r) { return contains(r, "\r\n\r\n"); });
+		HttpResult r = request(execd.port(), "GET", "/proxy/" + std::to_string(upstream.port()) + "/echo", "",
+			{{"X-EXECD-ACCESS-TOKEN", "s3cret-proxy-7"}, {"X-Other", "kept"}});
+		CPPUNIT_ASSERT_EQUAL(200, r.status);
+		std::string received;
+		upstream.waitClosed(std::chrono::milliseconds(200), received);
+		CPPUNIT_ASSERT_MESSAGE(received, contains(received, "X-Other: kept\r\n"));
+		CPPUNIT_ASSERT_MESSAGE(received, !contains(received, "s3cret-proxy-7"));
+		CPPUNIT_ASSERT_MESSAGE(received, !contains(Poco::toLower(received), "x-execd-access-token"));
+		// execd through its own proxy still gets it: the token is checked on both hops.
+		std::string self = "/proxy/" + std::to_string(execd.port()) + "/ping";
+		CPPUNIT_ASSERT_EQUAL(200, request(execd.port(), "GET", self, "", {{"X-EXECD-ACCESS-TOKEN", "s3cret-proxy-7"}}).status);
 	}
 
 	void testBodyTimeoutKey()

@@ -151,11 +151,16 @@ std::string ProxyHandler::requestHead(Poco::Net::HTTPServerRequest& request, boo
 	std::string client = impl.clientAddress().host().toString();
 
 	std::string head = request.getMethod() + " " + target + " HTTP/1.1\r\n";
+	// execd's access token is for execd: it goes on only to execd itself (the
+	// SDK in Docker mode reaches execd through /proxy/44772/), never to an
+	// application on another port.
+	const bool toExecd = _port == impl.serverAddress().port();
 	std::string forwardedFor;
 	for (const auto& h: request)
 	{
 		std::string name = Poco::toLower(h.first);
 		if (HOP_BY_HOP.count(name) || name == "x-forwarded-host" || name == "x-forwarded-proto") continue;
+		if (name == "x-execd-access-token" && !toExecd) continue;
 		if (name == "x-forwarded-for")
 		{
 			if (forwardedFor.empty()) forwardedFor = Poco::trim(h.second.substr(0, h.second.find(',')));
