@@ -232,11 +232,11 @@ void HttpServer::runReactor()
 		auto now = std::chrono::steady_clock::now();
 		if (now >= nextSweep)
 		{
-			expire(now);
+			closeIdle(&now);
 			nextSweep = now + SWEEP_INTERVAL;
 		}
 	}
-	closeWaiting();
+	closeIdle(nullptr);
 }
 
 
@@ -302,13 +302,7 @@ bool HttpServer::admit(int fd, const std::string& peer)
 	}
 	++fromPeer;
 	_connections.insert(pConnection);
-	pConnection->scanned = 0;
-	pConnection->deadline = std::chrono::steady_clock::now() + _settings.keepAliveTimeout;
-	pConnection->setState(HttpConnection::State::WAITING);
-	epoll_event event{};
-	event.events = EPOLLIN | EPOLLRDHUP | EPOLLET;
-	event.data.ptr = pConnection;
-	if (::epoll_ctl(_epoll, EPOLL_CTL_ADD, fd, &event) != 0)
+	if (!watch(pConnection, HttpConnection::State::WAITING))
 	{
 		lock.unlock();
 		release(pConnection);
@@ -349,9 +343,7 @@ void HttpServer::readHead(HttpConnection* pConnection, unsigned events)
 	{
 		pConnection->sendError(431, ErrorCode::INVALID_REQUEST_BODY,
 			"malformed HTTP request: the request head exceeds " + std::to_string(_settings.maxHeadBytes) + " bytes");
-		pConnection->scanned = 0;
-		pConnection->deadline = std::chrono::steady_clock::now() + LINGER_TIME;
-		pConnection->setState(HttpConnection::State::LINGERING);
+		await(pConnection, HttpConnection::State::LINGERING);   // still watched: nothing to add
 		discard(pConnection);
 		return;
 	}
@@ -395,35 +387,38 @@ void HttpServer::discard(HttpConnection* pConnection)
 }
 
 
-void HttpServer::expire(std::chrono::steady_clock::time_point now)
+void HttpServer::closeIdle(const std::chrono::steady_clock::time_point* pBefore)
 {
-	std::vector<HttpConnection*> expired;
+	std::vector<HttpConnection*> idle;
 	{
 		std::lock_guard<std::mutex> lock(_mutex);
 		for (HttpConnection* p: _connections)
 		{
-			if (p->state() != HttpConnection::State::BUSY && p->deadline < now)
-				expired.push_back(p);
+			if (p->state() != HttpConnection::State::BUSY && (!pBefore || p->deadline < *pBefore))
+				idle.push_back(p);
 		}
 	}
-	for (HttpConnection* p: expired)
+	for (HttpConnection* p: idle)
 		release(p);
 }
 
 
-void HttpServer::closeWaiting()
+void HttpServer::await(HttpConnection* pConnection, HttpConnection::State state)
 {
-	std::vector<HttpConnection*> waiting;
-	{
-		std::lock_guard<std::mutex> lock(_mutex);
-		for (HttpConnection* p: _connections)
-		{
-			if (p->state() != HttpConnection::State::BUSY)
-				waiting.push_back(p);
-		}
-	}
-	for (HttpConnection* p: waiting)
-		release(p);
+	pConnection->scanned = 0;
+	auto timeout = state == HttpConnection::State::LINGERING ? LINGER_TIME : _settings.keepAliveTimeout;
+	pConnection->deadline = std::chrono::steady_clock::now() + timeout;
+	pConnection->setState(state);
+}
+
+
+bool HttpServer::watch(HttpConnection* pConnection, HttpConnection::State state)
+{
+	await(pConnection, state);
+	epoll_event event{};
+	event.events = EPOLLIN | EPOLLRDHUP | EPOLLET;
+	event.data.ptr = pConnection;
+	return ::epoll_ctl(_epoll, EPOLL_CTL_ADD, pConnection->fd(), &event) == 0;
 }
 
 
@@ -460,13 +455,7 @@ void HttpServer::serveOnWorker(HttpConnection* pConnection)
 	if (!_stopping)
 	{
 		bool linger = outcome == HttpConnection::Outcome::LINGER;
-		pConnection->scanned = 0;
-		pConnection->deadline = std::chrono::steady_clock::now() + (linger ? LINGER_TIME : _settings.keepAliveTimeout);
-		pConnection->setState(linger ? HttpConnection::State::LINGERING : HttpConnection::State::WAITING);
-		epoll_event event{};
-		event.events = EPOLLIN | EPOLLRDHUP | EPOLLET;
-		event.data.ptr = pConnection;
-		if (::epoll_ctl(_epoll, EPOLL_CTL_ADD, pConnection->fd(), &event) == 0) return;
+		if (watch(pConnection, linger ? HttpConnection::State::LINGERING : HttpConnection::State::WAITING)) return;
 	}
 	lock.unlock();
 	release(pConnection);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "HttpConnection.h"
 #include "RequestDispatcher.h"
 #include "WorkerPool.h"
 #include "Poco/Net/HTTPServerParams.h"
@@ -90,8 +91,13 @@ private:
 	void readHead(HttpConnection* pConnection, unsigned events);
 	void handOff(HttpConnection* pConnection);
 	void discard(HttpConnection* pConnection);
-	void expire(std::chrono::steady_clock::time_point now);
-	void closeWaiting();
+	void closeIdle(const std::chrono::steady_clock::time_point* pBefore);
+		/// Closes the connections between requests whose deadline is before
+		/// *pBefore, or all of them for nullptr.
+	void await(HttpConnection* pConnection, HttpConnection::State state);
+		/// Sets the connection to wait in the reactor: its state and deadline.
+	bool watch(HttpConnection* pConnection, HttpConnection::State state);
+		/// await(), then adds it to epoll; false when that fails.
 	void serveOnWorker(HttpConnection* pConnection);
 	void release(HttpConnection* pConnection);
 	void reject(int fd, int status, const std::string& code, const std::string& message);
