@@ -32,6 +32,24 @@ std::vector<pid_t> descendants(pid_t root)
 }
 
 
+std::vector<Identity> descendantIdentities(pid_t root)
+{
+	return ProcessTree::descendantIdentities(root);
+}
+
+
+std::vector<pid_t> freezeDescendants(pid_t root, const std::vector<Identity>& spared)
+{
+	return ProcessTree::freezeDescendants(root, spared);
+}
+
+
+bool waitUntilStopped(pid_t pid, int timeoutMillis)
+{
+	return ProcessTree::waitUntilStopped(pid, timeoutMillis);
+}
+
+
 int setSpawnGroupAndSignals(posix_spawnattr_t& attributes)
 {
 	int rc = setSpawnSignalDefaults(attributes);

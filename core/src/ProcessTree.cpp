@@ -21,7 +21,17 @@ namespace ProcessTree {
 namespace {
 
 
-bool statOf(pid_t pid, pid_t& parent, pid_t& group)
+struct Entry
+{
+	pid_t pid = 0;
+	pid_t parent = 0;
+	pid_t group = 0;
+	char state = 0;
+	unsigned long long started = 0;
+};
+
+
+bool statOf(pid_t pid, Entry& entry)
 {
 	char path[64];
 	std::snprintf(path, sizeof(path), "/proc/%d/stat", static_cast<int>(pid));
@@ -32,26 +42,29 @@ bool statOf(pid_t pid, pid_t& parent, pid_t& group)
 	std::fclose(f);
 	buffer[n] = '\0';
 	// The command name may contain spaces and parentheses: parse after the last ')'.
+	// Fields 3 to 22: state ppid pgrp session tty_nr tpgid flags minflt cminflt
+	// majflt cmajflt utime stime cutime cstime priority nice num_threads
+	// itrealvalue starttime.
 	char* p = std::strrchr(buffer, ')');
 	if (!p) return false;
-	char state = 0;
 	int ppid = 0;
 	int pgrp = 0;
-	if (std::sscanf(p + 1, " %c %d %d", &state, &ppid, &pgrp) != 3) return false;
-	if (state == 'Z' || state == 'X') return false;
-	parent = static_cast<pid_t>(ppid);
-	group = static_cast<pid_t>(pgrp);
+	if (std::sscanf(p + 1, " %c %d %d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+			&entry.state, &ppid, &pgrp, &entry.started) != 4)
+		return false;
+	if (entry.state == 'Z' || entry.state == 'X') return false;
+	entry.pid = pid;
+	entry.parent = static_cast<pid_t>(ppid);
+	entry.group = static_cast<pid_t>(pgrp);
 	return true;
 }
 
 
-} // namespace
-
-
-std::vector<pid_t> descendants(pid_t root, std::vector<pid_t>* pGroups)
+std::vector<Entry> subtree(pid_t root, const std::vector<Process::Identity>& spared = {})
+	/// Every live descendant of root, parents before children; a spared process
+	/// and what is below it are left out.
 {
-	std::multimap<pid_t, pid_t> children;
-	std::map<pid_t, pid_t> groups;
+	std::multimap<pid_t, Entry> children;
 	DIR* dir = ::opendir("/proc");
 	if (!dir) return {};
 	while (struct dirent* entry = ::readdir(dir))
@@ -59,17 +72,12 @@ std::vector<pid_t> descendants(pid_t root, std::vector<pid_t>* pGroups)
 		char* end = nullptr;
 		long pid = std::strtol(entry->d_name, &end, 10);
 		if (!end || *end != '\0' || pid <= 0) continue;
-		pid_t parent = 0;
-		pid_t group = 0;
-		if (statOf(static_cast<pid_t>(pid), parent, group))
-		{
-			children.emplace(parent, static_cast<pid_t>(pid));
-			groups[static_cast<pid_t>(pid)] = group;
-		}
+		Entry e;
+		if (statOf(static_cast<pid_t>(pid), e)) children.emplace(e.parent, e);
 	}
 	::closedir(dir);
 
-	std::vector<pid_t> result;
+	std::vector<Entry> result;
 	std::vector<pid_t> pending{root};
 	while (!pending.empty())
 	{
@@ -78,21 +86,79 @@ std::vector<pid_t> descendants(pid_t root, std::vector<pid_t>* pGroups)
 		auto range = children.equal_range(p);
 		for (auto it = range.first; it != range.second; ++it)
 		{
-			result.push_back(it->second);
-			pending.push_back(it->second);
-		}
-	}
-	if (pGroups)
-	{
-		pid_t own = ::getpgrp();
-		for (pid_t pid: result)
-		{
-			pid_t group = groups[pid];
-			if (group > 0 && group != own && std::find(pGroups->begin(), pGroups->end(), group) == pGroups->end())
-				pGroups->push_back(group);
+			const Entry& e = it->second;
+			if (std::binary_search(spared.begin(), spared.end(), Process::Identity{e.pid, e.started})) continue;
+			result.push_back(e);
+			pending.push_back(e.pid);
 		}
 	}
 	return result;
+}
+
+
+} // namespace
+
+
+std::vector<pid_t> descendants(pid_t root, std::vector<pid_t>* pGroups)
+{
+	std::vector<pid_t> result;
+	const pid_t own = ::getpgrp();
+	for (const Entry& e: subtree(root))
+	{
+		result.push_back(e.pid);
+		if (pGroups && e.group > 0 && e.group != own && std::find(pGroups->begin(), pGroups->end(), e.group) == pGroups->end())
+			pGroups->push_back(e.group);
+	}
+	return result;
+}
+
+
+std::vector<Process::Identity> descendantIdentities(pid_t root)
+{
+	std::vector<Process::Identity> result;
+	for (const Entry& e: subtree(root))
+		result.push_back(Process::Identity{e.pid, e.started});
+	std::sort(result.begin(), result.end());
+	return result;
+}
+
+
+std::vector<pid_t> freezeDescendants(pid_t root, const std::vector<Process::Identity>& spared)
+{
+	std::vector<Process::Identity> sorted(spared);
+	std::sort(sorted.begin(), sorted.end());
+	std::vector<pid_t> stopped;
+	// A process stopped here cannot fork any more, but one may have forked just
+	// before: look until a look finds nothing new. The bound only guards against
+	// a pid table that changes under us for ever.
+	for (int round = 0; round < 64; ++round)
+	{
+		bool found = false;
+		for (const Entry& e: subtree(root, sorted))
+		{
+			if (std::find(stopped.begin(), stopped.end(), e.pid) != stopped.end()) continue;
+			if (::kill(e.pid, SIGSTOP) == 0)
+			{
+				stopped.push_back(e.pid);
+				found = true;
+			}
+		}
+		if (!found) break;
+	}
+	return stopped;
+}
+
+
+bool waitUntilStopped(pid_t pid, int timeoutMillis)
+{
+	for (int waited = 0; ; ++waited)
+	{
+		Entry e;
+		if (!statOf(pid, e)) return false;
+		if (e.state == 'T' || e.state == 't') return true;
+		if (waited >= timeoutMillis) return false;
+		::usleep(1000);
+	}
 }
 
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "execd/Process.h"
 #include <sys/types.h>
 #include <vector>
 
@@ -14,6 +15,11 @@ namespace ProcessTree
 	std::vector<pid_t> descendants(pid_t root, std::vector<pid_t>* pGroups = nullptr);
 		/// Every live descendant of root, found through /proc/<pid>/stat; their
 		/// process groups (other than root's own) are added to *pGroups.
+
+	std::vector<Process::Identity> descendantIdentities(pid_t root);
+	std::vector<pid_t> freezeDescendants(pid_t root, const std::vector<Process::Identity>& spared);
+	bool waitUntilStopped(pid_t pid, int timeoutMillis);
+		/// See execd/Process.h.
 
 	int killDescendants(pid_t root);
 		/// SIGKILLs the process groups of every descendant and every descendant,

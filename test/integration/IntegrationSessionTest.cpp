@@ -79,7 +79,13 @@ class IntegrationSessionTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testStatePersists);
 	CPPUNIT_TEST(testStdoutStderrAndExitCodes);
 	CPPUNIT_TEST(testTimeoutKillsOnlyTheRun);
-	CPPUNIT_TEST(testShellLoopTimeoutRestartsTheShell);
+	CPPUNIT_TEST(testTimeoutStopsTheWholeCommandLine);
+	CPPUNIT_TEST(testWhatRanBeforeTheStopPersists);
+	CPPUNIT_TEST(testStopRunsNoTrapAndKeepsSetE);
+	CPPUNIT_TEST(testEarlierBackgroundJobsSurviveAStop);
+	CPPUNIT_TEST(testInterruptStopsTheWholeRun);
+	CPPUNIT_TEST(testDeleteDuringARunStopsEverything);
+	CPPUNIT_TEST(testUnstoppableRunRestartsTheShell);
 	CPPUNIT_TEST(testExitEndsTheShell);
 	CPPUNIT_TEST(testBusySession);
 	CPPUNIT_TEST(testPerRunCwdPersists);
@@ -156,14 +162,176 @@ public:
 		CPPUNIT_ASSERT_EQUAL(std::string("[yes]"), texts(runIn(execd.port(), id, "echo $kept"), "stdout"));
 	}
 
-	void testShellLoopTimeoutRestartsTheShell()
+	void testTimeoutStopsTheWholeCommandLine()
 	{
+		ExecdProcess execd(shellOptions());
+		std::string id = newSession(execd.port());
+		runIn(execd.port(), id, "export KEPT=1; cd /usr");
+		const std::string late = "/tmp/execd-session-late-" + std::to_string(::getpid());
+		::unlink(late.c_str());
+		const std::vector<std::string> commands = {
+			"echo start; sleep 5; echo not-reached",
+			"echo start\nsleep 5\necho not-reached\necho not-reached-either",
+			"echo start; for i in 1 2 3 4 5 6; do sleep 1; echo not-reached-$i; done; echo not-reached",
+			"echo start; ( sleep 5; echo not-reached-sub ); echo not-reached",
+			"echo start; (sleep 2; touch " + late + ") & sleep 5; echo not-reached",
+			"echo start; spin() { while :; do :; done; }; spin; echo not-reached",
+			"echo start; x=$(sleep 5; echo inner); echo not-reached $x",
+			"echo start; sleep 5 | cat; echo not-reached",
+		};
+		for (const std::string& command: commands)
+		{
+			auto start = std::chrono::steady_clock::now();
+			std::string body;
+			auto events = runIn(execd.port(), id, command, ",\"timeout\":1000", &body);
+			CPPUNIT_ASSERT_MESSAGE(command, std::chrono::steady_clock::now() - start < std::chrono::milliseconds(2500));
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(command, std::string("[start]"), texts(events, "stdout"));
+			CPPUNIT_ASSERT_MESSAGE(command, body.find("not-reached") == std::string::npos);
+			CPPUNIT_ASSERT_MESSAGE(body, body.find("inner") == std::string::npos);
+			const std::string tail = "{\"code\":\"RUNTIME_ERROR\",\"message\":\"error running in session. timeout after 1s\"}";
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(command, tail, body.substr(body.size() - tail.size()));
+			// The same bash, with its state: no restart notice.
+			events = runIn(execd.port(), id, "echo $KEPT $PWD; jobs -r | wc -l");
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(command, std::string("[1 /usr][0]"), texts(events, "stdout"));
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(command, std::string(""), texts(events, "stderr"));
+		}
+		// The background job of the stopped run was killed with it.
+		::sleep(2);
+		CPPUNIT_ASSERT(::access(late.c_str(), F_OK) != 0);
+	}
+
+	void testWhatRanBeforeTheStopPersists()
+	{
+		ExecdProcess execd(shellOptions());
+		std::string id = newSession(execd.port());
+		runIn(execd.port(), id, "declare -A map=([a]=1); v=before; sleep 5; v=after; cd /", ",\"timeout\":500");
+		auto events = runIn(execd.port(), id, "x=changed; cd /var; declare -A m=([k]=2); sleep 5; x=not-reached; cd /", ",\"timeout\":500");
+		events = runIn(execd.port(), id, "echo $v $x $PWD ${map[a]} ${m[k]}");
+		CPPUNIT_ASSERT_EQUAL(std::string("[before changed /var 1 2]"), texts(events, "stdout"));
+	}
+
+	void testStopRunsNoTrapAndKeepsSetE()
+	{
+		ExecdProcess execd(shellOptions());
+		std::string id = newSession(execd.port());
+		std::string body;
+		runIn(execd.port(), id, "set -E; trap 'echo ERR-ran' ERR; trap 'echo RETURN-ran' RETURN; trap 'echo INT-ran' INT TERM; "
+			"f() { g; echo not-reached-f; }; g() { sleep 5; echo not-reached-g; }; f; echo not-reached", ",\"timeout\":500", &body);
+		CPPUNIT_ASSERT_MESSAGE(body, body.find("-ran") == std::string::npos);
+		CPPUNIT_ASSERT(body.find("not-reached") == std::string::npos);
+		// The same bash, with the user's traps and options as they were.
+		auto events = runIn(execd.port(), id, "[[ $- == *E* ]] && echo errtrace; shopt -q extdebug || echo no-extdebug; trap -p ERR RETURN INT");
+		CPPUNIT_ASSERT_EQUAL(std::string("[errtrace][no-extdebug][trap -- 'echo ERR-ran' ERR][trap -- 'echo RETURN-ran' RETURN][trap -- 'echo INT-ran' SIGINT]"),
+			texts(events, "stdout"));
+		CPPUNIT_ASSERT_EQUAL(std::string(""), texts(events, "stderr"));
+		// With set -e and an ERR trap, bash survives a stop and keeps set -e.
+		runIn(execd.port(), id, "set -e; sleep 5; echo not-reached", ",\"timeout\":500", &body);
+		CPPUNIT_ASSERT(body.find("-ran") == std::string::npos);
+		events = runIn(execd.port(), id, "trap - ERR; [[ $- == *e* ]] && echo errexit");
+		CPPUNIT_ASSERT_EQUAL(std::string("[errexit]"), texts(events, "stdout"));
+		// Without an ERR trap, set -e ends bash when the killed command fails, as any
+		// failing command under set -e does: the next run starts a new bash.
+		runIn(execd.port(), id, "sleep 5", ",\"timeout\":500");
+		CPPUNIT_ASSERT(texts(runIn(execd.port(), id, "true"), "stderr").find("earlier state is lost") != std::string::npos);
+	}
+
+	void testEarlierBackgroundJobsSurviveAStop()
+	{
+		ExecdProcess execd(shellOptions());
+		std::string id = newSession(execd.port());
+		auto events = runIn(execd.port(), id, "sleep 60 & echo $!");
+		const std::string pid = texts(events, "stdout");
+		CPPUNIT_ASSERT(pid.size() > 2);
+		const std::string proc = "/proc/" + pid.substr(1, pid.size() - 2);
+		runIn(execd.port(), id, "sleep 60 & sleep 5", ",\"timeout\":500");
+		CPPUNIT_ASSERT(::access(proc.c_str(), F_OK) == 0);
+		events = runIn(execd.port(), id, "jobs -r | wc -l; kill %1");
+		CPPUNIT_ASSERT_EQUAL(std::string("[1]"), texts(events, "stdout"));
+	}
+
+	void testInterruptStopsTheWholeRun()
+	{
+		ExecdProcess execd(shellOptions());
+		HttpResult r = request(execd.port(), "POST", "/code/context", "{\"language\":\"bash\"}");
+		std::string id = object(r.body)->getValue<std::string>("id");
+		auto run = [&](const std::string& code, const DataCallback& onData = nullptr)
+		{
+			return request(execd.port(), "POST", "/code", "{\"code\":" + quote(code) + ",\"context\":{\"id\":\"" + id + "\",\"language\":\"bash\"}}",
+				{}, onData);
+		};
+		run("kept=yes");
+		for (const std::string& code: {std::string("echo go; sleep 5; echo not-reached"),
+				std::string("echo go; for i in 1 2 3 4 5; do sleep 1; echo not-reached-$i; done\necho not-reached")})
+		{
+			std::promise<void> started;
+			std::atomic<bool> seen{false};
+			auto running = std::async(std::launch::async, [&] {
+				return run(code, [&](const std::string& soFar) {
+					if (!seen && soFar.find("\"text\":\"go\"") != std::string::npos)
+					{
+						seen = true;
+						started.set_value();
+					}
+				});
+			});
+			CPPUNIT_ASSERT(started.get_future().wait_for(std::chrono::seconds(5)) == std::future_status::ready);
+			auto start = std::chrono::steady_clock::now();
+			CPPUNIT_ASSERT_EQUAL(200, request(execd.port(), "DELETE", "/code?id=" + id).status);
+			std::string body = running.get().body;
+			CPPUNIT_ASSERT(std::chrono::steady_clock::now() - start < std::chrono::seconds(2));
+			CPPUNIT_ASSERT(body.find("signal: killed") != std::string::npos);
+			CPPUNIT_ASSERT_MESSAGE(body, body.find("not-reached") == std::string::npos);
+			r = run("echo kept=$kept");
+			CPPUNIT_ASSERT_MESSAGE(r.body, r.body.find("\"text\":\"kept=yes\"") != std::string::npos);
+		}
+	}
+
+	void testDeleteDuringARunStopsEverything()
+	{
+		ExecdProcess execd(shellOptions());
+		const std::string late = "/tmp/execd-session-deleted-" + std::to_string(::getpid());
+		::unlink(late.c_str());
+		for (const std::string& route: {std::string("/session/"), std::string("/command?id=")})
+		{
+			std::string id = newSession(execd.port());
+			std::promise<void> started;
+			std::atomic<bool> seen{false};
+			auto running = std::async(std::launch::async, [&] {
+				return request(execd.port(), "POST", "/session/" + id + "/run",
+					"{\"command\":" + quote("echo go; (sleep 1; touch " + late + ") & sleep 5; touch " + late) + "}", {},
+					[&](const std::string& soFar) {
+						if (!seen && soFar.find("\"text\":\"go\"") != std::string::npos)
+						{
+							seen = true;
+							started.set_value();
+						}
+					});
+			});
+			CPPUNIT_ASSERT(started.get_future().wait_for(std::chrono::seconds(5)) == std::future_status::ready);
+			auto start = std::chrono::steady_clock::now();
+			CPPUNIT_ASSERT_EQUAL(200, request(execd.port(), "DELETE", route + id).status);
+			std::string body = running.get().body;
+			CPPUNIT_ASSERT(std::chrono::steady_clock::now() - start < std::chrono::seconds(2));
+			CPPUNIT_ASSERT_MESSAGE(body, body.find("signal: killed") != std::string::npos);
+			CPPUNIT_ASSERT_EQUAL(404, request(execd.port(), "DELETE", "/session/" + id).status);
+		}
+		::sleep(2);
+		CPPUNIT_ASSERT(::access(late.c_str(), F_OK) != 0);
+	}
+
+	void testUnstoppableRunRestartsTheShell()
+	{
+		// A command that takes SIGUSR2 away from execd cannot be stopped inside
+		// bash: bash is ended after a second, and the next run says so.
 		ExecdProcess execd(shellOptions());
 		std::string id = newSession(execd.port());
 		runIn(execd.port(), id, "kept=yes");
 		std::string body;
-		runIn(execd.port(), id, "while :; do :; done", ",\"timeout\":1500", &body);
-		CPPUNIT_ASSERT(body.find("error running in session. timeout after 1.5s") != std::string::npos);
+		auto start = std::chrono::steady_clock::now();
+		runIn(execd.port(), id, "trap '' USR2; sleep 5; echo after-the-deadline; sleep 5", ",\"timeout\":500", &body);
+		CPPUNIT_ASSERT(std::chrono::steady_clock::now() - start < std::chrono::milliseconds(2500));
+		CPPUNIT_ASSERT(body.find("error running in session. timeout after 500ms") != std::string::npos);
+		CPPUNIT_ASSERT(body.find("after-the-deadline") == std::string::npos);
 		auto events = runIn(execd.port(), id, "echo kept=$kept");
 		CPPUNIT_ASSERT_EQUAL(std::string("[kept=]"), texts(events, "stdout"));
 		CPPUNIT_ASSERT(texts(events, "stderr").find("earlier state is lost") != std::string::npos);

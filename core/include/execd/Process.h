@@ -22,6 +22,33 @@ namespace Process
 	EXECD_API std::vector<pid_t> descendants(pid_t root);
 		/// Every live descendant of root (children, their children, ...), from /proc.
 
+	struct Identity
+		/// A process as it cannot be mistaken for a later one with the same pid:
+		/// the pid and the start time (clock ticks after boot, /proc/<pid>/stat).
+	{
+		pid_t pid = 0;
+		unsigned long long started = 0;
+
+		bool operator < (const Identity& other) const
+		{
+			return pid != other.pid ? pid < other.pid : started < other.started;
+		}
+	};
+
+	EXECD_API std::vector<Identity> descendantIdentities(pid_t root);
+		/// descendants() with their start times.
+
+	EXECD_API std::vector<pid_t> freezeDescendants(pid_t root, const std::vector<Identity>& spared);
+		/// Stops (SIGSTOP) every descendant of root except the spared ones and
+		/// everything below them, looking again until a look finds no new process,
+		/// so that none can escape by forking meanwhile; returns the stopped pids,
+		/// for the caller to SIGKILL (or SIGCONT). root itself is not signalled:
+		/// stop it first if it could start more.
+
+	EXECD_API bool waitUntilStopped(pid_t pid, int timeoutMillis);
+		/// True once pid is in the stopped state (after a SIGSTOP), false after the
+		/// timeout or when pid is gone.
+
 	EXECD_API int setSpawnGroupAndSignals(posix_spawnattr_t& attributes);
 		/// setSpawnSignalDefaults() plus a process group of the child's own
 		/// (POSIX_SPAWN_SETPGROUP with group 0), so that it can be signalled as a

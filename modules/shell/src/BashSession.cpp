@@ -6,9 +6,11 @@
 #include "Poco/RandomStream.h"
 #include "Poco/UUIDGenerator.h"
 #include <cerrno>
+#include <cstdint>
 #include <csignal>
 #include <cstring>
 #include <poll.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 
@@ -45,6 +47,39 @@ std::string randomToken()
 		token += HEX[b & 0xF];
 	}
 	return token;
+}
+
+
+std::string runScript(const std::string& text, const std::string& token)
+	/// What bash is sent for one run: the command, read length-prefixed into a
+	/// variable and eval'ed, then a marker line with the status.
+	///
+	/// Stopping a run (timeout, interrupt, a client that left) kills its processes
+	/// and sends bash SIGUSR2. Its trap turns on extdebug and installs a DEBUG trap
+	/// that, before each further command of the run, returns from the function or
+	/// sourced file it is in, or else breaks out of every loop and skips the
+	/// command, until the marker line comes (its first command is let through and
+	/// lets the rest through). So the rest of the command line is skipped while
+	/// bash and its state stay. The trap saves and clears the user's ERR, RETURN
+	/// and DEBUG traps and set -e, -E, -T and extdebug (the unwinding must not run
+	/// them); the marker line restores them, and so does the next run's first
+	/// line, for a stop that came as a run ended. Between runs SIGUSR2 is ignored,
+	/// so that a stop that comes too late is lost rather than ending bash.
+{
+	static const std::string unwind = "if [[ -n ${__execd_done+x} || $BASH_COMMAND == '__execd_rc=$?' ]]; then __execd_done=; "
+		"elif [[ ${#FUNCNAME[@]} -gt 0 || ${#BASH_SOURCE[@]} -gt 0 ]]; then builtin return 0; "
+		"else builtin break 1000000 2>/dev/null; builtin false; fi";
+	static const std::string stop = "__execd_stopped=\"$-\"; builtin shopt -q extdebug && __execd_stopped+=X; builtin set +e; "
+		"__execd_traps=$(builtin trap -p ERR RETURN DEBUG); builtin trap - ERR RETURN; builtin shopt -s extdebug; "
+		"builtin trap -- " + shellQuote(unwind) + " DEBUG";
+	static const std::string restore = "if [[ -n ${__execd_stopped+x} ]]; then builtin trap - DEBUG; "
+		"[[ $__execd_stopped == *X* ]] || builtin shopt -u extdebug; [[ $__execd_stopped == *T* ]] && builtin set -T; "
+		"[[ $__execd_stopped == *E* ]] && builtin set -E; [[ $__execd_stopped == *e* ]] && builtin set -e; "
+		"builtin eval \"$__execd_traps\"; builtin unset __execd_stopped __execd_traps __execd_done; fi; ";
+	return "LC_ALL=C IFS= read -r -N " + std::to_string(text.size()) + " __execd_cmd\n" + text + "\n" +
+		restore + "builtin trap -- " + shellQuote(stop) + " USR2; builtin eval \"$__execd_cmd\" </dev/null\n"
+		"__execd_rc=$?; " + restore + "builtin trap -- '' USR2; "
+		"builtin printf '__EXECD_%s__ %d\\n' " + token + " $__execd_rc >&253; builtin printf '__EXECD_%s__ %d\\n' " + token + " $__execd_rc >&252\n";
 }
 
 
@@ -169,15 +204,26 @@ BashSession::BashSession(std::string id, std::string cwd, std::vector<std::strin
 	_id(std::move(id)),
 	_cwd(std::move(cwd)),
 	_env(std::move(env)),
-	_bash(std::move(bash))
+	_bash(std::move(bash)),
+	_wakeFd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC))
 {
-	start();
+	if (_wakeFd < 0) throw Poco::SystemException("eventfd", errno);
+	try
+	{
+		start();
+	}
+	catch (...)
+	{
+		::close(_wakeFd);
+		throw;
+	}
 }
 
 
 BashSession::~BashSession()
 {
 	terminate();
+	::close(_wakeFd);
 }
 
 
@@ -223,12 +269,15 @@ ChildProcess BashSession::spawnShell()
 }
 
 
-void BashSession::killRun()
+void BashSession::killAll(ChildProcess& child)
 {
-	std::lock_guard<std::mutex> lock(_mutex);
-	if (!_pChild) return;
-	for (pid_t pid: Process::descendants(_pChild->pid()))
+	// bash first, so that it starts nothing new, then everything below it, all
+	// stopped before any is killed, so that no fork slips through.
+	::kill(child.pid(), SIGSTOP);
+	Process::waitUntilStopped(child.pid(), 100);
+	for (pid_t pid: Process::freezeDescendants(child.pid(), {}))
 		::kill(pid, SIGKILL);
+	child.signalGroup(SIGKILL);
 }
 
 
@@ -236,7 +285,8 @@ bool BashSession::interrupt()
 {
 	if (!_running) return false;
 	_interrupted = true;
-	killRun();
+	const std::uint64_t one = 1;
+	(void) ::write(_wakeFd, &one, sizeof(one));
 	return true;
 }
 
@@ -246,9 +296,7 @@ void BashSession::terminate()
 	std::lock_guard<std::mutex> lock(_mutex);
 	_terminated = true;
 	if (!_pChild) return;
-	for (pid_t pid: Process::descendants(_pChild->pid()))
-		::kill(pid, SIGKILL);
-	_pChild->signalGroup(SIGKILL);
+	killAll(*_pChild);
 	// A run in progress owns the process until it returns: it sees bash end and
 	// cleans up itself.
 	if (_running) return;
@@ -310,88 +358,109 @@ BashSession::Result BashSession::run(const std::string& command, const std::stri
 	if (fresh)
 		sink.emit(StreamEvent::stderrText("[execd] the session's shell had ended; this run starts a new one, earlier state is lost"));
 	ChildProcess& child = *pChild;   // stays ours until _running is false again
+	// Background jobs of earlier runs are not this run's: a stop leaves them.
+	const std::vector<Process::Identity> earlier = Process::descendantIdentities(child.pid());
 	const std::string token = randomToken();
 	std::string text = cwd.empty() ? command : "cd -- " + shellQuote(cwd) + " || exit 1\n" + command;
-	std::string script = "LC_ALL=C IFS= read -r -N " + std::to_string(text.size()) + " __execd_cmd\n" + text + "\n"
-		"eval \"$__execd_cmd\" </dev/null\n"
-		"__execd_rc=$?; printf '__EXECD_%s__ %d\\n' " + token + " $__execd_rc >&253; printf '__EXECD_%s__ %d\\n' " + token + " $__execd_rc >&252\n";
-	if (!writeAll(child.stdinFd(), script))
+	if (!writeAll(child.stdinFd(), runScript(text, token)))
 	{
 		_running = false;
 		terminate();
 		throw Poco::IOException("the session's shell is gone");
 	}
 
-	const auto start = std::chrono::steady_clock::now();
-	const auto deadline = start + timeout;
+	const auto deadline = std::chrono::steady_clock::now() + timeout;
 	MarkerStream out(token, EventType::STDOUT);
 	MarkerStream err(token, EventType::STDERR);
 	std::vector<StreamEvent> events;
 	std::vector<char> buffer(64 * 1024);
-	bool killed = false;
-	bool timedOutRun = false;
-	bool bashGone = false;
-	std::optional<std::chrono::steady_clock::time_point> killedAt;
-	while (!(out.done() && err.done()))
+	auto readReady = [&](int i)
 	{
-		// A stream at its end leaves the poll set (-1 is ignored), or poll would
-		// return at once, again and again.
-		struct pollfd fds[3] = {{out.done() ? -1 : child.stdoutFd(), POLLIN, 0}, {err.done() ? -1 : child.stderrFd(), POLLIN, 0},
-			{child.pidfd(), POLLIN, 0}};
-		int wait = 1000;   // also how often a vanished client is noticed
-		if (!killed)
-				wait = static_cast<int>(std::max<long long>(0, std::min<long long>(wait, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count())));
-		int rc = ::poll(fds, 3, wait);
-		if (rc < 0 && errno != EINTR) break;
-		const bool timedOut = std::chrono::steady_clock::now() >= deadline;
-		const bool abandoned = killOnDisconnect && !sink.isOpen();
-		if (!killed && (timedOut || abandoned || _interrupted))
+		// Everything the stream has now (the descriptors are non-blocking).
+		MarkerStream& stream = i == 0 ? out : err;
+		const int fd = i == 0 ? child.stdoutFd() : child.stderrFd();
+		while (!stream.done())
 		{
-			timedOutRun = timedOut && !abandoned && !_interrupted;
-			killRun();
-			killed = true;
-			killedAt = std::chrono::steady_clock::now();
-		}
-		if (killed && killedAt && std::chrono::steady_clock::now() - *killedAt > std::chrono::seconds(1))
-		{
-			// The run's processes are gone and bash still does not come back: it is
-			// busy itself (a shell loop). End it; the next run starts afresh.
-			child.signalGroup(SIGKILL);
-			bashGone = true;
-			break;
-		}
-		events.clear();
-		for (int i = 0; i < 2; ++i)
-		{
-			if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-			ssize_t n = ::read(fds[i].fd, buffer.data(), buffer.size());
-			MarkerStream& stream = i == 0 ? out : err;
+			ssize_t n = ::read(fd, buffer.data(), buffer.size());
 			if (n > 0)
 				stream.feed(buffer.data(), static_cast<std::size_t>(n), events);
 			else if (n == 0)
 				stream.finish(events);
+			else if (errno != EINTR)
+				break;
 		}
-		if (!events.empty()) sink.emitAll(events);
-		if (fds[2].revents & POLLIN)
+	};
+	bool stopped = false;
+	bool timedOutRun = false;
+	bool bashGone = false;
+	std::chrono::steady_clock::time_point stoppedAt;
+	while (!(out.done() && err.done()))
+	{
+		// A stream at its end leaves the poll set (-1 is ignored), or poll would
+		// return at once, again and again.
+		struct pollfd fds[4] = {{out.done() ? -1 : child.stdoutFd(), POLLIN, 0}, {err.done() ? -1 : child.stderrFd(), POLLIN, 0},
+			{child.pidfd(), POLLIN, 0}, {_wakeFd, POLLIN, 0}};
+		const auto now = std::chrono::steady_clock::now();
+		auto until = stopped ? stoppedAt + STOP_GRACE : deadline;
+		int wait = static_cast<int>(std::max<long long>(0, std::chrono::duration_cast<std::chrono::milliseconds>(until - now).count()));
+		wait = std::min(wait, 1000);   // also how often a vanished client is noticed
+		int rc = ::poll(fds, 4, wait);
+		if (rc < 0 && errno != EINTR) break;
+		if (fds[3].revents & POLLIN)
 		{
-			// bash itself ended (the command called exit): take what is left.
-			events.clear();
-			for (int i = 0; i < 2; ++i)
-			{
-				MarkerStream& stream = i == 0 ? out : err;
-				ssize_t n;
-				while ((n = ::read(fds[i].fd, buffer.data(), buffer.size())) > 0)
-					stream.feed(buffer.data(), static_cast<std::size_t>(n), events);
-				stream.finish(events);
-			}
-			if (!events.empty()) sink.emitAll(events);
+			std::uint64_t count = 0;
+			(void) ::read(_wakeFd, &count, sizeof(count));
+		}
+		const bool timedOut = std::chrono::steady_clock::now() >= deadline;
+		const bool abandoned = killOnDisconnect && !sink.isOpen();
+		events.clear();
+		if (!stopped && (timedOut || abandoned || _interrupted))
+		{
+			timedOutRun = timedOut && !abandoned && !_interrupted;
+			stopped = true;
+			stoppedAt = std::chrono::steady_clock::now();
+			// Freeze bash and the run's processes; what they wrote until then is
+			// the run's output, anything later is not. Then kill the processes and
+			// let bash skip the rest of the command (see runScript()).
+			::kill(child.pid(), SIGSTOP);
+			Process::waitUntilStopped(child.pid(), 100);
+			std::vector<pid_t> frozen = Process::freezeDescendants(child.pid(), earlier);
+			readReady(0);
+			readReady(1);
+			if (!events.empty() && sink.isOpen()) sink.emitAll(events);
+			for (pid_t pid: frozen)
+				::kill(pid, SIGKILL);
+			::kill(child.pid(), SIGUSR2);
+			::kill(child.pid(), SIGCONT);
+			continue;
+		}
+		if (stopped && std::chrono::steady_clock::now() - stoppedAt >= STOP_GRACE)
+		{
+			// bash did not come back (the command trapped SIGUSR2, turned off set -T
+			// or exec'ed another program): end it; the next run starts afresh.
+			killAll(child);
 			bashGone = true;
 			break;
 		}
+		for (int i = 0; i < 2; ++i)
+			if (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) readReady(i);
+		if (fds[2].revents & POLLIN)
+		{
+			// bash itself ended (the command called exit): take what is left.
+			for (int i = 0; i < 2; ++i)
+			{
+				readReady(i);
+				(i == 0 ? out : err).finish(events);
+			}
+			bashGone = true;
+		}
+		// After a stop, bash only finishes its marker line.
+		if (!events.empty() && !stopped) sink.emitAll(events);
+		if (bashGone) break;
 	}
 	// Output ended without the marker: bash itself is gone (the command ran exit).
 	if (!out.marked() || !err.marked()) bashGone = true;
-	Result result = killed ? Result{timedOutRun ? Outcome::TIMED_OUT : Outcome::KILLED, -1, "signal: killed"}
+	Result result = stopped ? Result{timedOutRun ? Outcome::TIMED_OUT : Outcome::KILLED, -1, "signal: killed"}
 		: Result{Outcome::EXITED, out.status(), "exit status " + std::to_string(out.status())};
 	std::lock_guard<std::mutex> lock(_mutex);
 	_running = false;
@@ -400,12 +469,11 @@ BashSession::Result BashSession::run(const std::string& command, const std::stri
 	{
 		// bash ended: with the command's exit, or killed. Reap it; the next run
 		// starts a new one.
-		for (pid_t pid: Process::descendants(child.pid()))
-			::kill(pid, SIGKILL);
+		killAll(child);
 		status = child.wait();
 		int exitCode = -1;
 		std::string error = describeExit(status, exitCode);
-		if (!killed) result = Result{Outcome::EXITED, exitCode, error};
+		if (!stopped) result = Result{Outcome::EXITED, exitCode, error};
 		_pChild.reset();
 	}
 	return result;

@@ -61,7 +61,7 @@ public:
 		/// (bash cannot hold one) and Poco::IllegalStateException once terminated.
 
 	bool interrupt();
-		/// Kills the processes of the current run. False when nothing runs.
+		/// Stops the current run, as its timeout would. False when nothing runs.
 
 	void terminate();
 		/// Ends bash and everything it started.
@@ -71,7 +71,10 @@ public:
 private:
 	void start();
 	ChildProcess spawnShell();
-	void killRun();
+	static void killAll(ChildProcess& child);
+
+	static constexpr std::chrono::milliseconds STOP_GRACE{1000};
+		///< how long bash has after a stop to finish its marker line
 
 	std::string _id;
 	std::string _cwd;
@@ -84,6 +87,7 @@ private:
 	bool _terminated = false;             // terminate() was called: no more runs
 	std::atomic<bool> _running{false};
 	std::atomic<bool> _interrupted{false};
+	int _wakeFd = -1;                     // an eventfd: interrupt() wakes the run
 };
 
 
