@@ -107,6 +107,22 @@ for (const mode of [{ name: "plain" }, { name: "access token", token: "interop-s
       await sbx.commands.deleteSession(session);
     });
 
+    it("bash sessions: a timeout stops the whole command line and keeps the session", async () => {
+      const session = await sbx.commands.createSession({ workingDirectory: work });
+      await sbx.commands.runInSession(session, "export KEPT=42; cd /tmp");
+      const seen = [];
+      const start = Date.now();
+      const r = await sbx.commands.runInSession(session, "echo started; sleep 5; echo not-reached\nfor i in 1 2; do echo loop-$i; done",
+        { timeoutSeconds: 1 }, { onStdout: (m) => seen.push(m.text) });
+      assert.ok(Date.now() - start < 3000);
+      assert.deepEqual(seen, ["started"]);
+      assert.equal(text(r.logs.stdout), "started");
+      const after = await sbx.commands.runInSession(session, "echo $KEPT $(pwd)");
+      assert.equal(text(after.logs.stdout).trim(), "42 /tmp");
+      assert.equal(text(after.logs.stderr), "");
+      await sbx.commands.deleteSession(session);
+    });
+
     it("files: write, read, info, list, mkdir, move, search, replace, permissions, delete", async () => {
       await sbx.files.createDirectories([{ path: `${work}/sub/deep`, mode: 755 }]);
       await sbx.files.writeFiles([
