@@ -48,10 +48,16 @@ std::string context(const std::string& language = "python")
 }
 
 
-HttpResult runIn(const std::string& language, const std::string& code, const std::string& id, const DataCallback& onData = nullptr)
+std::string codeBody(const std::string& code, const std::string& id, const std::string& language = "python")
 {
 	std::string ctx = id.empty() ? "{\"language\":\"" + language + "\"}" : "{\"id\":\"" + id + "\",\"language\":\"" + language + "\"}";
-	return request(daemon().port(), "POST", "/code", "{\"code\":" + quote(code) + ",\"context\":" + ctx + "}", {}, onData);
+	return "{\"code\":" + quote(code) + ",\"context\":" + ctx + "}";
+}
+
+
+HttpResult runIn(const std::string& language, const std::string& code, const std::string& id, const DataCallback& onData = nullptr)
+{
+	return request(daemon().port(), "POST", "/code", codeBody(code, id, language), {}, onData);
 }
 
 
@@ -262,6 +268,9 @@ class IntegrationJupyterTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testMatplotlibImage);
 	CPPUNIT_TEST(testJavaScript);
 	CPPUNIT_TEST(testTypeScript);
+	CPPUNIT_TEST(testTypeScriptResultsAreNeverLost);
+	CPPUNIT_TEST(testInterruptAtInitStopsTheRun);
+	CPPUNIT_TEST(testBusyKernelIsNotReportedAsNotResponding);
 	CPPUNIT_TEST(testUnknownContext);
 	CPPUNIT_TEST(testDeleteAndDeleteByLanguage);
 	CPPUNIT_TEST(testUninstalledLanguageFailsFast);
@@ -494,6 +503,56 @@ public:
 		interruptBusyLoop("typescript", id, evs);
 		CPPUNIT_ASSERT(firstOf(evs, "error")->getObject("error")->getValue<std::string>("evalue").find("SIGINT") != std::string::npos);
 		CPPUNIT_ASSERT_EQUAL(std::string("84"), resultText(runIn("typescript", "n * 2", id)));
+	}
+
+	void testTypeScriptResultsAreNeverLost()
+	{
+		// tslab's value comes as output on iopub, sometimes after the reply.
+		std::string id = context("typescript");
+		for (int i = 0; i < 50; ++i)
+		{
+			const std::string v = "v" + std::to_string(i);
+			auto evs = events(runIn("typescript", "console.log(\"a\"); const " + v + " = 40 + 2; " + v, id));
+			CPPUNIT_ASSERT_EQUAL_MESSAGE("run " + std::to_string(i), std::string("init,stdout,execution_count,result,execution_complete"), types(evs));
+			CPPUNIT_ASSERT_EQUAL(std::string("42"), firstOf(evs, "result")->getObject("results")->getValue<std::string>("text"));
+		}
+	}
+
+	void testInterruptAtInitStopsTheRun()
+	{
+		// An interrupt sent the instant init arrives may reach the kernel before
+		// the cell does: execd repeats it once the kernel runs the cell.
+		std::string id = context();
+		const std::string loop = "import time\nfor i in range(100):\n    print(i, flush=True)\n    time.sleep(0.1)";
+		for (int i = 0; i < 20; ++i)
+		{
+			const std::string label = "round " + std::to_string(i);
+			auto running = startRequest(daemon().port(), "POST", "/code", codeBody(loop, id), "\"type\":\"init\"");
+			auto start = std::chrono::steady_clock::now();
+			CPPUNIT_ASSERT_EQUAL(200, request(daemon().port(), "DELETE", "/code?id=" + id).status);
+			CPPUNIT_ASSERT_MESSAGE(label, running.wait_for(std::chrono::seconds(3)) == std::future_status::ready);
+			auto evs = events(running.get());
+			CPPUNIT_ASSERT_MESSAGE(label + ": " + types(evs), types(evs).find("error,execution_complete") != std::string::npos);
+			CPPUNIT_ASSERT(std::chrono::steady_clock::now() - start < std::chrono::seconds(3));
+			auto next = std::async(std::launch::async, [&] { return runCode("1+1", id); });
+			CPPUNIT_ASSERT_MESSAGE(label, next.wait_for(std::chrono::seconds(3)) == std::future_status::ready);
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(label, std::string("2"), resultText(next.get()));
+		}
+	}
+
+	void testBusyKernelIsNotReportedAsNotResponding()
+	{
+		// A cell that ignores interrupts keeps the kernel busy after its run ended
+		// for the client; the next run waits for it instead of failing after 10 s.
+		std::string id = context();
+		auto stubborn = startRequest(daemon().port(), "POST", "/code",
+			codeBody("import signal, time\nsignal.signal(signal.SIGINT, lambda *args: None)\nprint('go', flush=True)\ntime.sleep(14)", id), "go");
+		CPPUNIT_ASSERT_EQUAL(200, request(daemon().port(), "DELETE", "/code?id=" + id).status);
+		auto evs = events(stubborn.get());
+		CPPUNIT_ASSERT_EQUAL(std::string("Interrupted"), firstOf(evs, "error")->getObject("error")->getValue<std::string>("ename"));
+		auto r = runCode("1+1", id);
+		CPPUNIT_ASSERT_MESSAGE(r.body, r.body.find("KernelNotResponding") == std::string::npos);
+		CPPUNIT_ASSERT_EQUAL(std::string("2"), resultText(r));
 	}
 
 	void testUnknownContext()

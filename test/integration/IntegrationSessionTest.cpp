@@ -254,34 +254,22 @@ public:
 		ExecdProcess execd(shellOptions());
 		HttpResult r = request(execd.port(), "POST", "/code/context", "{\"language\":\"bash\"}");
 		std::string id = object(r.body)->getValue<std::string>("id");
-		auto run = [&](const std::string& code, const DataCallback& onData = nullptr)
+		auto body = [&](const std::string& code)
 		{
-			return request(execd.port(), "POST", "/code", "{\"code\":" + quote(code) + ",\"context\":{\"id\":\"" + id + "\",\"language\":\"bash\"}}",
-				{}, onData);
+			return "{\"code\":" + quote(code) + ",\"context\":{\"id\":\"" + id + "\",\"language\":\"bash\"}}";
 		};
-		run("kept=yes");
+		request(execd.port(), "POST", "/code", body("kept=yes"));
 		for (const std::string& code: {std::string("echo go; sleep 5; echo not-reached"),
 				std::string("echo go; for i in 1 2 3 4 5; do sleep 1; echo not-reached-$i; done\necho not-reached")})
 		{
-			std::promise<void> started;
-			std::atomic<bool> seen{false};
-			auto running = std::async(std::launch::async, [&] {
-				return run(code, [&](const std::string& soFar) {
-					if (!seen && soFar.find("\"text\":\"go\"") != std::string::npos)
-					{
-						seen = true;
-						started.set_value();
-					}
-				});
-			});
-			CPPUNIT_ASSERT(started.get_future().wait_for(std::chrono::seconds(5)) == std::future_status::ready);
+			auto running = startRequest(execd.port(), "POST", "/code", body(code), "\"text\":\"go\"");
 			auto start = std::chrono::steady_clock::now();
 			CPPUNIT_ASSERT_EQUAL(200, request(execd.port(), "DELETE", "/code?id=" + id).status);
-			std::string body = running.get().body;
+			std::string stream = running.get().body;
 			CPPUNIT_ASSERT(std::chrono::steady_clock::now() - start < std::chrono::seconds(2));
-			CPPUNIT_ASSERT(body.find("signal: killed") != std::string::npos);
-			CPPUNIT_ASSERT_MESSAGE(body, body.find("not-reached") == std::string::npos);
-			r = run("echo kept=$kept");
+			CPPUNIT_ASSERT(stream.find("signal: killed") != std::string::npos);
+			CPPUNIT_ASSERT_MESSAGE(stream, stream.find("not-reached") == std::string::npos);
+			r = request(execd.port(), "POST", "/code", body("echo kept=$kept"));
 			CPPUNIT_ASSERT_MESSAGE(r.body, r.body.find("\"text\":\"kept=yes\"") != std::string::npos);
 		}
 	}
@@ -294,20 +282,8 @@ public:
 		for (const std::string& route: {std::string("/session/"), std::string("/command?id=")})
 		{
 			std::string id = newSession(execd.port());
-			std::promise<void> started;
-			std::atomic<bool> seen{false};
-			auto running = std::async(std::launch::async, [&] {
-				return request(execd.port(), "POST", "/session/" + id + "/run",
-					"{\"command\":" + quote("echo go; (sleep 1; touch " + late + ") & sleep 5; touch " + late) + "}", {},
-					[&](const std::string& soFar) {
-						if (!seen && soFar.find("\"text\":\"go\"") != std::string::npos)
-						{
-							seen = true;
-							started.set_value();
-						}
-					});
-			});
-			CPPUNIT_ASSERT(started.get_future().wait_for(std::chrono::seconds(5)) == std::future_status::ready);
+			auto running = startRequest(execd.port(), "POST", "/session/" + id + "/run",
+				"{\"command\":" + quote("echo go; (sleep 1; touch " + late + ") & sleep 5; touch " + late) + "}", "\"text\":\"go\"");
 			auto start = std::chrono::steady_clock::now();
 			CPPUNIT_ASSERT_EQUAL(200, request(execd.port(), "DELETE", route + id).status);
 			std::string body = running.get().body;

@@ -8,7 +8,9 @@
 #include "Poco/NumberParser.h"
 #include "Poco/String.h"
 #include "Poco/TemporaryFile.h"
+#include <atomic>
 #include <cerrno>
+#include <cppunit/TestAssert.h>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
@@ -166,6 +168,27 @@ HttpResult request(int port, const std::string& method, const std::string& targe
 		bytes += "Content-Length: " + std::to_string(body.size()) + "\r\n";
 	bytes += "\r\n" + body;
 	return rawRequest(port, bytes, std::chrono::seconds(20), false, onData);
+}
+
+
+std::future<HttpResult> startRequest(int port, const std::string& method, const std::string& target, const std::string& body,
+	const std::string& marker, std::chrono::milliseconds within)
+{
+	auto pSeen = std::make_shared<std::promise<void>>();
+	auto pDone = std::make_shared<std::atomic<bool>>(false);
+	std::future<void> seen = pSeen->get_future();
+	std::future<HttpResult> result = std::async(std::launch::async, [=] {
+		return request(port, method, target, body, {}, [=](const std::string& soFar) {
+			if (!*pDone && soFar.find(marker) != std::string::npos)
+			{
+				*pDone = true;
+				pSeen->set_value();
+			}
+		});
+	});
+	if (seen.wait_for(within) != std::future_status::ready)
+		CPPUNIT_FAIL("no \"" + marker + "\" in the response to " + method + " " + target + " within " + std::to_string(within.count()) + " ms");
+	return result;
 }
 
 

@@ -3,6 +3,7 @@
 #include "Poco/JSON/Object.h"
 #include <chrono>
 #include <functional>
+#include <future>
 #include <map>
 #include <string>
 #include <sys/types.h>
@@ -40,6 +41,12 @@ HttpResult rawRequest(int port, const std::string& bytes, std::chrono::milliseco
 HttpResult request(int port, const std::string& method, const std::string& target, const std::string& body = "",
 	const std::map<std::string, std::string>& headers = {}, const DataCallback& onData = nullptr);
 	/// A well-formed HTTP/1.1 keep-alive request; reads one response.
+
+std::future<HttpResult> startRequest(int port, const std::string& method, const std::string& target, const std::string& body,
+	const std::string& marker, std::chrono::milliseconds within = std::chrono::seconds(10));
+	/// request() on another thread; returns once the response so far contains
+	/// marker (a failed assertion when it does not within the time). The future
+	/// gives the whole response.
 
 std::vector<std::string> sseEvents(const std::string& body);
 	/// The JSON lines of an SSE body (split on blank lines).

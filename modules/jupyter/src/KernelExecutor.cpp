@@ -48,6 +48,12 @@ Poco::JSON::Object::Ptr parseObject(const std::string& text)
 }
 
 
+long long steadyMillis()
+{
+	return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+
 long long millisSince(std::chrono::steady_clock::time_point start)
 {
 	return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
@@ -232,8 +238,21 @@ bool KernelContext::running() const
 
 void KernelContext::interrupted()
 {
-	if (_running)
-		_interruptedAt = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+	if (_running) _interruptedAt = steadyMillis();
+}
+
+
+void KernelContext::sendInterrupt(JupyterServer& server)
+{
+	int status = 0;
+	try
+	{
+		server.request("POST", "/api/kernels/" + _kernelId + "/interrupt", "", status, std::chrono::seconds(10));
+	}
+	catch (Poco::Exception& exc)
+	{
+		Poco::Logger::get("execd.jupyter").warning("could not interrupt kernel %s: %s", _kernelId, exc.displayText());
+	}
 }
 
 
@@ -310,6 +329,7 @@ void KernelContext::abort()
 void KernelContext::connect(JupyterServer& server)
 {
 	if (_pSocket) return;
+	_busyWith.clear();   // a new connection learns anew
 	Poco::URI base = server.base(std::chrono::seconds(30));
 	std::string prefix = base.getPath();
 	if (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
@@ -591,7 +611,7 @@ void KernelContext::run(JupyterServer& server, const std::string& code, EventSin
 	} reset{_running};
 
 	const auto start = std::chrono::steady_clock::now();
-	const std::string msgId = _clientSession + "-" + std::to_string(++_counter);
+	std::string msgId = _clientSession + "-" + std::to_string(++_counter);
 	Poco::JSON::Object::Ptr content = new Poco::JSON::Object;
 	content->set("code", code);
 	content->set("silent", false);
@@ -609,7 +629,8 @@ void KernelContext::run(JupyterServer& server, const std::string& code, EventSin
 	bool errorSent = false;
 	std::optional<ErrorDetail> replyError;   // from execute_reply: sent at the end unless the kernel sent an error message
 	std::optional<ErrorDetail> hookError;    // tslab: the error its executor printed
-	Poco::JSON::Object::Ptr hookResult;      // tslab: the last value, sent with the reply's count
+	Poco::JSON::Object::Ptr hookResult;      // tslab: the last value, sent at the end with the reply's count
+	int replyCount = 0;                      // tslab: the reply's execution count, less execd's own executions
 	std::chrono::steady_clock::time_point repliedAt;
 	auto fail = [&](ErrorDetail detail)
 	{
@@ -623,21 +644,52 @@ void KernelContext::run(JupyterServer& server, const std::string& code, EventSin
 		if (now < _quietUntil)
 			std::this_thread::sleep_for(_quietUntil - now);   // tslab would abort the request
 		send("shell", "execute_request", content, msgId);
+		auto waitingSince = std::chrono::steady_clock::now();   // for the kernel to take the request
+		long long acknowledgedAt = 0;    // steady clock, ms
+		long long deliveredAt = 0;       // the first interrupt sent while the kernel ran this request
+		long long idleAt = 0;            // the kernel went idle after this request
+		int resent = 0;                  // times the request was sent again after an abort
 		while (!(replied && idle))
 		{
-			auto message = receive(std::chrono::milliseconds(250));
+			auto message = receive(std::chrono::milliseconds(_interruptedAt != 0 ? 100 : 250));
+			const long long nowMillis = steadyMillis();
 			long long interruptedAt = _interruptedAt;
-			if (interruptedAt != 0 && !replied &&
-				std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count() - interruptedAt > 2000)
+			if (interruptedAt != 0 && !replied && acknowledged)
+			{
+				// An interrupt counts only once the kernel runs this request: one
+				// sent before (the client reacted to init) reaches an idle kernel, and
+				// ipykernel ignores SIGINT until it has set up the execution, a moment
+				// after it says busy. So it is sent again when the kernel is busy with
+				// this request, and every half second while the run goes on.
+				if (interruptedAt < acknowledgedAt || nowMillis - interruptedAt >= 500)
+				{
+					sendInterrupt(server);
+					interruptedAt = _interruptedAt = nowMillis;
+				}
+				if (deliveredAt == 0) deliveredAt = interruptedAt;
+			}
+			if (deliveredAt != 0 && !replied && nowMillis - deliveredAt > 2000)
 			{
 				fail(ErrorDetail{"Interrupted", "the kernel did not end the run within 2 s of the interrupt; "
 					"a kernel that restarts on an interrupt (ijavascript) loses the context's state", {}, false});
 				break;
 			}
-			if (!acknowledged && millisSince(start) > 10000)
+			if (idle && !replied && nowMillis - idleAt > (deliveredAt != 0 ? 300 : 2000))
 			{
-				// A kernel announces every request it takes at once; silence this
-				// long means the request went nowhere (channels of a replaced kernel).
+				// The reply (shell) may come a little after idle (iopub), but not this
+				// late: the kernel dropped the request. ipykernel does so when the
+				// interrupt lands before the cell's code starts.
+				if (deliveredAt != 0)
+					fail(ErrorDetail{"Interrupted", "the kernel stopped the run at the interrupt, before it answered", {}, false});
+				else
+					fail(ErrorDetail{"KernelNoReply", "the kernel went idle without answering the request", {}, false});
+				break;
+			}
+			if (!acknowledged && _busyWith.empty() && std::chrono::steady_clock::now() - waitingSince > std::chrono::seconds(10))
+			{
+				// A kernel announces every request it takes at once, or is busy with
+				// an earlier one; silence this long means the request went nowhere
+				// (channels of a replaced kernel).
 				_restarted = true;
 				close();
 				fail(ErrorDetail{"KernelNotResponding", "the kernel did not take the request within 10 s; the next run reconnects", {}, false});
@@ -680,8 +732,23 @@ void KernelContext::run(JupyterServer& server, const std::string& code, EventSin
 			}
 			// Only messages answering our request count: an idle status of another
 			// request (Jupyter's own kernel_info nudge, say) must not end this run.
-			if (!parent || parent->optValue<std::string>("msg_id", "") != msgId) continue;
+			const std::string parentId = parent ? parent->optValue<std::string>("msg_id", "") : "";
+			if (type == "status" && body)
+			{
+				// What the kernel is busy with, across runs: an earlier run may have
+				// ended for its client while the kernel still runs its request (after
+				// an interrupt the code ignored); this one then waits its turn, and
+				// is not "not responding".
+				std::string state = body->optValue<std::string>("execution_state", "");
+				if (state == "busy")
+					_busyWith = parentId;
+				else if (state == "idle" && parentId == _busyWith)
+					_busyWith.clear();
+				if (!acknowledged) waitingSince = std::chrono::steady_clock::now();
+			}
+			if (parentId != msgId) continue;
 			if (!body) continue;
+			if (!acknowledged) acknowledgedAt = steadyMillis();
 			acknowledged = true;
 			if (type == "stream")
 			{
@@ -722,25 +789,46 @@ void KernelContext::run(JupyterServer& server, const std::string& code, EventSin
 					replyError = ErrorDetail{body->optValue<std::string>("ename", "Error"), body->optValue<std::string>("evalue", ""), {}, false};
 					if (!_hookTag.empty()) _quietUntil = repliedAt + std::chrono::milliseconds(250);
 				}
+				else if ((status == "aborted" || status == "abort") && resent < 3)
+				{
+					// ipykernel aborts requests for a moment after an error (stop_on_error),
+					// and this one came right after the previous run's error or
+					// interrupt: it did not run at all, so send it again.
+					++resent;
+					std::this_thread::sleep_for(std::chrono::milliseconds(50 * resent));
+					msgId = _clientSession + "-" + std::to_string(++_counter);
+					send("shell", "execute_request", content, msgId);
+					replied = idle = acknowledged = false;
+					waitingSince = std::chrono::steady_clock::now();
+					continue;
+				}
 				else if (status == "aborted" || status == "abort")
 				{
 					replyError = ErrorDetail{"ExecutionAborted", "the kernel aborted the request", {}, false};
 				}
-				else if (hookResult)
+				else
 				{
-					int count = body->optValue<int>("execution_count", 0) - _countOffset;
-					if (count > 0) sink.emit(StreamEvent::count(count));
-					sink.emit(StreamEvent::result(hookResult));
-					hookResult = nullptr;
+					replyCount = body->optValue<int>("execution_count", 0) - _countOffset;
 				}
 			}
 			else if (type == "status" && body->optValue<std::string>("execution_state", "") == "idle")
 			{
 				idle = true;
+				idleAt = steadyMillis();
 			}
 		}
 		if (!errorSent && (hookError || replyError))
+		{
 			fail(hookError ? *hookError : *replyError);
+		}
+		else if (hookResult && !errorSent)
+		{
+			// tslab's value comes as output on iopub, which may arrive after the
+			// reply on shell (measured: about one run in ten); the idle status comes
+			// after all output, so by now it is here.
+			if (replyCount > 0) sink.emit(StreamEvent::count(replyCount));
+			sink.emit(StreamEvent::result(hookResult));
+		}
 	}
 	catch (Poco::Exception& exc)
 	{

@@ -43,8 +43,11 @@ public:
 
 	bool running() const;
 	void interrupted();
-		/// Called after the kernel was sent an interrupt: a run that does not end
-		/// within 2 s ends with an error event (ijavascript restarts its session on
+		/// Called after the kernel was sent an interrupt. The run sends it again
+		/// once the kernel is busy with the run's request (an interrupt that came
+		/// first would be lost), and every half second until the kernel replies; a run
+		/// that does not end within 2 s of the first interrupt the kernel got while
+		/// running it ends with an error event (ijavascript restarts its session on
 		/// an interrupt and never answers the request that was running).
 	void close();
 	void abort();
@@ -53,6 +56,7 @@ public:
 
 private:
 	void connect(JupyterServer& server);
+	void sendInterrupt(JupyterServer& server);
 	void send(const std::string& channel, const std::string& type, Poco::JSON::Object::Ptr content, const std::string& msgId);
 	Poco::JSON::Object::Ptr receive(std::chrono::milliseconds timeout);   // nullptr on timeout
 
@@ -82,8 +86,9 @@ private:
 	std::chrono::steady_clock::time_point _quietUntil;   ///< tslab aborts requests for 200 ms after an error
 
 	bool _restarted = false;   ///< the kernel died: wait for the new one before the next run
+	std::string _busyWith;     ///< the request the kernel said it is busy with and has not finished (any run's)
 
-	std::atomic<long long> _interruptedAt{0};   ///< steady clock, ms; 0 = no interrupt during this run
+	std::atomic<long long> _interruptedAt{0};   ///< steady clock, ms, of the last interrupt sent; 0 = none during this run
 	pid_t _kernelPid = 0;   ///< found in /proc for a local server; 0 = unknown
 	std::unique_ptr<Poco::Net::HTTPClientSession> _pSession;
 	std::unique_ptr<Poco::Net::WebSocket> _pSocket;
