@@ -38,6 +38,12 @@ std::vector<Identity> descendantIdentities(pid_t root)
 }
 
 
+std::vector<Identity> childIdentities(pid_t parent)
+{
+	return ProcessTree::childIdentities(parent);
+}
+
+
 std::vector<pid_t> freezeDescendants(pid_t root, const std::vector<Identity>& spared)
 {
 	return ProcessTree::freezeDescendants(root, spared);

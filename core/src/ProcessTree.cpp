@@ -123,6 +123,32 @@ std::vector<Process::Identity> descendantIdentities(pid_t root)
 }
 
 
+std::vector<Process::Identity> childIdentities(pid_t parent)
+{
+	char path[64];
+	std::snprintf(path, sizeof(path), "/proc/%d/task/%d/children", static_cast<int>(parent), static_cast<int>(parent));
+	FILE* f = std::fopen(path, "re");
+	if (!f)
+	{
+		std::vector<Process::Identity> result;
+		for (const Entry& e: subtree(parent))
+			if (e.parent == parent) result.push_back(Process::Identity{e.pid, e.started});
+		std::sort(result.begin(), result.end());
+		return result;
+	}
+	std::vector<Process::Identity> result;
+	int pid = 0;
+	while (std::fscanf(f, "%d", &pid) == 1)
+	{
+		Entry e;
+		if (statOf(static_cast<pid_t>(pid), e) && e.parent == parent) result.push_back(Process::Identity{e.pid, e.started});
+	}
+	std::fclose(f);
+	std::sort(result.begin(), result.end());
+	return result;
+}
+
+
 std::vector<pid_t> freezeDescendants(pid_t root, const std::vector<Process::Identity>& spared)
 {
 	std::vector<Process::Identity> sorted(spared);

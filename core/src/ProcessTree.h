@@ -17,6 +17,7 @@ namespace ProcessTree
 		/// process groups (other than root's own) are added to *pGroups.
 
 	std::vector<Process::Identity> descendantIdentities(pid_t root);
+	std::vector<Process::Identity> childIdentities(pid_t parent);
 	std::vector<pid_t> freezeDescendants(pid_t root, const std::vector<Process::Identity>& spared);
 	bool waitUntilStopped(pid_t pid, int timeoutMillis);
 		/// See execd/Process.h.

@@ -38,6 +38,11 @@ namespace Process
 	EXECD_API std::vector<Identity> descendantIdentities(pid_t root);
 		/// descendants() with their start times.
 
+	EXECD_API std::vector<Identity> childIdentities(pid_t parent);
+		/// The children of parent (a single-threaded process) with their start
+		/// times: one read of /proc/<pid>/task/<pid>/children where the kernel has
+		/// it (CONFIG_PROC_CHILDREN), else a scan of /proc.
+
 	EXECD_API std::vector<pid_t> freezeDescendants(pid_t root, const std::vector<Identity>& spared);
 		/// Stops (SIGSTOP) every descendant of root except the spared ones and
 		/// everything below them, looking again until a look finds no new process,

@@ -50,36 +50,51 @@ std::string randomToken()
 }
 
 
+const std::string& stopTrap()
+	/// bash's SIGUSR2 trap, installed once per bash (see runScript()).
+{
+	static const std::string unwind = "if [[ -n ${__execd_done+x} || $BASH_COMMAND == '__execd_rc=$?' ]]; then __execd_done=; "
+		"elif [[ ${#FUNCNAME[@]} -gt 0 || ${#BASH_SOURCE[@]} -gt 0 ]]; then builtin return 0; "
+		"else builtin break 1000000 2>/dev/null; builtin false; fi";
+	static const std::string stop = "if [[ -n ${__execd_running+x} ]]; then __execd_stopped=\"$-\"; "
+		"builtin shopt -q extdebug && __execd_stopped+=X; builtin set +e; "
+		"__execd_traps=$(builtin trap -p ERR RETURN DEBUG); builtin trap - ERR RETURN; builtin shopt -s extdebug; "
+		"builtin trap -- " + shellQuote(unwind) + " DEBUG; fi";
+	return stop;
+}
+
+
+const std::string& restoreCode()
+	/// What the marker line runs after a stop, kept in bash's __execd_restore.
+{
+	static const std::string restore = "builtin trap - DEBUG; "
+		"[[ $__execd_stopped == *X* ]] || builtin shopt -u extdebug; [[ $__execd_stopped == *T* ]] && builtin set -T; "
+		"[[ $__execd_stopped == *E* ]] && builtin set -E; [[ $__execd_stopped == *e* ]] && builtin set -e; "
+		"builtin eval \"$__execd_traps\"; builtin unset __execd_stopped __execd_traps __execd_done";
+	return restore;
+}
+
+
 std::string runScript(const std::string& text, const std::string& token)
 	/// What bash is sent for one run: the command, read length-prefixed into a
 	/// variable and eval'ed, then a marker line with the status.
 	///
 	/// Stopping a run (timeout, interrupt, a client that left) kills its processes
-	/// and sends bash SIGUSR2. Its trap turns on extdebug and installs a DEBUG trap
-	/// that, before each further command of the run, returns from the function or
-	/// sourced file it is in, or else breaks out of every loop and skips the
-	/// command, until the marker line comes (its first command is let through and
-	/// lets the rest through). So the rest of the command line is skipped while
-	/// bash and its state stay. The trap saves and clears the user's ERR, RETURN
-	/// and DEBUG traps and set -e, -E, -T and extdebug (the unwinding must not run
-	/// them); the marker line restores them, and so does the next run's first
-	/// line, for a stop that came as a run ended. Between runs SIGUSR2 is ignored,
-	/// so that a stop that comes too late is lost rather than ending bash.
+	/// and sends bash SIGUSR2. Its trap, when a run is going on, turns on extdebug
+	/// and installs a DEBUG trap that, before each further command of the run,
+	/// returns from the function or sourced file it is in, or else breaks out of
+	/// every loop and skips the command, until the marker line comes (its first
+	/// command is let through and lets the rest through). So the rest of the
+	/// command line is skipped while bash and its state stay. The trap saves and
+	/// clears the user's ERR, RETURN and DEBUG traps and set -e, -E, -T and
+	/// extdebug (the unwinding must not run them); the marker line restores them.
+	/// A stop that comes between runs does nothing. The trap and the restoring
+	/// code are given to bash once (spawnShell()), not parsed at every run.
 {
-	static const std::string unwind = "if [[ -n ${__execd_done+x} || $BASH_COMMAND == '__execd_rc=$?' ]]; then __execd_done=; "
-		"elif [[ ${#FUNCNAME[@]} -gt 0 || ${#BASH_SOURCE[@]} -gt 0 ]]; then builtin return 0; "
-		"else builtin break 1000000 2>/dev/null; builtin false; fi";
-	static const std::string stop = "__execd_stopped=\"$-\"; builtin shopt -q extdebug && __execd_stopped+=X; builtin set +e; "
-		"__execd_traps=$(builtin trap -p ERR RETURN DEBUG); builtin trap - ERR RETURN; builtin shopt -s extdebug; "
-		"builtin trap -- " + shellQuote(unwind) + " DEBUG";
-	static const std::string restore = "if [[ -n ${__execd_stopped+x} ]]; then builtin trap - DEBUG; "
-		"[[ $__execd_stopped == *X* ]] || builtin shopt -u extdebug; [[ $__execd_stopped == *T* ]] && builtin set -T; "
-		"[[ $__execd_stopped == *E* ]] && builtin set -E; [[ $__execd_stopped == *e* ]] && builtin set -e; "
-		"builtin eval \"$__execd_traps\"; builtin unset __execd_stopped __execd_traps __execd_done; fi; ";
-	return "LC_ALL=C IFS= read -r -N " + std::to_string(text.size()) + " __execd_cmd\n" + text + "\n" +
-		restore + "builtin trap -- " + shellQuote(stop) + " USR2; builtin eval \"$__execd_cmd\" </dev/null\n"
-		"__execd_rc=$?; " + restore + "builtin trap -- '' USR2; "
-		"builtin printf '__EXECD_%s__ %d\\n' " + token + " $__execd_rc >&253; builtin printf '__EXECD_%s__ %d\\n' " + token + " $__execd_rc >&252\n";
+	return "LC_ALL=C IFS= read -r -N " + std::to_string(text.size()) + " __execd_cmd\n" + text + "\n"
+		"__execd_running=; builtin eval \"$__execd_cmd\" </dev/null\n"
+		"__execd_rc=$?; builtin unset __execd_running; [[ -z ${__execd_stopped+x} ]] || builtin eval \"$__execd_restore\"; "
+		"builtin printf '__EXECD_%s__ %d %s\\n' " + token + " $__execd_rc \"${!-}\" >&253; builtin printf '__EXECD_%s__ %d\\n' " + token + " $__execd_rc >&252\n";
 }
 
 
@@ -126,6 +141,8 @@ public:
 				return;
 			}
 			_status = std::atoi(_pending.c_str() + pos + _marker.size());
+			std::size_t space = _pending.find(' ', pos + _marker.size());
+			if (space != std::string::npos && space < eol) _extra = _pending.substr(space + 1, eol - space - 1);
 			_marked = true;
 			pass(pos, events);
 			std::vector<std::string> pieces;
@@ -167,6 +184,12 @@ public:
 		return _status;
 	}
 
+	const std::string& extra() const
+		/// What the marker line has after the status.
+	{
+		return _extra;
+	}
+
 	bool marked() const
 	{
 		return _marked;
@@ -194,6 +217,7 @@ private:
 	bool _done = false;
 	bool _marked = false;
 	int _status = 0;
+	std::string _extra;
 };
 
 
@@ -255,6 +279,8 @@ void BashSession::start()
 
 ChildProcess BashSession::spawnShell()
 {
+	_lastJob.clear();
+	_earlierJobs.clear();
 	SpawnOptions options;
 	options.argv = {_bash, "--noprofile", "--norc"};
 	options.env = _env;
@@ -264,7 +290,9 @@ ChildProcess BashSession::spawnShell()
 	// Aliases are off in non-interactive shells; a session should feel like a
 	// terminal. The run markers go to copies of stdout and stderr (fds 253, 252),
 	// so a command that redirects its shell's output (exec >file) cannot lose them.
-	writeAll(pChild->stdinFd(), "shopt -s expand_aliases\nexec 253>&1 252>&2\n");
+	// SIGUSR2 stops a run (see runScript()).
+	writeAll(pChild->stdinFd(), "shopt -s expand_aliases\nexec 253>&1 252>&2\ntrap -- " + shellQuote(stopTrap()) + " USR2\n"
+		"__execd_restore=" + shellQuote(restoreCode()) + "\n");
 	return std::move(*pChild);
 }
 
@@ -358,8 +386,7 @@ BashSession::Result BashSession::run(const std::string& command, const std::stri
 	if (fresh)
 		sink.emit(StreamEvent::stderrText("[execd] the session's shell had ended; this run starts a new one, earlier state is lost"));
 	ChildProcess& child = *pChild;   // stays ours until _running is false again
-	// Background jobs of earlier runs are not this run's: a stop leaves them.
-	const std::vector<Process::Identity> earlier = Process::descendantIdentities(child.pid());
+
 	const std::string token = randomToken();
 	std::string text = cwd.empty() ? command : "cd -- " + shellQuote(cwd) + " || exit 1\n" + command;
 	if (!writeAll(child.stdinFd(), runScript(text, token)))
@@ -424,7 +451,7 @@ BashSession::Result BashSession::run(const std::string& command, const std::stri
 			// let bash skip the rest of the command (see runScript()).
 			::kill(child.pid(), SIGSTOP);
 			Process::waitUntilStopped(child.pid(), 100);
-			std::vector<pid_t> frozen = Process::freezeDescendants(child.pid(), earlier);
+			std::vector<pid_t> frozen = Process::freezeDescendants(child.pid(), _earlierJobs);
 			readReady(0);
 			readReady(1);
 			if (!events.empty() && sink.isOpen()) sink.emitAll(events);
@@ -460,6 +487,14 @@ BashSession::Result BashSession::run(const std::string& command, const std::stri
 	}
 	// Output ended without the marker: bash itself is gone (the command ran exit).
 	if (!out.marked() || !err.marked()) bashGone = true;
+	if (!bashGone && out.extra() != _lastJob)
+	{
+		// The run started a background job ($! changed): what bash's children
+		// are now is what a later stop leaves alone. Only then, as reading /proc
+		// costs more than a short run.
+		_lastJob = out.extra();
+		_earlierJobs = Process::childIdentities(child.pid());
+	}
 	Result result = stopped ? Result{timedOutRun ? Outcome::TIMED_OUT : Outcome::KILLED, -1, "signal: killed"}
 		: Result{Outcome::EXITED, out.status(), "exit status " + std::to_string(out.status())};
 	std::lock_guard<std::mutex> lock(_mutex);

@@ -2,6 +2,7 @@
 
 #include "ChildProcess.h"
 #include "execd/EventSink.h"
+#include "execd/Process.h"
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -88,6 +89,8 @@ private:
 	std::atomic<bool> _running{false};
 	std::atomic<bool> _interrupted{false};
 	int _wakeFd = -1;                     // an eventfd: interrupt() wakes the run
+	std::string _lastJob;                 // bash's $! after the last run
+	std::vector<Process::Identity> _earlierJobs;   // bash's children when $! last changed
 };
 
 
