@@ -264,6 +264,7 @@ class IntegrationFilesTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testInfo);
 	CPPUNIT_TEST(testDeleteFiles);
 	CPPUNIT_TEST(testPermissions);
+	CPPUNIT_TEST(testPermissionsApplyOnlyWhatIsGiven);
 	CPPUNIT_TEST(testMove);
 	CPPUNIT_TEST(testSearch);
 	CPPUNIT_TEST(testReplace);
@@ -277,6 +278,8 @@ class IntegrationFilesTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testDownloadRanges);
 	CPPUNIT_TEST(testDownloadConditional);
 	CPPUNIT_TEST(testDirectories);
+	CPPUNIT_TEST(testMakeDirectoriesLeavesExistingOnesAlone);
+	CPPUNIT_TEST(testUploadOwnershipAndParents);
 	CPPUNIT_TEST(testBadInput);
 	CPPUNIT_TEST(testDeepPathsAreRefused);
 	CPPUNIT_TEST(testPathLengthLimit);
@@ -366,22 +369,82 @@ public:
 		CPPUNIT_ASSERT_EQUAL(0755u, static_cast<unsigned>(st.st_mode & 07777));
 		CPPUNIT_ASSERT_EQUAL(65534u, static_cast<unsigned>(st.st_uid));
 		CPPUNIT_ASSERT_EQUAL(65534u, static_cast<unsigned>(st.st_gid));
-		// Mode only: ownership goes back to execd's user, as upstream; 4755 keeps 9 bits.
+		// Mode only: the owner stays (the newer contract, §5.2; before, ownership went
+		// back to execd's user); 4700 keeps 9 bits.
 		r = request(port(), "POST", "/files/permissions", "{\"" + dir + "/run.sh\":{\"Mode\":4700}}");
 		CPPUNIT_ASSERT_EQUAL(200, r.status);
 		::stat((dir + "/run.sh").c_str(), &st);
 		CPPUNIT_ASSERT_EQUAL(0700u, static_cast<unsigned>(st.st_mode & 07777));
-		CPPUNIT_ASSERT_EQUAL(0u, static_cast<unsigned>(st.st_uid));
+		CPPUNIT_ASSERT_EQUAL(65534u, static_cast<unsigned>(st.st_uid));
+		CPPUNIT_ASSERT_EQUAL(65534u, static_cast<unsigned>(st.st_gid));
 		r = request(port(), "POST", "/files/permissions", "{\"" + dir + "/missing\":{\"mode\":644}}");
 		CPPUNIT_ASSERT_EQUAL(500, r.status);
-		CPPUNIT_ASSERT_EQUAL(std::string("RUNTIME_ERROR"), errorCode(r));
+		CPPUNIT_ASSERT_EQUAL("{\"code\":\"RUNTIME_ERROR\",\"message\":\"error changing permissions for " + dir + "/missing. chmod " + dir + "/missing: no such file or directory\"}", r.body);
 		r = request(port(), "POST", "/files/permissions", "{\"" + dir + "/run.sh\":{\"mode\":789}}");
 		CPPUNIT_ASSERT_EQUAL(500, r.status);
+		CPPUNIT_ASSERT_EQUAL("{\"code\":\"RUNTIME_ERROR\",\"message\":\"error changing permissions for " + dir + "/run.sh. strconv.ParseUint: parsing \\\"789\\\": invalid syntax\"}", r.body);
 		r = request(port(), "POST", "/files/permissions", "{\"" + dir + "/run.sh\":{\"mode\":\"755\"}}");
 		CPPUNIT_ASSERT_EQUAL(400, r.status);
 		r = request(port(), "POST", "/files/permissions", "[1]");
 		CPPUNIT_ASSERT_EQUAL(400, r.status);
 		CPPUNIT_ASSERT_EQUAL(200, request(port(), "POST", "/files/permissions", "null").status);
+	}
+
+	void testPermissionsApplyOnlyWhatIsGiven()
+	{
+		// The newer contract (§5.2): no owner and no group, no chown at all; names
+		// looked up as names; an unknown one is a 500; mode 0 on a missing file is
+		// no system call, so 200.
+		std::string dir = scratch();
+		writeFile(dir + "/f", "x");
+		::chown((dir + "/f").c_str(), 65534, 65534);
+		::chmod((dir + "/f").c_str(), 0600);
+		auto permissions = [&](const std::string& path, const std::string& permission) {
+			return request(port(), "POST", "/files/permissions", "{\"" + path + "\":" + permission + "}");
+		};
+		auto owner = [&](const std::string& path) {
+			struct stat st;
+			CPPUNIT_ASSERT(::stat(path.c_str(), &st) == 0);
+			return std::to_string(st.st_uid) + ":" + std::to_string(st.st_gid) + " " + std::to_string(st.st_mode & 0777);
+		};
+		HttpResult r = permissions(dir + "/f", "{\"mode\":640}");
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("65534:65534 ") + std::to_string(0640), owner(dir + "/f"));
+		for (const char* nothing: {"{\"mode\":0}", "{}", "null", "{\"owner\":\"\",\"group\":\"\"}"})
+		{
+			r = permissions(dir + "/missing", nothing);
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(nothing, 200, r.status);
+			CPPUNIT_ASSERT_EQUAL(std::string("0"), r.header("Content-Length"));
+		}
+		// One name given: the other id stays.
+		::chown((dir + "/f").c_str(), 0, 0);
+		CPPUNIT_ASSERT_EQUAL(200, permissions(dir + "/f", "{\"owner\":\"nobody\"}").status);
+		CPPUNIT_ASSERT_EQUAL(std::string("65534:0 ") + std::to_string(0640), owner(dir + "/f"));
+		CPPUNIT_ASSERT_EQUAL(200, permissions(dir + "/f", "{\"group\":\"nogroup\"}").status);
+		CPPUNIT_ASSERT_EQUAL(std::string("65534:65534 ") + std::to_string(0640), owner(dir + "/f"));
+		// Unknown names: 500 with Go's words. The mode is applied first, as upstream.
+		r = permissions(dir + "/f", "{\"owner\":\"nosuchuser\",\"mode\":604}");
+		CPPUNIT_ASSERT_EQUAL(500, r.status);
+		CPPUNIT_ASSERT_EQUAL("{\"code\":\"RUNTIME_ERROR\",\"message\":\"error changing permissions for " + dir + "/f. failed to lookup user nosuchuser: user: unknown user nosuchuser\"}", r.body);
+		CPPUNIT_ASSERT_EQUAL(std::string("65534:65534 ") + std::to_string(0604), owner(dir + "/f"));
+		r = permissions(dir + "/f", "{\"owner\":\"root\",\"group\":\"nosuchgroup\"}");
+		CPPUNIT_ASSERT_EQUAL(500, r.status);
+		CPPUNIT_ASSERT_EQUAL("{\"code\":\"RUNTIME_ERROR\",\"message\":\"error changing permissions for " + dir + "/f. failed to lookup group nosuchgroup: group: unknown group nosuchgroup\"}", r.body);
+		CPPUNIT_ASSERT_EQUAL(std::string("65534:65534 ") + std::to_string(0604), owner(dir + "/f"));   // nothing chowned
+		// A numeric string is a name, and there is no user called 0.
+		r = permissions(dir + "/f", "{\"owner\":\"0\"}");
+		CPPUNIT_ASSERT_EQUAL(500, r.status);
+		CPPUNIT_ASSERT_EQUAL("{\"code\":\"RUNTIME_ERROR\",\"message\":\"error changing permissions for " + dir + "/f. failed to lookup user 0: user: unknown user 0\"}", r.body);
+		// An owner for a missing file: the chown fails.
+		r = permissions(dir + "/missing", "{\"owner\":\"root\"}");
+		CPPUNIT_ASSERT_EQUAL(500, r.status);
+		CPPUNIT_ASSERT_EQUAL("{\"code\":\"RUNTIME_ERROR\",\"message\":\"error changing permissions for " + dir + "/missing. failed to set owner/group for "
+			+ dir + "/missing: chown " + dir + "/missing: no such file or directory\"}", r.body);
+		// The message names the path as it was sent, the cause the resolved one.
+		std::string raw = "$EXECD_TEST_DIR_VAR" + dir.substr(4) + "/missing";
+		r = permissions(raw, "{\"mode\":644}");
+		CPPUNIT_ASSERT_EQUAL(500, r.status);
+		CPPUNIT_ASSERT_EQUAL("{\"code\":\"RUNTIME_ERROR\",\"message\":\"error changing permissions for " + raw + ". chmod " + dir + "/missing: no such file or directory\"}", r.body);
 	}
 
 	void testMove()
@@ -814,6 +877,106 @@ public:
 		CPPUNIT_ASSERT_EQUAL(500, request(port(), "DELETE", "/directories?path=" + dir + "/.").status);
 		CPPUNIT_ASSERT_EQUAL(200, request(port(), "DELETE", "/directories?path=" + dir).status);
 		CPPUNIT_ASSERT(!exists(dir));
+	}
+
+	void testMakeDirectoriesLeavesExistingOnesAlone()
+	{
+		// The newer contract (§5.3): an existing directory keeps its mode and owner;
+		// the directories created get the owner and group, the new leaf the mode.
+		std::string dir = scratch();
+		auto mkdir = [&](const std::string& path, const std::string& permission) {
+			return request(port(), "POST", "/directories", "{\"" + path + "\":" + permission + "}");
+		};
+		auto describe = [](const std::string& path) {
+			struct stat st;
+			if (::stat(path.c_str(), &st) != 0) return std::string("missing");
+			char text[64];
+			std::snprintf(text, sizeof(text), "%u:%u %o", static_cast<unsigned>(st.st_uid), static_cast<unsigned>(st.st_gid), static_cast<unsigned>(st.st_mode & 07777));
+			return std::string(text);
+		};
+		::mkdir((dir + "/old").c_str(), 0700);
+		::chown((dir + "/old").c_str(), 65534, 65534);
+		HttpResult r = mkdir(dir + "/old", "{\"mode\":755}");
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("65534:65534 700"), describe(dir + "/old"));
+		CPPUNIT_ASSERT_EQUAL(200, mkdir(dir + "/old", "{\"owner\":\"root\",\"group\":\"root\",\"mode\":777}").status);
+		CPPUNIT_ASSERT_EQUAL(std::string("65534:65534 700"), describe(dir + "/old"));
+		// Nothing to create, so no name is looked up and no mode parsed.
+		CPPUNIT_ASSERT_EQUAL(200, mkdir(dir + "/old", "{\"owner\":\"nosuchuser\",\"mode\":789}").status);
+		// New: every created component is owned as asked (0777 & ~umask), the leaf gets the mode; the existing parent stays.
+		r = mkdir(dir + "/old/a/b/c", "{\"owner\":\"nobody\",\"group\":\"nogroup\",\"mode\":710}");
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("65534:65534 700"), describe(dir + "/old"));
+		CPPUNIT_ASSERT_EQUAL(std::string("65534:65534 755"), describe(dir + "/old/a"));
+		CPPUNIT_ASSERT_EQUAL(std::string("65534:65534 755"), describe(dir + "/old/a/b"));
+		CPPUNIT_ASSERT_EQUAL(std::string("65534:65534 710"), describe(dir + "/old/a/b/c"));
+		// Without owner and group the new ones are execd's; mode 0 leaves 0777 & ~umask.
+		CPPUNIT_ASSERT_EQUAL(200, mkdir(dir + "/old/a/d/e", "{\"mode\":0}").status);
+		CPPUNIT_ASSERT_EQUAL(std::string("0:0 755"), describe(dir + "/old/a/d"));
+		CPPUNIT_ASSERT_EQUAL(std::string("0:0 755"), describe(dir + "/old/a/d/e"));
+		CPPUNIT_ASSERT_EQUAL(std::string("65534:65534 755"), describe(dir + "/old/a"));
+		// Errors are upstream's fileErr: an unknown owner after the directories were
+		// made, a bad mode after the leaf was made, a file in the way.
+		r = mkdir(dir + "/u/v", "{\"owner\":\"nosuchuser\"}");
+		CPPUNIT_ASSERT_EQUAL(500, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("{\"code\":\"RUNTIME_ERROR\",\"message\":\"error accessing file: failed to lookup user nosuchuser: user: unknown user nosuchuser\"}"), r.body);
+		CPPUNIT_ASSERT_EQUAL(std::string("0:0 755"), describe(dir + "/u/v"));
+		r = mkdir(dir + "/m", "{\"mode\":789}");
+		CPPUNIT_ASSERT_EQUAL(500, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("{\"code\":\"RUNTIME_ERROR\",\"message\":\"error accessing file: strconv.ParseUint: parsing \\\"789\\\": invalid syntax\"}"), r.body);
+		CPPUNIT_ASSERT_EQUAL(std::string("0:0 755"), describe(dir + "/m"));
+		writeFile(dir + "/file", "");
+		r = mkdir(dir + "/file/sub", "{}");
+		CPPUNIT_ASSERT_EQUAL(500, r.status);
+		CPPUNIT_ASSERT_EQUAL("{\"code\":\"RUNTIME_ERROR\",\"message\":\"error accessing file: mkdir " + dir + "/file: not a directory\"}", r.body);
+		CPPUNIT_ASSERT_EQUAL(200, request(port(), "DELETE", "/directories?path=" + dir).status);
+	}
+
+	void testUploadOwnershipAndParents()
+	{
+		// The newer contract (§5.2, §5.3) for uploads: missing parents are created
+		// with the metadata's owner and group, existing ones untouched; an existing
+		// file keeps its owner without owner/group; an unknown owner fails after the
+		// file was written.
+		std::string dir = scratch();
+		auto describe = [](const std::string& path) {
+			struct stat st;
+			if (::stat(path.c_str(), &st) != 0) return std::string("missing");
+			return std::to_string(st.st_uid) + ":" + std::to_string(st.st_gid);
+		};
+		writeFile(dir + "/owned.txt", "old");
+		::chown((dir + "/owned.txt").c_str(), 65534, 65534);
+		HttpResult r = upload(multipart({meta("{\"path\":\"" + dir + "/owned.txt\",\"mode\":640}"), file("new")}));
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("new"), readFile(dir + "/owned.txt"));
+		CPPUNIT_ASSERT_EQUAL(std::string("65534:65534"), describe(dir + "/owned.txt"));
+		r = upload(multipart({meta("{\"path\":\"" + dir + "/p/q/f.txt\",\"owner\":\"nobody\",\"group\":\"nogroup\"}"), file("deep")}));
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("0:0"), describe(dir));
+		CPPUNIT_ASSERT_EQUAL(std::string("65534:65534"), describe(dir + "/p"));
+		CPPUNIT_ASSERT_EQUAL(std::string("65534:65534"), describe(dir + "/p/q"));
+		CPPUNIT_ASSERT_EQUAL(std::string("65534:65534"), describe(dir + "/p/q/f.txt"));
+		// Into an existing directory with another owner: the directory stays as it is.
+		r = upload(multipart({meta("{\"path\":\"" + dir + "/p/root.txt\",\"owner\":\"root\"}"), file("r")}));
+		CPPUNIT_ASSERT_EQUAL(200, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("65534:65534"), describe(dir + "/p"));
+		CPPUNIT_ASSERT_EQUAL(std::string("0:0"), describe(dir + "/p/root.txt"));
+		// An unknown owner, parent existing: 500 after the file was written.
+		r = upload(multipart({meta("{\"path\":\"" + dir + "/written.txt\",\"owner\":\"nosuchuser\"}"), file("written anyway")}));
+		CPPUNIT_ASSERT_EQUAL(500, r.status);
+		CPPUNIT_ASSERT_EQUAL("{\"code\":\"RUNTIME_ERROR\",\"message\":\"error chmoding file " + dir + "/written.txt. failed to lookup user nosuchuser: user: unknown user nosuchuser\"}", r.body);
+		CPPUNIT_ASSERT_EQUAL(std::string("written anyway"), readFile(dir + "/written.txt"));
+		// An unknown group, parent missing: the directory fails, nothing is written.
+		r = upload(multipart({meta("{\"path\":\"" + dir + "/new/x.txt\",\"group\":\"nosuchgroup\"}"), file("x")}));
+		CPPUNIT_ASSERT_EQUAL(500, r.status);
+		CPPUNIT_ASSERT_EQUAL("{\"code\":\"RUNTIME_ERROR\",\"message\":\"error creating target directory " + dir + "/new. failed to lookup group nosuchgroup: group: unknown group nosuchgroup\"}", r.body);
+		CPPUNIT_ASSERT(!exists(dir + "/new/x.txt"));
+		// A file in the way of the parent.
+		r = upload(multipart({meta("{\"path\":\"" + dir + "/owned.txt/x\"}"), file("x")}));
+		CPPUNIT_ASSERT_EQUAL(500, r.status);
+		CPPUNIT_ASSERT_EQUAL("{\"code\":\"RUNTIME_ERROR\",\"message\":\"error creating target directory " + dir + "/owned.txt. mkdir " + dir + "/owned.txt: not a directory\"}", r.body);
+		CPPUNIT_ASSERT(leftovers(dir).empty() && leftovers(dir + "/p").empty());
+		CPPUNIT_ASSERT_EQUAL(200, request(port(), "DELETE", "/directories?path=" + dir).status);
 	}
 
 	void testBadInput()

@@ -212,15 +212,17 @@ std::string targetPath(const std::string& raw)
 }
 
 
-void makeParents(const std::string& dir)
+void makeParents(const std::string& dir, const Permission& permission)
+	// The missing directories above a target, owned as the metadata says;
+	// existing ones are left alone.
 {
 	try
 	{
-		Paths::createDirectories(dir);
+		createOwnedDirectories(dir, permission);
 	}
 	catch (Poco::FileException& exc)
 	{
-		throw ApiException::runtimeError("error creating directory " + dir + ": " + exc.message());
+		throw ApiException::runtimeError("error creating target directory " + dir + ". " + exc.message());
 	}
 }
 
@@ -272,7 +274,7 @@ protected:
 						{
 							upload->_target = targetPath(upload->_target);
 							std::string dir = Paths::dirName(upload->_target);
-							makeParents(dir);
+							makeParents(dir, upload->_permission);
 							upload->create(dir);
 							direct = true;
 						}
@@ -326,18 +328,20 @@ protected:
 			Upload& u = *files[i];
 			if (spooled[i]) respool(u);
 			u.commit();
+			// As upstream: after the file is in place (so a failure leaves it
+			// written), with one retry for slow file systems.
 			try
 			{
 				applyPermission(u._target, u._permission);
 			}
-			catch (ApiException&)
+			catch (Poco::FileException&)
 			{
 				std::this_thread::sleep_for(std::chrono::milliseconds(20));
 				try
 				{
 					applyPermission(u._target, u._permission);
 				}
-				catch (ApiException& exc)
+				catch (Poco::FileException& exc)
 				{
 					throw ApiException::runtimeError("error chmoding file " + u._target + ". " + exc.message());
 				}
@@ -351,7 +355,7 @@ private:
 		// A file spooled before its metadata was known: copied next to its target.
 	{
 		std::string dir = Paths::dirName(u._target);
-		makeParents(dir);
+		makeParents(dir, u._permission);
 		Upload copy;
 		copy._target = u._target;
 		copy.create(dir);
