@@ -1,8 +1,10 @@
-// GET /files/download: the file's bytes, streamed in constant memory.
+// GET /files/download: the file's bytes, or a window of its lines, streamed in constant memory.
 
+#include "BodyWriter.h"
 #include "ByteRange.h"
 #include "FileHandlers.h"
 #include "FileSystem.h"
+#include "LineWindow.h"
 #include "execd/Http.h"
 #include "execd/JsonHandler.h"
 #include "Poco/DateTimeFormat.h"
@@ -21,6 +23,7 @@
 #include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <vector>
 
 
 namespace execd {
@@ -80,8 +83,12 @@ std::optional<std::time_t> httpDate(const std::string& text)
 }
 
 
+const std::size_t READ_BYTES = 64 * 1024;
+
+
 class DownloadHandler: public JsonHandler
-	/// GET /files/download?path=: the file's bytes through sendfile(2).
+	/// GET /files/download?path=: the file's bytes through sendfile(2), or with
+	/// offset or limit, a window of its lines as text.
 {
 public:
 	using JsonHandler::JsonHandler;
@@ -92,12 +99,27 @@ protected:
 		QueryParams query(request);
 		std::string raw = requiredPath(query);
 		std::string path = Paths::expand(raw);
+		const std::string offset = query.get("offset", "");
+		const std::string limit = query.get("limit", "");
+		const bool lines = !offset.empty() || !limit.empty();
+		// Before the file is opened, as upstream: this beats a 404.
+		if (lines && !request.get("Range", "").empty())
+			throw ApiException::badRequest("line-based reading (offset/limit) and byte range (Range header) are mutually exclusive");
 		// O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused below).
 		int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 		if (fd < 0) throwFileError(errno, "open", path);
 		Descriptor closer(fd);
 		struct stat st;
 		if (::fstat(fd, &st) != 0) throwFileError(errno, "stat", path);
+		if (lines)
+			sendLines(request, response, fd, path, st, offset, limit);
+		else
+			sendBytes(request, response, fd, path, st);
+	}
+
+private:
+	static void sendBytes(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response, int fd, const std::string& path, const struct stat& st)
+	{
 		if (S_ISDIR(st.st_mode)) throw ApiException::runtimeError("error accessing file: read " + path + ": is a directory");
 		if (!S_ISREG(st.st_mode)) throw ApiException::badRequest("path is not a regular file: " + path);
 		const long long size = st.st_size;
@@ -189,7 +211,60 @@ protected:
 		}
 	}
 
-private:
+	static void sendLines(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response, int fd, const std::string& path,
+		const struct stat& st, const std::string& rawOffset, const std::string& rawLimit)
+		// The line window, streamed: the file is read in pieces of READ_BYTES and
+		// never held, whatever its size or the length of its lines.
+	{
+		const long long offset = lineBound("offset", rawOffset).value_or(1);
+		const std::optional<long long> limit = lineBound("limit", rawLimit);
+		// A directory opens and reads as nothing, as upstream; a FIFO or a device
+		// would block or never end.
+		if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) throw ApiException::badRequest("path is not a regular file: " + path);
+		response.setContentType("text/plain; charset=utf-8");
+		BodyWriter body(request, response);
+		LineWindow window(offset, limit, [&body](const char* data, std::size_t size) { body.write(data, size); });
+		std::vector<char> buffer(S_ISREG(st.st_mode) ? READ_BYTES : 0);
+		::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+		while (!buffer.empty() && !window.done())
+		{
+			ssize_t n = ::read(fd, buffer.data(), buffer.size());
+			if (n < 0 && errno == EINTR) continue;
+			if (n < 0)
+			{
+				// Not a short window that looks complete: an error before the head,
+				// a cut-off body after it.
+				int error = errno;
+				if (!body.started()) throwFileError(error, "read", path);
+				body.abort();
+				throw Poco::IOException("line window of " + path + " cut off: " + errorText(error, "read", path));
+			}
+			if (n == 0)
+			{
+				window.finish();
+				break;
+			}
+			window.feed(buffer.data(), static_cast<std::size_t>(n));
+			// Skipping lines sends nothing for a long time: a client that left is
+			// noticed here, not only by a failed write.
+			if (body.clientGone())
+			{
+				body.abort();
+				throw ApiException(499, ErrorCode::RUNTIME_ERROR, "download cancelled: the client closed its connection");
+			}
+		}
+		body.close();
+	}
+
+	static std::optional<long long> lineBound(const std::string& name, const std::string& raw)
+		// offset or limit: nothing when empty, a 400 when not an integer >= 1.
+	{
+		if (raw.empty()) return std::nullopt;
+		std::optional<long long> value = LineWindow::parseBound(raw);
+		if (!value) throw ApiException::badRequest("invalid query parameter '" + name + "': " + raw);
+		return value;
+	}
+
 	static bool rangeApplies(const Poco::Net::HTTPServerRequest& request, const std::string& tag, const struct stat& st)
 		// If-Range: the Range counts only when the validator still matches.
 	{

@@ -142,23 +142,23 @@ void WalkBudget::count()
 {
 	if (++_entries > _maxEntries)
 		throw ApiException::badRequest(_what + " stopped after " + std::to_string(_maxEntries) + " entries, the limit (module.files.walkMaxEntries): ask for a smaller tree");
-	if (_entries % CHECK_INTERVAL == 0 && clientGone())
+	if (_entries % CHECK_INTERVAL == 0 && clientGone(_socket))
 		throw ApiException(499, ErrorCode::RUNTIME_ERROR, _what + " cancelled: the client closed its connection");
 }
 
 
-bool WalkBudget::clientGone() const
+bool clientGone(int socket)
 {
 	// A request has been read whole, so a readable socket means the client hung up
 	// (recv 0), reset it, or pipelined another request (data: still there).
 	struct pollfd pfd;
-	pfd.fd = _socket;
+	pfd.fd = socket;
 	pfd.events = POLLIN | POLLRDHUP;
 	pfd.revents = 0;
 	if (::poll(&pfd, 1, 0) <= 0) return false;
 	if (pfd.revents & (POLLHUP | POLLERR | POLLNVAL | POLLRDHUP)) return true;
 	char c;
-	return ::recv(_socket, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+	return ::recv(socket, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
 }
 
 

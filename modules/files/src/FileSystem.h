@@ -50,13 +50,17 @@ public:
 		/// maxEntries, and ApiException 499 when the client has closed its connection.
 
 private:
-	bool clientGone() const;
-
 	int _socket;
 	std::size_t _maxEntries;
 	std::size_t _entries = 0;
 	std::string _what;
 };
+
+
+bool clientGone(int socket);
+	/// True when the client of a request that has been read whole has closed or
+	/// reset its connection. Does not wait; a pipelined next request is not a
+	/// departure.
 
 
 class Descriptor
