@@ -8,8 +8,11 @@
 #include "Poco/String.h"
 #include "Poco/URI.h"
 #include <atomic>
+#include <fcntl.h>
 #include <istream>
 #include <limits>
+#include <sys/socket.h>
+#include <unistd.h>
 
 
 namespace execd {
@@ -62,6 +65,24 @@ std::string errorJson(const std::string& code, const std::string& message)
 void sendError(Poco::Net::HTTPServerResponse& response, const ApiException& error)
 {
 	sendJson(response, errorJson(error.errorCode(), error.message()), error.status());
+}
+
+
+void resetConnection(int socket)
+{
+	if (socket < 0) return;
+	struct linger abortive{1, 0};
+	::setsockopt(socket, SOL_SOCKET, SO_LINGER, &abortive, sizeof(abortive));
+	int nul = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (nul >= 0 && ::dup3(nul, socket, O_CLOEXEC) == socket)
+	{
+		::close(nul);
+	}
+	else
+	{
+		if (nul >= 0) ::close(nul);
+		::shutdown(socket, SHUT_RDWR);
+	}
 }
 
 

@@ -183,7 +183,7 @@ void Paths::checkLimits(const std::string& path, const std::string& errorCode)
 }
 
 
-void Paths::createDirectories(const std::string& path, mode_t mode)
+std::vector<std::string> Paths::createDirectories(const std::string& path, mode_t mode)
 {
 	checkLimits(path);
 	// The end of each component, so that path.substr(0, ends[k]) is the k-th prefix
@@ -205,15 +205,21 @@ void Paths::createDirectories(const std::string& path, mode_t mode)
 		--missing;
 	}
 	// ... then down, creating the rest. EEXIST is a concurrent mkdir that won.
+	std::vector<std::string> created;
 	for (std::size_t k = missing; k < ends.size(); ++k)
 	{
 		std::string prefix = path.substr(0, ends[k]);
-		if (::mkdir(prefix.c_str(), mode) != 0 && errno != EEXIST)
+		if (::mkdir(prefix.c_str(), mode) == 0)
+		{
+			created.push_back(prefix);
+		}
+		else if (errno != EEXIST)
 		{
 			int error = errno;
 			throw Poco::FileException(errorText(error, "mkdir", prefix), error);
 		}
 	}
+	return created;
 }
 
 

@@ -1,8 +1,8 @@
 #include "execd/SseWriter.h"
+#include "execd/Http.h"
 #include "execd/StreamRegistry.h"
 #include "Poco/Net/HTTPServerRequestImpl.h"
 #include "Poco/Net/StreamSocket.h"
-#include <fcntl.h>
 #include <poll.h>
 #include <unistd.h>
 #include <sys/socket.h>
@@ -111,22 +111,7 @@ void SseWriter::drop()
 	// the rest of the response (the terminating chunk) fails at once. The
 	// descriptor stays the connection's to close.
 	_open = false;
-	if (_fd < 0) return;
-	// A shutdown alone would queue our FIN behind what the client never took, and
-	// a client that reads nothing would never see it. So the socket is closed
-	// with a zero linger, which resets the connection at once and drops what is
-	// queued: /dev/null takes its place under the descriptor, which stays valid
-	// (every later operation on it fails) until the connection closes it.
-	struct linger abortive{1, 0};
-	::setsockopt(_fd, SOL_SOCKET, SO_LINGER, &abortive, sizeof(abortive));
-	int nul = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (nul >= 0 && ::dup3(nul, _fd, O_CLOEXEC) == _fd)
-		::close(nul);
-	else
-	{
-		if (nul >= 0) ::close(nul);
-		::shutdown(_fd, SHUT_RDWR);
-	}
+	Http::resetConnection(_fd);
 }
 
 

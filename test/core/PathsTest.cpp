@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <vector>
 
 
 using execd::ApiException;
@@ -76,10 +77,13 @@ public:
 	void testCreateDirectoriesMakesEveryComponent()
 	{
 		std::string dir = scratch();
-		Paths::createDirectories(dir + "/a//b/c/");
+		// What it created, outermost first, spelled as given.
+		std::vector<std::string> created = Paths::createDirectories(dir + "/a//b/c/");
 		CPPUNIT_ASSERT(isDirectory(dir + "/a/b/c"));
-		Paths::createDirectories(dir + "/a/b/c");   // existing: fine
-		Paths::createDirectories("");
+		CPPUNIT_ASSERT(created == (std::vector<std::string>{dir + "/a", dir + "/a//b", dir + "/a//b/c"}));
+		CPPUNIT_ASSERT(Paths::createDirectories(dir + "/a/b/c").empty());   // existing: fine
+		CPPUNIT_ASSERT(Paths::createDirectories(dir + "/a/b/d") == std::vector<std::string>{dir + "/a/b/d"});
+		CPPUNIT_ASSERT(Paths::createDirectories("").empty());
 		std::string cwd = ::get_current_dir_name();
 		CPPUNIT_ASSERT(::chdir(dir.c_str()) == 0);
 		Paths::createDirectories("rel/x");

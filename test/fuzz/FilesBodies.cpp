@@ -18,7 +18,7 @@ void decodePermissionEntries(Poco::Net::HTTPServerRequest& request)
 		{
 			octalMode(entry.second.mode);
 		}
-		catch (ApiException&)
+		catch (Poco::FileException&)
 		{
 		}
 	}

@@ -10,7 +10,7 @@ namespace fuzz {
 
 
 // The files module decodes its JSON bodies with helpers that are private to
-// FileHandlers.cpp and Transfer.cpp. FilesBodies.cpp and UploadMetadata.cpp
+// FileHandlers.cpp and UploadHandler.cpp. FilesBodies.cpp and UploadMetadata.cpp
 // compile those files into the fuzz targets and call the helpers from here, so
 // that no handler touches the filesystem.
 

@@ -1,7 +1,7 @@
-// parseMetadata() and Upload are in the anonymous namespace of Transfer.cpp:
+// parseMetadata() and Upload are in the anonymous namespace of UploadHandler.cpp:
 // compiling the file here makes them callable from this translation unit.
 
-#include "Transfer.cpp"
+#include "UploadHandler.cpp"
 #include "FilesBodies.h"
 
 

@@ -30,12 +30,20 @@ using namespace execd::test;
 namespace {
 
 
-ExecdProcess& daemon()
+ExecdProcess::Options filesOnly()
+	/// Options for an execd with the files module alone.
 {
-	static std::unique_ptr<ExecdProcess> pExecd;
 	ExecdProcess::Options o;
 	o.testModules = false;
 	o.properties = {"execd.modules.load = files"};
+	return o;
+}
+
+
+ExecdProcess& daemon()
+{
+	static std::unique_ptr<ExecdProcess> pExecd;
+	ExecdProcess::Options o = filesOnly();
 	o.env = {{"EXECD_TEST_DIR_VAR", "/tmp"}};
 	return ExecdProcess::keep(pExecd, o);
 }
@@ -237,13 +245,112 @@ HttpResult get(int port, const std::string& target, std::chrono::milliseconds ti
 }
 
 
+long procField(pid_t pid, const std::string& file, const std::string& key)
+	/// The number after "key:" in /proc/<pid>/<file> (status: kB, io: bytes); -1 if absent.
+{
+	std::ifstream in("/proc/" + std::to_string(pid) + "/" + file);
+	std::string line;
+	while (std::getline(in, line))
+		if (line.compare(0, key.size() + 1, key + ":") == 0) return std::stol(line.substr(key.size() + 1));
+	return -1;
+}
+
+
+HttpResult lines(const std::string& path, const std::string& query, const std::map<std::string, std::string>& headers = {})
+	/// GET /files/download?path=<path><query> on the suite's daemon.
+{
+	return request(port(), "GET", "/files/download?path=" + pct(path) + query, "", headers);
+}
+
+
+std::string lineWindowError(const std::string& message)
+{
+	return "{\"code\":\"INVALID_REQUEST_BODY\",\"message\":\"" + message + "\"}";
+}
+
+
+long long readSome(int port, const std::string& target, long long bytes, std::string& start)
+	/// GETs target and reads up to bytes of the answer (head included) as fast as
+	/// they come, then closes the connection with the rest unread. start gets the
+	/// first 4 KiB. Returns how many bytes arrived.
+{
+	Poco::Net::StreamSocket socket(Poco::Net::SocketAddress("127.0.0.1", static_cast<Poco::UInt16>(port)));
+	socket.setReceiveTimeout(Poco::Timespan(20, 0));
+	std::string head = "GET " + target + " HTTP/1.1\r\nHost: x\r\n\r\n";
+	socket.sendBytes(head.data(), static_cast<int>(head.size()));
+	std::vector<char> buffer(1 << 20);
+	long long received = 0;
+	while (received < bytes)
+	{
+		int got = socket.receiveBytes(buffer.data(), static_cast<int>(buffer.size()));
+		if (got <= 0) break;
+		if (start.size() < 4096) start.append(buffer.data(), std::min<std::size_t>(static_cast<std::size_t>(got), 4096 - start.size()));
+		received += got;
+	}
+	return received;
+}
+
+
+class HugeFile
+	/// A 1 GiB text file, made once per run and removed at exit: 1,024 blocks of
+	/// 131,072 lines "0000000" ... "0131071" (8 bytes each, the line's number
+	/// within its 1 MiB block), then "the last line" without a newline.
+{
+public:
+	static constexpr long long LINES_PER_BLOCK = 131072;
+	static constexpr long long BLOCKS = 1024;
+	static constexpr long long LINES = LINES_PER_BLOCK * BLOCKS + 1;
+
+	static const HugeFile& get()
+	{
+		static HugeFile file;
+		return file;
+	}
+
+	const std::string& path() const
+	{
+		return _path;
+	}
+
+private:
+	HugeFile():
+		_dir(scratch()),
+		_path(_dir + "/huge.txt")
+	{
+		std::string block;
+		for (long long i = 0; i < LINES_PER_BLOCK; ++i)
+		{
+			char line[16];
+			std::snprintf(line, sizeof(line), "%07lld\n", i);
+			block += line;
+		}
+		int fd = ::open(_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		CPPUNIT_ASSERT(fd >= 0);
+		for (long long b = 0; b < BLOCKS; ++b)
+			CPPUNIT_ASSERT(::write(fd, block.data(), block.size()) == static_cast<ssize_t>(block.size()));
+		const std::string last = "the last line";
+		CPPUNIT_ASSERT(::write(fd, last.data(), last.size()) == static_cast<ssize_t>(last.size()));
+		::close(fd);
+	}
+
+	~HugeFile()
+	{
+		::unlink(_path.c_str());
+		::rmdir(_dir.c_str());
+	}
+
+	std::string _dir;
+	std::string _path;
+};
+
+
 ExecdProcess& limitedDaemon()
 	/// A daemon with small walk and replace limits, and few descriptors.
 {
 	static std::unique_ptr<ExecdProcess> pExecd;
-	ExecdProcess::Options o;
-	o.testModules = false;
-	o.properties = {"execd.modules.load = files", "module.files.walkMaxEntries = 50", "module.files.replaceMaxBytes = 1000"};
+	ExecdProcess::Options o = filesOnly();
+	o.properties.push_back("module.files.walkMaxEntries = 50");
+	o.properties.push_back("module.files.replaceMaxBytes = 1000");
 	struct rlimit saved;
 	::getrlimit(RLIMIT_NOFILE, &saved);
 	struct rlimit few = saved;
@@ -264,6 +371,7 @@ class IntegrationFilesTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testInfo);
 	CPPUNIT_TEST(testDeleteFiles);
 	CPPUNIT_TEST(testPermissions);
+	CPPUNIT_TEST(testPermissionsApplyOnlyWhatIsGiven);
 	CPPUNIT_TEST(testMove);
 	CPPUNIT_TEST(testSearch);
 	CPPUNIT_TEST(testReplace);
@@ -274,9 +382,16 @@ class IntegrationFilesTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testUploadIfMatch);
 	CPPUNIT_TEST(testUploadDiskFull);
 	CPPUNIT_TEST(testDownload);
+	CPPUNIT_TEST(testDownloadLineWindow);
+	CPPUNIT_TEST(testDownloadLineWindowErrors);
+	CPPUNIT_TEST(testDownloadLineWindowLongLines);
+	CPPUNIT_TEST(testLineWindowOfHugeFileInBoundedMemory);
+	CPPUNIT_TEST(testLineWindowStopsWhenClientLeaves);
 	CPPUNIT_TEST(testDownloadRanges);
 	CPPUNIT_TEST(testDownloadConditional);
 	CPPUNIT_TEST(testDirectories);
+	CPPUNIT_TEST(testMakeDirectoriesLeavesExistingOnesAlone);
+	CPPUNIT_TEST(testUploadOwnershipAndParents);
 	CPPUNIT_TEST(testBadInput);
 	CPPUNIT_TEST(testDeepPathsAreRefused);
 	CPPUNIT_TEST(testPathLengthLimit);
@@ -366,22 +481,82 @@ public:
 		CPPUNIT_ASSERT_EQUAL(0755u, static_cast<unsigned>(st.st_mode & 07777));
 		CPPUNIT_ASSERT_EQUAL(65534u, static_cast<unsigned>(st.st_uid));
 		CPPUNIT_ASSERT_EQUAL(65534u, static_cast<unsigned>(st.st_gid));
-		// Mode only: ownership goes back to execd's user, as upstream; 4755 keeps 9 bits.
+		// Mode only: the owner stays (the newer contract, §5.2; before, ownership went
+		// back to execd's user); 4700 keeps 9 bits.
 		r = request(port(), "POST", "/files/permissions", "{\"" + dir + "/run.sh\":{\"Mode\":4700}}");
 		CPPUNIT_ASSERT_EQUAL(200, r.status);
 		::stat((dir + "/run.sh").c_str(), &st);
 		CPPUNIT_ASSERT_EQUAL(0700u, static_cast<unsigned>(st.st_mode & 07777));
-		CPPUNIT_ASSERT_EQUAL(0u, static_cast<unsigned>(st.st_uid));
+		CPPUNIT_ASSERT_EQUAL(65534u, static_cast<unsigned>(st.st_uid));
+		CPPUNIT_ASSERT_EQUAL(65534u, static_cast<unsigned>(st.st_gid));
 		r = request(port(), "POST", "/files/permissions", "{\"" + dir + "/missing\":{\"mode\":644}}");
 		CPPUNIT_ASSERT_EQUAL(500, r.status);
-		CPPUNIT_ASSERT_EQUAL(std::string("RUNTIME_ERROR"), errorCode(r));
+		CPPUNIT_ASSERT_EQUAL("{\"code\":\"RUNTIME_ERROR\",\"message\":\"error changing permissions for " + dir + "/missing. chmod " + dir + "/missing: no such file or directory\"}", r.body);
 		r = request(port(), "POST", "/files/permissions", "{\"" + dir + "/run.sh\":{\"mode\":789}}");
 		CPPUNIT_ASSERT_EQUAL(500, r.status);
+		CPPUNIT_ASSERT_EQUAL("{\"code\":\"RUNTIME_ERROR\",\"message\":\"error changing permissions for " + dir + "/run.sh. strconv.ParseUint: parsing \\\"789\\\": invalid syntax\"}", r.body);
 		r = request(port(), "POST", "/files/permissions", "{\"" + dir + "/run.sh\":{\"mode\":\"755\"}}");
 		CPPUNIT_ASSERT_EQUAL(400, r.status);
 		r = request(port(), "POST", "/files/permissions", "[1]");
 		CPPUNIT_ASSERT_EQUAL(400, r.status);
 		CPPUNIT_ASSERT_EQUAL(200, request(port(), "POST", "/files/permissions", "null").status);
+	}
+
+	void testPermissionsApplyOnlyWhatIsGiven()
+	{
+		// The newer contract (§5.2): no owner and no group, no chown at all; names
+		// looked up as names; an unknown one is a 500; mode 0 on a missing file is
+		// no system call, so 200.
+		std::string dir = scratch();
+		writeFile(dir + "/f", "x");
+		::chown((dir + "/f").c_str(), 65534, 65534);
+		::chmod((dir + "/f").c_str(), 0600);
+		auto permissions = [&](const std::string& path, const std::string& permission) {
+			return request(port(), "POST", "/files/permissions", "{\"" + path + "\":" + permission + "}");
+		};
+		auto owner = [&](const std::string& path) {
+			struct stat st;
+			CPPUNIT_ASSERT(::stat(path.c_str(), &st) == 0);
+			return std::to_string(st.st_uid) + ":" + std::to_string(st.st_gid) + " " + std::to_string(st.st_mode & 0777);
+		};
+		HttpResult r = permissions(dir + "/f", "{\"mode\":640}");
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("65534:65534 ") + std::to_string(0640), owner(dir + "/f"));
+		for (const char* nothing: {"{\"mode\":0}", "{}", "null", "{\"owner\":\"\",\"group\":\"\"}"})
+		{
+			r = permissions(dir + "/missing", nothing);
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(nothing, 200, r.status);
+			CPPUNIT_ASSERT_EQUAL(std::string("0"), r.header("Content-Length"));
+		}
+		// One name given: the other id stays.
+		::chown((dir + "/f").c_str(), 0, 0);
+		CPPUNIT_ASSERT_EQUAL(200, permissions(dir + "/f", "{\"owner\":\"nobody\"}").status);
+		CPPUNIT_ASSERT_EQUAL(std::string("65534:0 ") + std::to_string(0640), owner(dir + "/f"));
+		CPPUNIT_ASSERT_EQUAL(200, permissions(dir + "/f", "{\"group\":\"nogroup\"}").status);
+		CPPUNIT_ASSERT_EQUAL(std::string("65534:65534 ") + std::to_string(0640), owner(dir + "/f"));
+		// Unknown names: 500 with Go's words. The mode is applied first, as upstream.
+		r = permissions(dir + "/f", "{\"owner\":\"nosuchuser\",\"mode\":604}");
+		CPPUNIT_ASSERT_EQUAL(500, r.status);
+		CPPUNIT_ASSERT_EQUAL("{\"code\":\"RUNTIME_ERROR\",\"message\":\"error changing permissions for " + dir + "/f. failed to lookup user nosuchuser: user: unknown user nosuchuser\"}", r.body);
+		CPPUNIT_ASSERT_EQUAL(std::string("65534:65534 ") + std::to_string(0604), owner(dir + "/f"));
+		r = permissions(dir + "/f", "{\"owner\":\"root\",\"group\":\"nosuchgroup\"}");
+		CPPUNIT_ASSERT_EQUAL(500, r.status);
+		CPPUNIT_ASSERT_EQUAL("{\"code\":\"RUNTIME_ERROR\",\"message\":\"error changing permissions for " + dir + "/f. failed to lookup group nosuchgroup: group: unknown group nosuchgroup\"}", r.body);
+		CPPUNIT_ASSERT_EQUAL(std::string("65534:65534 ") + std::to_string(0604), owner(dir + "/f"));   // nothing chowned
+		// A numeric string is a name, and there is no user called 0.
+		r = permissions(dir + "/f", "{\"owner\":\"0\"}");
+		CPPUNIT_ASSERT_EQUAL(500, r.status);
+		CPPUNIT_ASSERT_EQUAL("{\"code\":\"RUNTIME_ERROR\",\"message\":\"error changing permissions for " + dir + "/f. failed to lookup user 0: user: unknown user 0\"}", r.body);
+		// An owner for a missing file: the chown fails.
+		r = permissions(dir + "/missing", "{\"owner\":\"root\"}");
+		CPPUNIT_ASSERT_EQUAL(500, r.status);
+		CPPUNIT_ASSERT_EQUAL("{\"code\":\"RUNTIME_ERROR\",\"message\":\"error changing permissions for " + dir + "/missing. failed to set owner/group for "
+			+ dir + "/missing: chown " + dir + "/missing: no such file or directory\"}", r.body);
+		// The message names the path as it was sent, the cause the resolved one.
+		std::string raw = "$EXECD_TEST_DIR_VAR" + dir.substr(4) + "/missing";
+		r = permissions(raw, "{\"mode\":644}");
+		CPPUNIT_ASSERT_EQUAL(500, r.status);
+		CPPUNIT_ASSERT_EQUAL("{\"code\":\"RUNTIME_ERROR\",\"message\":\"error changing permissions for " + raw + ". chmod " + dir + "/missing: no such file or directory\"}", r.body);
 	}
 
 	void testMove()
@@ -703,6 +878,206 @@ public:
 		CPPUNIT_ASSERT_EQUAL(std::string("plain"), request(port(), "GET", "/files/download?path=" + dir + "/plain.txt").body);
 	}
 
+	void testDownloadLineWindow()
+	{
+		// The newer contract (§5.1): with offset or limit, lines as text/plain,
+		// 1-based, joined by \n, without a trailing newline.
+		std::string dir = scratch();
+		writeFile(dir + "/f", "line1\nline2\nline3");
+		HttpResult r = lines(dir + "/f", "&offset=2&limit=2");
+		CPPUNIT_ASSERT_EQUAL(200, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("line2\nline3"), r.body);
+		CPPUNIT_ASSERT_EQUAL(std::string("text/plain; charset=utf-8"), r.header("Content-Type"));
+		CPPUNIT_ASSERT_EQUAL(std::string("11"), r.header("Content-Length"));   // short: sized, as Go does
+		for (const char* absent: {"Content-Disposition", "Accept-Ranges", "Last-Modified", "ETag", "Transfer-Encoding"})
+			CPPUNIT_ASSERT_MESSAGE(absent, !r.hasHeader(absent));
+		CPPUNIT_ASSERT_EQUAL(std::string("line1\nline2"), lines(dir + "/f", "&limit=2").body);
+		CPPUNIT_ASSERT_EQUAL(std::string("line3"), lines(dir + "/f", "&offset=3").body);
+		CPPUNIT_ASSERT_EQUAL(std::string("line3"), lines(dir + "/f", "&offset=%2B3&limit=%2B100").body);   // "+3": Go's ParseInt takes a sign
+		CPPUNIT_ASSERT_EQUAL(std::string("line2"), lines(dir + "/f", "&offset=2&limit=1&limit=9").body);   // the first value counts
+		// Past the end: 200, empty.
+		r = lines(dir + "/f", "&offset=100");
+		CPPUNIT_ASSERT_EQUAL(200, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string(""), r.body);
+		CPPUNIT_ASSERT_EQUAL(std::string("0"), r.header("Content-Length"));
+		CPPUNIT_ASSERT_EQUAL(std::string("text/plain; charset=utf-8"), r.header("Content-Type"));
+		// Every trailing \r of a line goes, inner ones stay; empty lines stay; a
+		// final \n adds no empty line; bytes pass as they are.
+		writeFile(dir + "/crlf", "a\r\nb\r\r\n\r\nc\rd\r\n\ne\r");
+		CPPUNIT_ASSERT_EQUAL(std::string("a\nb\n\nc\rd\n\ne"), lines(dir + "/crlf", "&offset=1").body);
+		CPPUNIT_ASSERT_EQUAL(std::string("\nc\rd"), lines(dir + "/crlf", "&offset=3&limit=2").body);
+		writeFile(dir + "/nl", "x\ny\n");
+		CPPUNIT_ASSERT_EQUAL(std::string("x\ny"), lines(dir + "/nl", "&limit=10").body);
+		CPPUNIT_ASSERT_EQUAL(std::string(""), lines(dir + "/nl", "&offset=3").body);
+		writeFile(dir + "/bin", std::string("\0\xff\xfe\n\x80", 5));
+		CPPUNIT_ASSERT_EQUAL(std::string("\0\xff\xfe\n\x80", 5), lines(dir + "/bin", "&offset=1").body);
+		writeFile(dir + "/empty", "");
+		r = lines(dir + "/empty", "&offset=1");
+		CPPUNIT_ASSERT_EQUAL(200, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string(""), r.body);
+		// A directory opens and reads as nothing (upstream's quirk).
+		r = lines(dir, "&offset=1");
+		CPPUNIT_ASSERT_EQUAL(200, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string(""), r.body);
+		CPPUNIT_ASSERT_EQUAL(std::string("text/plain; charset=utf-8"), r.header("Content-Type"));
+		// An empty Range header is no Range; empty offset and limit are no window.
+		CPPUNIT_ASSERT_EQUAL(std::string("line2"), lines(dir + "/f", "&offset=2&limit=1", {{"Range", ""}}).body);
+		r = lines(dir + "/f", "&offset=&limit=");
+		CPPUNIT_ASSERT_EQUAL(std::string("line1\nline2\nline3"), r.body);
+		CPPUNIT_ASSERT_EQUAL(std::string("application/octet-stream"), r.header("Content-Type"));
+	}
+
+	void testDownloadLineWindowErrors()
+	{
+		// Checked in the contract's order: path, Range, open, offset, limit.
+		std::string dir = scratch();
+		writeFile(dir + "/f", "a\nb\n");
+		const std::string exclusive = lineWindowError("line-based reading (offset/limit) and byte range (Range header) are mutually exclusive");
+		for (const char* query: {"&offset=1", "&limit=1", "&offset=abc"})
+		{
+			HttpResult r = lines(dir + "/missing", query, {{"Range", "bytes=0-1"}});   // beats the 404
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(query, 400, r.status);
+			CPPUNIT_ASSERT_EQUAL(exclusive, r.body);
+			r = lines(dir + "/f", query, {{"Range", "bytes=0-1"}});
+			CPPUNIT_ASSERT_EQUAL(exclusive, r.body);
+		}
+		HttpResult r = request(port(), "GET", "/files/download?offset=1");
+		CPPUNIT_ASSERT_EQUAL(400, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("MISSING_QUERY"), errorCode(r));
+		r = lines(dir + "/missing", "&offset=abc");   // opened before the values are parsed
+		CPPUNIT_ASSERT_EQUAL(404, r.status);
+		CPPUNIT_ASSERT_EQUAL("{\"code\":\"FILE_NOT_FOUND\",\"message\":\"file not found. open " + dir + "/missing: no such file or directory\"}", r.body);
+		struct Case
+		{
+			const char* query;
+			const char* message;
+		};
+		for (const Case& c: {Case{"&offset=0", "invalid query parameter 'offset': 0"}, Case{"&offset=-1", "invalid query parameter 'offset': -1"},
+			Case{"&offset=abc", "invalid query parameter 'offset': abc"}, Case{"&offset=1.5", "invalid query parameter 'offset': 1.5"},
+			Case{"&offset=%203", "invalid query parameter 'offset':  3"}, Case{"&offset=3%20", "invalid query parameter 'offset': 3 "},
+			Case{"&offset=0x10", "invalid query parameter 'offset': 0x10"}, Case{"&offset=99999999999999999999", "invalid query parameter 'offset': 99999999999999999999"},
+			Case{"&limit=0", "invalid query parameter 'limit': 0"}, Case{"&limit=-5", "invalid query parameter 'limit': -5"},
+			Case{"&offset=2&limit=two", "invalid query parameter 'limit': two"}, Case{"&offset=x&limit=y", "invalid query parameter 'offset': x"}})
+		{
+			r = lines(dir + "/f", c.query);
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(c.query, 400, r.status);
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(c.query, lineWindowError(c.message), r.body);
+			r = lines(dir, c.query);   // a directory too
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(c.query, 400, r.status);
+		}
+		// A FIFO would block: refused as in a whole download.
+		std::string fifo = dir + "/fifo";
+		CPPUNIT_ASSERT(::mkfifo(fifo.c_str(), 0644) == 0);
+		r = get(port(), "/files/download?path=" + fifo + "&offset=1", std::chrono::seconds(5));
+		CPPUNIT_ASSERT_EQUAL(400, r.status);
+		CPPUNIT_ASSERT_EQUAL(lineWindowError("path is not a regular file: " + fifo), r.body);
+		// The connection is still good after all of these.
+		CPPUNIT_ASSERT_EQUAL(std::string("b"), lines(dir + "/f", "&offset=2").body);
+	}
+
+	void testDownloadLineWindowLongLines()
+	{
+		// Lines have no length limit and are never held whole: a 5 MiB line passes,
+		// runs of \r across read boundaries are judged right, a long body is chunked.
+		std::string dir = scratch();
+		std::string longLine(5 << 20, 'x');
+		for (std::size_t i = 0; i < longLine.size(); i += 4099) longLine[i] = static_cast<char>('a' + i % 26);
+		std::string returns(200000, '\r');
+		writeFile(dir + "/f", "first\n" + longLine + "\r\n" + returns + "inner" + returns + "\nlast" + returns);
+		HttpResult r = lines(dir + "/f", "&offset=2&limit=1");
+		CPPUNIT_ASSERT_EQUAL(200, r.status);
+		CPPUNIT_ASSERT(r.body == longLine);
+		CPPUNIT_ASSERT_EQUAL(std::string("chunked"), r.header("Transfer-Encoding"));
+		CPPUNIT_ASSERT(!r.hasHeader("Content-Length"));
+		CPPUNIT_ASSERT_EQUAL(std::string("text/plain; charset=utf-8"), r.header("Content-Type"));
+		r = lines(dir + "/f", "&offset=3");
+		CPPUNIT_ASSERT(r.body == returns + "inner\nlast");
+		r = lines(dir + "/f", "&offset=1");
+		CPPUNIT_ASSERT_EQUAL(sha256("first\n" + longLine + "\n" + returns + "inner\nlast"), sha256(r.body));
+		// An HTTP/1.0 client cannot read chunks: the long window is close-delimited.
+		r = rawRequest(port(), "GET /files/download?path=" + pct(dir + "/f") + "&offset=2&limit=1 HTTP/1.0\r\n\r\n", std::chrono::seconds(20), true);
+		CPPUNIT_ASSERT_EQUAL(200, r.status);
+		CPPUNIT_ASSERT(!r.hasHeader("Transfer-Encoding"));
+		CPPUNIT_ASSERT(r.rawBody == longLine);
+	}
+
+	void testLineWindowOfHugeFileInBoundedMemory()
+	{
+		// Issue #14 item 5: a window near the end of a 1 GiB file is read in pieces,
+		// the lines before it counted and dropped: execd's resident memory grows by
+		// at most 8 MB, also while the whole file streams out as a window.
+		const HugeFile& huge = HugeFile::get();
+		ExecdProcess execd(filesOnly());
+		const pid_t pid = execd.pid();
+		const long before = procField(pid, "status", "VmRSS");
+		{
+			std::ofstream clear("/proc/" + std::to_string(pid) + "/clear_refs");
+			clear << "5";   // VmHWM := VmRSS, so the peak below is this test's
+		}
+		const std::string target = "/files/download?path=" + pct(huge.path());
+		const long long n = HugeFile::LINES;
+		HttpResult r = request(execd.port(), "GET", target + "&offset=" + std::to_string(n - 3) + "&limit=3");
+		CPPUNIT_ASSERT_EQUAL(200, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("0131069\n0131070\n0131071"), r.body);
+		CPPUNIT_ASSERT_EQUAL(std::string("text/plain; charset=utf-8"), r.header("Content-Type"));
+		CPPUNIT_ASSERT_EQUAL(std::string("the last line"), request(execd.port(), "GET", target + "&offset=" + std::to_string(n)).body);
+		r = request(execd.port(), "GET", target + "&offset=" + std::to_string(n + 1));
+		CPPUNIT_ASSERT_EQUAL(200, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string(""), r.body);
+		r = request(execd.port(), "GET", target + "&offset=" + std::to_string(HugeFile::LINES_PER_BLOCK * 700 + 5) + "&limit=2");
+		CPPUNIT_ASSERT_EQUAL(std::string("0000004\n0000005"), r.body);
+		// The whole file as one window, read by a client that keeps up: 256 MiB of it.
+		std::string start;
+		CPPUNIT_ASSERT(readSome(execd.port(), target + "&offset=1", 256LL << 20, start) >= (256LL << 20));
+		CPPUNIT_ASSERT_MESSAGE(start.substr(0, 200), start.find("HTTP/1.1 200 OK\r\n") == 0);
+		CPPUNIT_ASSERT(start.find("\r\nTransfer-Encoding: chunked\r\n") != std::string::npos);
+		CPPUNIT_ASSERT(start.find("\r\n\r\n10000\r\n0000000\n0000001\n") != std::string::npos);   // 64 KiB chunks
+		const long peak = procField(pid, "status", "VmHWM");
+		const long after = procField(pid, "status", "VmRSS");
+		CPPUNIT_ASSERT(before > 0 && peak > 0);
+		CPPUNIT_ASSERT_MESSAGE("VmRSS " + std::to_string(before) + " kB before, peak " + std::to_string(peak) + " kB, " + std::to_string(after) + " kB after",
+			peak - before <= 8 * 1024);
+		CPPUNIT_ASSERT_EQUAL(200, request(execd.port(), "GET", target + "&limit=1").status);
+	}
+
+	void testLineWindowStopsWhenClientLeaves()
+	{
+		// A client that leaves stops the work: while lines are skipped (nothing is
+		// written, so only a look at the socket notices) and while they stream.
+		const HugeFile& huge = HugeFile::get();
+		ExecdProcess execd(filesOnly());
+		const pid_t pid = execd.pid();
+		const std::string target = "/files/download?path=" + pct(huge.path());
+		auto settledReads = [pid] {
+			// rchar once it has stopped moving for 300 ms (at most 10 s).
+			long last = procField(pid, "io", "rchar");
+			for (int i = 0; i < 100; ++i)
+			{
+				std::this_thread::sleep_for(std::chrono::milliseconds(300));
+				long now = procField(pid, "io", "rchar");
+				if (now == last) break;
+				last = now;
+			}
+			return last;
+		};
+		const long start = settledReads();
+		{
+			// Past the end: the whole file would be read before the first byte is sent.
+			Poco::Net::StreamSocket socket(Poco::Net::SocketAddress("127.0.0.1", static_cast<Poco::UInt16>(execd.port())));
+			std::string head = "GET " + target + "&offset=" + std::to_string(HugeFile::LINES + 1) + " HTTP/1.1\r\nHost: x\r\n\r\n";
+			socket.sendBytes(head.data(), static_cast<int>(head.size()));
+			std::this_thread::sleep_for(std::chrono::milliseconds(20));
+		}
+		const long skipped = settledReads();
+		CPPUNIT_ASSERT_MESSAGE("read " + std::to_string(skipped - start) + " bytes for a client that had left", skipped - start < (256L << 20));
+		std::string head;
+		CPPUNIT_ASSERT(readSome(execd.port(), target + "&offset=1", 16LL << 20, head) >= (16LL << 20));
+		const long streamed = settledReads();
+		CPPUNIT_ASSERT_MESSAGE("read " + std::to_string(streamed - skipped) + " bytes for a client that took 16 MiB", streamed - skipped < (256L << 20));
+		// execd is fine and still answers.
+		CPPUNIT_ASSERT_EQUAL(std::string("the last line"), request(execd.port(), "GET", target + "&offset=" + std::to_string(HugeFile::LINES)).body);
+	}
+
 	void testDownloadRanges()
 	{
 		std::string dir = scratch();
@@ -814,6 +1189,106 @@ public:
 		CPPUNIT_ASSERT_EQUAL(500, request(port(), "DELETE", "/directories?path=" + dir + "/.").status);
 		CPPUNIT_ASSERT_EQUAL(200, request(port(), "DELETE", "/directories?path=" + dir).status);
 		CPPUNIT_ASSERT(!exists(dir));
+	}
+
+	void testMakeDirectoriesLeavesExistingOnesAlone()
+	{
+		// The newer contract (§5.3): an existing directory keeps its mode and owner;
+		// the directories created get the owner and group, the new leaf the mode.
+		std::string dir = scratch();
+		auto mkdir = [&](const std::string& path, const std::string& permission) {
+			return request(port(), "POST", "/directories", "{\"" + path + "\":" + permission + "}");
+		};
+		auto describe = [](const std::string& path) {
+			struct stat st;
+			if (::stat(path.c_str(), &st) != 0) return std::string("missing");
+			char text[64];
+			std::snprintf(text, sizeof(text), "%u:%u %o", static_cast<unsigned>(st.st_uid), static_cast<unsigned>(st.st_gid), static_cast<unsigned>(st.st_mode & 07777));
+			return std::string(text);
+		};
+		::mkdir((dir + "/old").c_str(), 0700);
+		::chown((dir + "/old").c_str(), 65534, 65534);
+		HttpResult r = mkdir(dir + "/old", "{\"mode\":755}");
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("65534:65534 700"), describe(dir + "/old"));
+		CPPUNIT_ASSERT_EQUAL(200, mkdir(dir + "/old", "{\"owner\":\"root\",\"group\":\"root\",\"mode\":777}").status);
+		CPPUNIT_ASSERT_EQUAL(std::string("65534:65534 700"), describe(dir + "/old"));
+		// Nothing to create, so no name is looked up and no mode parsed.
+		CPPUNIT_ASSERT_EQUAL(200, mkdir(dir + "/old", "{\"owner\":\"nosuchuser\",\"mode\":789}").status);
+		// New: every created component is owned as asked (0777 & ~umask), the leaf gets the mode; the existing parent stays.
+		r = mkdir(dir + "/old/a/b/c", "{\"owner\":\"nobody\",\"group\":\"nogroup\",\"mode\":710}");
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("65534:65534 700"), describe(dir + "/old"));
+		CPPUNIT_ASSERT_EQUAL(std::string("65534:65534 755"), describe(dir + "/old/a"));
+		CPPUNIT_ASSERT_EQUAL(std::string("65534:65534 755"), describe(dir + "/old/a/b"));
+		CPPUNIT_ASSERT_EQUAL(std::string("65534:65534 710"), describe(dir + "/old/a/b/c"));
+		// Without owner and group the new ones are execd's; mode 0 leaves 0777 & ~umask.
+		CPPUNIT_ASSERT_EQUAL(200, mkdir(dir + "/old/a/d/e", "{\"mode\":0}").status);
+		CPPUNIT_ASSERT_EQUAL(std::string("0:0 755"), describe(dir + "/old/a/d"));
+		CPPUNIT_ASSERT_EQUAL(std::string("0:0 755"), describe(dir + "/old/a/d/e"));
+		CPPUNIT_ASSERT_EQUAL(std::string("65534:65534 755"), describe(dir + "/old/a"));
+		// Errors are upstream's fileErr: an unknown owner after the directories were
+		// made, a bad mode after the leaf was made, a file in the way.
+		r = mkdir(dir + "/u/v", "{\"owner\":\"nosuchuser\"}");
+		CPPUNIT_ASSERT_EQUAL(500, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("{\"code\":\"RUNTIME_ERROR\",\"message\":\"error accessing file: failed to lookup user nosuchuser: user: unknown user nosuchuser\"}"), r.body);
+		CPPUNIT_ASSERT_EQUAL(std::string("0:0 755"), describe(dir + "/u/v"));
+		r = mkdir(dir + "/m", "{\"mode\":789}");
+		CPPUNIT_ASSERT_EQUAL(500, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("{\"code\":\"RUNTIME_ERROR\",\"message\":\"error accessing file: strconv.ParseUint: parsing \\\"789\\\": invalid syntax\"}"), r.body);
+		CPPUNIT_ASSERT_EQUAL(std::string("0:0 755"), describe(dir + "/m"));
+		writeFile(dir + "/file", "");
+		r = mkdir(dir + "/file/sub", "{}");
+		CPPUNIT_ASSERT_EQUAL(500, r.status);
+		CPPUNIT_ASSERT_EQUAL("{\"code\":\"RUNTIME_ERROR\",\"message\":\"error accessing file: mkdir " + dir + "/file: not a directory\"}", r.body);
+		CPPUNIT_ASSERT_EQUAL(200, request(port(), "DELETE", "/directories?path=" + dir).status);
+	}
+
+	void testUploadOwnershipAndParents()
+	{
+		// The newer contract (§5.2, §5.3) for uploads: missing parents are created
+		// with the metadata's owner and group, existing ones untouched; an existing
+		// file keeps its owner without owner/group; an unknown owner fails after the
+		// file was written.
+		std::string dir = scratch();
+		auto describe = [](const std::string& path) {
+			struct stat st;
+			if (::stat(path.c_str(), &st) != 0) return std::string("missing");
+			return std::to_string(st.st_uid) + ":" + std::to_string(st.st_gid);
+		};
+		writeFile(dir + "/owned.txt", "old");
+		::chown((dir + "/owned.txt").c_str(), 65534, 65534);
+		HttpResult r = upload(multipart({meta("{\"path\":\"" + dir + "/owned.txt\",\"mode\":640}"), file("new")}));
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("new"), readFile(dir + "/owned.txt"));
+		CPPUNIT_ASSERT_EQUAL(std::string("65534:65534"), describe(dir + "/owned.txt"));
+		r = upload(multipart({meta("{\"path\":\"" + dir + "/p/q/f.txt\",\"owner\":\"nobody\",\"group\":\"nogroup\"}"), file("deep")}));
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("0:0"), describe(dir));
+		CPPUNIT_ASSERT_EQUAL(std::string("65534:65534"), describe(dir + "/p"));
+		CPPUNIT_ASSERT_EQUAL(std::string("65534:65534"), describe(dir + "/p/q"));
+		CPPUNIT_ASSERT_EQUAL(std::string("65534:65534"), describe(dir + "/p/q/f.txt"));
+		// Into an existing directory with another owner: the directory stays as it is.
+		r = upload(multipart({meta("{\"path\":\"" + dir + "/p/root.txt\",\"owner\":\"root\"}"), file("r")}));
+		CPPUNIT_ASSERT_EQUAL(200, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("65534:65534"), describe(dir + "/p"));
+		CPPUNIT_ASSERT_EQUAL(std::string("0:0"), describe(dir + "/p/root.txt"));
+		// An unknown owner, parent existing: 500 after the file was written.
+		r = upload(multipart({meta("{\"path\":\"" + dir + "/written.txt\",\"owner\":\"nosuchuser\"}"), file("written anyway")}));
+		CPPUNIT_ASSERT_EQUAL(500, r.status);
+		CPPUNIT_ASSERT_EQUAL("{\"code\":\"RUNTIME_ERROR\",\"message\":\"error chmoding file " + dir + "/written.txt. failed to lookup user nosuchuser: user: unknown user nosuchuser\"}", r.body);
+		CPPUNIT_ASSERT_EQUAL(std::string("written anyway"), readFile(dir + "/written.txt"));
+		// An unknown group, parent missing: the directory fails, nothing is written.
+		r = upload(multipart({meta("{\"path\":\"" + dir + "/new/x.txt\",\"group\":\"nosuchgroup\"}"), file("x")}));
+		CPPUNIT_ASSERT_EQUAL(500, r.status);
+		CPPUNIT_ASSERT_EQUAL("{\"code\":\"RUNTIME_ERROR\",\"message\":\"error creating target directory " + dir + "/new. failed to lookup group nosuchgroup: group: unknown group nosuchgroup\"}", r.body);
+		CPPUNIT_ASSERT(!exists(dir + "/new/x.txt"));
+		// A file in the way of the parent.
+		r = upload(multipart({meta("{\"path\":\"" + dir + "/owned.txt/x\"}"), file("x")}));
+		CPPUNIT_ASSERT_EQUAL(500, r.status);
+		CPPUNIT_ASSERT_EQUAL("{\"code\":\"RUNTIME_ERROR\",\"message\":\"error creating target directory " + dir + "/owned.txt. mkdir " + dir + "/owned.txt: not a directory\"}", r.body);
+		CPPUNIT_ASSERT(leftovers(dir).empty() && leftovers(dir + "/p").empty());
+		CPPUNIT_ASSERT_EQUAL(200, request(port(), "DELETE", "/directories?path=" + dir).status);
 	}
 
 	void testBadInput()

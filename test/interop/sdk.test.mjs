@@ -4,29 +4,11 @@
 
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { Sandbox, ConnectionConfig } from "@alibaba-group/opensandbox";
-import { startLifecycle } from "./lifecycle.mjs";
-
-process.env.OPENSANDBOX_DISABLE_METRICS = "1";
-const EXECD = process.env.EXECD_BIN || path.resolve("../../build/bin/execd");
-
-async function startExecd(token) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "execd-interop-"));
-  const portFile = path.join(dir, "port");
-  const args = ["--port", "0", "-D", `execd.portFile=${portFile}`,
-    "-D", "execd.modules.load=shell,files,metrics,proxy", "-D", "execd.logLevel=4"];
-  if (token) args.push("--access-token", token);
-  const child = spawn(EXECD, args, { stdio: ["ignore", "ignore", "inherit"] });
-  for (let i = 0; i < 500 && !(fs.existsSync(portFile) && fs.readFileSync(portFile, "utf8").trim()); ++i)
-    await new Promise((r) => setTimeout(r, 20));
-  const port = Number(fs.readFileSync(portFile, "utf8").trim());
-  return { child, port, dir };
-}
+import { startExecd, connectSandbox, stopAll } from "./execd.mjs";
 
 const sha256 = (data) => createHash("sha256").update(data).digest("hex");
 const text = (messages) => messages.map((m) => m.text).join("");
@@ -37,20 +19,13 @@ for (const mode of [{ name: "plain" }, { name: "access token", token: "interop-s
 
     before(async () => {
       execd = await startExecd(mode.token);
-      lifecycle = await startLifecycle({ execdPort: execd.port, token: mode.token, proxy: mode.proxy });
-      sbx = await Sandbox.connect({
-        sandboxId: "interop",
-        connectionConfig: new ConnectionConfig({ domain: `http://127.0.0.1:${lifecycle.port}`, apiKey: "unused" }),
-      });
+      ({ lifecycle, sbx } = await connectSandbox(execd, mode));
       work = fs.mkdtempSync(path.join(os.tmpdir(), "execd-sdk-"));
     });
 
     after(async () => {
-      await sbx?.close?.();
-      lifecycle?.server.close();
-      execd?.child.kill("SIGTERM");
+      await stopAll({ execd, lifecycle, sbx });
       fs.rmSync(work, { recursive: true, force: true });
-      fs.rmSync(execd.dir, { recursive: true, force: true });
     });
 
     it("health", async () => {

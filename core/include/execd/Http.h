@@ -37,6 +37,13 @@ namespace Http
 		/// Content-Length. A request with neither has an empty body (RFC 9112),
 		/// whatever its method; read its stream only when this is true.
 
+	EXECD_API void resetConnection(int socket);
+		/// Drops a connection at once, for a client that is gone or reads nothing:
+		/// closed with a zero linger, which resets it and discards what is queued (a
+		/// shutdown would queue the FIN behind bytes such a client never takes).
+		/// /dev/null takes its place under the descriptor, which stays valid, every
+		/// later operation on it failing, until its owner closes it. -1 is ignored.
+
 	EXECD_API ApiException translate(const std::exception& exc, const std::string& context);
 		/// Maps any exception to what the client sees: ApiException as is;
 		/// JSON and syntax errors 400; Poco::FileNotFoundException 404; anything

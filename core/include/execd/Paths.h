@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <string>
 #include <sys/types.h>
+#include <vector>
 
 
 namespace execd {
@@ -38,10 +39,11 @@ namespace Paths
 		/// Throws ApiException 400 with errorCode when path is longer than
 		/// MAX_PATH_BYTES or has more than MAX_PATH_COMPONENTS components.
 
-	EXECD_API void createDirectories(const std::string& path, mode_t mode = 0777);
+	EXECD_API std::vector<std::string> createDirectories(const std::string& path, mode_t mode = 0777);
 		/// mkdir -p, without recursion: finds the deepest existing ancestor, then
-		/// creates each missing component with mode (the umask applies). An existing
-		/// directory is fine; "" does nothing. Checks checkLimits() first (ApiException
+		/// creates each missing component with mode (the umask applies), and returns
+		/// the components it created, outermost first. An existing directory is
+		/// fine; "" does nothing. Checks checkLimits() first (ApiException
 		/// 400 INVALID_REQUEST_BODY, nothing created). A component that exists but is
 		/// not a directory, or a failing mkdir, throws Poco::FileException whose
 		/// code() is the errno and whose message is errorText("mkdir", component).

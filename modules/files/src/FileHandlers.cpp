@@ -197,9 +197,10 @@ protected:
 			{
 				applyPermission(path, e.second);
 			}
-			catch (ApiException& exc)
+			catch (Poco::FileException& exc)
 			{
-				throw ApiException::runtimeError("error changing permissions for " + path + ". " + exc.message());
+				// Upstream names the path as the client sent it.
+				throw ApiException::runtimeError("error changing permissions for " + e.first + ". " + exc.message());
 			}
 		}
 		Http::sendEmpty(response);
@@ -501,7 +502,8 @@ private:
 
 
 class MakeDirectoriesHandler: public JsonHandler
-	/// POST /directories {"<path>": Permission}
+	/// POST /directories {"<path>": Permission}: an existing directory is left as
+	/// it is; new ones get the owner and group, the leaf the mode.
 {
 public:
 	using JsonHandler::JsonHandler;
@@ -511,9 +513,14 @@ protected:
 	{
 		for (const auto& e: permissionEntries(request))
 		{
-			std::string path = Paths::absolute(e.first);
-			makeDirectories(path, 0777);
-			applyPermission(path, e.second);
+			try
+			{
+				makeDirectory(Paths::absolute(e.first), e.second);
+			}
+			catch (Poco::FileException& exc)
+			{
+				throwFileError(exc);
+			}
 		}
 		Http::sendEmpty(response);
 	}

@@ -14,10 +14,10 @@ std::vector<Route> fileRoutes(const FilesSettings& settings);
 	/// Every /files and /directories route; settings must outlive the routes.
 
 std::unique_ptr<Poco::Net::HTTPRequestHandler> makeUploadHandler(const RouteMatch& match);
-	/// POST /files/upload (Transfer.cpp).
+	/// POST /files/upload (UploadHandler.cpp).
 
 std::unique_ptr<Poco::Net::HTTPRequestHandler> makeDownloadHandler(const RouteMatch& match);
-	/// GET /files/download (Transfer.cpp).
+	/// GET /files/download (DownloadHandler.cpp).
 
 
 } } // namespace execd::files

@@ -142,23 +142,23 @@ void WalkBudget::count()
 {
 	if (++_entries > _maxEntries)
 		throw ApiException::badRequest(_what + " stopped after " + std::to_string(_maxEntries) + " entries, the limit (module.files.walkMaxEntries): ask for a smaller tree");
-	if (_entries % CHECK_INTERVAL == 0 && clientGone())
+	if (_entries % CHECK_INTERVAL == 0 && clientGone(_socket))
 		throw ApiException(499, ErrorCode::RUNTIME_ERROR, _what + " cancelled: the client closed its connection");
 }
 
 
-bool WalkBudget::clientGone() const
+bool clientGone(int socket)
 {
 	// A request has been read whole, so a readable socket means the client hung up
 	// (recv 0), reset it, or pipelined another request (data: still there).
 	struct pollfd pfd;
-	pfd.fd = _socket;
+	pfd.fd = socket;
 	pfd.events = POLLIN | POLLRDHUP;
 	pfd.revents = 0;
 	if (::poll(&pfd, 1, 0) <= 0) return false;
 	if (pfd.revents & (POLLHUP | POLLERR | POLLNVAL | POLLRDHUP)) return true;
 	char c;
-	return ::recv(_socket, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+	return ::recv(socket, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
 }
 
 
@@ -189,8 +189,7 @@ void makeDirectories(const std::string& path, mode_t mode)
 	}
 	catch (Poco::FileException& exc)
 	{
-		if (exc.code() == ENOENT) throw ApiException::notFound(ErrorCode::FILE_NOT_FOUND, "file not found. " + exc.message());
-		throw ApiException::runtimeError("error accessing file: " + exc.message());
+		throwFileError(exc);
 	}
 }
 
@@ -212,9 +211,14 @@ std::string errorText(int error, const std::string& op, const std::string& path)
 
 void throwFileError(int error, const std::string& op, const std::string& path)
 {
-	if (error == ENOENT)
-		throw ApiException::notFound(ErrorCode::FILE_NOT_FOUND, "file not found. " + errorText(error, op, path));
-	throw ApiException::runtimeError("error accessing file: " + errorText(error, op, path));
+	throwFileError(Poco::FileException(errorText(error, op, path), error));
+}
+
+
+void throwFileError(const Poco::FileException& exc)
+{
+	if (exc.code() == ENOENT) throw ApiException::notFound(ErrorCode::FILE_NOT_FOUND, "file not found. " + exc.message());
+	throw ApiException::runtimeError("error accessing file: " + exc.message());
 }
 
 
@@ -379,48 +383,88 @@ bool ifMatchPasses(const std::string& header, const struct stat* st)
 
 int octalMode(long long digits)
 {
-	if (digits < 0) throw ApiException::runtimeError("invalid mode " + std::to_string(digits) + ": negative");
+	// As Go's strconv.ParseUint(strconv.Itoa(mode), 8, 32): the decimal digits read
+	// as octal ones (ten at most, so always within 32 bits); only 9 bits are used.
+	auto invalid = [digits] {
+		return Poco::FileException("strconv.ParseUint: parsing \"" + std::to_string(digits) + "\": invalid syntax", 0);
+	};
+	if (digits < 0) throw invalid();
 	int mode = 0;
 	int shift = 0;
-	long long rest = digits;
-	while (rest > 0)
+	for (long long rest = digits; rest > 0; rest /= 10, shift += 3)
 	{
 		int d = static_cast<int>(rest % 10);
-		if (d > 7) throw ApiException::runtimeError("invalid mode " + std::to_string(digits) + ": not octal digits");
-		if (shift < 30) mode |= d << shift;
-		shift += 3;
-		rest /= 10;
+		if (d > 7) throw invalid();
+		if (shift < 9) mode |= d << shift;
 	}
-	return mode & 0777;
+	return mode;
 }
+
+
+namespace {
+
+
+void changeMode(const std::string& path, long long digits)
+	// chmod with upstream's digits, following links.
+{
+	int mode = octalMode(digits);
+	if (::chmod(path.c_str(), static_cast<mode_t>(mode)) != 0)
+	{
+		int error = errno;
+		throw Poco::FileException(errorText(error, "chmod", path), error);
+	}
+}
+
+
+} // namespace
 
 
 void applyPermission(const std::string& path, const Permission& permission)
 {
-	if (permission.mode != 0)
+	if (permission.mode != 0) changeMode(path, permission.mode);
+	setOwnership(path, permission);
+}
+
+
+void setOwnership(const std::string& path, const Permission& permission)
+{
+	if (permission.owner.empty() && permission.group.empty()) return;
+	uid_t uid = static_cast<uid_t>(-1);
+	gid_t gid = static_cast<gid_t>(-1);
+	if (!permission.owner.empty())
 	{
-		int mode = octalMode(permission.mode);
-		if (::chmod(path.c_str(), static_cast<mode_t>(mode)) != 0)
-			throw ApiException::runtimeError(errorText(errno, "chmod", path));
+		auto id = FileInfoWriter::userId(permission.owner);
+		if (!id) throw Poco::FileException("failed to lookup user " + permission.owner + ": user: unknown user " + permission.owner, 0);
+		uid = *id;
 	}
-	std::optional<uid_t> uid;
-	std::optional<gid_t> gid;
-	if (!permission.owner.empty()) uid = FileInfoWriter::userId(permission.owner);
-	if (!permission.group.empty()) gid = FileInfoWriter::groupId(permission.group);
-	uid_t u = static_cast<uid_t>(-1);
-	gid_t g = static_cast<gid_t>(-1);
-	if (!uid && !gid)
+	if (!permission.group.empty())
 	{
-		u = ::getuid();
-		g = ::getgid();
+		auto id = FileInfoWriter::groupId(permission.group);
+		if (!id) throw Poco::FileException("failed to lookup group " + permission.group + ": group: unknown group " + permission.group, 0);
+		gid = *id;
 	}
-	else
+	if (::chown(path.c_str(), uid, gid) != 0)
 	{
-		if (uid) u = *uid;
-		if (gid) g = *gid;
+		int error = errno;
+		throw Poco::FileException("failed to set owner/group for " + path + ": " + errorText(error, "chown", path), error);
 	}
-	if (::chown(path.c_str(), u, g) != 0)
-		throw ApiException::runtimeError(errorText(errno, "chown", path));
+}
+
+
+std::vector<std::string> createOwnedDirectories(const std::string& path, const Permission& permission)
+{
+	std::vector<std::string> created = Paths::createDirectories(path, 0777);
+	for (const std::string& dir: created) setOwnership(dir, permission);
+	return created;
+}
+
+
+void makeDirectory(const std::string& path, const Permission& permission)
+{
+	struct stat st;
+	bool existed = ::stat(path.c_str(), &st) == 0;
+	createOwnedDirectories(path, permission);
+	if (!existed && permission.mode != 0) changeMode(path, permission.mode);
 }
 
 

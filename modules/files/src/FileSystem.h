@@ -4,6 +4,7 @@
 #include "execd/ConfigReader.h"
 #include "execd/Http.h"
 #include "execd/Paths.h"
+#include "Poco/Exception.h"
 #include <cstddef>
 #include <ctime>
 #include <optional>
@@ -49,13 +50,17 @@ public:
 		/// maxEntries, and ApiException 499 when the client has closed its connection.
 
 private:
-	bool clientGone() const;
-
 	int _socket;
 	std::size_t _maxEntries;
 	std::size_t _entries = 0;
 	std::string _what;
 };
+
+
+bool clientGone(int socket);
+	/// True when the client of a request that has been read whole has closed or
+	/// reset its connection. Does not wait; a pipelined next request is not a
+	/// departure.
 
 
 class Descriptor
@@ -132,13 +137,41 @@ struct Permission
 };
 
 
+// The functions below apply a Permission as upstream does. Their errors are
+// Poco::FileException whose message() is upstream's error text (Go's words) and
+// whose code() is the errno, or 0 when no system call failed; each route puts its
+// own prefix before the text.
+
 void applyPermission(const std::string& path, const Permission& permission);
-	/// chmod (when mode != 0, low 9 bits) then chown as upstream: names looked up,
-	/// neither resolved -> execd's own uid:gid. Throws Poco::SystemException-like
-	/// ApiException 500 with the cause.
+	/// Upstream's ChmodFile: chmod (low 9 bits, follows links) when mode != 0, then
+	/// setOwnership(). A Permission with neither gives no system call at all.
+
+void setOwnership(const std::string& path, const Permission& permission);
+	/// Nothing when neither owner nor group is given. Otherwise each given name is
+	/// looked up as a name (a numeric string too) in /etc/passwd or /etc/group,
+	/// the first unknown failing ("failed to lookup user alice: user: unknown user
+	/// alice"); the id not given stays as it is; then chown, following links
+	/// ("failed to set owner/group for <path>: chown <path>: <cause>").
+
+std::vector<std::string> createOwnedDirectories(const std::string& path, const Permission& permission);
+	/// Paths::createDirectories() with 0777 (the umask applies), then
+	/// setOwnership() of each directory it created, outermost first; directories
+	/// that existed are left alone, and permission's mode is not used. Returns the
+	/// directories created. The path limits throw ApiException 400 as there.
+
+void makeDirectory(const std::string& path, const Permission& permission);
+	/// One entry of POST /directories: createOwnedDirectories(), then the mode, only
+	/// when path did not exist before (stat, following links) and mode != 0. An
+	/// existing directory is left completely untouched.
 
 int octalMode(long long digits);
-	/// 755 -> 0755. Throws ApiException 500 for a digit 8 or 9, or a negative value.
+	/// 755 -> 0755 (low 9 bits). A digit 8 or 9, or a negative value, throws
+	/// Poco::FileException "strconv.ParseUint: parsing \"789\": invalid syntax".
+
+[[noreturn]] void throwFileError(const Poco::FileException& exc);
+	/// Upstream's "fileErr" for an error in Go's words: code() ENOENT -> 404
+	/// FILE_NOT_FOUND "file not found. <message>"; else 500 RUNTIME_ERROR "error
+	/// accessing file: <message>".
 
 
 } } // namespace execd::files

@@ -1,28 +1,16 @@
-// POST /files/upload and GET /files/download: streamed both ways, in constant memory.
+// POST /files/upload: streamed to temporary files, in constant memory.
 
-#include "ByteRange.h"
 #include "FileHandlers.h"
 #include "FileSystem.h"
 #include "Multipart.h"
 #include "execd/Http.h"
 #include "execd/JsonHandler.h"
-#include "Poco/DateTimeFormat.h"
-#include "Poco/DateTimeFormatter.h"
-#include "Poco/DateTimeParser.h"
 #include "Poco/JSON/Parser.h"
-#include "Poco/Net/HTTPServerRequestImpl.h"
-#include "Poco/Net/StreamSocket.h"
-#include "Poco/String.h"
-#include "Poco/Timestamp.h"
-#include <algorithm>
-#include <cctype>
 #include <cerrno>
 #include <cstdlib>
-#include <cstring>
 #include <fcntl.h>
 #include <fstream>
 #include <optional>
-#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
@@ -224,15 +212,17 @@ std::string targetPath(const std::string& raw)
 }
 
 
-void makeParents(const std::string& dir)
+void makeParents(const std::string& dir, const Permission& permission)
+	// The missing directories above a target, owned as the metadata says;
+	// existing ones are left alone.
 {
 	try
 	{
-		Paths::createDirectories(dir);
+		createOwnedDirectories(dir, permission);
 	}
 	catch (Poco::FileException& exc)
 	{
-		throw ApiException::runtimeError("error creating directory " + dir + ": " + exc.message());
+		throw ApiException::runtimeError("error creating target directory " + dir + ". " + exc.message());
 	}
 }
 
@@ -284,7 +274,7 @@ protected:
 						{
 							upload->_target = targetPath(upload->_target);
 							std::string dir = Paths::dirName(upload->_target);
-							makeParents(dir);
+							makeParents(dir, upload->_permission);
 							upload->create(dir);
 							direct = true;
 						}
@@ -338,18 +328,20 @@ protected:
 			Upload& u = *files[i];
 			if (spooled[i]) respool(u);
 			u.commit();
+			// As upstream: after the file is in place (so a failure leaves it
+			// written), with one retry for slow file systems.
 			try
 			{
 				applyPermission(u._target, u._permission);
 			}
-			catch (ApiException&)
+			catch (Poco::FileException&)
 			{
 				std::this_thread::sleep_for(std::chrono::milliseconds(20));
 				try
 				{
 					applyPermission(u._target, u._permission);
 				}
-				catch (ApiException& exc)
+				catch (Poco::FileException& exc)
 				{
 					throw ApiException::runtimeError("error chmoding file " + u._target + ". " + exc.message());
 				}
@@ -363,7 +355,7 @@ private:
 		// A file spooled before its metadata was known: copied next to its target.
 	{
 		std::string dir = Paths::dirName(u._target);
-		makeParents(dir);
+		makeParents(dir, u._permission);
 		Upload copy;
 		copy._target = u._target;
 		copy.create(dir);
@@ -387,191 +379,7 @@ private:
 };
 
 
-std::string contentDisposition(const std::string& path)
-{
-	std::string name = Paths::baseName(path);
-	bool ascii = true;
-	for (unsigned char c: name)
-		if (c >= 0x80) ascii = false;
-	if (ascii)
-	{
-		std::string quoted;
-		for (char c: name)
-		{
-			if (c == '"' || c == '\\') quoted += '\\';
-			quoted += c;
-		}
-		return "attachment; filename=\"" + quoted + "\"";
-	}
-	static const char HEX[] = "0123456789ABCDEF";
-	std::string encoded;
-	for (unsigned char c: name)
-	{
-		if (std::isalnum(c) || std::strchr("-._~$&+=:@", c))
-		{
-			encoded += static_cast<char>(c);
-		}
-		else
-		{
-			encoded += '%';
-			encoded += HEX[c >> 4];
-			encoded += HEX[c & 15];
-		}
-	}
-	return "attachment; filename=\"" + encoded + "\"; filename*=UTF-8''" + encoded;
-}
-
-
-std::optional<std::time_t> httpDate(const std::string& text)
-{
-	try
-	{
-		int tzd = 0;
-		Poco::DateTime dt = Poco::DateTimeParser::parse(text, tzd);
-		return static_cast<std::time_t>(dt.timestamp().epochTime() - tzd);
-	}
-	catch (Poco::Exception&)
-	{
-		return std::nullopt;
-	}
-}
-
-
-class DownloadHandler: public JsonHandler
-	/// GET /files/download?path=: the file's bytes through sendfile(2).
-{
-public:
-	using JsonHandler::JsonHandler;
-
-protected:
-	void handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override
-	{
-		QueryParams query(request);
-		std::string raw = requiredPath(query);
-		std::string path = Paths::expand(raw);
-		// O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused below).
-		int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-		if (fd < 0) throwFileError(errno, "open", path);
-		Descriptor closer(fd);
-		struct stat st;
-		if (::fstat(fd, &st) != 0) throwFileError(errno, "stat", path);
-		if (S_ISDIR(st.st_mode)) throw ApiException::runtimeError("error accessing file: read " + path + ": is a directory");
-		if (!S_ISREG(st.st_mode)) throw ApiException::badRequest("path is not a regular file: " + path);
-		const long long size = st.st_size;
-		const std::string tag = FileInfoWriter::etag(st);
-		const std::string lastModified = Poco::DateTimeFormatter::format(Poco::Timestamp::fromEpochTime(st.st_mtim.tv_sec), Poco::DateTimeFormat::HTTP_FORMAT);
-
-		// Conditional requests (RFC 9110 order).
-		if (request.has("If-Unmodified-Since"))
-		{
-			auto since = httpDate(request.get("If-Unmodified-Since"));
-			if (since && st.st_mtim.tv_sec > *since)
-				throw ApiException(412, ErrorCode::PRECONDITION_FAILED, "the file was modified after " + request.get("If-Unmodified-Since"));
-		}
-		bool notModified = false;
-		if (request.has("If-None-Match"))
-		{
-			for (const std::string& t: entityTags(request.get("If-None-Match")))
-			{
-				std::string bare = t.compare(0, 2, "W/") == 0 ? t.substr(2) : t;
-				if (t == "*" || bare == tag) notModified = true;
-			}
-		}
-		else if (request.has("If-Modified-Since"))
-		{
-			auto since = httpDate(request.get("If-Modified-Since"));
-			if (since && st.st_mtim.tv_sec <= *since) notModified = true;
-		}
-		if (notModified)
-		{
-			response.set("ETag", tag);
-			response.set("Last-Modified", lastModified);
-			response.setStatusAndReason(Poco::Net::HTTPResponse::HTTP_NOT_MODIFIED);
-			response.setContentLength(0);
-			response.send();
-			return;
-		}
-
-		long long offset = 0;
-		long long length = size;
-		bool partial = false;
-		if (request.has("Range") && rangeApplies(request, tag, st))
-		{
-			ByteRange range;
-			switch (parseRange(request.get("Range"), size, range))
-			{
-			case RangeResult::INVALID:
-				rangeError(response, size, "invalid range: " + request.get("Range"));
-				return;
-			case RangeResult::NO_OVERLAP:
-				rangeError(response, size, "invalid range: failed to overlap");
-				return;
-			case RangeResult::USABLE:
-				offset = range.start;
-				length = range.length;
-				partial = true;
-				break;
-			}
-		}
-		response.set("Content-Disposition", contentDisposition(path));
-		response.set("ETag", tag);
-		response.setContentType("application/octet-stream");
-		if (partial)
-		{
-			response.setStatusAndReason(Poco::Net::HTTPResponse::HTTP_PARTIAL_CONTENT);
-			response.set("Content-Range", "bytes " + std::to_string(offset) + "-" + std::to_string(offset + length - 1) + "/" + std::to_string(size));
-		}
-		else
-		{
-			response.set("Accept-Ranges", "bytes");
-			response.set("Last-Modified", lastModified);
-		}
-		response.setContentLength64(length);
-		response.send().flush();
-		int socket = static_cast<Poco::Net::HTTPServerRequestImpl&>(request).socket().impl()->sockfd();
-		off_t at = offset;
-		long long left = length;
-		while (left > 0)
-		{
-			ssize_t n = ::sendfile(socket, fd, &at, static_cast<std::size_t>(std::min<long long>(left, 1 << 30)));
-			if (n < 0 && errno == EINTR) continue;
-			if (n <= 0)
-			{
-				// The client went away or stopped reading past the send timeout
-				// (EAGAIN), or the file shrank: the connection cannot continue.
-				response.setKeepAlive(false);
-				throw Poco::IOException("download of " + path + " cut off after " + std::to_string(length - left) + " bytes");
-			}
-			left -= n;
-		}
-	}
-
-private:
-	static bool rangeApplies(const Poco::Net::HTTPServerRequest& request, const std::string& tag, const struct stat& st)
-		// If-Range: the Range counts only when the validator still matches.
-	{
-		if (!request.has("If-Range")) return true;
-		std::string value = Poco::trim(request.get("If-Range"));
-		if (!value.empty() && (value[0] == '"' || value.compare(0, 2, "W/") == 0)) return value == tag;
-		auto date = httpDate(value);
-		return date && *date == st.st_mtim.tv_sec;
-	}
-
-	static void rangeError(Poco::Net::HTTPServerResponse& response, long long size, const std::string& message)
-	{
-		response.set("Content-Range", "bytes */" + std::to_string(size));
-		Http::sendJson(response, Http::errorJson(ErrorCode::UNKNOWN, message), 416);
-	}
-};
-
-
 } // namespace
-
-
-std::unique_ptr<Poco::Net::HTTPRequestHandler> makeDownloadHandler(const RouteMatch& match)
-{
-	return std::make_unique<DownloadHandler>(match);
-}
 
 
 std::unique_ptr<Poco::Net::HTTPRequestHandler> makeUploadHandler(const RouteMatch& match)
