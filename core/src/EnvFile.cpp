@@ -271,6 +271,12 @@ const std::vector<EnvFile::Warning>& EnvFile::warnings() const
 }
 
 
+std::size_t EnvFile::moreWarnings() const
+{
+	return _moreWarnings;
+}
+
+
 void EnvFile::parseEntry(Cursor& cursor, const Variables& environment)
 {
 	const std::string& text = cursor.text;
@@ -415,7 +421,11 @@ void EnvFile::add(std::size_t line, const std::string& key, const std::string& v
 
 void EnvFile::warn(std::size_t line, const std::string& message)
 {
-	_warnings.push_back(Warning{line, message});
+	// A file of a million bad lines must not cost a million warnings.
+	if (_warnings.size() < MAX_WARNINGS)
+		_warnings.push_back(Warning{line, message});
+	else
+		++_moreWarnings;
 }
 
 

@@ -48,6 +48,9 @@ public:
 		/// All entries together ("KEY=value" each, after expansion); an entry that
 		/// would pass it is skipped.
 
+	static constexpr std::size_t MAX_WARNINGS = 100;
+		/// Warnings kept; any more are only counted (moreWarnings()).
+
 	struct Warning
 	{
 		std::size_t line = 0;       ///< where the entry starts, 1-based; 0 = the file as a whole
@@ -63,7 +66,8 @@ public:
 		/// MAX_FILE_BYTES gives no entries and one warning (line 0).
 
 	const Variables& entries() const;
-	const std::vector<Warning>& warnings() const;
+	const std::vector<Warning>& warnings() const;     ///< the first MAX_WARNINGS, in file order
+	std::size_t moreWarnings() const;                 ///< how many more there were
 
 private:
 	struct Cursor
@@ -86,6 +90,7 @@ private:
 
 	Variables _entries;
 	std::vector<Warning> _warnings;
+	std::size_t _moreWarnings = 0;
 	std::size_t _totalBytes = 0;
 };
 
