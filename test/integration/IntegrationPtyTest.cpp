@@ -186,6 +186,7 @@ class IntegrationPtyTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testDeleteWithClientAttached);
 	CPPUNIT_TEST(testTokenRequired);
 	CPPUNIT_TEST(testEnvsFileReachesEachShell);
+	CPPUNIT_TEST(testTokensDoNotReachShells);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -425,6 +426,26 @@ public:
 		Terminal again(id, "pty=0", execd.port());
 		CPPUNIT_ASSERT_MESSAGE(again.out(), again.waitOutput("<changed|unset|unset>"));
 		::unlink(path.c_str());
+	}
+
+	void testTokensDoNotReachShells()
+	{
+		// Nor execd's own /proc/<pid>/environ and cmdline: the shell's parent is execd.
+		ExecdProcess::Options o;
+		o.testModules = false;
+		o.properties = {"execd.modules.load = pty"};
+		Tokens::addTo(o);
+		ExecdProcess execd(o);
+		HttpResult r = request(execd.port(), "POST", "/pty",
+			"{\"command\":" + quote("env; tr '\\0' '\\n' < /proc/$PPID/environ; tr '\\0' ' ' < /proc/$PPID/cmdline; echo; echo ==DONE==") + "}",
+			Tokens::header());
+		CPPUNIT_ASSERT_EQUAL(201, r.status);
+		std::string id = object(r.body)->getValue<std::string>("session_id");
+		Terminal t(id, "", execd.port(), Tokens::FLAG);
+		CPPUNIT_ASSERT_MESSAGE(t.out(), t.waitOutput("==DONE=="));
+		CPPUNIT_ASSERT_MESSAGE(t.out(), t.out().find("PATH=") != std::string::npos);
+		CPPUNIT_ASSERT_MESSAGE(t.out(), t.out().find("--access-token") != std::string::npos);
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(t.out(), std::string(), Tokens::leaked(t.out()));
 	}
 };
 

@@ -91,6 +91,7 @@ class IntegrationSessionTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testRedirectedShellOutputKeepsWorking);
 	CPPUNIT_TEST(testNulByteIsRefused);
 	CPPUNIT_TEST(testEnvsFileIsReadWhenTheSessionIsCreated);
+	CPPUNIT_TEST(testTokensDoNotReachSessions);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -379,6 +380,24 @@ public:
 		HttpResult r = request(execd.port(), "POST", "/code", "{\"code\":\"echo $SESSION_VALUE\",\"context\":{\"language\":\"bash\"}}");
 		CPPUNIT_ASSERT_MESSAGE(r.body, r.body.find("\"text\":\"second\"") != std::string::npos);
 		::unlink(path.c_str());
+	}
+
+	void testTokensDoNotReachSessions()
+	{
+		// Nor execd's own /proc/<pid>/environ and cmdline: bash's parent is execd.
+		ExecdProcess::Options o = shellOptions();
+		Tokens::addTo(o);
+		ExecdProcess execd(o);
+		const std::map<std::string, std::string> auth = Tokens::header();
+		HttpResult r = request(execd.port(), "POST", "/session", "", auth);
+		CPPUNIT_ASSERT_EQUAL(200, r.status);
+		std::string id = object(r.body)->getValue<std::string>("session_id");
+		r = request(execd.port(), "POST", "/session/" + id + "/run",
+			"{\"command\":" + quote("env; tr '\\0' '\\n' < /proc/$PPID/environ; tr '\\0' ' ' < /proc/$PPID/cmdline") + "}", auth);
+		CPPUNIT_ASSERT_EQUAL(200, r.status);
+		CPPUNIT_ASSERT_MESSAGE(r.body, r.body.find("PATH=") != std::string::npos);
+		CPPUNIT_ASSERT_MESSAGE(r.body, r.body.find("--access-token") != std::string::npos);
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, std::string(), Tokens::leaked(r.body));
 	}
 };
 

@@ -245,6 +245,7 @@ class IntegrationShellTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testOrphansAreReapedAndExitCodesKept);
 	CPPUNIT_TEST(testEnvsFile);
 	CPPUNIT_TEST(testEnvsFileProblemsAndReservedNames);
+	CPPUNIT_TEST(testTokensDoNotReachBackgroundCommands);
 	CPPUNIT_TEST(testRetention);
 	CPPUNIT_TEST(testAbandonedStreamIsDrainedCheaply);
 	CPPUNIT_TEST(testAbandonedCommandRunsToItsEndOrTimeout);
@@ -697,6 +698,31 @@ public:
 		}
 		CPPUNIT_ASSERT_MESSAGE(log, log.find("s3cr3t") == std::string::npos);
 		CPPUNIT_ASSERT_MESSAGE(log, log.find("file-token") == std::string::npos);
+	}
+
+	void testTokensDoNotReachBackgroundCommands()
+	{
+		// Nor execd's own /proc/<pid>/environ and cmdline, which any command can read.
+		ExecdProcess::Options o = shellOptions();
+		Tokens::addTo(o);
+		ExecdProcess execd(o);
+		const std::map<std::string, std::string> auth = Tokens::header();
+		const std::string show = "env; tr '\\0' '\\n' < /proc/" + std::to_string(execd.pid()) + "/environ; cat /proc/"
+			+ std::to_string(execd.pid()) + "/cmdline";
+		HttpResult r = request(execd.port(), "POST", "/command", command(show, ",\"background\":true"), auth);
+		CPPUNIT_ASSERT_EQUAL(200, r.status);
+		std::string id = events(r)[0].text;
+		auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+		while (object(request(execd.port(), "GET", "/command/status/" + id, "", auth).body)->getValue<bool>("running")
+			&& std::chrono::steady_clock::now() < deadline)
+			std::this_thread::sleep_for(std::chrono::milliseconds(50));
+		std::string output = request(execd.port(), "GET", "/command/" + id + "/logs", "", auth).body;
+		CPPUNIT_ASSERT_MESSAGE(output, output.find("PATH=") != std::string::npos);
+		CPPUNIT_ASSERT_MESSAGE(output, output.find("--access-token") != std::string::npos);   // the cmdline was read
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(output, std::string(), Tokens::leaked(output));
+		r = request(execd.port(), "POST", "/command", command(show), auth);
+		CPPUNIT_ASSERT_MESSAGE(r.body, r.body.find("--access-token") != std::string::npos);
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, std::string(), Tokens::leaked(r.body));
 	}
 
 	void testRetention()
