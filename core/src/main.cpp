@@ -52,6 +52,19 @@ void scrubSecrets(int argc, char** argv)
 }
 
 
+void scrubVariable(const char* name)
+	// Overwrites the value of the variable in place (the initial environment's
+	// strings are what /proc/<pid>/environ shows).
+{
+	std::size_t n = std::strlen(name);
+	for (char** e = environ; *e; ++e)
+	{
+		if (std::strncmp(*e, name, n) == 0 && (*e)[n] == '=')
+			std::memset(*e + n + 1, 'x', std::strlen(*e + n + 1));
+	}
+}
+
+
 } // namespace
 
 
@@ -111,9 +124,13 @@ int main(int argc, char** argv)
 	}
 	scrubSecrets(argc, argv);
 	// Children inherit the environment: the tokens stay with us (both were read
-	// into the settings above).
-	::unsetenv("EXECD_ACCESS_TOKEN");
-	::unsetenv("JUPYTER_TOKEN");
+	// into the settings above). unsetenv() alone would leave the strings where
+	// /proc/<pid>/environ reads them, for every process in the sandbox to see.
+	for (const char* name: {"EXECD_ACCESS_TOKEN", "JUPYTER_TOKEN"})
+	{
+		scrubVariable(name);
+		::unsetenv(name);
+	}
 
 	execd::ExecdServer server(std::move(commandLine), std::move(environment), clone3Active);
 	char* appArgv[] = {argv[0], nullptr};

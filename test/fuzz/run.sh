@@ -9,7 +9,7 @@ BUILD=${1:?usage: run.sh <build dir> [target...]}
 shift
 SRC=$(cd "$(dirname "$0")" && pwd)
 SECONDS_EACH=${FUZZ_SECONDS:-30}
-TARGETS=${*:-"HttpRequestFuzzer MultipartFuzzer GlobFuzzer ByteRangeFuzzer JsonBodyFuzzer PathsFuzzer OutputSplitterFuzzer GoCellFuzzer"}
+TARGETS=${*:-"HttpRequestFuzzer MultipartFuzzer GlobFuzzer ByteRangeFuzzer JsonBodyFuzzer PathsFuzzer OutputSplitterFuzzer GoCellFuzzer EnvFileFuzzer"}
 
 max_len() {
 	case "$1" in
@@ -21,6 +21,7 @@ max_len() {
 	PathsFuzzer) echo 4096 ;;
 	OutputSplitterFuzzer) echo 8192 ;;
 	GoCellFuzzer) echo 16384 ;;
+	EnvFileFuzzer) echo 65536 ;;
 	*) echo 4096 ;;
 	esac
 }

@@ -720,14 +720,22 @@ const std::string ACCESS_TOKEN = []
 	}();
 
 
+const std::string ENV_ACCESS_TOKEN = "env-access-" + ACCESS_TOKEN.substr(0, 12);
+const std::string ENV_JUPYTER_TOKEN = "env-jupyter-" + ACCESS_TOKEN.substr(12, 12);
+
+
 ExecdProcess& guardedDaemon()
 	// With an access token, and the shell module for commands of another uid.
+	// Both token variables are set as well, to values execd must not pass on
+	// (the flag's token is the one in force; JUPYTER_TOKEN is for an external
+	// server's, unused with the embedded one).
 {
 	static std::unique_ptr<ExecdProcess> pExecd;
 	ExecdProcess::Options o;
 	o.testModules = false;
 	o.properties = {"execd.modules.load = jupyter, shell"};
 	o.args = {"--access-token", ACCESS_TOKEN};
+	o.env = {{"EXECD_ACCESS_TOKEN", ENV_ACCESS_TOKEN}, {"JUPYTER_TOKEN", ENV_JUPYTER_TOKEN}};
 	return ExecdProcess::keep(pExecd, o);
 }
 
@@ -757,7 +765,8 @@ std::vector<std::pair<std::string, std::string>> secretsOf(int server)
 	// Every secret of execd's and its Jupyter server's, read as root: the access
 	// token, the server's token, the kernels' HMAC keys and the cookie secret.
 {
-	std::vector<std::pair<std::string, std::string>> secrets{{"the access token", ACCESS_TOKEN}};
+	std::vector<std::pair<std::string, std::string>> secrets{{"the access token", ACCESS_TOKEN},
+		{"EXECD_ACCESS_TOKEN", ENV_ACCESS_TOKEN}, {"JUPYTER_TOKEN", ENV_JUPYTER_TOKEN}};
 	std::string token = serverToken(server);
 	CPPUNIT_ASSERT_MESSAGE("the test cannot find the Jupyter token", !token.empty());
 	secrets.emplace_back("the Jupyter token", token);
@@ -788,6 +797,7 @@ class IntegrationJupyterSecurityTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testOtherUidFindsNoSecretAndCannotWrite);
 	CPPUNIT_TEST(testServerAnswersOnlyWithItsToken);
 	CPPUNIT_TEST(testNoSecretInKernelsOrLogs);
+	CPPUNIT_TEST(testTokensDoNotReachKernels);
 	CPPUNIT_TEST(testKernelsDieWithTheServer);
 	CPPUNIT_TEST_SUITE_END();
 
@@ -887,6 +897,23 @@ public:
 			CPPUNIT_ASSERT_MESSAGE(secret.first + " is in a kernel's environment", seen.find(secret.second) == std::string::npos);
 			CPPUNIT_ASSERT_MESSAGE(secret.first + " is in execd's log", log.find(secret.second) == std::string::npos);
 		}
+	}
+
+	void testTokensDoNotReachKernels()
+	{
+		// User code finds neither token variable, nor the tokens in its own
+		// /proc/<pid>/environ and cmdline, nor in those of its parent (the
+		// Jupyter server) and of execd.
+		std::string seen = guardedRun("import os\n"
+			"print(os.environ.get('JUPYTER_TOKEN'), os.environ.get('EXECD_ACCESS_TOKEN'))\n"
+			"for pid in ('self', str(os.getppid()), '" + std::to_string(guardedDaemon().pid()) + "'):\n"
+			"    for name in ('environ', 'cmdline'):\n"
+			"        print(pid, name, open('/proc/%s/%s' % (pid, name), 'rb').read())\n", "");
+		CPPUNIT_ASSERT_MESSAGE(seen, seen.compare(0, 10, "None None\n") == 0);
+		CPPUNIT_ASSERT_MESSAGE(seen, seen.find("JUPYTER_RUNTIME_DIR") != std::string::npos);   // /proc was read
+		CPPUNIT_ASSERT_MESSAGE(seen, seen.find("--access-token") != std::string::npos);
+		for (const std::string& secret: {ACCESS_TOKEN, ENV_ACCESS_TOKEN, ENV_JUPYTER_TOKEN})
+			CPPUNIT_ASSERT_MESSAGE(seen, seen.find(secret) == std::string::npos);
 	}
 
 	void testKernelsDieWithTheServer()

@@ -49,10 +49,11 @@ struct Run
 };
 
 
-Run run(const std::string& language, const std::string& id, const std::string& code, const DataCallback& onData = nullptr)
+Run runOn(int port, const std::map<std::string, std::string>& headers, const std::string& language, const std::string& id,
+	const std::string& code, const DataCallback& onData = nullptr)
 {
-	HttpResult r = request(daemon().port(), "POST", "/code",
-		"{\"code\":" + quote(code) + ",\"context\":{\"id\":\"" + id + "\",\"language\":\"" + language + "\"}}", {}, onData);
+	HttpResult r = request(port, "POST", "/code",
+		"{\"code\":" + quote(code) + ",\"context\":{\"id\":\"" + id + "\",\"language\":\"" + language + "\"}}", headers, onData);
 	Run out;
 	out.raw = r.raw;
 	for (const std::string& e: withoutPings(sseEvents(r.body)))
@@ -68,6 +69,12 @@ Run run(const std::string& language, const std::string& id, const std::string& c
 		if (type == "error") out.error = o->getObject("error");
 	}
 	return out;
+}
+
+
+Run run(const std::string& language, const std::string& id, const std::string& code, const DataCallback& onData = nullptr)
+{
+	return runOn(daemon().port(), {}, language, id, code, onData);
 }
 
 
@@ -107,6 +114,7 @@ class IntegrationLanguagesTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testGoErrors);
 	CPPUNIT_TEST(testGoInterruptAndDelete);
 	CPPUNIT_TEST(testBadInput);
+	CPPUNIT_TEST(testTokensDoNotReachRunners);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -238,6 +246,45 @@ public:
 		r = request(daemon().port(), "POST", "/code", "{\"code\":\"1\",\"context\":{\"id\":\"nope\",\"language\":\"go\"}}");
 		CPPUNIT_ASSERT_EQUAL(500, r.status);
 		CPPUNIT_ASSERT(r.body.find("context not found") != std::string::npos);
+	}
+
+	void testTokensDoNotReachRunners()
+	{
+		// Neither in the variables of a JVM or a Go program, nor in their own
+		// /proc/<pid>/environ and cmdline, nor in execd's.
+		ExecdProcess::Options o;
+		o.testModules = false;
+		o.properties = {"execd.modules.load = java, go"};
+		Tokens::addTo(o);
+		ExecdProcess execd(o);
+		const std::map<std::string, std::string> auth = Tokens::header();
+		const std::string execdProc = "/proc/" + std::to_string(execd.pid());
+		auto contextOf = [&](const std::string& language)
+		{
+			HttpResult r = request(execd.port(), "POST", "/code/context", "{\"language\":\"" + language + "\"}", auth);
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
+			return object(r.body)->getValue<std::string>("id");
+		};
+		Run java = runOn(execd.port(), auth, "java", contextOf("java"),
+			"System.out.println(System.getenv(\"JUPYTER_TOKEN\") + \" \" + System.getenv(\"EXECD_ACCESS_TOKEN\"));\n"
+			"for (String p: new String[]{\"/proc/self/environ\", \"/proc/self/cmdline\", \"" + execdProc + "/environ\", \""
+			+ execdProc + "/cmdline\"})\n"
+			"    System.out.println(new String(java.nio.file.Files.readAllBytes(java.nio.file.Path.of(p))).replace('\\0', '\\n'));\n");
+		Run go = runOn(execd.port(), auth, "go", contextOf("go"),
+			"fmt.Printf(\"[%s][%s]\\n\", os.Getenv(\"JUPYTER_TOKEN\"), os.Getenv(\"EXECD_ACCESS_TOKEN\"))\n"
+			"for _, p := range []string{\"/proc/self/environ\", \"/proc/self/cmdline\", \"" + execdProc + "/environ\", \""
+			+ execdProc + "/cmdline\"} {\n"
+			"\tb, _ := os.ReadFile(p)\n"
+			"\tfmt.Println(strings.ReplaceAll(string(b), \"\\x00\", \"\\n\"))\n"
+			"}\n");
+		CPPUNIT_ASSERT_MESSAGE(java.raw, java.out.compare(0, 10, "null null\n") == 0);
+		CPPUNIT_ASSERT_MESSAGE(go.raw, go.out.compare(0, 5, "[][]\n") == 0);
+		for (const Run* r: {&java, &go})
+		{
+			CPPUNIT_ASSERT_MESSAGE(r->raw, r->out.find("PATH=") != std::string::npos);
+			CPPUNIT_ASSERT_MESSAGE(r->raw, r->out.find("--access-token") != std::string::npos);
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(r->raw, std::string(), Tokens::leaked(r->raw));
+		}
 	}
 };
 

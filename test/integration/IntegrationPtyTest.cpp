@@ -9,6 +9,7 @@
 #include "Poco/Net/NetException.h"
 #include "Poco/Net/WebSocket.h"
 #include <cppunit/extensions/HelperMacros.h>
+#include <fstream>
 #include <regex>
 #include <thread>
 
@@ -184,6 +185,8 @@ class IntegrationPtyTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testTakeover);
 	CPPUNIT_TEST(testDeleteWithClientAttached);
 	CPPUNIT_TEST(testTokenRequired);
+	CPPUNIT_TEST(testEnvsFileReachesEachShell);
+	CPPUNIT_TEST(testTokensDoNotReachShells);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -398,6 +401,51 @@ public:
 		CPPUNIT_ASSERT_EQUAL(401, request(secured.port(), "GET", "/pty/" + id + "/ws", "", headers).status);
 		Terminal t(id, "", secured.port(), "pty-secret");
 		CPPUNIT_ASSERT(t.waitText("\"type\":\"connected\""));
+	}
+
+	void testEnvsFileReachesEachShell()
+	{
+		// Each shell of a session starts with the file as it is then.
+		std::string path = "/tmp/execd-pty-envs-" + std::to_string(::getpid());
+		std::ofstream(path) << "PTY_VALUE=\"from file\"\nEXECD_ACCESS_TOKEN=file-token\n";
+		ExecdProcess::Options o;
+		o.testModules = false;
+		o.properties = {"execd.modules.load = pty"};
+		o.env = {{"EXECD_ENVS", path}};
+		ExecdProcess execd(o);
+		HttpResult r = request(execd.port(), "POST", "/pty",
+			"{\"command\":" + quote("echo \"<$PTY_VALUE|${EXECD_ACCESS_TOKEN-unset}|${EXECD_ENVS-unset}>\"") + "}");
+		CPPUNIT_ASSERT_EQUAL(201, r.status);
+		std::string id = object(r.body)->getValue<std::string>("session_id");
+		{
+			Terminal t(id, "", execd.port());
+			CPPUNIT_ASSERT_MESSAGE(t.out(), t.waitOutput("<from file|unset|unset>"));
+			CPPUNIT_ASSERT(t.waitText("\"type\":\"exit\""));
+		}
+		std::ofstream(path, std::ios::trunc) << "PTY_VALUE=changed\n";
+		Terminal again(id, "pty=0", execd.port());
+		CPPUNIT_ASSERT_MESSAGE(again.out(), again.waitOutput("<changed|unset|unset>"));
+		::unlink(path.c_str());
+	}
+
+	void testTokensDoNotReachShells()
+	{
+		// Nor execd's own /proc/<pid>/environ and cmdline: the shell's parent is execd.
+		ExecdProcess::Options o;
+		o.testModules = false;
+		o.properties = {"execd.modules.load = pty"};
+		Tokens::addTo(o);
+		ExecdProcess execd(o);
+		HttpResult r = request(execd.port(), "POST", "/pty",
+			"{\"command\":" + quote("env; tr '\\0' '\\n' < /proc/$PPID/environ; tr '\\0' ' ' < /proc/$PPID/cmdline; echo; echo ==DONE==") + "}",
+			Tokens::header());
+		CPPUNIT_ASSERT_EQUAL(201, r.status);
+		std::string id = object(r.body)->getValue<std::string>("session_id");
+		Terminal t(id, "", execd.port(), Tokens::FLAG);
+		CPPUNIT_ASSERT_MESSAGE(t.out(), t.waitOutput("==DONE=="));
+		CPPUNIT_ASSERT_MESSAGE(t.out(), t.out().find("PATH=") != std::string::npos);
+		CPPUNIT_ASSERT_MESSAGE(t.out(), t.out().find("--access-token") != std::string::npos);
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(t.out(), std::string(), Tokens::leaked(t.out()));
 	}
 };
 

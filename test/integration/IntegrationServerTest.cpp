@@ -212,8 +212,10 @@ public:
 		CPPUNIT_ASSERT(cmdline.find(token) == std::string::npos);
 		HttpResult config = request(execd.port(), "GET", "/test/config", "", auth);
 		CPPUNIT_ASSERT(config.body.find("token-hidden") != std::string::npos);
+		// The initial environment block, which unsetenv() leaves alone, is overwritten.
 		std::string environ = readFile("/proc/" + std::to_string(execd.pid()) + "/environ");
-		(void) environ;   // the initial environment block is immutable; children get the scrubbed one
+		CPPUNIT_ASSERT(environ.find("EXECD_ACCESS_TOKEN=") != std::string::npos);
+		CPPUNIT_ASSERT(environ.find(envToken) == std::string::npos);
 		execd.stop();
 		std::string log = execd.output();
 		CPPUNIT_ASSERT(log.find("GET /ping 200") != std::string::npos);

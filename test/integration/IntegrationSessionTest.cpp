@@ -7,6 +7,7 @@
 #include "Poco/Net/StreamSocket.h"
 #include <atomic>
 #include <cppunit/extensions/HelperMacros.h>
+#include <fstream>
 #include <future>
 #include <regex>
 #include <unistd.h>
@@ -95,6 +96,8 @@ class IntegrationSessionTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testForegroundCommandSurvivesDisconnect);
 	CPPUNIT_TEST(testRedirectedShellOutputKeepsWorking);
 	CPPUNIT_TEST(testNulByteIsRefused);
+	CPPUNIT_TEST(testEnvsFileIsReadWhenTheSessionIsCreated);
+	CPPUNIT_TEST(testTokensDoNotReachSessions);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -494,6 +497,51 @@ public:
 		CPPUNIT_ASSERT_EQUAL(400, r.status);
 		CPPUNIT_ASSERT(r.body.find("NUL") != std::string::npos);
 		CPPUNIT_ASSERT_EQUAL(std::string("complete"), terminal(runIn(execd.port(), id, "true")));
+	}
+
+	void testEnvsFileIsReadWhenTheSessionIsCreated()
+	{
+		// A session's bash starts with the file as it is then (upstream's snapshot
+		// at creation); later changes reach new sessions. The session's own
+		// exports win over it, as a request's envs do for /command.
+		std::string path = "/tmp/execd-session-envs-" + std::to_string(::getpid());
+		std::ofstream(path) << "SESSION_VALUE=\"first\\tvalue\"\nexport SPAN='a\nb'\nEXPANDED=${HOME}/x\nJUPYTER_TOKEN=from-file\n";
+		ExecdProcess::Options o = shellOptions();
+		o.env = {{"EXECD_ENVS", path}};
+		ExecdProcess execd(o);
+		const std::string print = "echo \"$SESSION_VALUE|$SPAN|$EXPANDED|${JUPYTER_TOKEN-unset}|${EXECD_ENVS-unset}\"";
+		const std::string home = std::getenv("HOME");
+		std::string first = newSession(execd.port());
+		const std::string before = "[first\tvalue|a][b|" + home + "/x|unset|unset]";
+		CPPUNIT_ASSERT_EQUAL(before, texts(runIn(execd.port(), first, print), "stdout"));
+		std::ofstream(path, std::ios::trunc) << "SESSION_VALUE=second\n";
+		CPPUNIT_ASSERT_EQUAL(before, texts(runIn(execd.port(), first, print), "stdout"));
+		std::string second = newSession(execd.port());
+		CPPUNIT_ASSERT_EQUAL(std::string("[second|||unset|unset]"), texts(runIn(execd.port(), second, print), "stdout"));
+		runIn(execd.port(), second, "export SESSION_VALUE=mine");
+		CPPUNIT_ASSERT_EQUAL(std::string("[mine]"), texts(runIn(execd.port(), second, "echo $SESSION_VALUE"), "stdout"));
+		// The bash code language is a session too.
+		HttpResult r = request(execd.port(), "POST", "/code", "{\"code\":\"echo $SESSION_VALUE\",\"context\":{\"language\":\"bash\"}}");
+		CPPUNIT_ASSERT_MESSAGE(r.body, r.body.find("\"text\":\"second\"") != std::string::npos);
+		::unlink(path.c_str());
+	}
+
+	void testTokensDoNotReachSessions()
+	{
+		// Nor execd's own /proc/<pid>/environ and cmdline: bash's parent is execd.
+		ExecdProcess::Options o = shellOptions();
+		Tokens::addTo(o);
+		ExecdProcess execd(o);
+		const std::map<std::string, std::string> auth = Tokens::header();
+		HttpResult r = request(execd.port(), "POST", "/session", "", auth);
+		CPPUNIT_ASSERT_EQUAL(200, r.status);
+		std::string id = object(r.body)->getValue<std::string>("session_id");
+		r = request(execd.port(), "POST", "/session/" + id + "/run",
+			"{\"command\":" + quote("env; tr '\\0' '\\n' < /proc/$PPID/environ; tr '\\0' ' ' < /proc/$PPID/cmdline") + "}", auth);
+		CPPUNIT_ASSERT_EQUAL(200, r.status);
+		CPPUNIT_ASSERT_MESSAGE(r.body, r.body.find("PATH=") != std::string::npos);
+		CPPUNIT_ASSERT_MESSAGE(r.body, r.body.find("--access-token") != std::string::npos);
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, std::string(), Tokens::leaked(r.body));
 	}
 };
 

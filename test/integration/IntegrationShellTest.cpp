@@ -18,6 +18,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 
@@ -243,6 +244,8 @@ class IntegrationShellTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testNoInheritedDescriptors);
 	CPPUNIT_TEST(testOrphansAreReapedAndExitCodesKept);
 	CPPUNIT_TEST(testEnvsFile);
+	CPPUNIT_TEST(testEnvsFileProblemsAndReservedNames);
+	CPPUNIT_TEST(testTokensDoNotReachBackgroundCommands);
 	CPPUNIT_TEST(testRetention);
 	CPPUNIT_TEST(testAbandonedStreamIsDrainedCheaply);
 	CPPUNIT_TEST(testAbandonedCommandRunsToItsEndOrTimeout);
@@ -636,17 +639,90 @@ public:
 
 	void testEnvsFile()
 	{
+		// The file's entries reach foreground and background commands, under the
+		// request's envs; the file is read again for each command.
 		std::string path = "/tmp/execd-envs-" + std::to_string(::getpid());
-		{
-			std::ofstream out(path);
-			out << "# comment\n\nFROM_FILE=file-value\nEXPANDED=$HOME/x\nOVERRIDDEN=file\n";
-		}
+		std::ofstream(path) << "# comment\n\nFROM_FILE=file-value\nEXPANDED=$HOME/x\nOVERRIDDEN=file\n"
+			"export QUOTED=\"tab\\there\nsecond line\"\nLITERAL='$HOME'\r\n";
 		ExecdProcess::Options o = shellOptions();
 		o.env = {{"EXECD_ENVS", path}};
 		ExecdProcess execd(o);
-		auto evs = events(run(execd, "echo $FROM_FILE $EXPANDED $OVERRIDDEN", ",\"envs\":{\"OVERRIDDEN\":\"request\"}"));
-		CPPUNIT_ASSERT_EQUAL("[file-value " + std::string(std::getenv("HOME")) + "/x request]", texts(evs, "stdout"));
+		const std::string print = "echo $FROM_FILE $EXPANDED $OVERRIDDEN \"$LITERAL\" \"$QUOTED\"";
+		const std::string envs = ",\"envs\":{\"OVERRIDDEN\":\"request\"}";
+		const std::string home = std::getenv("HOME");
+		auto evs = events(run(execd, print, envs));
+		CPPUNIT_ASSERT_EQUAL("[file-value " + home + "/x request $HOME tab\there][second line]", texts(evs, "stdout"));
+
+		std::string id = events(run(execd, print, envs + ",\"background\":true"))[0].text;
+		CPPUNIT_ASSERT_EQUAL(0, waitFinished(execd, id, std::chrono::seconds(10))->getValue<int>("exit_code"));
+		CPPUNIT_ASSERT_EQUAL("file-value " + home + "/x request $HOME tab\there\nsecond line\n",
+			request(execd.port(), "GET", "/command/" + id + "/logs").body);
+
+		std::string dir = path + ".d";
+		::mkdir(dir.c_str(), 0700);
+		std::ofstream(path, std::ios::trunc) << "FROM_FILE=changed\nWORKDIR=" << dir << "\n";
+		CPPUNIT_ASSERT_EQUAL(std::string("[changed|]"), texts(events(run(execd, "echo \"$FROM_FILE|$EXPANDED\"")), "stdout"));
+		// The file also feeds the expansion of a command's cwd.
+		CPPUNIT_ASSERT_EQUAL("[" + dir + "]", texts(events(run(execd, "pwd", ",\"cwd\":\"$WORKDIR\"")), "stdout"));
+		::rmdir(dir.c_str());
 		::unlink(path.c_str());
+	}
+
+	void testEnvsFileProblemsAndReservedNames()
+	{
+		// Bad entries are skipped with a warning that names the file and the line
+		// but no value; execd's reserved names cannot come from the file.
+		std::string path = "/tmp/execd-envs-bad-" + std::to_string(::getpid());
+		std::ofstream(path) << "GOOD=1\nBROKEN=\"s3cr3t-value\nnot-an-entry-s3cr3t\nEXECD_ACCESS_TOKEN=file-token\n"
+			"JUPYTER_TOKEN=file-token\nEXECD_ENVS=/elsewhere\nAFTER='ok'\n";
+		ExecdProcess::Options o = shellOptions();
+		o.env = {{"EXECD_ENVS", path}};
+		ExecdProcess execd(o);
+		HttpResult r = run(execd, "env");
+		::unlink(path.c_str());
+		CPPUNIT_ASSERT_MESSAGE(r.body, r.body.find("\"GOOD=1\"") != std::string::npos);
+		CPPUNIT_ASSERT_MESSAGE(r.body, r.body.find("\"AFTER=ok\"") != std::string::npos);
+		CPPUNIT_ASSERT_MESSAGE(r.body, r.body.find("file-token") == std::string::npos);
+		CPPUNIT_ASSERT_MESSAGE(r.body, r.body.find("EXECD_ENVS") == std::string::npos);
+		CPPUNIT_ASSERT_MESSAGE(r.body, r.body.find("BROKEN") == std::string::npos);
+		run(execd, "true");   // the same problems again: not logged again
+		CPPUNIT_ASSERT_EQUAL(0, execd.stop());   // flushes the log
+		std::string log = execd.output();
+		for (const std::string& expected: {"EXECD_ENVS file " + path + " line 2: BROKEN: unterminated double-quoted value; skipped",
+			"EXECD_ENVS file " + path + " line 3: no '='; skipped",
+			"EXECD_ENVS file " + path + ": EXECD_ACCESS_TOKEN is reserved by execd; ignored",
+			"EXECD_ENVS file " + path + ": JUPYTER_TOKEN is reserved by execd; ignored"})
+		{
+			CPPUNIT_ASSERT_MESSAGE(log, log.find(expected) != std::string::npos);
+			CPPUNIT_ASSERT_MESSAGE(log, log.find(expected) == log.rfind(expected));
+		}
+		CPPUNIT_ASSERT_MESSAGE(log, log.find("s3cr3t") == std::string::npos);
+		CPPUNIT_ASSERT_MESSAGE(log, log.find("file-token") == std::string::npos);
+	}
+
+	void testTokensDoNotReachBackgroundCommands()
+	{
+		// Nor execd's own /proc/<pid>/environ and cmdline, which any command can read.
+		ExecdProcess::Options o = shellOptions();
+		Tokens::addTo(o);
+		ExecdProcess execd(o);
+		const std::map<std::string, std::string> auth = Tokens::header();
+		const std::string show = "env; tr '\\0' '\\n' < /proc/" + std::to_string(execd.pid()) + "/environ; cat /proc/"
+			+ std::to_string(execd.pid()) + "/cmdline";
+		HttpResult r = request(execd.port(), "POST", "/command", command(show, ",\"background\":true"), auth);
+		CPPUNIT_ASSERT_EQUAL(200, r.status);
+		std::string id = events(r)[0].text;
+		auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+		while (object(request(execd.port(), "GET", "/command/status/" + id, "", auth).body)->getValue<bool>("running")
+			&& std::chrono::steady_clock::now() < deadline)
+			std::this_thread::sleep_for(std::chrono::milliseconds(50));
+		std::string output = request(execd.port(), "GET", "/command/" + id + "/logs", "", auth).body;
+		CPPUNIT_ASSERT_MESSAGE(output, output.find("PATH=") != std::string::npos);
+		CPPUNIT_ASSERT_MESSAGE(output, output.find("--access-token") != std::string::npos);   // the cmdline was read
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(output, std::string(), Tokens::leaked(output));
+		r = request(execd.port(), "POST", "/command", command(show), auth);
+		CPPUNIT_ASSERT_MESSAGE(r.body, r.body.find("--access-token") != std::string::npos);
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, std::string(), Tokens::leaked(r.body));
 	}
 
 	void testRetention()

@@ -477,4 +477,29 @@ int ExecdProcess::runToExit(const Options& options, std::string& output, std::ch
 }
 
 
+void Tokens::addTo(ExecdProcess::Options& options)
+{
+	options.env["EXECD_ACCESS_TOKEN"] = ENV_ACCESS;
+	options.env["JUPYTER_TOKEN"] = ENV_JUPYTER;
+	options.args.push_back("--access-token");
+	options.args.push_back(FLAG);
+}
+
+
+std::map<std::string, std::string> Tokens::header()
+{
+	return {{"X-EXECD-ACCESS-TOKEN", FLAG}};
+}
+
+
+std::string Tokens::leaked(const std::string& text)
+{
+	for (const std::string& secret: {FLAG, ENV_ACCESS, ENV_JUPYTER})
+	{
+		if (text.find(secret) != std::string::npos) return secret;
+	}
+	return "";
+}
+
+
 } } // namespace execd::test

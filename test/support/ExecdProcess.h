@@ -121,4 +121,22 @@ private:
 };
 
 
+namespace Tokens
+	/// Secrets for the tests that execd keeps its tokens from user processes.
+{
+	const std::string FLAG = "flag-secret-13";          ///< --access-token: the token in force
+	const std::string ENV_ACCESS = "env-secret-41";     ///< EXECD_ACCESS_TOKEN, overridden by the flag
+	const std::string ENV_JUPYTER = "jupyter-secret-97"; ///< JUPYTER_TOKEN
+
+	void addTo(ExecdProcess::Options& options);
+		/// Sets both variables and the flag.
+
+	std::map<std::string, std::string> header();
+		/// X-EXECD-ACCESS-TOKEN: FLAG.
+
+	std::string leaked(const std::string& text);
+		/// The first of the three found in text; "" when none is.
+}
+
+
 } } // namespace execd::test

@@ -1,6 +1,7 @@
 #include "PtySession.h"
 #include "execd/Process.h"
 #include "execd/StreamEvent.h"
+#include "execd/UserEnvironment.h"
 #include "Poco/JSON/Object.h"
 #include "Poco/JSON/Parser.h"
 #include "Poco/Net/NetException.h"
@@ -14,9 +15,6 @@
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
-
-
-extern char** environ;
 
 
 namespace execd {
@@ -297,6 +295,11 @@ bool PtySession::start(bool ptyMode, std::string& error)
 	std::vector<char*> argv;
 	for (std::string& a: args) argv.push_back(&a[0]);
 	argv.push_back(nullptr);
+	// Each shell gets the EXECD_ENVS file as it is when the shell starts.
+	std::vector<std::string> variables = UserEnvironment::entries();
+	std::vector<char*> envp;
+	for (std::string& v: variables) envp.push_back(&v[0]);
+	envp.push_back(nullptr);
 	const char* cwd = _cwd.empty() ? nullptr : _cwd.c_str();
 
 	int master = -1;
@@ -350,7 +353,7 @@ bool PtySession::start(bool ptyMode, std::string& error)
 			}
 			::closefrom(3);
 			if (cwd && ::chdir(cwd) != 0) ::_exit(126);
-			::execve(argv[0], argv.data(), environ);
+			::execve(argv[0], argv.data(), envp.data());
 			::_exit(127);
 		}
 		if (pid > 0) Process::own(pid);

@@ -1,7 +1,7 @@
 #include "BashSession.h"
-#include "CommandRequest.h"
 #include "OutputSplitter.h"
 #include "execd/Process.h"
+#include "execd/UserEnvironment.h"
 #include "Poco/Exception.h"
 #include "Poco/RandomStream.h"
 #include "Poco/UUIDGenerator.h"
@@ -529,9 +529,8 @@ SessionManager::~SessionManager()
 
 std::shared_ptr<BashSession> SessionManager::create(const std::string& cwd)
 {
-	std::vector<std::string> env;
-	for (const auto& kv: Environment::current())
-		env.push_back(kv.first + "=" + kv.second);
+	// A snapshot: the EXECD_ENVS file as it is now (a restarted bash gets the same).
+	std::vector<std::string> env = UserEnvironment::entries();
 	std::string id = Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
 	auto pSession = std::make_shared<BashSession>(id, cwd, env, _bash);
 	std::lock_guard<std::mutex> lock(_mutex);

@@ -1,10 +1,9 @@
 #include "CommandRequest.h"
+#include "execd/UserEnvironment.h"
 #include "Poco/Exception.h"
 #include "Poco/File.h"
-#include "Poco/String.h"
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <set>
 #include <sys/stat.h>
 
@@ -63,7 +62,7 @@ CommandRequest CommandRequest::fromJson(const JsonBody& body)
 		std::string expanded;
 		try
 		{
-			expanded = Environment::expand(cwd, Environment::forCommand(r.envs));
+			expanded = Environment::expand(cwd, UserEnvironment::build(r.envs));
 		}
 		catch (Poco::Exception& exc)
 		{
@@ -102,40 +101,6 @@ std::map<std::string, std::string> current()
 		const char* eq = std::strchr(*e, '=');
 		if (eq) env[std::string(*e, static_cast<std::size_t>(eq - *e))] = eq + 1;
 	}
-	return env;
-}
-
-
-std::map<std::string, std::string> forCommand(const std::map<std::string, std::string>& requestEnvs)
-{
-	std::map<std::string, std::string> env = current();
-	const std::map<std::string, std::string> base = env;
-	auto file = env.find("EXECD_ENVS");
-	if (file != env.end() && !file->second.empty())
-	{
-		std::ifstream in(file->second);
-		std::string line;
-		while (std::getline(in, line))
-		{
-			std::string t = Poco::trim(line);
-			if (t.empty() || t[0] == '#') continue;
-			std::size_t eq = t.find('=');
-			if (eq == std::string::npos || eq == 0) continue;
-			std::string value = t.substr(eq + 1);
-			try
-			{
-				value = expand(value, base);
-			}
-			catch (Poco::Exception&)
-			{
-				// An undefined variable in the file expands to nothing rather than
-				// refusing every command.
-			}
-			env[Poco::trim(t.substr(0, eq))] = value;
-		}
-	}
-	for (const auto& kv: requestEnvs)
-		env[kv.first] = kv.second;
 	return env;
 }
 

@@ -36,15 +36,11 @@ struct CommandRequest
 
 
 namespace Environment
-	/// The environment a command runs with, and path expansion against it.
+	/// execd's environment, and path expansion. (A command's environment is
+	/// execd::UserEnvironment's.)
 {
 	std::map<std::string, std::string> current();
 		/// execd's own environment.
-
-	std::map<std::string, std::string> forCommand(const std::map<std::string, std::string>& requestEnvs);
-		/// execd's environment, overlaid by the file named in EXECD_ENVS (KEY=VALUE
-		/// lines, # comments, values $VAR-expanded; re-read every time), overlaid by
-		/// the request's envs.
 
 	std::string expand(const std::string& path, const std::map<std::string, std::string>& env);
 		/// ~ and ~/… -> $HOME…; $NAME and ${NAME} -> values. Throws

@@ -1,6 +1,7 @@
 #include "CommandRunner.h"
 #include "OutputPump.h"
 #include "execd/ApiException.h"
+#include "execd/UserEnvironment.h"
 #include "Poco/File.h"
 #include "Poco/Path.h"
 #include "Poco/UUIDGenerator.h"
@@ -103,8 +104,7 @@ SpawnOptions CommandRunner::spawnOptions(const CommandRequest& request) const
 {
 	SpawnOptions options;
 	options.argv = {_settings.shell, "-c", request.command};
-	for (const auto& kv: Environment::forCommand(request.envs))
-		options.env.push_back(kv.first + "=" + kv.second);
+	options.env = UserEnvironment::entries(request.envs);   // the EXECD_ENVS file read now
 	options.cwd = request.cwd;
 	if (request.uid)
 	{
