@@ -86,6 +86,7 @@ class IntegrationSessionTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testEarlierBackgroundJobsSurviveAStop);
 	CPPUNIT_TEST(testInterruptStopsTheWholeRun);
 	CPPUNIT_TEST(testDeleteDuringARunStopsEverything);
+	CPPUNIT_TEST(testClientThatLeavesStopsTheRun);
 	CPPUNIT_TEST(testUnstoppableRunRestartsTheShell);
 	CPPUNIT_TEST(testExitEndsTheShell);
 	CPPUNIT_TEST(testBusySession);
@@ -295,6 +296,43 @@ public:
 			CPPUNIT_ASSERT_EQUAL(404, request(execd.port(), "DELETE", "/session/" + id).status);
 		}
 		::sleep(2);
+		CPPUNIT_ASSERT(::access(late.c_str(), F_OK) != 0);
+	}
+
+	void testClientThatLeavesStopsTheRun()
+	{
+		ExecdProcess execd(shellOptions());
+		std::string id = newSession(execd.port());
+		runIn(execd.port(), id, "kept=yes");
+		const std::string late = "/tmp/execd-session-left-" + std::to_string(::getpid());
+		::unlink(late.c_str());
+		{
+			Poco::Net::StreamSocket s;
+			s.connect(Poco::Net::SocketAddress("127.0.0.1", static_cast<Poco::UInt16>(execd.port())));
+			std::string body = "{\"command\":" + quote("echo go; sleep 3; touch " + late) + "}";
+			std::string req = "POST /session/" + id + "/run HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+			s.sendBytes(req.data(), static_cast<int>(req.size()));
+			char buffer[4096];
+			std::string got;
+			while (got.find("\"text\":\"go\"") == std::string::npos)
+			{
+				int n = s.receiveBytes(buffer, sizeof(buffer));
+				if (n <= 0) break;
+				got.append(buffer, static_cast<std::size_t>(n));
+			}
+		}   // the client goes away
+		// The run is stopped within about a second (busy until then); the session
+		// is the same bash.
+		HttpResult r;
+		for (int attempt = 0; attempt < 50; ++attempt)
+		{
+			r = request(execd.port(), "POST", "/session/" + id + "/run", "{\"command\":\"echo kept=$kept\"}");
+			if (r.status != 500) break;
+			::usleep(50000);
+		}
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
+		CPPUNIT_ASSERT(r.body.find("\"text\":\"kept=yes\"") != std::string::npos);
+		::sleep(3);
 		CPPUNIT_ASSERT(::access(late.c_str(), F_OK) != 0);
 	}
 
