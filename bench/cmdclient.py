@@ -6,8 +6,11 @@
                                           CONCURRENCY commands printing LINES numbered lines each,
                                           REPS times; checks count and order of every stream
   cmdclient.py many PORT COUNT PARALLEL   runs COUNT `true` commands, PARALLEL at a time
+  cmdclient.py session PORT RUNS          bash-session run latency (one keep-alive connection)
+                                          against bash driven through pipes, and how long a
+                                          stop (run timeout) takes after its deadline
 """
-import json, re, socket, statistics, sys, threading, time
+import http.client, json, re, socket, statistics, subprocess, sys, threading, time
 
 
 def post(port, body, on_chunk=None):
@@ -119,6 +122,43 @@ def many(port, count, parallel):
     print("%d commands in %.1f s (%.0f/s)" % (done[0], took, done[0] / took))
 
 
+def session(port, runs):
+    conn = http.client.HTTPConnection("127.0.0.1", port)
+
+    def call(path, body):
+        conn.request("POST", path, json.dumps(body))
+        return conn.getresponse().read()
+    sid = json.loads(call("/session", {}))["session_id"]
+    times = []
+    for i in range(runs):
+        t0 = time.perf_counter()
+        body = call("/session/%s/run" % sid, {"command": "x=$((x+1)); echo $x"})
+        times.append((time.perf_counter() - t0) * 1000)
+        assert b'"text":"%d"' % (i + 1) in body, body
+    # The floor: the same command line through a bash that reads its stdin, as
+    # a session's bash does, with an echoed marker to know it is done.
+    bash = subprocess.Popen(["/bin/bash", "--noprofile", "--norc"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    floor = []
+    for i in range(runs):
+        t0 = time.perf_counter()
+        bash.stdin.write(b"x=$((x+1)); echo $x; echo __mark__\n")
+        bash.stdin.flush()
+        while bash.stdout.readline() != b"__mark__\n":
+            pass
+        floor.append((time.perf_counter() - t0) * 1000)
+    bash.stdin.close()
+    bash.wait()
+    print("session run: p50 %.2f ms, p99 %.2f ms; baseline bash through pipes: p50 %.2f ms, p99 %.2f ms (%d runs)" % (
+        pct(times, 50), pct(times, 99), pct(floor, 50), pct(floor, 99), runs))
+    stops = []
+    for _ in range(20):
+        t0 = time.perf_counter()
+        body = call("/session/%s/run" % sid, {"command": "echo go; sleep 5; echo not-reached", "timeout": 200})
+        stops.append((time.perf_counter() - t0) * 1000 - 200)
+        assert b"not-reached" not in body and b"timeout after 200ms" in body, body
+    print("stop of a timed-out run, stream end after its deadline: p50 %.2f ms, p99 %.2f ms (20 runs)" % (pct(stops, 50), pct(stops, 99)))
+
+
 if __name__ == "__main__":
     mode, port = sys.argv[1], int(sys.argv[2])
     if mode == "latency":
@@ -127,3 +167,5 @@ if __name__ == "__main__":
         sys.exit(1 if flood(port, int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])) else 0)
     elif mode == "many":
         many(port, int(sys.argv[3]), int(sys.argv[4]))
+    elif mode == "session":
+        session(port, int(sys.argv[3]))

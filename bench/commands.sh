@@ -7,6 +7,8 @@
 #  3. `cat` of a 1 GiB file through a foreground stream: throughput and execd's peak RSS
 #     growth; then the same with a client reading at 1 MB/s for 20 s.
 #  4. Threads, fds and RSS when idle, after 10,000 commands, and idle again.
+#  5. Bash-session runs: latency against bash driven through pipes (the floor), and
+#     how long stopping a timed-out run takes after its deadline (issue #14).
 set -eu
 . "$(dirname "$0")/lib.sh"
 CLIENT="/usr/bin/python3 $(dirname "$0")/cmdclient.py"
@@ -56,3 +58,7 @@ $CLIENT many "$EXECD_PORT" 10000 8
 echo "just after:    $(proc_status "$EXECD_PID")"
 sleep 16   # idle threads released after 10 s, housekeeping every 5 s
 echo "idle again:    $(proc_status "$EXECD_PID")"
+
+echo
+echo "# shell: bash sessions ($RUNS runs)"
+$CLIENT session "$EXECD_PORT" "$RUNS"
