@@ -1,6 +1,7 @@
 // The java (JShell in a JVM) and go (Go toolchain) modules: real JVM, real Go.
 
 #include "ExecdProcess.h"
+#include "execd/Subprocess.h"
 #include "Poco/File.h"
 #include "Poco/JSON/Object.h"
 #include <atomic>
@@ -9,8 +10,10 @@
 #include <dirent.h>
 #include <fstream>
 #include <future>
+#include <poll.h>
 #include <regex>
 #include <thread>
+#include <unistd.h>
 
 
 using namespace execd::test;
@@ -71,7 +74,9 @@ Run run(const std::string& language, const std::string& id, const std::string& c
 }
 
 
-Run interruptLoop(const std::string& language, const std::string& id, const std::string& code, const std::string& started)
+Run interruptLoop(const std::string& language, const std::string& id, const std::string& code, const std::string& started,
+	std::chrono::milliseconds delay = std::chrono::milliseconds(0))
+	// Runs code, interrupts it delay after its output shows started, and expects the end within 3 s.
 {
 	std::promise<void> begun;
 	std::atomic<bool> seen{false};
@@ -85,6 +90,7 @@ Run interruptLoop(const std::string& language, const std::string& id, const std:
 		});
 	});
 	CPPUNIT_ASSERT(begun.get_future().wait_for(std::chrono::seconds(20)) == std::future_status::ready);
+	std::this_thread::sleep_for(delay);
 	auto start = std::chrono::steady_clock::now();
 	CPPUNIT_ASSERT_EQUAL(200, request(daemon().port(), "DELETE", "/code?id=" + id).status);
 	Run r = running.get();
@@ -102,6 +108,8 @@ class IntegrationLanguagesTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testJavaState);
 	CPPUNIT_TEST(testJavaErrors);
 	CPPUNIT_TEST(testJavaInterruptAndDelete);
+	CPPUNIT_TEST(testJavaInterruptWhileCompiling);
+	CPPUNIT_TEST(testJavaRunnerKeepsEveryRequest);
 	CPPUNIT_TEST(testJavaDeadJvm);
 	CPPUNIT_TEST(testGoState);
 	CPPUNIT_TEST(testGoErrors);
@@ -157,6 +165,63 @@ public:
 		CPPUNIT_ASSERT_EQUAL(std::string("7"), run("java", id, "kept").result);
 		CPPUNIT_ASSERT_EQUAL(200, request(daemon().port(), "DELETE", "/code/contexts/" + id).status);
 		CPPUNIT_ASSERT_EQUAL(404, request(daemon().port(), "GET", "/code/contexts/" + id).status);
+	}
+
+	void testJavaInterruptWhileCompiling()
+	{
+		// JShell stops only code that runs: an interrupt that lands while it
+		// compiles the loop must still stop the loop once it starts. Compiling a
+		// thousand lambdas takes about a second; the interrupt comes 200 ms
+		// after the output of the cell's first snippet, so well inside it.
+		std::string lambdas;
+		for (int i = 0; i < 1000; ++i) lambdas += "java.util.function.IntUnaryOperator f" + std::to_string(i) + " = v -> v + 1; ";
+		std::string id = context("java");
+		run("java", id, "if (System.nanoTime() == 0) { " + lambdas + "}");   // warms the compiler
+		Run r = interruptLoop("java", id, "System.out.println(\"spinning\");\nwhile (true) { if (System.nanoTime() == 0) { " + lambdas + "} }",
+			"spinning", std::chrono::milliseconds(200));
+		CPPUNIT_ASSERT_EQUAL(std::string("Interrupted"), r.error->getValue<std::string>("ename"));
+		CPPUNIT_ASSERT_EQUAL(std::string("2"), run("java", id, "1 + 1").result);
+	}
+
+	void testJavaRunnerKeepsEveryRequest()
+	{
+		// The JShell runner alone, driven as execd drives it: each RUN is written
+		// the moment the previous DONE is read. A RUN that came while the thread
+		// of the run before was still ending used to be dropped (one in a few
+		// hundred), and its /code request hung until the client gave up.
+		execd::Subprocess runner;
+		execd::Subprocess::Options o;
+		o.argv = {"/usr/bin/java", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp", EXECD_MODULE_DIR "/java", "ExecdJShell"};
+		o.control = true;
+		runner.start(o);
+		std::string pending;
+		auto reply = [&]() {
+			auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+			for (std::size_t eol; (eol = pending.find('\n')) == std::string::npos;)
+			{
+				struct pollfd p{runner.controlOut(), POLLIN, 0};
+				auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+				if (left <= 0 || ::poll(&p, 1, static_cast<int>(left)) <= 0) return std::string("(no reply)");
+				char buffer[4096];
+				ssize_t n = ::read(runner.controlOut(), buffer, sizeof(buffer));
+				if (n <= 0) return std::string("(closed)");
+				pending.append(buffer, static_cast<std::size_t>(n));
+			}
+			std::size_t eol = pending.find('\n');
+			std::string line = pending.substr(0, eol);
+			pending.erase(0, eol + 1);
+			return line;
+		};
+		CPPUNIT_ASSERT_EQUAL(std::string("READY"), reply());
+		for (int i = 1; i <= 600; ++i)
+		{
+			std::string code = "int v = " + std::to_string(i) + ";";
+			std::string request = "RUN " + std::to_string(code.size()) + "\n" + code;
+			CPPUNIT_ASSERT_EQUAL(static_cast<ssize_t>(request.size()), ::write(runner.controlIn(), request.data(), request.size()));
+			CPPUNIT_ASSERT_EQUAL("DONE " + std::to_string(i), reply());
+		}
+		runner.signal(SIGKILL);
+		runner.wait();
 	}
 
 	void testJavaDeadJvm()

@@ -11,6 +11,8 @@
 import java.io.*;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import jdk.jshell.*;
 
 public final class ExecdJShell {
@@ -25,35 +27,45 @@ public final class ExecdJShell {
         JShell shell = JShell.builder().executionEngine("local").build();
         // Warm the compiler so that the first real snippet is fast.
         shell.eval("int $execdWarm = 1;");
+        BlockingQueue<String> cells = new LinkedBlockingQueue<>();
+        Thread reader = new Thread(() -> read(requests, cells), "execd-requests");
+        reader.setDaemon(true);
+        reader.start();
         reply("READY\n", null);
-        Thread.currentThread().setName("execd-requests");
-        final JShell jshell = shell;
-        final int[] count = {0};
-        while (true) {
-            String line = readLine(requests);
-            if (line == null) break;
-            if (line.equals("STOP")) continue;   // nothing is running
-            if (!line.startsWith("RUN ")) continue;
-            int length = Integer.parseInt(line.substring(4).trim());
-            byte[] code = requests.readNBytes(length);
-            String source = new String(code, StandardCharsets.UTF_8);
-            stopRequested = false;
-            // Runs on its own thread so that STOP requests are read meanwhile.
-            Thread runner = new Thread(() -> run(jshell, source, ++count[0]), "execd-run");
+        for (int count = 1; ; ++count) {
+            String source = cells.take();
+            // Runs on its own thread so that this one can stop it.
+            final int number = count;
+            Thread runner = new Thread(() -> run(shell, source, number), "execd-run");
             runner.start();
-            // Requests keep coming while it runs (STOP); the next RUN waits for it.
             while (runner.isAlive()) {
-                if (requests.available() > 0) {
-                    String next = readLine(requests);
-                    if (next == null) System.exit(0);
-                    if (next.equals("STOP")) {
-                        stopRequested = true;
-                        jshell.stop();
-                    }
-                } else {
-                    runner.join(5);
+                // JShell.stop() stops only user code that is executing: one that
+                // comes while JShell compiles a snippet is lost, and that snippet
+                // (a "while (true)" loop, say) would then run on. So it is
+                // repeated until the run ends; evaluate() starts no new snippet
+                // once stopRequested is set.
+                if (stopRequested) shell.stop();
+                runner.join(5);
+            }
+        }
+    }
+
+    /// Reads requests until execd closes fd 3, then ends the process. A RUN is
+    /// queued (execd sends the next one only after DONE, but that may come before
+    /// the run's thread has ended); a STOP applies to the run last queued.
+    private static void read(InputStream requests, BlockingQueue<String> cells) {
+        try {
+            for (String line; (line = readLine(requests)) != null; ) {
+                if (line.equals("STOP")) {
+                    stopRequested = true;
+                } else if (line.startsWith("RUN ")) {
+                    byte[] code = requests.readNBytes(Integer.parseInt(line.substring(4).trim()));
+                    stopRequested = false;
+                    cells.put(new String(code, StandardCharsets.UTF_8));
                 }
             }
+        } catch (IOException | InterruptedException | NumberFormatException e) {
+            // execd is gone or speaks nonsense: either way this JVM is done.
         }
         System.exit(0);
     }
