@@ -5,12 +5,12 @@
 // Requests:  "RUN <bytes>\n<code>"  |  "STOP\n"
 // Replies:   "READY\n"
 //            "RESULT <bytes>\n<text>"
-//            "ERROR <bytes>\n<ename>\n<evalue length>\n<evalue><traceback lines...>"
+//            "ERROR <bytes>\n<ename>\n<evalue length>\n<evalue><traceback lines, each ending in \n>"
+//            (named and formatted as upstream's IJava kernel does: see KernelError)
 //            "DONE <execution count>\n"
 
 import java.io.*;
 import java.nio.charset.StandardCharsets;
-import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import jdk.jshell.*;
@@ -71,94 +71,66 @@ public final class ExecdJShell {
     }
 
     private static void run(JShell shell, String source, int count) {
-        SourceCodeAnalysis analysis = shell.sourceCodeAnalysis();
-        String remaining = source;
-        String lastValue = null;
-        boolean failed = false;
-        while (!remaining.isBlank() && !failed && !stopRequested) {
-            SourceCodeAnalysis.CompletionInfo info = analysis.analyzeCompletion(remaining);
-            String snippetSource;
-            switch (info.completeness()) {
-                case COMPLETE:
-                case COMPLETE_WITH_SEMI:
-                    snippetSource = info.source();
-                    remaining = info.remaining();
-                    break;
-                case EMPTY:
-                    remaining = "";
-                    continue;
-                default:
-                    // Incomplete or unknown: the rest as one snippet; JShell reports what is wrong.
-                    snippetSource = remaining;
-                    remaining = "";
-            }
-            List<SnippetEvent> events = shell.eval(snippetSource);
-            lastValue = null;
-            for (SnippetEvent e : events) {
-                if (e.causeSnippet() != null) continue;   // updates of dependent snippets
-                Snippet snippet = e.snippet();
-                if (e.status() == Snippet.Status.REJECTED) {
-                    StringBuilder trace = new StringBuilder();
-                    String first = null;
-                    for (Diag d : (Iterable<Diag>) shell.diagnostics(snippet)::iterator) {
-                        String message = d.getMessage(null);
-                        long position = d.getStartPosition();
-                        String where = position >= 0 ? "at " + lineColumn(snippet.source(), (int) position) + ": " : "";
-                        if (first == null) first = message;
-                        trace.append(where).append(message).append('\n');
-                    }
-                    if (first == null) first = "the snippet was rejected: " + snippet.source().strip();
-                    error("CompileError", first, trace.toString());
-                    failed = true;
-                    break;
-                }
-                if (e.exception() != null) {
-                    JShellException x = e.exception();
-                    String ename = x instanceof EvalException ? ((EvalException) x).getExceptionClassName() : x.getClass().getName();
-                    String evalue = x.getMessage() == null ? "" : x.getMessage();
-                    StringWriter w = new StringWriter();
-                    w.append(ename).append(evalue.isEmpty() ? "" : ": " + evalue).append('\n');
-                    for (StackTraceElement s : x.getStackTrace()) w.append("\tat ").append(s.toString()).append('\n');
-                    if (x instanceof UnresolvedReferenceException) {
-                        ename = "UnresolvedReferenceException";
-                        evalue = "unresolved reference in " + ((UnresolvedReferenceException) x).getSnippet().source().strip();
-                    }
-                    error(ename, evalue, w.toString());
-                    failed = true;
-                    break;
-                }
-                if (snippet.kind() == Snippet.Kind.EXPRESSION || (snippet.kind() == Snippet.Kind.VAR
-                        && ((VarSnippet) snippet).subKind() == Snippet.SubKind.TEMP_VAR_EXPRESSION_SUBKIND)) {
-                    String value = e.value();
-                    boolean isVoid = snippet instanceof ExpressionSnippet && "void".equals(((ExpressionSnippet) snippet).typeName());
-                    if (value != null && !value.isEmpty() && !isVoid) lastValue = value;
-                }
-            }
+        String[] value = {null};
+        KernelError error;
+        try {
+            error = evaluate(shell, source, value);
+        } catch (Throwable t) {
+            // JShell itself failed (a cyclic exception cause overflows its stack,
+            // for one); the run still gets an answer and the context lives on.
+            error = KernelError.unexpected(t);
         }
         System.out.flush();
         System.err.flush();
-        if (!failed && stopRequested) {
-            error("Interrupted", "the run was stopped by an interrupt; the context keeps its state", "");
-            failed = true;
-        }
-        if (!failed && lastValue != null) reply("RESULT ", lastValue);
+        if (error != null) error(error);
+        else if (value[0] != null) reply("RESULT ", value[0]);
         reply("DONE " + count + "\n", null);
     }
 
-    private static String lineColumn(String source, int position) {
-        int line = 1, column = 1;
-        for (int i = 0; i < position && i < source.length(); ++i) {
-            if (source.charAt(i) == '\n') { ++line; column = 1; } else { ++column; }
+    /// Evaluates a cell snippet by snippet, as the kernel does, up to the first
+    /// error, which it returns (null if none). value[0] gets the value of the
+    /// last snippet when that is an expression.
+    private static KernelError evaluate(JShell shell, String cell, String[] value) {
+        SourceCodeAnalysis analysis = shell.sourceCodeAnalysis();
+        SourceCodeAnalysis.CompletionInfo info = analysis.analyzeCompletion(cell);
+        // UNKNOWN counts as complete: JShell compiles it and reports what is wrong.
+        for (; info.completeness().isComplete(); info = analysis.analyzeCompletion(info.remaining())) {
+            String snippetSource = info.source();
+            if (stopRequested) return KernelError.interrupted(snippetSource);
+            value[0] = null;
+            KernelError error = evaluateSnippet(shell, snippetSource, value);
+            if (error != null) return error;
+            if (stopRequested) return KernelError.interrupted(snippetSource);
         }
-        return "line " + line + ", column " + column;
+        if (info.completeness() != SourceCodeAnalysis.Completeness.EMPTY) return KernelError.incomplete(info.remaining());
+        return null;
     }
 
-    private static void error(String ename, String evalue, String traceback) {
-        byte[] v = evalue.getBytes(StandardCharsets.UTF_8);
-        String body = ename + "\n" + v.length + "\n" + evalue + traceback;
-        System.out.flush();
-        System.err.flush();
-        reply("ERROR ", body);
+    private static KernelError evaluateSnippet(JShell shell, String source, String[] value) {
+        for (SnippetEvent e : shell.eval(source)) {
+            if (e.causeSnippet() != null) continue;   // updates of dependent snippets
+            JShellException x = e.exception();
+            if (x instanceof EvalException) return KernelError.evaluation((EvalException) x);
+            if (x instanceof UnresolvedReferenceException) return KernelError.unresolvedReference(shell, (UnresolvedReferenceException) x);
+            if (x != null) return KernelError.unexpected(x);
+            // Rejected, or a declaration that cannot be defined yet (class B extends Missing).
+            if (!e.status().isDefined()) return KernelError.compilation(shell, e.snippet());
+            Snippet snippet = e.snippet();
+            if (snippet.kind() == Snippet.Kind.EXPRESSION || (snippet.kind() == Snippet.Kind.VAR
+                    && ((VarSnippet) snippet).subKind() == Snippet.SubKind.TEMP_VAR_EXPRESSION_SUBKIND)) {
+                String text = e.value();
+                boolean isVoid = snippet instanceof ExpressionSnippet && "void".equals(((ExpressionSnippet) snippet).typeName());
+                if (text != null && !text.isEmpty() && !isVoid) value[0] = text;
+            }
+        }
+        return null;
+    }
+
+    private static void error(KernelError error) {
+        StringBuilder body = new StringBuilder(error.ename).append('\n');
+        body.append(error.evalue.getBytes(StandardCharsets.UTF_8).length).append('\n').append(error.evalue);
+        for (String line : error.traceback) body.append(line).append('\n');
+        reply("ERROR ", body.toString());
     }
 
     private static void reply(String head, String body) {
