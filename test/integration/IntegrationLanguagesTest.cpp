@@ -1,6 +1,7 @@
 // The java (JShell in a JVM) and go (Go toolchain) modules: real JVM, real Go.
 
 #include "ExecdProcess.h"
+#include "execd/Subprocess.h"
 #include "Poco/File.h"
 #include "Poco/JSON/Object.h"
 #include <atomic>
@@ -9,8 +10,10 @@
 #include <dirent.h>
 #include <fstream>
 #include <future>
+#include <poll.h>
 #include <regex>
 #include <thread>
+#include <unistd.h>
 
 
 using namespace execd::test;
@@ -78,7 +81,66 @@ Run run(const std::string& language, const std::string& id, const std::string& c
 }
 
 
-Run interruptLoop(const std::string& language, const std::string& id, const std::string& code, const std::string& started)
+// The IJava kernel's traceback styles (jupyter-jvm-basekernel's TextColor):
+// messages bold red, source lines bold black behind a "|   " margin, the span a
+// diagnostic points at on red.
+const std::string RESET = "\033[0m";
+const std::string RED = "\033[1m\033[31m";
+const std::string BLACK = "\033[1m\033[30m";
+const std::string MARKED = BLACK + "\033[41m";
+const std::string MARGIN = BLACK + "|   ";
+const std::string RULE = RED + std::string(75, '-') + RESET;
+
+
+std::string message(const std::string& text)
+{
+	return RED + text + RESET;
+}
+
+
+std::string sourceLine(const std::string& text)
+{
+	return MARGIN + BLACK + text + RESET;
+}
+
+
+std::vector<std::string> traceback(const Run& r)
+{
+	std::vector<std::string> lines;
+	CPPUNIT_ASSERT_MESSAGE(r.raw, !r.error.isNull());
+	auto array = r.error->getArray("traceback");
+	for (std::size_t i = 0; array && i < array->size(); ++i) lines.push_back(array->getElement<std::string>(static_cast<unsigned>(i)));
+	return lines;
+}
+
+
+void assertTraceback(const Run& r, const std::vector<std::string>& expected)
+	// The whole traceback, line by line.
+{
+	std::vector<std::string> actual = traceback(r);
+	auto joined = [](const std::vector<std::string>& lines) {
+		std::string text;
+		for (const auto& line: lines) text += line + "\n";
+		return text;
+	};
+	CPPUNIT_ASSERT_EQUAL(joined(expected), joined(actual));
+}
+
+
+void assertError(const Run& r, const std::string& ename, const std::string& evalue)
+	// Output may come first; the run ends in status, error and execution_complete.
+{
+	const std::string end = "status,error,execution_complete";
+	CPPUNIT_ASSERT_MESSAGE(r.raw, r.types.rfind("init,", 0) == 0);
+	CPPUNIT_ASSERT_MESSAGE(r.raw, r.types.size() > end.size() && r.types.compare(r.types.size() - end.size(), end.size(), end) == 0);
+	CPPUNIT_ASSERT_EQUAL_MESSAGE(r.raw, ename, r.error->getValue<std::string>("ename"));
+	CPPUNIT_ASSERT_EQUAL_MESSAGE(r.raw, evalue, r.error->getValue<std::string>("evalue"));
+}
+
+
+Run interruptLoop(const std::string& language, const std::string& id, const std::string& code, const std::string& started,
+	std::chrono::milliseconds delay = std::chrono::milliseconds(0))
+	// Runs code, interrupts it delay after its output shows started, and expects the end within 3 s.
 {
 	std::promise<void> begun;
 	std::atomic<bool> seen{false};
@@ -92,6 +154,7 @@ Run interruptLoop(const std::string& language, const std::string& id, const std:
 		});
 	});
 	CPPUNIT_ASSERT(begun.get_future().wait_for(std::chrono::seconds(20)) == std::future_status::ready);
+	std::this_thread::sleep_for(delay);
 	auto start = std::chrono::steady_clock::now();
 	CPPUNIT_ASSERT_EQUAL(200, request(daemon().port(), "DELETE", "/code?id=" + id).status);
 	Run r = running.get();
@@ -107,8 +170,13 @@ class IntegrationLanguagesTest: public CppUnit::TestFixture
 {
 	CPPUNIT_TEST_SUITE(IntegrationLanguagesTest);
 	CPPUNIT_TEST(testJavaState);
-	CPPUNIT_TEST(testJavaErrors);
+	CPPUNIT_TEST(testJavaExceptionIsEvalException);
+	CPPUNIT_TEST(testJavaCompileErrorIsCompilationException);
+	CPPUNIT_TEST(testJavaIncompleteAndUnresolved);
+	CPPUNIT_TEST(testJavaCyclicCauseKeepsTheContext);
 	CPPUNIT_TEST(testJavaInterruptAndDelete);
+	CPPUNIT_TEST(testJavaInterruptWhileCompiling);
+	CPPUNIT_TEST(testJavaRunnerKeepsEveryRequest);
 	CPPUNIT_TEST(testJavaDeadJvm);
 	CPPUNIT_TEST(testGoState);
 	CPPUNIT_TEST(testGoErrors);
@@ -136,23 +204,98 @@ public:
 		CPPUNIT_ASSERT(request(daemon().port(), "GET", "/code/contexts?language=java").body.find(id) != std::string::npos);
 	}
 
-	void testJavaErrors()
+	void testJavaExceptionIsEvalException()
 	{
+		// As upstream's e2e suites assert: ename EvalException; the real class
+		// heads the stack trace, under the kernel's red rule.
 		std::string id = context("java");
-		Run r = run("java", id, "Integer.parseInt(\"zz\")");
-		CPPUNIT_ASSERT_EQUAL(std::string("init,status,error,execution_complete"), r.types);
-		CPPUNIT_ASSERT_EQUAL(std::string("java.lang.NumberFormatException"), r.error->getValue<std::string>("ename"));
-		CPPUNIT_ASSERT_EQUAL(std::string("For input string: \"zz\""), r.error->getValue<std::string>("evalue"));
-		CPPUNIT_ASSERT(r.error->getArray("traceback")->size() > 1);
-		r = run("java", id, "int y = \"text\";");
-		CPPUNIT_ASSERT_EQUAL(std::string("init,status,error,execution_complete"), r.types);
-		CPPUNIT_ASSERT_EQUAL(std::string("CompileError"), r.error->getValue<std::string>("ename"));
-		CPPUNIT_ASSERT(r.error->getValue<std::string>("evalue").find("incompatible types") != std::string::npos);
+		Run r = run("java", id, "int x = 10 / 0; // ArithmeticException");
+		assertError(r, "EvalException", "/ by zero");
+		std::vector<std::string> lines = traceback(r);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(3), lines.size());
+		CPPUNIT_ASSERT_EQUAL(RULE, lines[0]);
+		CPPUNIT_ASSERT_EQUAL(message("java.lang.ArithmeticException: / by zero"), lines[1]);
+		CPPUNIT_ASSERT_MESSAGE(lines[2], std::regex_match(lines[2], std::regex("\033\\[1m\033\\[31m\tat \\.\\(#[0-9]+:1\\)\033\\[0m")));
 		// Output before the failure is kept, the rest of the cell is not run.
 		r = run("java", id, "System.out.println(\"before\");\nthrow new IllegalStateException(\"boom\");\nSystem.out.println(\"after\");");
 		CPPUNIT_ASSERT_EQUAL(std::string("before\n"), r.out);
-		CPPUNIT_ASSERT_EQUAL(std::string("java.lang.IllegalStateException"), r.error->getValue<std::string>("ename"));
-		CPPUNIT_ASSERT_EQUAL(std::string("boom"), r.error->getValue<std::string>("evalue"));
+		assertError(r, "EvalException", "boom");
+		CPPUNIT_ASSERT_EQUAL(message("java.lang.IllegalStateException: boom"), traceback(r).at(1));
+		// Frames inside the JDK are kept.
+		r = run("java", id, "Integer.parseInt(\"zz\")");
+		assertError(r, "EvalException", "For input string: \"zz\"");
+		lines = traceback(r);
+		CPPUNIT_ASSERT_EQUAL(message("java.lang.NumberFormatException: For input string: \"zz\""), lines.at(1));
+		CPPUNIT_ASSERT_EQUAL(message("\tat java.base/java.lang.NumberFormatException.forInputString(NumberFormatException.java:67)"), lines.at(2));
+		// No message: IJava says "null".
+		r = run("java", id, "throw new RuntimeException();");
+		assertError(r, "EvalException", "null");
+		CPPUNIT_ASSERT_EQUAL(message("java.lang.RuntimeException: null"), traceback(r).at(1));
+		// A cause follows as in printStackTrace (IJava's executor drops it).
+		r = run("java", id, "throw new RuntimeException(\"outer\", new IllegalStateException(\"inner\"));");
+		assertError(r, "EvalException", "outer");
+		lines = traceback(r);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(5), lines.size());
+		CPPUNIT_ASSERT_EQUAL(message("java.lang.RuntimeException: outer"), lines[1]);
+		CPPUNIT_ASSERT_EQUAL(message("Caused by: java.lang.IllegalStateException: inner"), lines[3]);
+		CPPUNIT_ASSERT_EQUAL(message("\t... 1 more"), lines[4]);
+	}
+
+	void testJavaCompileErrorIsCompilationException()
+	{
+		// Each diagnostic: the source with the span on red, the message without
+		// its "location:" line, a blank line. evalue is empty, as in IJava.
+		std::string id = context("java");
+		Run r = run("java", id, "int y = \"s\";");
+		assertError(r, "CompilationException", "");
+		assertTraceback(r, {sourceLine("int y = ") + MARKED + "\"s\"" + RESET + BLACK + ";" + RESET,
+			message("incompatible types: java.lang.String cannot be converted to int"), ""});
+		r = run("java", id, "System.out.println(undefinedThing);");
+		assertError(r, "CompilationException", "");
+		assertTraceback(r, {sourceLine("System.out.println(") + MARKED + "undefinedThing" + RESET + BLACK + ");" + RESET,
+			message("cannot find symbol"), message("  symbol:   variable undefinedThing"), ""});
+		// A span over several lines marks each of them.
+		r = run("java", id, "int m = 3;\nint n = m *\n  (m +\n   \"x\");");
+		assertError(r, "CompilationException", "");
+		assertTraceback(r, {sourceLine("int n = ") + MARKED + "m *" + RESET, MARGIN + MARKED + "  (m +" + RESET,
+			MARGIN + MARKED + "   \"x\")" + RESET + BLACK + ";" + RESET, message("bad operand types for binary operator '*'"),
+			message("  first type:  int"), message("  second type: java.lang.String"), ""});
+		// A declaration that cannot be defined yet is one too (JShell itself would accept it).
+		r = run("java", id, "class B extends Missing {}");
+		assertError(r, "CompilationException", "");
+		assertTraceback(r, {sourceLine("class B extends Missing {}"), message("Unresolved dependencies:"), message("   - class Missing")});
+	}
+
+	void testJavaIncompleteAndUnresolved()
+	{
+		std::string id = context("java");
+		Run r = run("java", id, "System.out.println(\"a\");\nfor (int i = 0; i < 3; i++) {");
+		CPPUNIT_ASSERT_EQUAL(std::string("a\n"), r.out);
+		assertError(r, "IncompleteSourceException", "for (int i = 0; i < 3; i++) {");
+		assertTraceback(r, {message("Incomplete input:"), sourceLine("for (int i = 0; i < 3; i++) {")});
+		// Not incomplete but malformed: JShell compiles it and says why.
+		r = run("java", id, "int q = ;");
+		assertError(r, "CompilationException", "");
+		CPPUNIT_ASSERT_EQUAL(message("illegal start of expression"), traceback(r).at(1));
+		// A method that calls an undefined one is accepted; calling it is the error.
+		r = run("java", id, "void f() { g(); }");
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(r.raw, std::string("init,execution_complete"), r.types);
+		r = run("java", id, "f()");
+		assertError(r, "UnresolvedReferenceException", "Attempt to use definition snippet with unresolved references in MethodSnippet:f/()void-void f() { g(); }");
+		assertTraceback(r, {sourceLine("void f() { g(); }"), message("Unresolved dependencies:"), message("   - method g()")});
+	}
+
+	void testJavaCyclicCauseKeepsTheContext()
+	{
+		// JShell's own conversion of the exception overflows its stack; the run
+		// still ends with an error and the context keeps its state.
+		std::string id = context("java");
+		run("java", id, "int kept = 5;");
+		Run r = run("java", id, "RuntimeException a = new RuntimeException(\"a\");\nRuntimeException b = new RuntimeException(\"b\", a);\na.initCause(b);\nthrow a;");
+		assertError(r, "StackOverflowError", "");
+		CPPUNIT_ASSERT_EQUAL(RULE, traceback(r).at(0));
+		CPPUNIT_ASSERT_EQUAL(message("java.lang.StackOverflowError"), traceback(r).at(1));
+		CPPUNIT_ASSERT_EQUAL(std::string("5"), run("java", id, "kept").result);
 	}
 
 	void testJavaInterruptAndDelete()
@@ -161,10 +304,73 @@ public:
 		run("java", id, "int kept = 7;");
 		Run r = interruptLoop("java", id, "System.out.println(\"spinning\");\nlong n = 0;\nwhile (true) { n++; }", "spinning");
 		CPPUNIT_ASSERT_MESSAGE(r.types, r.types.find("error,execution_complete") != std::string::npos);
-		CPPUNIT_ASSERT_EQUAL(std::string("Interrupted"), r.error->getValue<std::string>("ename"));
+		assertError(r, "EvaluationInterruptedException", "");
+		std::vector<std::string> lines = traceback(r);
+		// The snippet the interrupt came in: usually the loop, an earlier one when it came sooner.
+		CPPUNIT_ASSERT_EQUAL(std::size_t(2), lines.size());
+		CPPUNIT_ASSERT_MESSAGE(lines[0], lines[0] == sourceLine("while (true) { n++; }") || lines[0] == sourceLine("long n = 0;")
+			|| lines[0] == sourceLine("System.out.println(\"spinning\");"));
+		CPPUNIT_ASSERT_EQUAL(message("Evaluation interrupted."), lines[1]);
 		CPPUNIT_ASSERT_EQUAL(std::string("7"), run("java", id, "kept").result);
 		CPPUNIT_ASSERT_EQUAL(200, request(daemon().port(), "DELETE", "/code/contexts/" + id).status);
 		CPPUNIT_ASSERT_EQUAL(404, request(daemon().port(), "GET", "/code/contexts/" + id).status);
+	}
+
+	void testJavaInterruptWhileCompiling()
+	{
+		// JShell stops only code that runs: an interrupt that lands while it
+		// compiles the loop must still stop the loop once it starts. Compiling a
+		// thousand lambdas takes about a second; the interrupt comes 200 ms
+		// after the output of the cell's first snippet, so well inside it.
+		std::string lambdas;
+		for (int i = 0; i < 1000; ++i) lambdas += "java.util.function.IntUnaryOperator f" + std::to_string(i) + " = v -> v + 1; ";
+		std::string id = context("java");
+		run("java", id, "if (System.nanoTime() == 0) { " + lambdas + "}");   // warms the compiler
+		Run r = interruptLoop("java", id, "System.out.println(\"spinning\");\nwhile (true) { if (System.nanoTime() == 0) { " + lambdas + "} }",
+			"spinning", std::chrono::milliseconds(200));
+		assertError(r, "EvaluationInterruptedException", "");
+		CPPUNIT_ASSERT_EQUAL(std::string("2"), run("java", id, "1 + 1").result);
+	}
+
+	void testJavaRunnerKeepsEveryRequest()
+	{
+		// The JShell runner alone, driven as execd drives it: each RUN is written
+		// the moment the previous DONE is read. A RUN that came while the thread
+		// of the run before was still ending used to be dropped (one in a few
+		// hundred), and its /code request hung until the client gave up.
+		execd::Subprocess runner;
+		execd::Subprocess::Options o;
+		o.argv = {"/usr/bin/java", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp", EXECD_MODULE_DIR "/java", "ExecdJShell"};
+		o.control = true;
+		runner.start(o);
+		std::string pending;
+		auto reply = [&]() {
+			auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+			for (std::size_t eol; (eol = pending.find('\n')) == std::string::npos;)
+			{
+				struct pollfd p{runner.controlOut(), POLLIN, 0};
+				auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+				if (left <= 0 || ::poll(&p, 1, static_cast<int>(left)) <= 0) return std::string("(no reply)");
+				char buffer[4096];
+				ssize_t n = ::read(runner.controlOut(), buffer, sizeof(buffer));
+				if (n <= 0) return std::string("(closed)");
+				pending.append(buffer, static_cast<std::size_t>(n));
+			}
+			std::size_t eol = pending.find('\n');
+			std::string line = pending.substr(0, eol);
+			pending.erase(0, eol + 1);
+			return line;
+		};
+		CPPUNIT_ASSERT_EQUAL(std::string("READY"), reply());
+		for (int i = 1; i <= 600; ++i)
+		{
+			std::string code = "int v = " + std::to_string(i) + ";";
+			std::string request = "RUN " + std::to_string(code.size()) + "\n" + code;
+			CPPUNIT_ASSERT_EQUAL(static_cast<ssize_t>(request.size()), ::write(runner.controlIn(), request.data(), request.size()));
+			CPPUNIT_ASSERT_EQUAL("DONE " + std::to_string(i), reply());
+		}
+		runner.signal(SIGKILL);
+		runner.wait();
 	}
 
 	void testJavaDeadJvm()

@@ -5,12 +5,14 @@
 // Requests:  "RUN <bytes>\n<code>"  |  "STOP\n"
 // Replies:   "READY\n"
 //            "RESULT <bytes>\n<text>"
-//            "ERROR <bytes>\n<ename>\n<evalue length>\n<evalue><traceback lines...>"
+//            "ERROR <bytes>\n<ename>\n<evalue length>\n<evalue><traceback lines, each ending in \n>"
+//            (named and formatted as upstream's IJava kernel does: see KernelError)
 //            "DONE <execution count>\n"
 
 import java.io.*;
 import java.nio.charset.StandardCharsets;
-import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import jdk.jshell.*;
 
 public final class ExecdJShell {
@@ -25,128 +27,110 @@ public final class ExecdJShell {
         JShell shell = JShell.builder().executionEngine("local").build();
         // Warm the compiler so that the first real snippet is fast.
         shell.eval("int $execdWarm = 1;");
+        BlockingQueue<String> cells = new LinkedBlockingQueue<>();
+        Thread reader = new Thread(() -> read(requests, cells), "execd-requests");
+        reader.setDaemon(true);
+        reader.start();
         reply("READY\n", null);
-        Thread.currentThread().setName("execd-requests");
-        final JShell jshell = shell;
-        final int[] count = {0};
-        while (true) {
-            String line = readLine(requests);
-            if (line == null) break;
-            if (line.equals("STOP")) continue;   // nothing is running
-            if (!line.startsWith("RUN ")) continue;
-            int length = Integer.parseInt(line.substring(4).trim());
-            byte[] code = requests.readNBytes(length);
-            String source = new String(code, StandardCharsets.UTF_8);
-            stopRequested = false;
-            // Runs on its own thread so that STOP requests are read meanwhile.
-            Thread runner = new Thread(() -> run(jshell, source, ++count[0]), "execd-run");
+        for (int count = 1; ; ++count) {
+            String source = cells.take();
+            // Runs on its own thread so that this one can stop it.
+            final int number = count;
+            Thread runner = new Thread(() -> run(shell, source, number), "execd-run");
             runner.start();
-            // Requests keep coming while it runs (STOP); the next RUN waits for it.
             while (runner.isAlive()) {
-                if (requests.available() > 0) {
-                    String next = readLine(requests);
-                    if (next == null) System.exit(0);
-                    if (next.equals("STOP")) {
-                        stopRequested = true;
-                        jshell.stop();
-                    }
-                } else {
-                    runner.join(5);
+                // JShell.stop() stops only user code that is executing: one that
+                // comes while JShell compiles a snippet is lost, and that snippet
+                // (a "while (true)" loop, say) would then run on. So it is
+                // repeated until the run ends; evaluate() starts no new snippet
+                // once stopRequested is set.
+                if (stopRequested) shell.stop();
+                runner.join(5);
+            }
+        }
+    }
+
+    /// Reads requests until execd closes fd 3, then ends the process. A RUN is
+    /// queued (execd sends the next one only after DONE, but that may come before
+    /// the run's thread has ended); a STOP applies to the run last queued.
+    private static void read(InputStream requests, BlockingQueue<String> cells) {
+        try {
+            for (String line; (line = readLine(requests)) != null; ) {
+                if (line.equals("STOP")) {
+                    stopRequested = true;
+                } else if (line.startsWith("RUN ")) {
+                    byte[] code = requests.readNBytes(Integer.parseInt(line.substring(4).trim()));
+                    stopRequested = false;
+                    cells.put(new String(code, StandardCharsets.UTF_8));
                 }
             }
+        } catch (IOException | InterruptedException | NumberFormatException e) {
+            // execd is gone or speaks nonsense: either way this JVM is done.
         }
         System.exit(0);
     }
 
     private static void run(JShell shell, String source, int count) {
-        SourceCodeAnalysis analysis = shell.sourceCodeAnalysis();
-        String remaining = source;
-        String lastValue = null;
-        boolean failed = false;
-        while (!remaining.isBlank() && !failed && !stopRequested) {
-            SourceCodeAnalysis.CompletionInfo info = analysis.analyzeCompletion(remaining);
-            String snippetSource;
-            switch (info.completeness()) {
-                case COMPLETE:
-                case COMPLETE_WITH_SEMI:
-                    snippetSource = info.source();
-                    remaining = info.remaining();
-                    break;
-                case EMPTY:
-                    remaining = "";
-                    continue;
-                default:
-                    // Incomplete or unknown: the rest as one snippet; JShell reports what is wrong.
-                    snippetSource = remaining;
-                    remaining = "";
-            }
-            List<SnippetEvent> events = shell.eval(snippetSource);
-            lastValue = null;
-            for (SnippetEvent e : events) {
-                if (e.causeSnippet() != null) continue;   // updates of dependent snippets
-                Snippet snippet = e.snippet();
-                if (e.status() == Snippet.Status.REJECTED) {
-                    StringBuilder trace = new StringBuilder();
-                    String first = null;
-                    for (Diag d : (Iterable<Diag>) shell.diagnostics(snippet)::iterator) {
-                        String message = d.getMessage(null);
-                        long position = d.getStartPosition();
-                        String where = position >= 0 ? "at " + lineColumn(snippet.source(), (int) position) + ": " : "";
-                        if (first == null) first = message;
-                        trace.append(where).append(message).append('\n');
-                    }
-                    if (first == null) first = "the snippet was rejected: " + snippet.source().strip();
-                    error("CompileError", first, trace.toString());
-                    failed = true;
-                    break;
-                }
-                if (e.exception() != null) {
-                    JShellException x = e.exception();
-                    String ename = x instanceof EvalException ? ((EvalException) x).getExceptionClassName() : x.getClass().getName();
-                    String evalue = x.getMessage() == null ? "" : x.getMessage();
-                    StringWriter w = new StringWriter();
-                    w.append(ename).append(evalue.isEmpty() ? "" : ": " + evalue).append('\n');
-                    for (StackTraceElement s : x.getStackTrace()) w.append("\tat ").append(s.toString()).append('\n');
-                    if (x instanceof UnresolvedReferenceException) {
-                        ename = "UnresolvedReferenceException";
-                        evalue = "unresolved reference in " + ((UnresolvedReferenceException) x).getSnippet().source().strip();
-                    }
-                    error(ename, evalue, w.toString());
-                    failed = true;
-                    break;
-                }
-                if (snippet.kind() == Snippet.Kind.EXPRESSION || (snippet.kind() == Snippet.Kind.VAR
-                        && ((VarSnippet) snippet).subKind() == Snippet.SubKind.TEMP_VAR_EXPRESSION_SUBKIND)) {
-                    String value = e.value();
-                    boolean isVoid = snippet instanceof ExpressionSnippet && "void".equals(((ExpressionSnippet) snippet).typeName());
-                    if (value != null && !value.isEmpty() && !isVoid) lastValue = value;
-                }
-            }
+        String[] value = {null};
+        KernelError error;
+        try {
+            error = evaluate(shell, source, value);
+        } catch (Throwable t) {
+            // JShell itself failed (a cyclic exception cause overflows its stack,
+            // for one); the run still gets an answer and the context lives on.
+            error = KernelError.unexpected(t);
         }
         System.out.flush();
         System.err.flush();
-        if (!failed && stopRequested) {
-            error("Interrupted", "the run was stopped by an interrupt; the context keeps its state", "");
-            failed = true;
-        }
-        if (!failed && lastValue != null) reply("RESULT ", lastValue);
+        if (error != null) error(error);
+        else if (value[0] != null) reply("RESULT ", value[0]);
         reply("DONE " + count + "\n", null);
     }
 
-    private static String lineColumn(String source, int position) {
-        int line = 1, column = 1;
-        for (int i = 0; i < position && i < source.length(); ++i) {
-            if (source.charAt(i) == '\n') { ++line; column = 1; } else { ++column; }
+    /// Evaluates a cell snippet by snippet, as the kernel does, up to the first
+    /// error, which it returns (null if none). value[0] gets the value of the
+    /// last snippet when that is an expression.
+    private static KernelError evaluate(JShell shell, String cell, String[] value) {
+        SourceCodeAnalysis analysis = shell.sourceCodeAnalysis();
+        SourceCodeAnalysis.CompletionInfo info = analysis.analyzeCompletion(cell);
+        // UNKNOWN counts as complete: JShell compiles it and reports what is wrong.
+        for (; info.completeness().isComplete(); info = analysis.analyzeCompletion(info.remaining())) {
+            String snippetSource = info.source();
+            if (stopRequested) return KernelError.interrupted(snippetSource);
+            value[0] = null;
+            KernelError error = evaluateSnippet(shell, snippetSource, value);
+            if (error != null) return error;
+            if (stopRequested) return KernelError.interrupted(snippetSource);
         }
-        return "line " + line + ", column " + column;
+        if (info.completeness() != SourceCodeAnalysis.Completeness.EMPTY) return KernelError.incomplete(info.remaining());
+        return null;
     }
 
-    private static void error(String ename, String evalue, String traceback) {
-        byte[] v = evalue.getBytes(StandardCharsets.UTF_8);
-        String body = ename + "\n" + v.length + "\n" + evalue + traceback;
-        System.out.flush();
-        System.err.flush();
-        reply("ERROR ", body);
+    private static KernelError evaluateSnippet(JShell shell, String source, String[] value) {
+        for (SnippetEvent e : shell.eval(source)) {
+            if (e.causeSnippet() != null) continue;   // updates of dependent snippets
+            JShellException x = e.exception();
+            if (x instanceof EvalException) return KernelError.evaluation((EvalException) x);
+            if (x instanceof UnresolvedReferenceException) return KernelError.unresolvedReference(shell, (UnresolvedReferenceException) x);
+            if (x != null) return KernelError.unexpected(x);
+            // Rejected, or a declaration that cannot be defined yet (class B extends Missing).
+            if (!e.status().isDefined()) return KernelError.compilation(shell, e.snippet());
+            Snippet snippet = e.snippet();
+            if (snippet.kind() == Snippet.Kind.EXPRESSION || (snippet.kind() == Snippet.Kind.VAR
+                    && ((VarSnippet) snippet).subKind() == Snippet.SubKind.TEMP_VAR_EXPRESSION_SUBKIND)) {
+                String text = e.value();
+                boolean isVoid = snippet instanceof ExpressionSnippet && "void".equals(((ExpressionSnippet) snippet).typeName());
+                if (text != null && !text.isEmpty() && !isVoid) value[0] = text;
+            }
+        }
+        return null;
+    }
+
+    private static void error(KernelError error) {
+        StringBuilder body = new StringBuilder(error.ename).append('\n');
+        body.append(error.evalue.getBytes(StandardCharsets.UTF_8).length).append('\n').append(error.evalue);
+        for (String line : error.traceback) body.append(line).append('\n');
+        reply("ERROR ", body.toString());
     }
 
     private static void reply(String head, String body) {

@@ -115,7 +115,7 @@ public:
 			sink.emit(StreamEvent::stderrText("[execd] the JVM of this context had ended; this run starts a fresh one and earlier state is lost\n"));
 		_started = true;
 		std::string request = "RUN " + std::to_string(code.size()) + "\n" + code;
-		if (!writeAll(_process.controlIn(), request))
+		if (!writeRequest(request))
 		{
 			died(sink, begin);
 			return;
@@ -162,7 +162,7 @@ public:
 
 	void interrupt()
 	{
-		writeAll(_process.controlIn(), "STOP\n");
+		writeRequest("STOP\n");
 	}
 
 	void stop()
@@ -299,6 +299,13 @@ private:
 		return false;
 	}
 
+	bool writeRequest(const std::string& request)
+		/// Whole: a STOP must not land inside a long RUN that is still being written.
+	{
+		std::lock_guard<std::mutex> lock(_writeMutex);
+		return writeAll(_process.controlIn(), request);
+	}
+
 	static bool writeAll(int fd, const std::string& data)
 	{
 		std::size_t done = 0;
@@ -317,6 +324,7 @@ private:
 	const Settings& _settings;
 	std::mutex _runMutex;
 	std::mutex _processMutex;
+	std::mutex _writeMutex;
 	Subprocess _process;
 	std::string _stderr;
 	int _count = 0;
