@@ -33,7 +33,7 @@ run: setup
 
 test: setup
 	$(MAKE) build
-	cd $(BUILD) && ctest --output-on-failure --timeout 900 --repeat until-pass:2
+	cd $(BUILD) && ctest --output-on-failure --timeout 900
 	$(MAKE) fuzz
 
 bench:
