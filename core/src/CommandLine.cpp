@@ -16,7 +16,7 @@ struct Flag
 {
 	const char* name;
 	const char* key;      ///< configuration key; "" = handled specially
-	const char* kind;     ///< "int", "string", "duration", "loglevel"
+	const char* kind;     ///< "int", "string", "duration", "loglevel", "bool"
 	const char* help;
 };
 
@@ -32,6 +32,7 @@ const Flag FLAGS[] = {
 	{"jupyter-idle-poll-interval", "module.jupyter.idlePollIntervalMillis", "duration",
 		"accepted for compatibility (env EXECD_JUPYTER_IDLE_POLL_INTERVAL)"},
 	{"config", "", "string", "properties file (env EXECD_CONFIG; default <prefix>/etc/execd.properties if present)"},
+	{"init", "", "bool", "run as the sandbox's init: execd --init -- entrypoint args... (bootstrap.sh with EXECD_INIT=1)"},
 	{"define", "", "string", "set any configuration key: --define key=value (repeatable; short -D key=value)"},
 };
 
@@ -89,6 +90,16 @@ void CommandLine::set(const std::string& name, const std::string& value)
 		_configFile = value;
 		return;
 	}
+	if (name == "init")
+	{
+		// Go's flag.ParseBool.
+		static const std::vector<std::string> yes{"1", "t", "T", "true", "TRUE", "True"};
+		static const std::vector<std::string> no{"0", "f", "F", "false", "FALSE", "False"};
+		if (std::find(yes.begin(), yes.end(), value) != yes.end()) _init = true;
+		else if (std::find(no.begin(), no.end(), value) != no.end()) _init = false;
+		else throw Error{"invalid boolean value \"" + value + "\" for -init: parse error"};
+		return;
+	}
 	if (name == "define")
 	{
 		std::size_t eq = value.find('=');
@@ -134,6 +145,12 @@ void CommandLine::parse(const std::vector<std::string>& args)
 		if (name == "D") name = "define";
 		if (!findFlag(name))
 			throw Error{"flag provided but not defined: -" + name};
+		if (!hasValue && std::string(findFlag(name)->kind) == "bool")
+		{
+			// A boolean flag takes no separate argument, as in Go: "-init" alone.
+			value = "true";
+			hasValue = true;
+		}
 		if (!hasValue)
 		{
 			if (i + 1 >= args.size())
@@ -166,6 +183,12 @@ const std::string& CommandLine::configFile() const
 bool CommandLine::help() const
 {
 	return _help;
+}
+
+
+bool CommandLine::init() const
+{
+	return _init;
 }
 
 
@@ -207,7 +230,8 @@ std::string CommandLine::usage(const std::string& program)
 		"Flags take the forms -name=value, --name=value, -name value and --name value.\n\n";
 	for (const Flag& f: FLAGS)
 	{
-		std::string left = std::string("  --") + f.name + " " + (std::string(f.kind) == "string" ? "string" : std::string(f.kind) == "duration" ? "duration" : "int");
+		std::string kind = f.kind;
+		std::string left = std::string("  --") + f.name + (kind == "bool" ? "" : " " + (kind == "string" || kind == "duration" ? kind : std::string("int")));
 		if (left.size() < 40) left.append(40 - left.size(), ' ');
 		else left += "\n" + std::string(40, ' ');
 		text += left + f.help + "\n";

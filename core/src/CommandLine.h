@@ -32,8 +32,12 @@ public:
 	const std::string& configFile() const;
 	bool help() const;
 
+	bool init() const;
+		/// --init: execd is the sandbox's init and positional() its entrypoint.
+
 	const std::vector<std::string>& positional() const;
-		/// The arguments after the flags, which execd ignores (as upstream does).
+		/// The arguments after the flags: the entrypoint with --init; otherwise
+		/// execd ignores them (as upstream does).
 
 	static std::map<std::string, std::string> fromEnvironment(const std::map<std::string, std::string>& environment);
 		/// Configuration key -> value from upstream's environment variables
@@ -50,6 +54,7 @@ private:
 	std::vector<std::string> _positional;
 	std::string _configFile;
 	bool _help = false;
+	bool _init = false;
 };
 
 
