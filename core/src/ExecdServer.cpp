@@ -4,10 +4,12 @@
 #include "CodeHandlers.h"
 #include "HttpServer.h"
 #include "execd/SseWriter.h"
+#include "InitSupervisor.h"
 #include "OrphanReaper.h"
 #include "LogFormatter.h"
 #include "ModuleSubsystem.h"
 #include "ProcessTree.h"
+#include "ReadyHandler.h"
 #include "execd/ApiException.h"
 #include "execd/ConfigReader.h"
 #include "execd/Http.h"
@@ -24,7 +26,9 @@
 #include "Poco/Util/MapConfiguration.h"
 #include "Poco/Util/PropertyFileConfiguration.h"
 #include <atomic>
+#include <cerrno>
 #include <condition_variable>
+#include <cstring>
 #include <iostream>
 #include <thread>
 #include <sys/prctl.h>
@@ -40,7 +44,7 @@ namespace {
 // Every key of the "execd." section, for the unknown-key warning.
 const char* const CORE_KEYS[] = {
 	"port", "bindAddress", "logLevel", "logFile", "logOutput", "accessToken", "gracefulShutdownTimeoutMillis",
-	"portFile", "subreaper", "modules.load", "modules.path", "sse.pingIntervalMillis",
+	"portFile", "subreaper", "init.stopGraceMillis", "modules.load", "modules.path", "sse.pingIntervalMillis",
 	"http.maxThreads", "http.maxQueued", "http.backlog", "http.keepAliveTimeoutMillis", "http.requestTimeoutMillis",
 	"http.threadIdleMillis", "http.threadStackBytes", "http.maxJsonBodyBytes", "http.sendTimeoutMillis",
 	"http.maxConnections", "http.maxConnectionsPerPeer", "http.maxHeadBytes",
@@ -93,8 +97,8 @@ class ShutdownWatchdog
 	/// after killing what it started.
 {
 public:
-	explicit ShutdownWatchdog(std::chrono::milliseconds deadline):
-		_thread([this, deadline] { run(deadline); })
+	ShutdownWatchdog(std::chrono::milliseconds deadline, int exitCode):
+		_thread([this, deadline, exitCode] { run(deadline, exitCode); })
 	{
 	}
 
@@ -109,7 +113,7 @@ public:
 	}
 
 private:
-	void run(std::chrono::milliseconds deadline)
+	void run(std::chrono::milliseconds deadline, int exitCode)
 	{
 		std::unique_lock<std::mutex> lock(_mutex);
 		if (_cv.wait_for(lock, deadline, [this] { return _done; })) return;
@@ -118,7 +122,7 @@ private:
 		ssize_t ignored = ::write(2, message, sizeof(message) - 1);
 		(void) ignored;
 		ProcessTree::killDescendants(::getpid());
-		::_exit(1);
+		::_exit(exitCode);
 	}
 
 	std::mutex _mutex;
@@ -216,6 +220,8 @@ CoreSettings ExecdServer::readCoreSettings()
 	s.maxJsonBodyBytes = static_cast<std::size_t>(reader.getInt64("execd.http.maxJsonBodyBytes",
 		static_cast<Poco::Int64>(s.maxJsonBodyBytes), 1024, Poco::Int64(1) << 40));
 	s.portFile = reader.getString("execd.portFile", s.portFile);
+	s.initStopGrace = reader.getMillis("execd.init.stopGraceMillis", s.initStopGrace,
+		std::chrono::milliseconds(0), std::chrono::hours(1));
 	return s;
 }
 
@@ -308,9 +314,14 @@ int ExecdServer::main(const std::vector<std::string>&)
 		return 1;
 	}
 
-	bool subreaper = ConfigReader(config(), "").getBool("execd.subreaper", true);
-	if (subreaper && ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0)
+	// With --init, orphans are ours to reap whatever execd.subreaper says.
+	const bool initMode = _commandLine.init();
+	bool subreaper = initMode || ConfigReader(config(), "").getBool("execd.subreaper", true);
+	if (subreaper && ::getpid() != 1 && ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0)
+	{
+		if (initMode) std::cerr << "execd: cannot become a child subreaper: " << std::strerror(errno) << std::endl;
 		subreaper = false;
+	}
 	std::unique_ptr<OrphanReaper> pReaper;
 	if (OrphanReaper::needed()) pReaper = std::make_unique<OrphanReaper>();
 
@@ -334,6 +345,8 @@ int ExecdServer::main(const std::vector<std::string>&)
 	{
 		for (const Route& route: coreRoutes(executors))
 			router.add(route, "core");
+		router.add(readyRoute(_ready), "core");
+		dispatcher.allowWithoutToken("/ready");
 		modules.load(config());
 		modules.start();
 		pServer = std::make_unique<HttpServer>(http, dispatcher);
@@ -366,20 +379,27 @@ int ExecdServer::main(const std::vector<std::string>&)
 	HttpServer* pHttp = pServer.get();
 	Metrics::instance().addGauge("execd_http_open_connections", "Open client connections, busy or between requests.",
 		[pHttp] { return static_cast<double>(pHttp->openConnections()); });
+	// Classic startup: user workloads may run as soon as we answer. With
+	// --init, once the entrypoint was launched.
+	if (!initMode) _ready = true;
 	pServer->start();
 	logger().information("listening on %s:%hu with %z routes; modules: %s", http.bindAddress, pServer->port(), router.size(),
 		[&modules] { std::string s; for (const auto& n: modules.names()) s += (s.empty() ? "" : ", ") + n; return s.empty() ? std::string("none") : s; }());
 
+	int status = Poco::Util::Application::EXIT_OK;
 	{
 		Housekeeper housekeeper(*pServer);
-		waitForTerminationRequest();
+		if (initMode)
+			status = InitSupervisor(_commandLine.positional(), _ready, settings.initStopGrace).run();
+		else
+			waitForTerminationRequest();
 	}
 
 	// Orderly shutdown: stop accepting, let modules end their work (open streams
 	// get their final events), wait for streams up to the grace period, then cut
 	// what is left. The watchdog holds us to grace + 1 s whatever happens.
 	logger().information("shutting down");
-	ShutdownWatchdog watchdog(settings.gracefulShutdownTimeout + std::chrono::milliseconds(900));
+	ShutdownWatchdog watchdog(settings.gracefulShutdownTimeout + std::chrono::milliseconds(900), initMode ? status : 1);
 	auto deadline = std::chrono::steady_clock::now() + settings.gracefulShutdownTimeout;
 	Metrics::instance().removeGauge("execd_http_open_connections");
 	pServer->stopAccepting();
@@ -398,7 +418,7 @@ int ExecdServer::main(const std::vector<std::string>&)
 	modules.unload();
 	logger().information("stopped");
 	Poco::Logger::root().getChannel()->close();   // flush the log before exit
-	return Poco::Util::Application::EXIT_OK;
+	return status;
 }
 
 

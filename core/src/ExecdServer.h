@@ -2,6 +2,7 @@
 
 #include "CommandLine.h"
 #include "Poco/Util/ServerApplication.h"
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <string>
@@ -21,12 +22,14 @@ struct CoreSettings
 	std::chrono::milliseconds pingInterval{3000};
 	std::size_t maxJsonBodyBytes = 32 * 1024 * 1024;
 	std::string portFile;
+	std::chrono::milliseconds initStopGrace{10000};   ///< --init: SIGTERM to SIGKILL
 };
 
 
 class ExecdServer: public Poco::Util::ServerApplication
 	/// The execd daemon: configuration, logging, modules, the HTTP listener and an
-	/// orderly shutdown on SIGTERM/SIGINT.
+	/// orderly shutdown on SIGTERM/SIGINT. With --init, the sandbox's init as well
+	/// (InitSupervisor), exiting with its entrypoint's status.
 {
 public:
 	ExecdServer(CommandLine commandLine, std::map<std::string, std::string> environmentSettings, bool clone3Active);
@@ -46,6 +49,7 @@ private:
 	std::map<std::string, std::string> _environmentSettings;
 	bool _clone3Active;
 	std::string _configFile;
+	std::atomic<bool> _ready{false};   ///< GET /ready
 };
 
 

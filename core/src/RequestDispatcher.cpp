@@ -24,6 +24,20 @@ RequestDispatcher::RequestDispatcher(const Router& router, std::string accessTok
 }
 
 
+void RequestDispatcher::allowWithoutToken(const std::string& pattern)
+{
+	_open.insert(pattern);
+}
+
+
+bool RequestDispatcher::exempt(const std::string& method, const std::string& path) const
+{
+	if (_open.empty()) return false;
+	Router::Result result = _router.find(method, path);
+	return result.outcome == Router::Result::FOUND && _open.count(result.pRoute->pattern) > 0;
+}
+
+
 bool RequestDispatcher::constantTimeEquals(const std::string& a, const std::string& b)
 {
 	const std::size_t n = std::max(a.size(), b.size());
@@ -55,7 +69,7 @@ void RequestDispatcher::dispatch(Poco::Net::HTTPServerRequest& request, Poco::Ne
 		if (!_accessToken.empty())
 		{
 			const std::string& presented = request.get(TOKEN_HEADER, Poco::Net::HTTPMessage::EMPTY);
-			if (!constantTimeEquals(presented, _accessToken))
+			if (!constantTimeEquals(presented, _accessToken) && !exempt(request.getMethod(), path))
 			{
 				Http::sendJson(response, UNAUTHORIZED_BODY, 401);
 			}

@@ -4,6 +4,7 @@
 #include "Poco/Logger.h"
 #include "Poco/Net/HTTPServerRequest.h"
 #include "Poco/Net/HTTPServerResponse.h"
+#include <set>
 #include <string>
 
 
@@ -22,6 +23,10 @@ public:
 		/// Answers the request. Exceptions escaping a handler after its response
 		/// started are logged and end the connection.
 
+	void allowWithoutToken(const std::string& pattern);
+		/// Requests matching the route registered under pattern (e.g. "/ready")
+		/// are answered without the access token. Call before serving.
+
 	static bool constantTimeEquals(const std::string& a, const std::string& b);
 		/// Compares without an early exit, so the time taken does not reveal how
 		/// much of a guess was right.
@@ -33,8 +38,11 @@ private:
 	void route(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response, const std::string& path, std::string& pattern);
 		/// pattern receives the route pattern that matched, if any.
 
+	bool exempt(const std::string& method, const std::string& path) const;
+
 	const Router& _router;
 	std::string _accessToken;
+	std::set<std::string> _open;
 	Poco::Logger& _accessLog;
 	Poco::Logger& _logger;
 };

@@ -1,11 +1,13 @@
 #include "Clone3Compat.h"
 #include "CommandLine.h"
 #include "ExecdServer.h"
+#include <cerrno>
 #include <csignal>
 #include <cstring>
 #include <iostream>
 #include <malloc.h>
 #include <pthread.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 
 
@@ -116,7 +118,21 @@ int main(int argc, char** argv)
 		std::cerr << error.message << "\n\n" << execd::CommandLine::usage(argv[0]);
 		return 2;
 	}
-	if (!commandLine.positional().empty())
+	if (commandLine.init())
+	{
+		// Still single-threaded: every later thread inherits this mask, so that
+		// the signals init mode forwards or acts on reach the main thread's
+		// sigwait (InitSupervisor) and nothing else. Non-dumpable: no process in
+		// the sandbox may ptrace us or read our memory and environment in /proc.
+		sigset_t init;
+		sigemptyset(&init);
+		for (int sig: {SIGHUP, SIGUSR1, SIGUSR2, SIGWINCH, SIGCHLD})
+			sigaddset(&init, sig);
+		pthread_sigmask(SIG_BLOCK, &init, nullptr);
+		if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+			std::cerr << "execd: cannot mark the process non-dumpable: " << std::strerror(errno) << std::endl;
+	}
+	else if (!commandLine.positional().empty())
 	{
 		std::string ignored;
 		for (const std::string& arg: commandLine.positional()) ignored += (ignored.empty() ? "" : " ") + arg;

@@ -12,7 +12,8 @@ namespace execd {
 namespace Process
 	/// What a module that starts processes must know: execd blocks SIGINT,
 	/// SIGTERM and SIGQUIT in all its threads (they are taken by the main thread
-	/// with sigwait) and ignores SIGPIPE. Both survive fork and exec, so a child
+	/// with sigwait; with --init also SIGHUP, SIGUSR1, SIGUSR2, SIGWINCH and
+	/// SIGCHLD) and ignores SIGPIPE. Both survive fork and exec, so a child
 	/// must undo them, or a command could not be interrupted with SIGTERM.
 {
 	EXECD_API void resetSignalsInChild();
