@@ -198,13 +198,13 @@ void InitSupervisor::forward(int sig)
 
 void InitSupervisor::signalOtherChildren(int sig)
 {
-	for (const Process::Identity& child: ProcessTree::childIdentities(::getpid()))
+	for (pid_t child: ProcessTree::children(::getpid()))
 	{
-		if (child.pid == _pid) continue;
+		if (child == _pid) continue;
 		// A child that leads a group (as every child execd starts does) takes
 		// its group with it; one that does not, at least itself.
-		::kill(-child.pid, sig);
-		::kill(child.pid, sig);
+		::kill(-child, sig);
+		::kill(child, sig);
 	}
 }
 

@@ -113,6 +113,17 @@ std::vector<pid_t> descendants(pid_t root, std::vector<pid_t>* pGroups)
 }
 
 
+std::vector<pid_t> children(pid_t parent)
+{
+	std::vector<pid_t> result;
+	for (const Entry& e: subtree(parent))
+	{
+		if (e.parent == parent) result.push_back(e.pid);
+	}
+	return result;
+}
+
+
 std::vector<Process::Identity> descendantIdentities(pid_t root)
 {
 	std::vector<Process::Identity> result;

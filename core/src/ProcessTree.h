@@ -16,6 +16,10 @@ namespace ProcessTree
 		/// Every live descendant of root, found through /proc/<pid>/stat; their
 		/// process groups (other than root's own) are added to *pGroups.
 
+	std::vector<pid_t> children(pid_t parent);
+		/// Every live child of parent, whichever of its threads started it (unlike
+		/// childIdentities, which sees the children of the main thread only).
+
 	std::vector<Process::Identity> descendantIdentities(pid_t root);
 	std::vector<Process::Identity> childIdentities(pid_t parent);
 	std::vector<pid_t> freezeDescendants(pid_t root, const std::vector<Process::Identity>& spared);
