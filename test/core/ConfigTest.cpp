@@ -26,6 +26,7 @@ class ConfigTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testBadFlags);
 	CPPUNIT_TEST(testPositionalArgumentsEndTheFlags);
 	CPPUNIT_TEST(testHelp);
+	CPPUNIT_TEST(testInitIsABooleanFlag);
 	CPPUNIT_TEST(testLogLevelIsClamped);
 	CPPUNIT_TEST(testDefine);
 	CPPUNIT_TEST(testEnvironmentMapping);
@@ -156,6 +157,28 @@ public:
 		CPPUNIT_ASSERT_EQUAL(std::string("abc"), cl.settings().at("module.jupyter.token"));
 		CPPUNIT_ASSERT_EQUAL(std::string("7"), cl.settings().at("execd.logLevel"));
 		CPPUNIT_ASSERT_EQUAL(std::string("t0k"), cl.settings().at("execd.accessToken"));
+	}
+
+	void testInitIsABooleanFlag()
+	{
+		CommandLine cl;
+		cl.parse({"--init", "--port", "1", "--", "sh", "-c", "exit 3"});
+		CPPUNIT_ASSERT(cl.init());
+		CPPUNIT_ASSERT_EQUAL(std::string("1"), cl.settings().at("execd.port"));
+		CPPUNIT_ASSERT(std::vector<std::string>({"sh", "-c", "exit 3"}) == cl.positional());
+		for (const char* yes: {"-init=true", "-init=1", "--init=T", "-init=TRUE"})
+		{
+			CommandLine c;
+			c.parse({yes});
+			CPPUNIT_ASSERT_MESSAGE(yes, c.init());
+		}
+		CommandLine off;
+		off.parse({"-init=false", "tail"});   // as in Go, a bool flag takes no separate value
+		CPPUNIT_ASSERT(!off.init());
+		CPPUNIT_ASSERT(std::vector<std::string>({"tail"}) == off.positional());
+		CommandLine bad;
+		CPPUNIT_ASSERT_THROW(bad.parse({"--init=maybe"}), CommandLine::Error);
+		CPPUNIT_ASSERT(!CommandLine().init());
 	}
 
 	void testFlagValuesAreNormalised()

@@ -331,7 +331,8 @@ void ExecdProcess::start(const Options& options)
 			props << line << "\n";
 	}
 
-	std::vector<std::string> args{binary(), "--config", propertiesPath};
+	std::vector<std::string> args = options.wrapper;
+	args.insert(args.end(), {binary(), "--config", propertiesPath});
 	args.insert(args.end(), options.args.begin(), options.args.end());
 	std::vector<char*> argv;
 	for (std::string& a: args) argv.push_back(const_cast<char*>(a.c_str()));

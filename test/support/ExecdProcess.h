@@ -75,6 +75,7 @@ public:
 		std::map<std::string, std::string> env;        ///< extra environment
 		bool testModules = true;                       ///< load from the test module directory
 		bool waitReady = true;
+		std::vector<std::string> wrapper;              ///< runs execd as its command, e.g. unshare --pid ...
 	};
 
 	static Options probe(const std::vector<std::string>& properties = {});
