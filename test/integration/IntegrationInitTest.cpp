@@ -230,6 +230,7 @@ class IntegrationInitTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testEntrypointThatCannotStartExitsOne);
 	CPPUNIT_TEST(testAsPid1OfAPidNamespace);
 	CPPUNIT_TEST(testAsPid1EntrypointExitEndsTheNamespace);
+	CPPUNIT_TEST(testAsPid1SigtermFromInsideTheNamespace);
 	CPPUNIT_TEST(testBootstrapStartsExecdBesideTheCommand);
 	CPPUNIT_TEST(testBootstrapInitModeExecsExecd);
 	CPPUNIT_TEST(testBootstrapUnderBusybox);
@@ -428,6 +429,17 @@ public:
 		int status = 0;
 		CPPUNIT_ASSERT(execd.waitExit(std::chrono::seconds(10), status));
 		CPPUNIT_ASSERT_EQUAL_MESSAGE(execd.output(), 42, status);
+	}
+
+	void testAsPid1SigtermFromInsideTheNamespace()
+	{
+		// The kernel drops a signal a process of the namespace sends to its init
+		// when init has no handler for it; execd's blocked signals are queued.
+		if (!pidNamespacesWork()) return;
+		ExecdProcess execd(init("trap 'exit 9' TERM; (sleep 0.3; kill -TERM 1) & sleep 60 & wait", UNSHARE));
+		int status = 0;
+		CPPUNIT_ASSERT(execd.waitExit(std::chrono::seconds(10), status));
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(execd.output(), 9, status);
 	}
 
 	void testBootstrapStartsExecdBesideTheCommand()
