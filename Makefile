@@ -2,6 +2,8 @@
 #   make run     install what is missing, build, start execd on :44772
 #   make test    install what is missing, build, run every test
 #   make build   build only (build/bin/execd)
+#   make dist    dist/execd (= dist/execd-linux-amd64): one self-contained file to copy
+#                into any sandbox image (see README, Deploying into a sandbox image)
 #   make bench   install benchmark tools, build, run the benchmarks
 #   make sanitize  build with ASan/UBSan into build-asan and run every test
 #   make fuzz    build the libFuzzer targets into build-fuzz (clang) and run each
@@ -14,7 +16,7 @@ PREFIX ?= /usr/local
 FUZZ_SECONDS ?= 30
 FUZZ_CXX ?= /usr/bin/clang++
 
-.PHONY: all setup build run test bench install sanitize fuzz fuzz-build clean
+.PHONY: all setup build run test bench install sanitize fuzz fuzz-build clean dist
 
 all: build
 
@@ -31,8 +33,16 @@ run: setup
 	$(MAKE) build
 	exec $(BUILD)/bin/execd --config etc/execd.properties
 
-test: setup
+dist: setup
 	$(MAKE) build
+	rm -rf $(BUILD)/dist-stage
+	cmake --install $(BUILD) --prefix $(BUILD)/dist-stage >/dev/null
+	mkdir -p dist
+	/usr/bin/python3 scripts/bundle.py $(BUILD)/bin/execd-launcher $(BUILD)/dist-stage dist/execd-linux-amd64
+	cp dist/execd-linux-amd64 dist/execd
+
+test: setup
+	$(MAKE) dist
 	cd $(BUILD) && ctest --output-on-failure --timeout 900
 	$(MAKE) fuzz
 

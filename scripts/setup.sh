@@ -20,7 +20,10 @@ done
 # (its own build downloads libzmq, which fails offline). Java and Go: the JDK (javac
 # builds the java module's JShell runner) and the Go toolchain (the go module).
 # clang and libclang-rt-14-dev (the libFuzzer and sanitizer runtimes): make fuzz.
+# zlib1g-dev (libz.a for the static launcher) and binutils (objdump, strip): make dist;
+# busybox-static and bash-static: the root file systems the deployed execd is tested in.
 APT_PKGS="build-essential cmake pkg-config curl ca-certificates clang libclang-rt-14-dev
+  zlib1g-dev binutils busybox-static bash-static
   libpoco-dev libseccomp-dev libcppunit-dev
   jupyter-server python3-jupyter-server jupyter-core jupyter-client python3-jupyter-client python3-ipykernel
   python3-matplotlib libzmq3-dev

@@ -1,0 +1,63 @@
+#!/bin/sh
+# deploy.BusyboxRoot (ctest): dist/execd deployed as OpenSandbox deploys it, into root
+# file systems that hold nothing of this machine's: no libc, no dynamic loader.
+#  1. A root with only Debian's static busybox and its applets: execd started there
+#     with no arguments answers /ping, runs a command (busybox sh), round-trips a file
+#     and serves /metrics.
+#  2. The same root plus Debian's bash-static as /bin/bash: the JS SDK interop suite
+#     (test/interop) against execd in it.
+# Each execd runs in a mount namespace of its own (in-root.sh); the mounts go with it.
+#   busybox-root.sh DIST_EXECD
+set -eu
+execd=$1
+here=$(cd "$(dirname "$0")" && pwd)
+[ -x "$execd" ] || { echo "busybox-root.sh: no $execd; run make dist first" >&2; exit 1; }
+[ -x /bin/busybox ] && [ -x /bin/bash-static ] || { echo "busybox-root.sh: needs busybox-static and bash-static (scripts/setup.sh)" >&2; exit 1; }
+work=$(mktemp -d /tmp/execd-root-XXXXXX)
+pid=
+cleanup() {
+	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+make_root() {
+	root=$1
+	mkdir -p "$root/bin" "$root/opt/opensandbox" "$root/proc" "$root/dev" "$root/tmp" "$root/etc"
+	cp /bin/busybox "$root/bin/busybox"
+	chroot "$root" /bin/busybox --install -s /bin
+	printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$root/etc/passwd"
+	printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
+	cp "$execd" "$root/opt/opensandbox/execd"
+}
+
+# 1. busybox only, no arguments (execd's default port, 44772).
+make_root "$work/busybox"
+[ ! -e "$work/busybox/lib" ] && [ ! -e "$work/busybox/lib64" ] && [ ! -e "$work/busybox/usr" ] || { echo "the root is not bare" >&2; exit 1; }
+EXECD_ROOT="$work/busybox" "$here/in-root.sh" &
+pid=$!
+base=http://127.0.0.1:44772
+i=0
+until curl -sf "$base/ping" >/dev/null; do
+	i=$((i + 1)); [ $i -gt 250 ] && { echo "execd in the busybox root did not answer /ping" >&2; exit 1; }
+	sleep 0.02
+done
+out=$(curl -sf "$base/command" -d '{"command":"echo hi from $(readlink /proc/self/exe); test -z \"$LD_LIBRARY_PATH\" && echo no-library-path"}')
+echo "$out" | grep -q '"text":"hi from /bin/busybox"' || { echo "command: $out" >&2; exit 1; }
+echo "$out" | grep -q '"text":"no-library-path"' || { echo "command environment: $out" >&2; exit 1; }
+printf 'round trip\n' >"$work/up.txt"
+curl -sf -F 'metadata={"path":"/tmp/execd-root-file.txt"};type=application/json' -F "file=@$work/up.txt" "$base/files/upload" >/dev/null
+[ "$(curl -sf "$base/files/download?path=/tmp/execd-root-file.txt")" = "round trip" ] || { echo "file round trip failed" >&2; exit 1; }
+rm -f /tmp/execd-root-file.txt
+curl -sf "$base/metrics" | grep -q '"cpu_count"' || { echo "metrics failed" >&2; exit 1; }
+kill "$pid"; wait "$pid" || true; pid=
+echo "busybox root: ping, command, file round trip, metrics: ok"
+
+# 2. busybox + bash-static: the interop suite.
+make_root "$work/bash"
+cp /bin/bash-static "$work/bash/bin/bash"
+mkdir -p "$work/bash/usr/bin"
+ln -s /bin/bash "$work/bash/usr/bin/bash"
+cd "$here/../interop"
+[ -d node_modules/@alibaba-group/opensandbox ] || npm ci --no-audit --no-fund --loglevel=error
+EXECD_ROOT="$work/bash" EXECD_BIN="$here/in-root.sh" node --test --test-concurrency=1
