@@ -529,6 +529,11 @@ SessionManager::~SessionManager()
 
 std::shared_ptr<BashSession> SessionManager::create(const std::string& cwd)
 {
+	// A session speaks bash (read -N, traps, extdebug); another shell would wait
+	// for ever on the first run.
+	const std::string name = _bash.substr(_bash.rfind('/') + 1);
+	if (name.compare(0, 4, "bash") != 0)
+		throw Poco::NotImplementedException("bash sessions need bash, and there is none (commands run with " + _bash + ")");
 	// A snapshot: the EXECD_ENVS file as it is now (a restarted bash gets the same).
 	std::vector<std::string> env = UserEnvironment::entries();
 	std::string id = Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
