@@ -310,8 +310,12 @@ bool JupyterServer::launch()
 	if (rc != 0)
 	{
 		std::lock_guard<std::mutex> lock(_mutex);
-		_failure = "cannot start " + _settings.serverCommand + ": " + std::strerror(rc);
-		logger.error(_failure);
+		std::string failure = "cannot start " + _settings.serverCommand + ": " + std::strerror(rc);
+		// Said once: in an image without Jupyter the supervisor tries again and again
+		// (with backoff, up to every 10 s), and the log would say it every time.
+		if (failure != _failure)
+			logger.error(failure + (rc == ENOENT ? " (code contexts need a Jupyter server: install one, or give --jupyter-host)" : ""));
+		_failure = failure;
 		return false;
 	}
 	Poco::URI uri("http://127.0.0.1:" + std::to_string(port));
