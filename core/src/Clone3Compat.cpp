@@ -3,7 +3,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <string>
+#include <vector>
 #include <algorithm>
 #include <seccomp.h>
 #include <unistd.h>
@@ -86,7 +88,21 @@ int applyClone3Compat(char** argv)
 		const std::string deleted = " (deleted)";
 		if (exe.size() > deleted.size() && exe.compare(exe.size() - deleted.size(), deleted.size(), deleted) == 0)
 			exe.resize(exe.size() - deleted.size());
-		::execve(exe.c_str(), argv, environ);
+		// Started through a dynamic loader (dist/execd runs the bundled execd as
+		// "ld.so --library-path ... execd args"), /proc/self/exe is the loader, and
+		// only the whole original command line starts execd again.
+		std::vector<std::string> line;
+		const std::string name = exe.substr(exe.rfind('/') + 1);
+		if (name.compare(0, 3, "ld-") == 0 && name.find(".so") != std::string::npos)
+		{
+			std::ifstream in("/proc/self/cmdline", std::ios::binary);
+			std::string arg;
+			while (std::getline(in, arg, '\0')) line.push_back(arg);
+		}
+		std::vector<char*> args;
+		for (std::string& a: line) args.push_back(&a[0]);
+		args.push_back(nullptr);
+		::execve(exe.c_str(), line.empty() ? argv : args.data(), environ);
 		die("clone3 compat: re-exec of " + exe + " failed: " + std::strerror(errno));
 	}
 	die("invalid EXECD_CLONE3_COMPAT=\"" + std::string(raw ? raw : "") + "\" (use 1, true, or reexec)");

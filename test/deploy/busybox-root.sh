@@ -3,7 +3,8 @@
 # file systems that hold nothing of this machine's: no libc, no dynamic loader.
 #  1. A root with only Debian's static busybox and its applets: execd started there
 #     with no arguments answers /ping, runs a command (busybox sh), round-trips a file,
-#     serves /metrics and refuses a bash session at once.
+#     serves /metrics and refuses a bash session at once; with EXECD_CLONE3_COMPAT=reexec
+#     it re-executes itself through the bundled loader, and hides its token.
 #  2. The same root plus Debian's bash-static as /bin/bash: the JS SDK interop suite
 #     (test/interop) against execd in it.
 # Each execd runs in a mount namespace of its own (in-root.sh); the mounts go with it.
@@ -43,7 +44,7 @@ unshare --mount --net --propagation private /bin/sh -eu -c '
 	mount --rbind /tmp "$root/tmp"
 	chroot "$root" /opt/opensandbox/execd &
 	pid=$!
-	trap "kill $pid 2>/dev/null; wait $pid 2>/dev/null || true" EXIT
+	trap "kill \$pid 2>/dev/null; wait \$pid 2>/dev/null || true" EXIT
 	base=http://127.0.0.1:44772
 	i=0
 	until curl -sf "$base/ping" >/dev/null; do
@@ -60,7 +61,19 @@ unshare --mount --net --propagation private /bin/sh -eu -c '
 	# No bash: a session is refused at once, not left waiting.
 	out=$(curl -s -m 5 "$base/session" -d "{}")
 	echo "$out" | grep -q "bash sessions need bash" || { echo "session without bash: $out" >&2; exit 1; }
-	echo "busybox root: ping, command, file round trip, metrics, no bash session: ok"
+	kill $pid; wait $pid || true
+	# Through the bundled loader too: EXECD_CLONE3_COMPAT=reexec re-executes execd
+	# (the filter is on), and the token is not on its command line.
+	EXECD_CLONE3_COMPAT=reexec chroot "$root" /opt/opensandbox/execd --access-token s3cret-token &
+	pid=$!
+	i=0
+	until curl -sf -H "X-EXECD-ACCESS-TOKEN: s3cret-token" "$base/ping" >/dev/null; do
+		i=$((i + 1)); [ $i -gt 250 ] && { echo "execd with reexec did not answer /ping" >&2; exit 1; }
+		sleep 0.02
+	done
+	grep -q "Seccomp:.2" /proc/$pid/status || { echo "reexec: no seccomp filter" >&2; exit 1; }
+	if tr "\0" " " </proc/$pid/cmdline | grep -q s3cret-token; then echo "the token is on the command line" >&2; exit 1; fi
+	echo "busybox root: ping, command, file round trip, metrics, no bash session, clone3 reexec, hidden token: ok"
 ' busybox-root "$work/busybox" "$work"
 
 # 2. busybox + bash-static: the interop suite.
