@@ -60,13 +60,12 @@ bool statOf(pid_t pid, Entry& entry)
 }
 
 
-std::vector<Entry> subtree(pid_t root, const std::vector<Process::Identity>& spared = {})
-	/// Every live descendant of root, parents before children; a spared process
-	/// and what is below it are left out.
+std::multimap<pid_t, Entry> byParent()
+	/// Every live process in /proc, by its parent.
 {
 	std::multimap<pid_t, Entry> children;
 	DIR* dir = ::opendir("/proc");
-	if (!dir) return {};
+	if (!dir) return children;
 	while (struct dirent* entry = ::readdir(dir))
 	{
 		char* end = nullptr;
@@ -76,7 +75,26 @@ std::vector<Entry> subtree(pid_t root, const std::vector<Process::Identity>& spa
 		if (statOf(static_cast<pid_t>(pid), e)) children.emplace(e.parent, e);
 	}
 	::closedir(dir);
+	return children;
+}
 
+
+std::vector<Entry> childrenOf(pid_t parent)
+	/// The live children of parent, from one look at /proc (every thread's).
+{
+	std::vector<Entry> result;
+	auto children = byParent();
+	auto range = children.equal_range(parent);
+	for (auto it = range.first; it != range.second; ++it) result.push_back(it->second);
+	return result;
+}
+
+
+std::vector<Entry> subtree(pid_t root, const std::vector<Process::Identity>& spared = {})
+	/// Every live descendant of root, parents before children; a spared process
+	/// and what is below it are left out.
+{
+	auto children = byParent();
 	std::vector<Entry> result;
 	std::vector<pid_t> pending{root};
 	while (!pending.empty())
@@ -94,7 +112,6 @@ std::vector<Entry> subtree(pid_t root, const std::vector<Process::Identity>& spa
 	}
 	return result;
 }
-
 
 } // namespace
 
@@ -116,10 +133,7 @@ std::vector<pid_t> descendants(pid_t root, std::vector<pid_t>* pGroups)
 std::vector<pid_t> children(pid_t parent)
 {
 	std::vector<pid_t> result;
-	for (const Entry& e: subtree(parent))
-	{
-		if (e.parent == parent) result.push_back(e.pid);
-	}
+	for (const Entry& e: childrenOf(parent)) result.push_back(e.pid);
 	return result;
 }
 
@@ -139,15 +153,13 @@ std::vector<Process::Identity> childIdentities(pid_t parent)
 	char path[64];
 	std::snprintf(path, sizeof(path), "/proc/%d/task/%d/children", static_cast<int>(parent), static_cast<int>(parent));
 	FILE* f = std::fopen(path, "re");
+	std::vector<Process::Identity> result;
 	if (!f)
 	{
-		std::vector<Process::Identity> result;
-		for (const Entry& e: subtree(parent))
-			if (e.parent == parent) result.push_back(Process::Identity{e.pid, e.started});
+		for (const Entry& e: childrenOf(parent)) result.push_back(Process::Identity{e.pid, e.started});
 		std::sort(result.begin(), result.end());
 		return result;
 	}
-	std::vector<Process::Identity> result;
 	int pid = 0;
 	while (std::fscanf(f, "%d", &pid) == 1)
 	{
