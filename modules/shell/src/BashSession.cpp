@@ -529,11 +529,13 @@ SessionManager::~SessionManager()
 
 std::shared_ptr<BashSession> SessionManager::create(const std::string& cwd)
 {
-	// A session speaks bash (read -N, traps, extdebug); another shell would wait
-	// for ever on the first run.
+	// A session is a live bash (read -N, traps, extdebug, whose state persists);
+	// another shell would wait for ever on the first run. Upstream falls back to
+	// sh, replaying exported variables and cwd between runs; here an image
+	// without bash has no sessions, and says so.
 	const std::string name = _bash.substr(_bash.rfind('/') + 1);
 	if (name.compare(0, 4, "bash") != 0)
-		throw Poco::NotImplementedException("bash sessions need bash, and there is none (commands run with " + _bash + ")");
+		throw Poco::IllegalStateException("bash sessions need bash, and there is none (commands run with " + _bash + ")");
 	// A snapshot: the EXECD_ENVS file as it is now (a restarted bash gets the same).
 	std::vector<std::string> env = UserEnvironment::entries();
 	std::string id = Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
