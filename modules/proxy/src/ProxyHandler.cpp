@@ -111,7 +111,9 @@ void ProxyHandler::forward(Poco::Net::HTTPServerRequest& request, Poco::Net::HTT
 			upstreamChunked = Poco::toLower(h.second).find("chunked") != std::string::npos;
 			continue;
 		}
-		if (HOP_BY_HOP.count(name) && !(status == 101 && (name == "upgrade" || name == "connection"))) continue;
+		// A 101 keeps the upstream's Upgrade; Connection is set once below (an
+		// added copy would make two, which WebSocket clients such as undici's refuse).
+		if (HOP_BY_HOP.count(name) && !(status == 101 && name == "upgrade")) continue;
 		if (name == "date") response.erase("Date");
 		response.add(h.first, h.second);
 	}
