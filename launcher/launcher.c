@@ -8,7 +8,9 @@
  *     <dir>/lib/ld.so --library-path <dir>/lib --argv0 <dir>/bin/execd <dir>/bin/execd args...
  *
  * The library path is the loader's option, not LD_LIBRARY_PATH: processes that
- * execd starts use the image's own loader and libraries.
+ * execd starts use the image's own loader and libraries. EXECD_LAUNCHER tells
+ * execd where this file is (its drop-in modules directory is next to it); execd
+ * takes it out of its environment at once.
  *
  * Bundle layout, at the end of this file:
  *     payload (zlib stream of entries) | u64 payload size | 64 hex sha256 | "EXECDBN1"
@@ -276,6 +278,13 @@ int main(int argc, char** argv)
 	args[n++] = program;
 	for (int i = 1; i < argc; ++i) args[n++] = argv[i];
 	args[n] = NULL;
+	char launcher[PATH_MAX];
+	ssize_t length = readlink("/proc/self/exe", launcher, sizeof(launcher) - 1);
+	if (length > 0)
+	{
+		launcher[length] = '\0';
+		setenv("EXECD_LAUNCHER", launcher, 1);
+	}
 	execv(loader, args);
 	fail("cannot run", loader);
 	return 127;

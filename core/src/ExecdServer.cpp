@@ -44,7 +44,7 @@ namespace {
 // Every key of the "execd." section, for the unknown-key warning.
 const char* const CORE_KEYS[] = {
 	"port", "bindAddress", "logLevel", "logFile", "logOutput", "accessToken", "gracefulShutdownTimeoutMillis",
-	"portFile", "subreaper", "init.stopGraceMillis", "modules.load", "modules.path", "sse.pingIntervalMillis",
+	"portFile", "subreaper", "init.stopGraceMillis", "modules.load", "modules.path", "modules.dropIn", "sse.pingIntervalMillis",
 	"http.maxThreads", "http.maxQueued", "http.backlog", "http.keepAliveTimeoutMillis", "http.requestTimeoutMillis",
 	"http.threadIdleMillis", "http.threadStackBytes", "http.maxJsonBodyBytes", "http.sendTimeoutMillis",
 	"http.maxConnections", "http.maxConnectionsPerPeer", "http.maxHeadBytes",
@@ -145,10 +145,12 @@ int logPriority(int level)
 }
 
 
-ExecdServer::ExecdServer(CommandLine commandLine, std::map<std::string, std::string> environmentSettings, bool clone3Active):
+ExecdServer::ExecdServer(CommandLine commandLine, std::map<std::string, std::string> environmentSettings, bool clone3Active,
+		std::string launcher):
 	_commandLine(std::move(commandLine)),
 	_environmentSettings(std::move(environmentSettings)),
-	_clone3Active(clone3Active)
+	_clone3Active(clone3Active),
+	_launcher(std::move(launcher))
 {
 	setUnixOptions(true);
 }
@@ -347,7 +349,10 @@ int ExecdServer::main(const std::vector<std::string>&)
 			router.add(route, "core");
 		router.add(readyRoute(_ready), "core");
 		dispatcher.allowWithoutToken("/ready");
-		modules.load(config());
+		Poco::Path dropIn(_launcher.empty() ? config().getString("application.path") : _launcher);
+		dropIn.setFileName("");
+		dropIn.pushDirectory("modules");
+		modules.load(config(), dropIn.toString());
 		modules.start();
 		pServer = std::make_unique<HttpServer>(http, dispatcher);
 		if (!settings.portFile.empty())

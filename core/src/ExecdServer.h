@@ -32,7 +32,11 @@ class ExecdServer: public Poco::Util::ServerApplication
 	/// (InitSupervisor), exiting with its entrypoint's status.
 {
 public:
-	ExecdServer(CommandLine commandLine, std::map<std::string, std::string> environmentSettings, bool clone3Active);
+	ExecdServer(CommandLine commandLine, std::map<std::string, std::string> environmentSettings, bool clone3Active,
+		std::string launcher = std::string());
+		/// launcher is the file that was started when that is not this program
+		/// (dist/execd's launcher, which runs execd through its bundled loader);
+		/// the default drop-in modules directory is "modules" next to it.
 
 protected:
 	// Poco::Util::Application
@@ -48,6 +52,7 @@ private:
 	CommandLine _commandLine;
 	std::map<std::string, std::string> _environmentSettings;
 	bool _clone3Active;
+	std::string _launcher;
 	std::string _configFile;
 	std::atomic<bool> _ready{false};   ///< GET /ready
 };

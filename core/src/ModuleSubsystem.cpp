@@ -5,7 +5,11 @@
 #include "Poco/Path.h"
 #include "Poco/SharedLibrary.h"
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <dlfcn.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 
 namespace execd {
@@ -42,15 +46,27 @@ std::string ModuleSubsystem::libraryPath(const std::string& directory, const std
 }
 
 
-void ModuleSubsystem::load(Poco::Util::AbstractConfiguration& config)
+void ModuleSubsystem::load(Poco::Util::AbstractConfiguration& config, const std::string& defaultDropIn)
 {
 	ConfigReader core(config, "");
 	std::vector<std::string> names = core.getList("execd.modules.load", {"jupyter", "shell", "files", "metrics", "proxy", "pty", "java", "go"});
 	std::string directory = config.expand(core.getString("execd.modules.path", "${application.dir}../lib/execd"));
+	std::string dropInDirectory = config.has("execd.modules.dropIn") ? config.expand(core.getString("execd.modules.dropIn", "")) : defaultDropIn;
 	for (const std::string& name: names)
 	{
 		if (std::count(names.begin(), names.end(), name) > 1)
 			throw ConfigurationException("execd.modules.load: module '" + name + "' is listed twice");
+		checkName(name);
+	}
+	std::map<std::string, std::string> dropIns = findDropIns(dropInDirectory);
+	for (const auto& dropIn: dropIns)
+	{
+		if (std::find(names.begin(), names.end(), dropIn.first) == names.end())
+			names.push_back(dropIn.first);
+	}
+
+	for (const std::string& name: names)
+	{
 		Poco::AutoPtr<Poco::Util::AbstractConfiguration> pView(config.createView("module." + name));
 		ConfigReader section(*pView, "module." + name);
 		if (!section.getBool("enabled", true))
@@ -58,7 +74,13 @@ void ModuleSubsystem::load(Poco::Util::AbstractConfiguration& config)
 			_logger.information("module '%s' is disabled (module.%s.enabled)", name, name);
 			continue;
 		}
-		loadOne(config, name, directory);
+		std::string library;
+		auto dropIn = dropIns.find(name);
+		if (pView->has("library") || dropIn == dropIns.end())
+			library = libraryPath(directory, section.getString("library", "libexecd_" + name + Poco::SharedLibrary::suffix()));
+		else
+			library = dropIn->second;
+		loadOne(config, name, library);
 	}
 
 	// A section for a module that is not loaded is almost always a typo.
@@ -72,16 +94,80 @@ void ModuleSubsystem::load(Poco::Util::AbstractConfiguration& config)
 }
 
 
-void ModuleSubsystem::loadOne(Poco::Util::AbstractConfiguration& config, const std::string& name, const std::string& directory)
+bool ModuleSubsystem::isName(const std::string& name)
 {
+	if (name.empty()) return false;
 	for (char c: name)
 	{
 		if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '_' || c == '-'))
-			throw ConfigurationException("execd.modules.load: '" + name + "' is not a module name (lowercase letters, digits, '_', '-')");
+			return false;
 	}
-	Poco::AutoPtr<Poco::Util::AbstractConfiguration> pView(config.createView("module." + name));
-	ConfigReader section(*pView, "module." + name);
-	std::string library = libraryPath(directory, section.getString("library", "libexecd_" + name + Poco::SharedLibrary::suffix()));
+	return true;
+}
+
+
+void ModuleSubsystem::checkName(const std::string& name)
+{
+	if (!isName(name))
+		throw ConfigurationException("execd.modules.load: '" + name + "' is not a module name (lowercase letters, digits, '_', '-')");
+}
+
+
+std::map<std::string, std::string> ModuleSubsystem::findDropIns(const std::string& directory) const
+{
+	std::map<std::string, std::string> found;
+	if (directory.empty()) return found;
+	struct stat st;
+	if (::stat(directory.c_str(), &st) != 0)
+	{
+		if (errno == ENOENT || errno == ENOTDIR) return found;
+		throw ConfigurationException("execd.modules.dropIn: cannot read " + directory + ": " + std::strerror(errno));
+	}
+	if (!S_ISDIR(st.st_mode))
+		throw ConfigurationException("execd.modules.dropIn: " + directory + " is not a directory");
+	checkSafe(directory, st);
+
+	const std::string prefix = "libexecd_";
+	const std::string suffix = Poco::SharedLibrary::suffix();
+	Poco::File dir(directory);
+	std::vector<std::string> entries;
+	dir.list(entries);
+	for (const std::string& entry: entries)
+	{
+		if (entry.size() <= prefix.size() + suffix.size() || entry.compare(0, prefix.size(), prefix) != 0
+			|| entry.compare(entry.size() - suffix.size(), suffix.size(), suffix) != 0)
+			continue;
+		std::string name = entry.substr(prefix.size(), entry.size() - prefix.size() - suffix.size());
+		std::string library = libraryPath(directory, entry);
+		if (!isName(name))
+		{
+			_logger.warning("execd.modules.dropIn: ignoring %s ('%s' is not a module name: lowercase letters, digits, '_', '-')", library, name);
+			continue;
+		}
+		if (::stat(library.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+			throw ConfigurationException("execd.modules.dropIn: " + library + " is not a regular file");
+		checkSafe(library, st);
+		found[name] = library;
+	}
+	return found;
+}
+
+
+void ModuleSubsystem::checkSafe(const std::string& path, const struct stat& st)
+{
+	// execd runs a drop-in's code with its own rights (root, as a rule): no one
+	// else may have put it there or be able to change it.
+	if (st.st_uid != 0 && st.st_uid != ::geteuid())
+		throw ConfigurationException("execd.modules.dropIn: " + path + " belongs to uid " + std::to_string(st.st_uid)
+			+ ", not to root or execd's user; execd does not load code that others own");
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		throw ConfigurationException("execd.modules.dropIn: " + path + " is writable by group or others (chmod go-w)"
+			"; execd does not load code that others can change");
+}
+
+
+void ModuleSubsystem::loadOne(Poco::Util::AbstractConfiguration& config, const std::string& name, const std::string& library)
+{
 	if (!Poco::File(library).exists())
 		throw Poco::FileNotFoundException("module '" + name + "': library " + library + " does not exist (set module." + name + ".library or execd.modules.path)");
 

@@ -7,9 +7,11 @@
 #include "Poco/ClassLoader.h"
 #include "Poco/Logger.h"
 #include "Poco/Util/AbstractConfiguration.h"
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
+#include <sys/stat.h>
 
 
 namespace execd {
@@ -18,6 +20,15 @@ namespace execd {
 class ModuleSubsystem
 	/// Loads the modules that "execd.modules.load" lists, each from its shared
 	/// library, configures them, and registers their routes and executors.
+	///
+	/// Drop-in modules: every libexecd_<name>.so in the directory
+	/// "execd.modules.dropIn" names (default: "modules" next to the execd file
+	/// that was started, /opt/opensandbox/modules for a deployed dist/execd) is
+	/// loaded as module <name>, after the listed ones; one of a listed name is
+	/// loaded instead of the built-in library (unless module.<name>.library is
+	/// set). execd runs their code as its own: the directory and the libraries
+	/// must belong to root or to execd's user and be writable by nobody else,
+	/// or startup fails.
 	///
 	/// Startup fails (Poco::Exception with a clear message) when a listed module's
 	/// library is missing or will not load, exports no such module, was built for
@@ -32,8 +43,10 @@ public:
 	ModuleSubsystem(Router& router, ExecutorRegistry& executors);
 	~ModuleSubsystem();
 
-	void load(Poco::Util::AbstractConfiguration& config);
-		/// Loads, configures and registers every listed, enabled module.
+	void load(Poco::Util::AbstractConfiguration& config, const std::string& defaultDropIn = std::string());
+		/// Loads, configures and registers every listed, enabled module, then
+		/// the drop-in modules. defaultDropIn is used when "execd.modules.dropIn"
+		/// is not set; an empty one (either way) means none.
 
 	void start();
 		/// Calls start() on every module, in load order.
@@ -48,6 +61,9 @@ public:
 
 	static std::string libraryPath(const std::string& directory, const std::string& library);
 
+	static bool isName(const std::string& name);
+		/// Lowercase letters, digits, '_' and '-', at least one.
+
 private:
 	struct Loaded
 	{
@@ -56,7 +72,12 @@ private:
 		std::unique_ptr<Module> pModule;
 	};
 
-	void loadOne(Poco::Util::AbstractConfiguration& config, const std::string& name, const std::string& directory);
+	void loadOne(Poco::Util::AbstractConfiguration& config, const std::string& name, const std::string& library);
+	std::map<std::string, std::string> findDropIns(const std::string& directory) const;
+		/// name -> library of every drop-in module in directory (none when it
+		/// does not exist); throws when it or one of them is not safe to load.
+	static void checkName(const std::string& name);
+	static void checkSafe(const std::string& path, const struct stat& st);
 
 	Router& _router;
 	ExecutorRegistry& _executors;

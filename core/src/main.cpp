@@ -77,6 +77,15 @@ int main(int argc, char** argv)
 	// SIGTERM/SIGINT reach waitForTerminationRequest() and not a worker thread.
 	bool clone3Active = execd::applyClone3Compat(argv) != 0;
 
+	// Set by dist/execd's launcher (launcher/launcher.c): the file that was
+	// started, whose directory holds the drop-in modules. Not for children.
+	std::string launcher;
+	if (const char* pLauncher = std::getenv("EXECD_LAUNCHER"))
+	{
+		launcher = pLauncher;
+		::unsetenv("EXECD_LAUNCHER");
+	}
+
 	sigset_t signals;
 	sigemptyset(&signals);
 	sigaddset(&signals, SIGINT);
@@ -148,7 +157,7 @@ int main(int argc, char** argv)
 		::unsetenv(name);
 	}
 
-	execd::ExecdServer server(std::move(commandLine), std::move(environment), clone3Active);
+	execd::ExecdServer server(std::move(commandLine), std::move(environment), clone3Active, launcher);
 	char* appArgv[] = {argv[0], nullptr};
 	return server.run(1, appArgv);
 }

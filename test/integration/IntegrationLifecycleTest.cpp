@@ -10,6 +10,7 @@
 #include <fstream>
 #include <future>
 #include <regex>
+#include <sys/stat.h>
 #include <unistd.h>
 
 
@@ -42,6 +43,36 @@ bool contains(const std::string& haystack, const std::string& needle)
 }
 
 
+struct DropIn
+	/// A drop-in modules directory (mode 0755) with copies of test modules.
+{
+	std::string path;
+
+	DropIn()
+	{
+		char name[] = "/tmp/execd-dropin-XXXXXX";
+		path = ::mkdtemp(name);
+		::chmod(path.c_str(), 0755);
+	}
+
+	~DropIn()
+	{
+		Poco::File(path).remove(true);
+	}
+
+	void add(const std::string& as, const std::string& module = "libexecd_probe.so")
+	{
+		Poco::File(ExecdProcess::testModuleDir() + "/" + module).copyTo(path + "/" + as);
+		::chmod((path + "/" + as).c_str(), 0755);
+	}
+
+	void write(const std::string& file, const std::string& text)
+	{
+		std::ofstream(path + "/" + file) << text;
+	}
+};
+
+
 } // namespace
 
 
@@ -60,6 +91,10 @@ class IntegrationLifecycleTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testExecutorClashNamesBothModules);
 	CPPUNIT_TEST(testUnknownKeysWarn);
 	CPPUNIT_TEST(testDisabledModuleIsSkipped);
+	CPPUNIT_TEST(testDropInModuleIsLoaded);
+	CPPUNIT_TEST(testDropInReplacesListedModule);
+	CPPUNIT_TEST(testDropInOthersCanChangeIsRefused);
+	CPPUNIT_TEST(testDropInMissingDirectoryIsNoError);
 	CPPUNIT_TEST(testMalformedCoreSetting);
 	CPPUNIT_TEST(testMissingConfigFile);
 	CPPUNIT_TEST(testPrecedenceFlagEnvFile);
@@ -178,6 +213,80 @@ public:
 	{
 		ExecdProcess execd(withModules("probe, ghost", {"module.ghost.enabled = false"}));
 		CPPUNIT_ASSERT_EQUAL(200, request(execd.port(), "GET", "/ping").status);
+	}
+
+	void testDropInModuleIsLoaded()
+	{
+		DropIn dropIn;
+		dropIn.add("libexecd_probe.so");
+		dropIn.write("README", "not a module\n");
+		dropIn.add("libexecd_Not-A-Name.so");
+		ExecdProcess::Options o;
+		o.testModules = false;
+		o.properties = {"execd.modules.load = files", "execd.modules.dropIn = " + dropIn.path, "module.probe.greeting = dropped in"};
+		ExecdProcess execd(o);
+		HttpResult r = request(execd.port(), "GET", "/test/config");
+		CPPUNIT_ASSERT_EQUAL(200, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("dropped in"), object(r.body)->getValue<std::string>("greeting"));
+		CPPUNIT_ASSERT_EQUAL(0, execd.stop());
+		CPPUNIT_ASSERT_MESSAGE(execd.output(), contains(execd.output(), "loaded module 'probe' from " + dropIn.path + "/libexecd_probe.so"));
+		CPPUNIT_ASSERT_MESSAGE(execd.output(), contains(execd.output(), "ignoring " + dropIn.path + "/libexecd_Not-A-Name.so"));
+		CPPUNIT_ASSERT_MESSAGE(execd.output(), !contains(execd.output(), "unknown setting module.probe"));
+	}
+
+	void testDropInReplacesListedModule()
+	{
+		// A listed module found in the drop-in directory comes from there; an
+		// explicit module.<name>.library still wins.
+		DropIn dropIn;
+		dropIn.add("libexecd_probe.so");
+		ExecdProcess execd(withModules("probe", {"execd.modules.dropIn = " + dropIn.path}));
+		CPPUNIT_ASSERT_EQUAL(200, request(execd.port(), "GET", "/test/config").status);
+		CPPUNIT_ASSERT_EQUAL(0, execd.stop());
+		CPPUNIT_ASSERT_MESSAGE(execd.output(), contains(execd.output(), "loaded module 'probe' from " + dropIn.path + "/libexecd_probe.so"));
+
+		ExecdProcess pinned(withModules("probe", {"execd.modules.dropIn = " + dropIn.path,
+			"module.probe.library = " + ExecdProcess::testModuleDir() + "/libexecd_probe.so"}));
+		CPPUNIT_ASSERT_EQUAL(0, pinned.stop());
+		CPPUNIT_ASSERT_MESSAGE(pinned.output(), contains(pinned.output(), "loaded module 'probe' from " + ExecdProcess::testModuleDir() + "/libexecd_probe.so"));
+	}
+
+	void testDropInOthersCanChangeIsRefused()
+	{
+		// execd runs a drop-in's code as root: a directory or a library that
+		// another user owns or may write stops startup, naming it.
+		DropIn dropIn;
+		dropIn.add("libexecd_probe.so");
+		ExecdProcess::Options o = withModules("files", {"execd.modules.dropIn = " + dropIn.path});
+		o.testModules = false;
+		int status = 0;
+
+		CPPUNIT_ASSERT_EQUAL(0, ::chmod(dropIn.path.c_str(), 0777));
+		std::string out = failure(o, status);
+		CPPUNIT_ASSERT_EQUAL(1, status);
+		CPPUNIT_ASSERT_MESSAGE(out, contains(out, "execd.modules.dropIn: " + dropIn.path + " is writable by group or others"));
+		CPPUNIT_ASSERT_EQUAL(0, ::chmod(dropIn.path.c_str(), 0755));
+
+		std::string library = dropIn.path + "/libexecd_probe.so";
+		CPPUNIT_ASSERT_EQUAL(0, ::chmod(library.c_str(), 0664));
+		out = failure(o, status);
+		CPPUNIT_ASSERT_EQUAL(1, status);
+		CPPUNIT_ASSERT_MESSAGE(out, contains(out, library + " is writable by group or others"));
+		CPPUNIT_ASSERT_EQUAL(0, ::chmod(library.c_str(), 0644));
+
+		if (::geteuid() == 0)
+		{
+			CPPUNIT_ASSERT_EQUAL(0, ::chown(library.c_str(), 65534, 65534));
+			out = failure(o, status);
+			CPPUNIT_ASSERT_EQUAL(1, status);
+			CPPUNIT_ASSERT_MESSAGE(out, contains(out, library + " belongs to uid 65534"));
+		}
+	}
+
+	void testDropInMissingDirectoryIsNoError()
+	{
+		ExecdProcess execd(withModules("probe", {"execd.modules.dropIn = /nonexistent/modules"}));
+		CPPUNIT_ASSERT_EQUAL(200, request(execd.port(), "GET", "/test/config").status);
 	}
 
 	void testMalformedCoreSetting()
