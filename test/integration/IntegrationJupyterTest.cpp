@@ -274,6 +274,7 @@ class IntegrationJupyterTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testUnknownContext);
 	CPPUNIT_TEST(testDeleteAndDeleteByLanguage);
 	CPPUNIT_TEST(testUninstalledLanguageFailsFast);
+	CPPUNIT_TEST(testImageWithoutJupyterFailsAtOnceAndLooksAgain);
 	CPPUNIT_TEST(testBadInput);
 	CPPUNIT_TEST(testContextCwd);
 	CPPUNIT_TEST(testKernelKilledMidRun);
@@ -595,6 +596,42 @@ public:
 		CPPUNIT_ASSERT_EQUAL(500, r.status);
 		CPPUNIT_ASSERT_EQUAL(std::string("[]"), request(daemon().port(), "GET", "/code/contexts?language=cobol").body);
 		CPPUNIT_ASSERT(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+	}
+
+	void testImageWithoutJupyterFailsAtOnceAndLooksAgain()
+	{
+		// Most sandbox images have no Jupyter: the module stays idle (no retry
+		// timer, no pre-warm warning), a code request fails at once with the
+		// reason, and a server installed later is started by the next request.
+		char dir[] = "/tmp/execd-nojupyter-XXXXXX";
+		CPPUNIT_ASSERT(::mkdtemp(dir));
+		std::string command = std::string(dir) + "/jupyter-server";
+		ExecdProcess::Options o;
+		o.testModules = false;
+		o.properties = {"execd.modules.load = jupyter", "module.jupyter.serverCommand = " + command};
+		ExecdProcess execd(o);
+		for (int i = 0; i < 2; ++i)
+		{
+			auto start = std::chrono::steady_clock::now();
+			HttpResult r = request(execd.port(), "POST", "/code", "{\"code\":\"1+1\",\"context\":{\"language\":\"python\"}}");
+			CPPUNIT_ASSERT_EQUAL(500, r.status);
+			CPPUNIT_ASSERT_MESSAGE(r.body, r.body.find("no Jupyter server in this image (cannot start " + command + ": No such file or directory)") != std::string::npos);
+			CPPUNIT_ASSERT(std::chrono::steady_clock::now() - start < std::chrono::seconds(1));
+		}
+		CPPUNIT_ASSERT_EQUAL(0, ::symlink("/usr/bin/jupyter-server", command.c_str()));
+		HttpResult r = request(execd.port(), "POST", "/code", "{\"code\":\"6*7\",\"context\":{\"language\":\"python\"}}");
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
+		CPPUNIT_ASSERT_MESSAGE(r.body, r.body.find("\"results\":{\"text\":\"42\"}") != std::string::npos);
+		CPPUNIT_ASSERT_EQUAL(0, execd.stop());
+		::unlink(command.c_str());
+		::rmdir(dir);
+		const std::string& log = execd.output();
+		std::size_t said = 0;
+		for (std::size_t at = log.find("no Jupyter server in this image"); at != std::string::npos; at = log.find("no Jupyter server in this image", at + 1))
+			++said;
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(log, std::size_t(1), said);
+		CPPUNIT_ASSERT_MESSAGE(log, log.find("could not pre-warm") == std::string::npos);
+		CPPUNIT_ASSERT_MESSAGE(log, log.find("Error") == std::string::npos);
 	}
 
 	void testBadInput()

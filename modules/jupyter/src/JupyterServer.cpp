@@ -311,11 +311,19 @@ bool JupyterServer::launch()
 	{
 		std::lock_guard<std::mutex> lock(_mutex);
 		std::string failure = "cannot start " + _settings.serverCommand + ": " + std::strerror(rc);
-		// Said once: in an image without Jupyter the supervisor tries again and again
-		// (with backoff, up to every 10 s), and the log would say it every time.
+		_absent = rc == ENOENT || rc == EACCES || rc == ENOEXEC || rc == ENOTDIR;
+		if (_absent)
+			failure = "no Jupyter server in this image (" + failure + "): python, javascript and typescript need one "
+				"(install jupyter-server, or give --jupyter-host / JUPYTER_HOST)";
+		// Said once: the supervisor tries again (on the next request when the
+		// command is missing, else with backoff up to every 10 s).
 		if (failure != _failure)
-			logger.error(failure + (rc == ENOENT ? " (code contexts need a Jupyter server: install one, or give --jupyter-host)" : ""));
+		{
+			if (_absent) logger.information(failure);
+			else logger.error(failure);
+		}
 		_failure = failure;
+		_changed.notify_all();
 		return false;
 	}
 	Poco::URI uri("http://127.0.0.1:" + std::to_string(port));
@@ -413,6 +421,16 @@ void JupyterServer::supervise()
 			backoff = std::chrono::milliseconds(200);
 		}
 		std::unique_lock<std::mutex> lock(_mutex);
+		if (_absent)
+		{
+			// No timer: nothing can change until someone installs the server,
+			// and a request (base()) is what looks again.
+			_changed.wait(lock, [this] { return _stopping || _wanted; });
+			_wanted = false;
+			if (_stopping) break;
+			backoff = std::chrono::milliseconds(200);
+			continue;
+		}
 		if (_changed.wait_for(lock, backoff, [this] { return _stopping; })) break;
 		backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
 	}
@@ -442,11 +460,27 @@ void JupyterServer::killKernels()
 }
 
 
+bool JupyterServer::absent() const
+{
+	std::lock_guard<std::mutex> lock(_mutex);
+	return _absent;
+}
+
+
 Poco::URI JupyterServer::base(std::chrono::milliseconds wait)
 {
 	std::unique_lock<std::mutex> lock(_mutex);
-	if (!_changed.wait_for(lock, wait, [this] { return _ready || _stopping; }))
+	if (_absent && !_ready)
+	{
+		if (::access(_settings.serverCommand.c_str(), X_OK) != 0)
+			throw Poco::IllegalStateException(_failure);
+		_absent = false;   // installed since: the supervisor starts it now
+		_wanted = true;
+		_changed.notify_all();
+	}
+	if (!_changed.wait_for(lock, wait, [this] { return _ready || _stopping || _absent; }))
 		throw Poco::TimeoutException(_failure.empty() ? "the Jupyter server is not ready" : _failure);
+	if (_absent && !_ready) throw Poco::IllegalStateException(_failure);
 	if (!_ready) throw Poco::IllegalStateException("shutting down");
 	return _uri;
 }

@@ -48,7 +48,14 @@ public:
 
 	Poco::URI base(std::chrono::milliseconds wait);
 		/// The server's base URL once it answers; throws Poco::TimeoutException
-		/// (or the start failure) when it does not within wait.
+		/// (or the start failure) when it does not within wait. In an image
+		/// without the embedded server's command it throws at once
+		/// (Poco::IllegalStateException); each call looks again, so a server
+		/// installed later is started on the next request.
+
+	bool absent() const;
+		/// The embedded server's command does not exist (nothing is retried
+		/// until a request comes).
 
 	const std::string& token() const;
 
@@ -76,6 +83,8 @@ private:
 	int _generation = 0;
 	bool _ready = false;
 	bool _stopping = false;
+	bool _absent = false;    ///< the server command is not there: wait for a request, not a timer
+	bool _wanted = false;    ///< a request came while absent: look again now
 	std::string _failure;
 	mutable std::mutex _mutex;
 	std::condition_variable _changed;

@@ -1055,7 +1055,9 @@ void KernelExecutor::prewarm(const std::string& language)
 	}
 	catch (Poco::Exception& exc)
 	{
-		Poco::Logger::get("execd.jupyter").warning("could not pre-warm the default %s context: %s", language, exc.displayText());
+		// Without a server in the image that was said once already.
+		if (!_server.absent())
+			Poco::Logger::get("execd.jupyter").warning("could not pre-warm the default %s context: %s", language, exc.displayText());
 	}
 }
 
