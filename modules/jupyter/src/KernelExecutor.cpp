@@ -28,6 +28,15 @@ namespace jupyter {
 namespace {
 
 
+std::string reason(const Poco::Exception& exc)
+	/// What went wrong, never empty: some Poco exceptions (a refused connection)
+	/// have only a name.
+{
+	return exc.message().empty() ? std::string(exc.name()) : exc.message();
+}
+
+
+
 std::string uuid()
 {
 	return Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
@@ -600,7 +609,7 @@ void KernelContext::run(JupyterServer& server, const std::string& code, EventSin
 	catch (Poco::Exception& exc)
 	{
 		close();
-		throw ApiException::runtimeError("error running codes cannot connect to the kernel: " + exc.message());
+		throw ApiException::runtimeError("error running codes cannot connect to the kernel: " + reason(exc));
 	}
 	_interruptedAt = 0;
 	_running = true;
@@ -837,7 +846,7 @@ void KernelContext::run(JupyterServer& server, const std::string& code, EventSin
 		close();
 		if (!errorSent)
 			fail(ErrorDetail{"KernelConnectionLost",
-				"the connection to the kernel was lost (" + exc.message() + "); the next run reconnects", {}, false});
+				"the connection to the kernel was lost (" + reason(exc) + "); the next run reconnects", {}, false});
 	}
 	sink.emit(StreamEvent::complete(millisSince(start)));
 }
@@ -998,7 +1007,7 @@ void KernelExecutor::run(const ExecRequest& request, EventSink& sink)
 		}
 		catch (Poco::Exception& exc)
 		{
-			throw ApiException::runtimeError("error running codes cannot create the default " + request.language + " context: " + exc.message());
+			throw ApiException::runtimeError("error running codes cannot create the default " + request.language + " context: " + reason(exc));
 		}
 	}
 	std::unique_lock<std::mutex> rebindLock(_defaultMutex);
@@ -1014,7 +1023,7 @@ void KernelExecutor::run(const ExecRequest& request, EventSink& sink)
 		}
 		catch (Poco::Exception& exc)
 		{
-			throw ApiException::runtimeError("error running codes the Jupyter server was restarted and no new kernel could be started: " + exc.message());
+			throw ApiException::runtimeError("error running codes the Jupyter server was restarted and no new kernel could be started: " + reason(exc));
 		}
 		pContext->rebind(sessionId, kernelId, generation);
 		std::lock_guard<std::mutex> lock(_mutex);
