@@ -4,8 +4,8 @@
 #  1. A root with only Debian's static busybox and its applets: execd started there
 #     with no arguments (JUPYTER_HOST and JUPYTER_TOKEN in its environment, as
 #     upstream's code-interpreter image sets them) answers /ping, runs a command
-#     (busybox sh), round-trips a file, serves /metrics, refuses a bash session at
-#     once, runs Python through that external Jupyter server and loads a custom
+#     (busybox sh), round-trips a file, serves /metrics, keeps a session's state
+#     with sh, opens a terminal with sh, runs Python through that external Jupyter server and loads a custom
 #     module (examples/echo-language, built out of tree against the installed
 #     execd) from /opt/opensandbox/modules; with EXECD_CLONE3_COMPAT=reexec it
 #     re-executes itself through the bundled loader, and hides its token.
@@ -47,6 +47,9 @@ make_root() {
 	cp "$here/../../scripts/bootstrap.sh" "$root/opt/opensandbox/bootstrap.sh"
 }
 
+# The interop suite's npm packages (the SDK, undici's WebSocket for the PTY checks).
+(cd "$here/../interop" && { [ -d node_modules/@alibaba-group/opensandbox ] || npm ci --no-audit --no-fund --loglevel=error; })
+
 # The custom module, built as its author would: against the installed execd only.
 cmake -S "$example" -B "$work/echo-build" -DCMAKE_PREFIX_PATH="$stage" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$work/echo-build" >/dev/null
@@ -58,7 +61,7 @@ make_root "$work/busybox"
 mkdir -m 0755 "$work/busybox/opt/opensandbox/modules"
 cp "$work/echo-build/libexecd_echo.so" "$work/busybox/opt/opensandbox/modules/"
 unshare --mount --net --propagation private /bin/sh -eu -c '
-	root=$1; work=$2
+	root=$1; work=$2; here=$3
 	ip link set lo up
 	mount --rbind /dev "$root/dev"
 	mount -t proc proc "$root/proc"
@@ -84,9 +87,14 @@ unshare --mount --net --propagation private /bin/sh -eu -c '
 	curl -sf -F "metadata={\"path\":\"$work/in-root.txt\"};type=application/json" -F "file=@$work/up.txt" "$base/files/upload" >/dev/null
 	[ "$(curl -sf "$base/files/download?path=$work/in-root.txt")" = "round trip" ] || { echo "file round trip failed" >&2; exit 1; }
 	curl -sf "$base/metrics" | grep -q "\"cpu_count\"" || { echo "metrics failed" >&2; exit 1; }
-	# No bash: a session is refused at once, not left waiting.
-	out=$(curl -s -m 5 "$base/session" -d "{}")
-	echo "$out" | grep -q "bash sessions need bash" || { echo "session without bash: $out" >&2; exit 1; }
+	# No bash: a session replays its exported variables and directory with sh.
+	sid=$(curl -sf -m 5 "$base/session" -d "{}" | sed -n "s/.*\"session_id\":\"\([^\"]*\)\".*/\1/p")
+	[ -n "$sid" ] || { echo "no session without bash" >&2; exit 1; }
+	curl -sf "$base/session/$sid/run" -d "{\"command\":\"export KEPT=yes; cd /opt\"}" >/dev/null
+	out=$(curl -sf "$base/session/$sid/run" -d "{\"command\":\"echo \$KEPT \$(pwd)\"}")
+	echo "$out" | grep -q "\"text\":\"yes /opt\"" || { echo "sh session: $out" >&2; exit 1; }
+	# A terminal with sh.
+	node "$here/pty-echo.mjs" "$base"
 	# The drop-in module from /opt/opensandbox/modules.
 	grep -q "loaded module .echo. from /opt/opensandbox/modules/libexecd_echo.so" "$work/execd.log" || { echo "no drop-in module:" >&2; cat "$work/execd.log" >&2; exit 1; }
 	out=$(curl -sf "$base/code" -d "{\"code\":\"dropped in\",\"context\":{\"language\":\"echo\"}}")
@@ -112,8 +120,8 @@ unshare --mount --net --propagation private /bin/sh -eu -c '
 	done
 	grep -q "Seccomp:.2" /proc/$pid/status || { echo "reexec: no seccomp filter" >&2; exit 1; }
 	if tr "\0" " " </proc/$pid/cmdline | grep -q s3cret-token; then echo "the token is on the command line" >&2; exit 1; fi
-	echo "busybox root: ping, command, file round trip, metrics, no bash session, drop-in module, python via JUPYTER_HOST, clone3 reexec, hidden token: ok"
-' busybox-root "$work/busybox" "$work"
+	echo "busybox root: ping, command, file round trip, metrics, sh session, sh terminal, drop-in module, python via JUPYTER_HOST, clone3 reexec, hidden token: ok"
+' busybox-root "$work/busybox" "$work" "$here"
 
 # 2. busybox + bash-static: the interop suite.
 make_root "$work/bash"
@@ -121,7 +129,6 @@ cp /bin/bash-static "$work/bash/bin/bash"
 mkdir -p "$work/bash/usr/bin"
 ln -s /bin/bash "$work/bash/usr/bin/bash"
 cd "$here/../interop"
-[ -d node_modules/@alibaba-group/opensandbox ] || npm ci --no-audit --no-fund --loglevel=error
 EXECD_ROOT="$work/bash" EXECD_BIN="$here/in-root.sh" node --test --test-concurrency=1
 
 # 3. --init: bootstrap.sh with EXECD_INIT=1 execs execd --init -- the entrypoint, as

@@ -33,7 +33,7 @@ long long nowMillis()
 }
 
 
-std::string findShell()
+std::string findOnPath(const std::string& name)
 {
 	const char* path = std::getenv("PATH");
 	std::string dirs = path ? path : "/usr/bin:/bin";
@@ -42,12 +42,24 @@ std::string findShell()
 	{
 		std::size_t end = dirs.find(':', start);
 		std::string dir = dirs.substr(start, end == std::string::npos ? std::string::npos : end - start);
-		std::string candidate = (dir.empty() ? "." : dir) + "/bash";
+		std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
 		if (::access(candidate.c_str(), X_OK) == 0) return candidate;
 		if (end == std::string::npos) break;
 		start = end + 1;
 	}
-	return "/bin/bash";
+	return std::string();
+}
+
+
+std::vector<std::string> shellCommand()
+	/// bash without its start-up files; in an image without bash, sh (busybox
+	/// ash, dash), interactive as its terminal makes it.
+{
+	std::string bash = findOnPath("bash");
+	if (!bash.empty()) return {bash, "--norc", "--noprofile"};
+	if (::access("/bin/bash", X_OK) == 0) return {"/bin/bash", "--norc", "--noprofile"};
+	std::string sh = findOnPath("sh");
+	return {sh.empty() ? std::string("/bin/sh") : sh};
 }
 
 
@@ -285,8 +297,7 @@ bool PtySession::start(bool ptyMode, std::string& error)
 	for (std::thread& t: _readers)
 		if (t.joinable()) t.join();
 	_readers.clear();
-	std::string shell = findShell();
-	std::vector<std::string> args{shell, "--norc", "--noprofile"};
+	std::vector<std::string> args = shellCommand();
 	if (!_command.empty())
 	{
 		args.push_back("-c");

@@ -1,5 +1,6 @@
 #include "BashSession.h"
 #include "OutputSplitter.h"
+#include "ShSession.h"
 #include "execd/Process.h"
 #include "execd/UserEnvironment.h"
 #include "Poco/Exception.h"
@@ -225,47 +226,17 @@ private:
 
 
 BashSession::BashSession(std::string id, std::string cwd, std::vector<std::string> env, std::string bash):
-	_id(std::move(id)),
-	_cwd(std::move(cwd)),
+	Session(std::move(id), std::move(cwd)),
 	_env(std::move(env)),
-	_bash(std::move(bash)),
-	_wakeFd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC))
+	_bash(std::move(bash))
 {
-	if (_wakeFd < 0) throw Poco::SystemException("eventfd", errno);
-	try
-	{
-		start();
-	}
-	catch (...)
-	{
-		::close(_wakeFd);
-		throw;
-	}
+	start();
 }
 
 
 BashSession::~BashSession()
 {
 	terminate();
-	::close(_wakeFd);
-}
-
-
-const std::string& BashSession::id() const
-{
-	return _id;
-}
-
-
-const std::string& BashSession::cwd() const
-{
-	return _cwd;
-}
-
-
-bool BashSession::running() const
-{
-	return _running;
 }
 
 
@@ -294,28 +265,6 @@ ChildProcess BashSession::spawnShell()
 	writeAll(pChild->stdinFd(), "shopt -s expand_aliases\nexec 253>&1 252>&2\ntrap -- " + shellQuote(stopTrap()) + " USR2\n"
 		"__execd_restore=" + shellQuote(restoreCode()) + "\n");
 	return std::move(*pChild);
-}
-
-
-void BashSession::killAll(ChildProcess& child)
-{
-	// bash first, so that it starts nothing new, then everything below it, all
-	// stopped before any is killed, so that no fork slips through.
-	::kill(child.pid(), SIGSTOP);
-	Process::waitUntilStopped(child.pid(), 100);
-	for (pid_t pid: Process::freezeDescendants(child.pid(), {}))
-		::kill(pid, SIGKILL);
-	child.signalGroup(SIGKILL);
-}
-
-
-bool BashSession::interrupt()
-{
-	if (!_running) return false;
-	_interrupted = true;
-	const std::uint64_t one = 1;
-	(void) ::write(_wakeFd, &one, sizeof(one));
-	return true;
 }
 
 
@@ -426,18 +375,14 @@ BashSession::Result BashSession::run(const std::string& command, const std::stri
 		// A stream at its end leaves the poll set (-1 is ignored), or poll would
 		// return at once, again and again.
 		struct pollfd fds[4] = {{out.done() ? -1 : child.stdoutFd(), POLLIN, 0}, {err.done() ? -1 : child.stderrFd(), POLLIN, 0},
-			{child.pidfd(), POLLIN, 0}, {_wakeFd, POLLIN, 0}};
+			{child.pidfd(), POLLIN, 0}, {wakeFd(), POLLIN, 0}};
 		const auto now = std::chrono::steady_clock::now();
 		auto until = stopped ? stoppedAt + STOP_GRACE : deadline;
 		int wait = static_cast<int>(std::max<long long>(0, std::chrono::duration_cast<std::chrono::milliseconds>(until - now).count()));
 		wait = std::min(wait, 1000);   // also how often a vanished client is noticed
 		int rc = ::poll(fds, 4, wait);
 		if (rc < 0 && errno != EINTR) break;
-		if (fds[3].revents & POLLIN)
-		{
-			std::uint64_t count = 0;
-			(void) ::read(_wakeFd, &count, sizeof(count));
-		}
+		if (fds[3].revents & POLLIN) clearWakeUp();
 		const bool timedOut = std::chrono::steady_clock::now() >= deadline;
 		const bool abandoned = killOnDisconnect && !sink.isOpen();
 		events.clear();
@@ -515,8 +460,9 @@ BashSession::Result BashSession::run(const std::string& command, const std::stri
 }
 
 
-SessionManager::SessionManager(std::string bash):
-	_bash(std::move(bash))
+SessionManager::SessionManager(std::string shell):
+	_shell(std::move(shell)),
+	_bash(_shell.compare(_shell.rfind('/') + 1, 4, "bash") == 0)
 {
 }
 
@@ -527,26 +473,23 @@ SessionManager::~SessionManager()
 }
 
 
-std::shared_ptr<BashSession> SessionManager::create(const std::string& cwd)
+std::shared_ptr<Session> SessionManager::create(const std::string& cwd)
 {
-	// A session is a live bash (read -N, traps, extdebug, whose state persists);
-	// another shell would wait for ever on the first run. Upstream falls back to
-	// sh, replaying exported variables and cwd between runs; here an image
-	// without bash has no sessions, and says so.
-	const std::string name = _bash.substr(_bash.rfind('/') + 1);
-	if (name.compare(0, 4, "bash") != 0)
-		throw Poco::IllegalStateException("bash sessions need bash, and there is none (commands run with " + _bash + ")");
 	// A snapshot: the EXECD_ENVS file as it is now (a restarted bash gets the same).
 	std::vector<std::string> env = UserEnvironment::entries();
 	std::string id = Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
-	auto pSession = std::make_shared<BashSession>(id, cwd, env, _bash);
+	std::shared_ptr<Session> pSession;
+	if (_bash)
+		pSession = std::make_shared<BashSession>(id, cwd, env, _shell);
+	else
+		pSession = std::make_shared<ShSession>(id, cwd, env, _shell);
 	std::lock_guard<std::mutex> lock(_mutex);
 	_sessions[id] = pSession;
 	return pSession;
 }
 
 
-std::shared_ptr<BashSession> SessionManager::find(const std::string& id) const
+std::shared_ptr<Session> SessionManager::find(const std::string& id) const
 {
 	std::lock_guard<std::mutex> lock(_mutex);
 	auto it = _sessions.find(id);
@@ -556,7 +499,7 @@ std::shared_ptr<BashSession> SessionManager::find(const std::string& id) const
 
 bool SessionManager::remove(const std::string& id)
 {
-	std::shared_ptr<BashSession> pSession;
+	std::shared_ptr<Session> pSession;
 	{
 		std::lock_guard<std::mutex> lock(_mutex);
 		auto it = _sessions.find(id);
@@ -570,10 +513,10 @@ bool SessionManager::remove(const std::string& id)
 }
 
 
-std::vector<std::shared_ptr<BashSession>> SessionManager::list() const
+std::vector<std::shared_ptr<Session>> SessionManager::list() const
 {
 	std::lock_guard<std::mutex> lock(_mutex);
-	std::vector<std::shared_ptr<BashSession>> result;
+	std::vector<std::shared_ptr<Session>> result;
 	for (const auto& s: _sessions) result.push_back(s.second);
 	return result;
 }
@@ -581,7 +524,7 @@ std::vector<std::shared_ptr<BashSession>> SessionManager::list() const
 
 void SessionManager::terminateAll()
 {
-	std::map<std::string, std::shared_ptr<BashSession>> sessions;
+	std::map<std::string, std::shared_ptr<Session>> sessions;
 	{
 		std::lock_guard<std::mutex> lock(_mutex);
 		sessions.swap(_sessions);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "ChildProcess.h"
+#include "Session.h"
 #include "execd/EventSink.h"
 #include "execd/Process.h"
 #include <atomic>
@@ -18,7 +19,7 @@ namespace execd {
 namespace shell {
 
 
-class BashSession
+class BashSession: public Session
 	/// A live bash process that runs commands one after another, so that all of its
 	/// state persists between runs: variables (exported or not), functions,
 	/// aliases, options, the working directory.
@@ -33,52 +34,20 @@ class BashSession
 {
 public:
 	BashSession(std::string id, std::string cwd, std::vector<std::string> env, std::string bash);
-	~BashSession();
+	~BashSession() override;
 
-	const std::string& id() const;
-	const std::string& cwd() const;
-
-	enum class Outcome
-	{
-		EXITED,       ///< exitCode is the status of the command
-		KILLED,       ///< interrupted, or the client went away
-		TIMED_OUT,    ///< the run's timeout expired
-		BUSY          ///< another run is in progress
-	};
-
-	struct Result
-	{
-		Outcome outcome = Outcome::EXITED;
-		int exitCode = 0;
-		std::string error;   ///< "exit status 3", "signal: killed"
-	};
-
+	// Session
 	Result run(const std::string& command, const std::string& cwd, std::chrono::milliseconds timeout, EventSink& sink,
-		bool killOnDisconnect, const std::function<void()>& started);
-		/// Runs one command, emitting stdout and stderr events (not init, not the
-		/// terminal event). Returns BUSY at once when a run is in progress;
-		/// otherwise calls started() once the session is taken, before any output.
-		/// Throws Poco::InvalidArgumentException for a command with a NUL byte
-		/// (bash cannot hold one) and Poco::IllegalStateException once terminated.
-
-	bool interrupt();
-		/// Stops the current run, as its timeout would. False when nothing runs.
-
-	void terminate();
-		/// Ends bash and everything it started.
-
-	bool running() const;
+		bool killOnDisconnect, const std::function<void()>& started) override;
+	void terminate() override;
 
 private:
 	void start();
 	ChildProcess spawnShell();
-	static void killAll(ChildProcess& child);
 
 	static constexpr std::chrono::milliseconds STOP_GRACE{1000};
 		///< how long bash has after a stop to finish its marker line
 
-	std::string _id;
-	std::string _cwd;
 	std::vector<std::string> _env;
 	std::string _bash;
 	std::mutex _runMutex;                 // held for the whole of a run
@@ -86,32 +55,31 @@ private:
 	std::unique_ptr<ChildProcess> _pChild;
 	bool _restarted = false;
 	bool _terminated = false;             // terminate() was called: no more runs
-	std::atomic<bool> _running{false};
-	std::atomic<bool> _interrupted{false};
-	int _wakeFd = -1;                     // an eventfd: interrupt() wakes the run
 	std::string _lastJob;                 // bash's $! after the last run
 	std::vector<Process::Identity> _earlierJobs;   // bash's children when $! last changed
 };
 
 
 class SessionManager
-	/// Every bash session by id.
+	/// Every session by id: BashSessions when the shell commands run with is bash,
+	/// ShSessions otherwise.
 {
 public:
-	explicit SessionManager(std::string bash);
+	explicit SessionManager(std::string shell);
 	~SessionManager();
 
-	std::shared_ptr<BashSession> create(const std::string& cwd);
+	std::shared_ptr<Session> create(const std::string& cwd);
 		/// cwd ("" = execd's) must exist. Throws Poco::Exception on failure.
-	std::shared_ptr<BashSession> find(const std::string& id) const;
+	std::shared_ptr<Session> find(const std::string& id) const;
 	bool remove(const std::string& id);
-	std::vector<std::shared_ptr<BashSession>> list() const;
+	std::vector<std::shared_ptr<Session>> list() const;
 	void terminateAll();
 
 private:
-	std::string _bash;
+	std::string _shell;
+	bool _bash;
 	mutable std::mutex _mutex;
-	std::map<std::string, std::shared_ptr<BashSession>> _sessions;
+	std::map<std::string, std::shared_ptr<Session>> _sessions;
 };
 
 

@@ -41,9 +41,9 @@ std::string goDuration(std::chrono::milliseconds d)
 }
 
 
-void emitOutcome(const BashSession::Result& result, std::chrono::steady_clock::time_point start, EventSink& sink)
+void emitOutcome(const Session::Result& result, std::chrono::steady_clock::time_point start, EventSink& sink)
 {
-	if (result.outcome == BashSession::Outcome::KILLED || result.outcome == BashSession::Outcome::TIMED_OUT)
+	if (result.outcome == Session::Outcome::KILLED || result.outcome == Session::Outcome::TIMED_OUT)
 	{
 		sink.emit(StreamEvent::failure(ErrorDetail{"CommandExecError", "-1", {"signal: killed"}, false}));
 	}
@@ -142,7 +142,7 @@ protected:
 		const auto start = std::chrono::steady_clock::now();
 		std::chrono::milliseconds limit = timeout && *timeout > 0
 			? std::chrono::milliseconds(std::min<Poco::Int64>(*timeout, 365LL * 24 * 3600 * 1000)) : std::chrono::hours(24);
-		BashSession::Result result;
+		Session::Result result;
 		try
 		{
 			// init goes out once the session is ours: a busy session is still an
@@ -157,9 +157,9 @@ protected:
 		{
 			throw ApiException::runtimeError("error running in session. " + exc.message());
 		}
-		if (result.outcome == BashSession::Outcome::BUSY)
+		if (result.outcome == Session::Outcome::BUSY)
 			throw ApiException::runtimeError("error running in session. session is busy");
-		if (result.outcome == BashSession::Outcome::TIMED_OUT)
+		if (result.outcome == Session::Outcome::TIMED_OUT)
 		{
 			// Upstream's wire format for a session timeout: no error event, the JSON
 			// error appended to the stream. The session itself stays usable.
@@ -289,9 +289,9 @@ void BashExecutor::run(const ExecRequest& request, EventSink& sink)
 	if (!pSession) throw ApiException::runtimeError("error running codes context not found");
 	const auto start = std::chrono::steady_clock::now();
 	// As a kernel does: a run is not cut short because its client went away.
-	BashSession::Result result = pSession->run(request.code, "", std::chrono::hours(24), sink, false,
+	Session::Result result = pSession->run(request.code, "", std::chrono::hours(24), sink, false,
 		[&] { sink.emit(StreamEvent::init(id)); });
-	if (result.outcome == BashSession::Outcome::BUSY)
+	if (result.outcome == Session::Outcome::BUSY)
 		throw ApiException::runtimeError("error running codes session is busy");
 	emitOutcome(result, start, sink);
 }

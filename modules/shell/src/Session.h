@@ -1,0 +1,84 @@
+#pragma once
+
+#include "ChildProcess.h"
+#include "execd/EventSink.h"
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <string>
+
+
+namespace execd {
+namespace shell {
+
+
+class Session
+	/// A shell session (/session, and the code language "bash"): commands run one
+	/// after another, and what they leave (variables, the working directory)
+	/// persists between runs. BashSession keeps a live bash; ShSession, for images
+	/// without bash, replays exported variables and the directory with sh.
+{
+public:
+	enum class Outcome
+	{
+		EXITED,       ///< exitCode is the status of the command
+		KILLED,       ///< interrupted, or the client went away
+		TIMED_OUT,    ///< the run's timeout expired
+		BUSY          ///< another run is in progress
+	};
+
+	struct Result
+	{
+		Outcome outcome = Outcome::EXITED;
+		int exitCode = 0;
+		std::string error;   ///< "exit status 3", "signal: killed"
+	};
+
+	virtual ~Session();
+
+	const std::string& id() const;
+	const std::string& cwd() const;
+		/// Where the session started (the state of an ShSession moves on).
+
+	virtual Result run(const std::string& command, const std::string& cwd, std::chrono::milliseconds timeout, EventSink& sink,
+		bool killOnDisconnect, const std::function<void()>& started) = 0;
+		/// Runs one command, emitting stdout and stderr events (not init, not the
+		/// terminal event). Returns BUSY at once when a run is in progress;
+		/// otherwise calls started() once the session is taken, before any output.
+		/// Throws Poco::InvalidArgumentException for a command with a NUL byte
+		/// and Poco::IllegalStateException once terminated.
+
+	bool interrupt();
+		/// Stops the current run, as its timeout would. False when nothing runs.
+
+	virtual void terminate() = 0;
+		/// Ends the session's processes.
+
+	bool running() const;
+
+protected:
+	Session(std::string id, std::string cwd);
+		/// Throws Poco::SystemException when the wake-up eventfd cannot be made.
+
+	static void killAll(ChildProcess& child);
+		/// Stops the shell, so that it starts nothing new, then freezes
+		/// everything below it (looking again until nothing new appears, so that
+		/// no fork slips through) and SIGKILLs it all, the shell's group too.
+
+	void clearWakeUp();
+		/// After poll() found wakeFd() readable.
+
+	int wakeFd() const;
+		/// An eventfd that interrupt() makes readable: a run polls it.
+
+	const std::string _id;
+	const std::string _cwd;
+	std::atomic<bool> _running{false};
+	std::atomic<bool> _interrupted{false};
+
+private:
+	int _wakeFd = -1;
+};
+
+
+} } // namespace execd::shell
