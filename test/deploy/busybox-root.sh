@@ -80,7 +80,7 @@ unshare --mount --net --propagation private /bin/sh -eu -c '
 		i=$((i + 1)); [ $i -gt 250 ] && { echo "execd in the busybox root did not answer /ping" >&2; exit 1; }
 		sleep 0.02
 	done
-	out=$(curl -sf "$base/command" -d "{\"command\":\"echo hi from \$(readlink /proc/self/exe); test -z \\\"\$LD_LIBRARY_PATH\\\" && echo no-library-path\"}")
+	out=$(curl -sf "$base/command" -d "{\"command\":\"echo hi from \$(readlink /proc/self/exe); test -z \\\"\$LD_LIBRARY_PATH\$EXECD_LAUNCHER\\\" && echo no-library-path\"}")
 	echo "$out" | grep -q "\"text\":\"hi from /bin/busybox\"" || { echo "command: $out" >&2; exit 1; }
 	echo "$out" | grep -q "\"text\":\"no-library-path\"" || { echo "command environment: $out" >&2; exit 1; }
 	printf "round trip\n" >"$work/up.txt"
@@ -91,8 +91,8 @@ unshare --mount --net --propagation private /bin/sh -eu -c '
 	sid=$(curl -sf -m 5 "$base/session" -d "{}" | sed -n "s/.*\"session_id\":\"\([^\"]*\)\".*/\1/p")
 	[ -n "$sid" ] || { echo "no session without bash" >&2; exit 1; }
 	curl -sf "$base/session/$sid/run" -d "{\"command\":\"export KEPT=yes; cd /opt\"}" >/dev/null
-	out=$(curl -sf "$base/session/$sid/run" -d "{\"command\":\"echo \$KEPT \$(pwd)\"}")
-	echo "$out" | grep -q "\"text\":\"yes /opt\"" || { echo "sh session: $out" >&2; exit 1; }
+	out=$(curl -sf "$base/session/$sid/run" -d "{\"command\":\"echo \$KEPT \$(pwd) [\$LD_LIBRARY_PATH\$EXECD_LAUNCHER]\"}")
+	echo "$out" | grep -q "\"text\":\"yes /opt \[\]\"" || { echo "sh session: $out" >&2; exit 1; }
 	# A terminal with sh.
 	node "$here/pty-echo.mjs" "$base"
 	# The drop-in module from /opt/opensandbox/modules.
