@@ -296,12 +296,16 @@ ShSession::Result ShSession::run(const std::string& command, const std::string& 
 		}
 		if (!events.empty() && sink.isOpen()) sink.emitAll(events);
 	}
-	int status = child.wait();
 	{
+		// Out of terminate()'s reach before the reap: after it the pid may be
+		// another process's. sh has exited or been killed by now (or poll failed:
+		// then it is killed here), so the wait is short.
 		std::lock_guard<std::mutex> lock(_mutex);
+		if (!exited) killAll(child);
 		_pChild = nullptr;
-		_running = false;
 	}
+	int status = child.wait();
+	_running = false;
 	if (stopped) return Result{timedOutRun ? Outcome::TIMED_OUT : Outcome::KILLED, -1, "signal: killed"};
 	int exitCode = -1;
 	std::string error = describeExit(status, exitCode);
