@@ -231,4 +231,31 @@ std::string Paths::errorText(int error, const std::string& op, const std::string
 }
 
 
+std::string Paths::findExecutable(const std::string& name, const std::vector<std::string>& alsoTry)
+{
+	auto executable = [](const std::string& candidate)
+	{
+		struct stat st;
+		return ::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(candidate.c_str(), X_OK) == 0;
+	};
+	const char* path = std::getenv("PATH");
+	const std::string dirs = path && *path ? path : "/usr/local/bin:/usr/bin:/bin";
+	std::size_t start = 0;
+	while (start <= dirs.size())
+	{
+		std::size_t end = dirs.find(':', start);
+		if (end == std::string::npos) end = dirs.size();
+		std::string dir = dirs.substr(start, end - start);
+		std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
+		if (executable(candidate)) return candidate;
+		start = end + 1;
+	}
+	for (const std::string& candidate: alsoTry)
+	{
+		if (executable(candidate)) return candidate;
+	}
+	return std::string();
+}
+
+
 } // namespace execd

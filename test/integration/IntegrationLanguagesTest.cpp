@@ -12,6 +12,7 @@
 #include <future>
 #include <poll.h>
 #include <regex>
+#include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
 
@@ -183,6 +184,7 @@ class IntegrationLanguagesTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testGoInterruptAndDelete);
 	CPPUNIT_TEST(testBadInput);
 	CPPUNIT_TEST(testTokensDoNotReachRunners);
+	CPPUNIT_TEST(testRuntimesAreFoundWhereTheImageHasThem);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -491,6 +493,43 @@ public:
 			CPPUNIT_ASSERT_MESSAGE(r->raw, r->out.find("--access-token") != std::string::npos);
 			CPPUNIT_ASSERT_EQUAL_MESSAGE(r->raw, std::string(), Tokens::leaked(r->raw));
 		}
+	}
+
+	void testRuntimesAreFoundWhereTheImageHasThem()
+	{
+		// Images keep java under $JAVA_HOME (eclipse-temurin: /opt/java/openjdk)
+		// and go on the PATH (golang: /usr/local/go/bin): wrappers there are
+		// what runs, not /usr/bin's.
+		char dir[] = "/tmp/execd-runtimes-XXXXXX";
+		CPPUNIT_ASSERT(::mkdtemp(dir));
+		const std::string root(dir);
+		Poco::File(root + "/jdk/bin").createDirectories();
+		Poco::File(root + "/go/bin").createDirectories();
+		for (const auto& w: {std::make_pair("jdk/bin/java", "/usr/bin/java"), std::make_pair("go/bin/go", "/usr/bin/go")})
+		{
+			std::string path = root + "/" + w.first;
+			std::ofstream(path) << "#!/bin/sh\necho used >" << path << ".used\nexec " << w.second << " \"$@\"\n";
+			::chmod(path.c_str(), 0755);
+		}
+		ExecdProcess::Options o;
+		o.testModules = false;
+		o.properties = {"execd.modules.load = java, go"};
+		o.env = {{"JAVA_HOME", root + "/jdk"}, {"PATH", root + "/go/bin:" + std::string(std::getenv("PATH") ? std::getenv("PATH") : "/usr/bin:/bin")}};
+		ExecdProcess execd(o);
+		auto contextOf = [&](const std::string& language)
+		{
+			HttpResult r = request(execd.port(), "POST", "/code/context", "{\"language\":\"" + language + "\"}");
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
+			return object(r.body)->getValue<std::string>("id");
+		};
+		Run java = runOn(execd.port(), {}, "java", contextOf("java"), "System.out.println(6 * 7);");
+		Run go = runOn(execd.port(), {}, "go", contextOf("go"), "fmt.Println(6 * 7)");
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(java.raw, std::string("42\n"), java.out);
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(go.raw, std::string("42\n"), go.out);
+		CPPUNIT_ASSERT(Poco::File(root + "/jdk/bin/java.used").exists());
+		CPPUNIT_ASSERT(Poco::File(root + "/go/bin/go.used").exists());
+		CPPUNIT_ASSERT_EQUAL(0, execd.stop());
+		Poco::File(root).remove(true);
 	}
 };
 

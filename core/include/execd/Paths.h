@@ -50,6 +50,12 @@ namespace Paths
 
 	EXECD_API std::string errorText(int error, const std::string& op, const std::string& path);
 		/// Go's *PathError text: "<op> <path>: <strerror, first letter lowercased>".
+
+	EXECD_API std::string findExecutable(const std::string& name, const std::vector<std::string>& alsoTry = {});
+		/// The first executable file called name in a directory of execd's $PATH
+		/// (/usr/local/bin:/usr/bin:/bin when unset; an empty entry is the working
+		/// directory), else the first executable of alsoTry; "" when there is none.
+		/// How the shell, bash, java and go of an arbitrary image are found.
 }
 
 

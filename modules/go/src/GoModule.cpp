@@ -17,6 +17,7 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -38,6 +39,17 @@ namespace {
 long long millisSince(std::chrono::steady_clock::time_point start)
 {
 	return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+}
+
+
+std::string defaultGo()
+	/// $GOROOT/bin/go, else go on the PATH, else the official images' and
+	/// Debian's places.
+{
+	const char* root = std::getenv("GOROOT");
+	if (root && *root && ::access((std::string(root) + "/bin/go").c_str(), X_OK) == 0) return std::string(root) + "/bin/go";
+	std::string go = Paths::findExecutable("go", {"/usr/local/go/bin/go", "/usr/bin/go"});
+	return go.empty() ? std::string("/usr/bin/go") : go;
 }
 
 
@@ -410,7 +422,7 @@ public:
 	void configure(ModuleContext& context) override
 	{
 		ConfigReader config = context.settings();
-		_settings.goBinary = config.getString("go", _settings.goBinary);
+		_settings.goBinary = config.getString("go", defaultGo());
 		_settings.workRoot = config.getString("workDirectory", std::getenv("TMPDIR") && *std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp");
 		_language = config.getString("language", "go");
 		if (::access(_settings.goBinary.c_str(), X_OK) != 0)

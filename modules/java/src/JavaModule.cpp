@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <dlfcn.h>
 #include <map>
@@ -46,6 +47,17 @@ std::string moduleDirectory()
 long long millisSince(std::chrono::steady_clock::time_point start)
 {
 	return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+}
+
+
+std::string defaultJava()
+	/// $JAVA_HOME/bin/java, else java on the PATH (eclipse-temurin has both),
+	/// else Debian's /usr/bin/java.
+{
+	const char* home = std::getenv("JAVA_HOME");
+	if (home && *home && ::access((std::string(home) + "/bin/java").c_str(), X_OK) == 0) return std::string(home) + "/bin/java";
+	std::string java = Paths::findExecutable("java", {"/usr/bin/java"});
+	return java.empty() ? std::string("/usr/bin/java") : java;
 }
 
 
@@ -432,7 +444,7 @@ public:
 	void configure(ModuleContext& context) override
 	{
 		ConfigReader config = context.settings();
-		_settings.java = config.getString("java", _settings.java);
+		_settings.java = config.getString("java", defaultJava());
 		_settings.classPath = config.getString("classPath", moduleDirectory() + "/java");
 		_settings.startTimeout = config.getMillis("startTimeoutMillis", _settings.startTimeout, std::chrono::milliseconds(1000), std::chrono::minutes(10));
 		_language = config.getString("language", "java");

@@ -1,4 +1,5 @@
 #include "PtySession.h"
+#include "execd/Paths.h"
 #include "execd/Process.h"
 #include "execd/StreamEvent.h"
 #include "execd/UserEnvironment.h"
@@ -33,32 +34,13 @@ long long nowMillis()
 }
 
 
-std::string findOnPath(const std::string& name)
-{
-	const char* path = std::getenv("PATH");
-	std::string dirs = path ? path : "/usr/bin:/bin";
-	std::size_t start = 0;
-	while (start <= dirs.size())
-	{
-		std::size_t end = dirs.find(':', start);
-		std::string dir = dirs.substr(start, end == std::string::npos ? std::string::npos : end - start);
-		std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
-		if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-		if (end == std::string::npos) break;
-		start = end + 1;
-	}
-	return std::string();
-}
-
-
 std::vector<std::string> shellCommand()
 	/// bash without its start-up files; in an image without bash, sh (busybox
 	/// ash, dash), interactive as its terminal makes it.
 {
-	std::string bash = findOnPath("bash");
+	std::string bash = Paths::findExecutable("bash", {"/bin/bash"});
 	if (!bash.empty()) return {bash, "--norc", "--noprofile"};
-	if (::access("/bin/bash", X_OK) == 0) return {"/bin/bash", "--norc", "--noprofile"};
-	std::string sh = findOnPath("sh");
+	std::string sh = Paths::findExecutable("sh", {"/bin/sh"});
 	return {sh.empty() ? std::string("/bin/sh") : sh};
 }
 

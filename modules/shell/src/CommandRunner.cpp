@@ -1,6 +1,7 @@
 #include "CommandRunner.h"
 #include "OutputPump.h"
 #include "execd/ApiException.h"
+#include "execd/Paths.h"
 #include "execd/UserEnvironment.h"
 #include "Poco/File.h"
 #include "Poco/Path.h"
@@ -38,20 +39,13 @@ ErrorDetail execError(const std::string& evalue, const std::string& text)
 
 
 std::string findShell(const std::string& configured)
+	/// bash where the image has it, else sh.
 {
 	if (!configured.empty()) return configured;
-	const char* path = std::getenv("PATH");
-	std::string dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
-	std::size_t pos = 0;
-	while (pos <= dirs.size())
-	{
-		std::size_t end = dirs.find(':', pos);
-		if (end == std::string::npos) end = dirs.size();
-		std::string candidate = dirs.substr(pos, end - pos) + "/bash";
-		if (end > pos && ::access(candidate.c_str(), X_OK) == 0) return candidate;
-		pos = end + 1;
-	}
-	return "/bin/sh";
+	std::string bash = Paths::findExecutable("bash");
+	if (!bash.empty()) return bash;
+	std::string sh = Paths::findExecutable("sh", {"/bin/sh"});
+	return sh.empty() ? std::string("/bin/sh") : sh;
 }
 
 
