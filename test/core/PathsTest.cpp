@@ -1,6 +1,7 @@
 #include "execd/Paths.h"
 #include <cppunit/extensions/HelperMacros.h>
 #include <cerrno>
+#include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <stdlib.h>
@@ -71,6 +72,7 @@ class PathsTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testCreateDirectoriesReportsTheFailingComponent);
 	CPPUNIT_TEST(testComponentLimit);
 	CPPUNIT_TEST(testLengthLimit);
+	CPPUNIT_TEST(testFindExecutable);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -114,6 +116,32 @@ public:
 		CPPUNIT_ASSERT_EQUAL(std::string("400 INVALID_REQUEST_BODY"), errorOf([&] { Paths::createDirectories(past); }));
 		CPPUNIT_ASSERT(!isDirectory(other + "/q"));
 		CPPUNIT_ASSERT_EQUAL(std::string("400 INVALID_FILE_METADATA"), errorOf([&] { Paths::checkLimits(past, execd::ErrorCode::INVALID_FILE_METADATA); }));
+	}
+
+	void testFindExecutable()
+	{
+		// The first executable regular file along PATH; a directory or a file
+		// without x of that name is passed over; then the fallbacks, in order.
+		std::string dir = scratch();
+		for (const char* d: {"/a", "/b", "/c"})
+			CPPUNIT_ASSERT_EQUAL(0, ::mkdir((dir + d).c_str(), 0755));
+		CPPUNIT_ASSERT_EQUAL(0, ::mkdir((dir + "/a/tool").c_str(), 0755));
+		std::ofstream(dir + "/b/tool") << "#!/bin/sh\n";
+		::chmod((dir + "/b/tool").c_str(), 0644);
+		std::ofstream(dir + "/c/tool") << "#!/bin/sh\n";
+		::chmod((dir + "/c/tool").c_str(), 0755);
+		std::ofstream(dir + "/fallback") << "#!/bin/sh\n";
+		::chmod((dir + "/fallback").c_str(), 0755);
+		const char* saved = std::getenv("PATH");
+		std::string savedPath = saved ? saved : "";
+		::setenv("PATH", (dir + "/a:" + dir + "/b::" + dir + "/c").c_str(), 1);
+		std::string found = execd::Paths::findExecutable("tool");
+		std::string fallback = execd::Paths::findExecutable("none", {dir + "/missing", dir + "/fallback"});
+		std::string none = execd::Paths::findExecutable("none", {dir + "/missing"});
+		::setenv("PATH", savedPath.c_str(), 1);
+		CPPUNIT_ASSERT_EQUAL(dir + "/c/tool", found);
+		CPPUNIT_ASSERT_EQUAL(dir + "/fallback", fallback);
+		CPPUNIT_ASSERT_EQUAL(std::string(), none);
 	}
 
 	void testLengthLimit()
