@@ -50,7 +50,7 @@ std::vector<std::unique_ptr<Shell>> shells()
 	{
 		if (::access(s.second, X_OK) == 0) result.push_back(std::make_unique<Shell>(s.first, s.second));
 	}
-	CPPUNIT_ASSERT_MESSAGE("busybox (busybox-static) and dash are needed", result.size() >= 2);
+	CPPUNIT_ASSERT_MESSAGE("busybox (busybox-static), dash and bash are needed (scripts/setup.sh)", result.size() == 3);
 	return result;
 }
 
@@ -106,6 +106,58 @@ std::string terminal(const std::vector<Poco::JSON::Object::Ptr>& events)
 }
 
 
+std::vector<std::string> stateDirectories()
+{
+	std::vector<std::string> found;
+	for (const std::string& base: {std::string("/tmp/")})
+	{
+		std::vector<std::string> names;
+		Poco::File(base).list(names);
+		for (const std::string& n: names)
+			if (n.compare(0, 10, ".execd-sh-") == 0) found.push_back(base + n);
+	}
+	return found;
+}
+
+
+struct Leftovers
+	/// Processes and directories a test made, gone afterwards even when it fails.
+{
+	std::vector<pid_t> pids;
+	std::vector<std::string> directories;
+
+	~Leftovers()
+	{
+		for (pid_t pid: pids) ::kill(pid, SIGKILL);
+		for (const std::string& d: directories)
+		{
+			try
+			{
+				Poco::File(d).remove(true);
+			}
+			catch (...)
+			{
+			}
+		}
+	}
+};
+
+
+bool alive(pid_t pid);
+
+
+bool gone(pid_t pid, std::chrono::milliseconds within = std::chrono::seconds(3))
+{
+	auto deadline = std::chrono::steady_clock::now() + within;
+	while (alive(pid))
+	{
+		if (std::chrono::steady_clock::now() > deadline) return false;
+		std::this_thread::sleep_for(std::chrono::milliseconds(10));
+	}
+	return true;
+}
+
+
 bool alive(pid_t pid)
 {
 	std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
@@ -127,6 +179,10 @@ class IntegrationShSessionTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testOutputExitStatusAndExit);
 	CPPUNIT_TEST(testTimeoutStopsTheRunNotEarlierJobs);
 	CPPUNIT_TEST(testInterruptAndDelete);
+	CPPUNIT_TEST(testLargeStateAndLongCommands);
+	CPPUNIT_TEST(testDirectoryThatIsGoneOrLiedAbout);
+	CPPUNIT_TEST(testTrailerIgnoresTheCommandsFunctionsAndOptions);
+	CPPUNIT_TEST(testStateDirectoryRemovedByACommand);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -134,9 +190,11 @@ public:
 	{
 		for (const auto& pShell: shells())
 		{
+			Leftovers leftovers;
 			ExecdProcess execd(options(*pShell));
 			char dir[] = "/tmp/execd-shs-XXXXXX";
 			CPPUNIT_ASSERT(::mkdtemp(dir));
+			leftovers.directories.push_back(dir);
 			std::string id = newSession(execd.port(), "{\"cwd\":\"" + std::string(dir) + "\"}");
 			auto evs = runIn(execd.port(), id, "pwd; export KEPT=yes; LOCAL=no; mkdir -p sub && cd sub");
 			CPPUNIT_ASSERT_EQUAL_MESSAGE(pShell->name, "[" + std::string(dir) + "]", texts(evs, "stdout"));
@@ -152,7 +210,6 @@ public:
 			// Sessions are apart.
 			std::string other = newSession(execd.port());
 			CPPUNIT_ASSERT_EQUAL_MESSAGE(pShell->name, std::string("[\n]"), texts(runIn(execd.port(), other, "echo \"$KEPT\""), "stdout"));
-			Poco::File(dir).remove(true);
 		}
 	}
 
@@ -197,10 +254,12 @@ public:
 	{
 		for (const auto& pShell: shells())
 		{
+			Leftovers leftovers;
 			ExecdProcess execd(options(*pShell));
 			std::string id = newSession(execd.port());
 			auto evs = runIn(execd.port(), id, "sleep 60 & echo $!");
 			pid_t earlier = std::stoi(evs.at(1)->getValue<std::string>("text"));
+			leftovers.pids.push_back(earlier);
 			auto start = std::chrono::steady_clock::now();
 			std::string body;
 			evs = runIn(execd.port(), id, "echo before; (sleep 60; echo never) & echo $!; sleep 60; echo after", ",\"timeout\":500", &body);
@@ -209,11 +268,13 @@ public:
 			CPPUNIT_ASSERT_MESSAGE(body, body.find("timeout after 500ms") != std::string::npos);
 			CPPUNIT_ASSERT_EQUAL_MESSAGE(body, std::string("before"), evs.at(1)->getValue<std::string>("text"));
 			pid_t job = std::stoi(evs.at(2)->getValue<std::string>("text"));
-			std::this_thread::sleep_for(std::chrono::milliseconds(100));
-			CPPUNIT_ASSERT_MESSAGE(pShell->name + ": this run's job is left", !alive(job));
+			leftovers.pids.push_back(job);
+			CPPUNIT_ASSERT_MESSAGE(pShell->name + ": this run's job is left", gone(job));
 			CPPUNIT_ASSERT_MESSAGE(pShell->name + ": an earlier run's job was killed", alive(earlier));
 			CPPUNIT_ASSERT_EQUAL_MESSAGE(pShell->name, std::string("[again]"), texts(runIn(execd.port(), id, "echo again"), "stdout"));
-			::kill(earlier, SIGKILL);
+			// Deleting the session ends the jobs of its earlier runs too.
+			CPPUNIT_ASSERT_EQUAL(200, request(execd.port(), "DELETE", "/session/" + id).status);
+			CPPUNIT_ASSERT_MESSAGE(pShell->name + ": an earlier run's job outlived the session", gone(earlier));
 		}
 	}
 
@@ -221,17 +282,124 @@ public:
 	{
 		for (const auto& pShell: shells())
 		{
+			const std::size_t before = stateDirectories().size();
+			{
+				ExecdProcess execd(options(*pShell));
+				// An interrupt of a bash code context stops the run and keeps the context.
+				HttpResult r = request(execd.port(), "POST", "/code/context", "{\"language\":\"bash\"}");
+				CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
+				std::string context = object(r.body)->getValue<std::string>("id");
+				auto code = [&](const std::string& text)
+				{
+					return "{\"code\":" + quote(text) + ",\"context\":{\"id\":\"" + context + "\",\"language\":\"bash\"}}";
+				};
+				CPPUNIT_ASSERT(request(execd.port(), "POST", "/code", code("export N=1")).body.find("execution_complete") != std::string::npos);
+				auto running = startRequest(execd.port(), "POST", "/code", code("echo started; sleep 60; export N=2"), "started");
+				auto start = std::chrono::steady_clock::now();
+				CPPUNIT_ASSERT_EQUAL(200, request(execd.port(), "DELETE", "/code?id=" + context).status);
+				running.get();
+				CPPUNIT_ASSERT_MESSAGE(pShell->name, std::chrono::steady_clock::now() - start < std::chrono::seconds(3));
+				r = request(execd.port(), "POST", "/code", code("echo N=$N"));
+				CPPUNIT_ASSERT_MESSAGE(r.body, r.body.find("\"text\":\"N=1\"") != std::string::npos);
+
+				// DELETE /session during a run ends it.
+				std::string id = newSession(execd.port());
+				auto session = startRequest(execd.port(), "POST", "/session/" + id + "/run", "{\"command\":\"echo started; sleep 60\"}", "started");
+				start = std::chrono::steady_clock::now();
+				CPPUNIT_ASSERT_EQUAL(200, request(execd.port(), "DELETE", "/session/" + id).status);
+				r = session.get();
+				CPPUNIT_ASSERT_MESSAGE(pShell->name, std::chrono::steady_clock::now() - start < std::chrono::seconds(3));
+				CPPUNIT_ASSERT_MESSAGE(r.body, r.body.find("started") != std::string::npos);
+				CPPUNIT_ASSERT_EQUAL(404, request(execd.port(), "DELETE", "/session/" + id).status);
+				newSession(execd.port());   // left to the shutdown
+				CPPUNIT_ASSERT_EQUAL(0, execd.stop());
+			}
+			// Every session's directory went with it, at DELETE or at shutdown.
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(pShell->name, before, stateDirectories().size());
+		}
+	}
+
+	void testLargeStateAndLongCommands()
+	{
+		// Neither the variables nor the command go through execve: a 200 KB
+		// variable (one environment string may be 128 KiB) and a 200 KB command
+		// work, and the session goes on.
+		for (const auto& pShell: shells())
+		{
 			ExecdProcess execd(options(*pShell));
 			std::string id = newSession(execd.port());
-			auto running = startRequest(execd.port(), "POST", "/session/" + id + "/run", "{\"command\":\"echo started; sleep 60\"}", "started");
-			auto start = std::chrono::steady_clock::now();
-			CPPUNIT_ASSERT_EQUAL(200, request(execd.port(), "DELETE", "/session/" + id).status);
-			HttpResult r = running.get();
-			CPPUNIT_ASSERT_MESSAGE(pShell->name, std::chrono::steady_clock::now() - start < std::chrono::seconds(3));
-			CPPUNIT_ASSERT_MESSAGE(r.body, r.body.find("started") != std::string::npos);
-			CPPUNIT_ASSERT_EQUAL(404, request(execd.port(), "DELETE", "/session/" + id).status);
-			// The state directory goes with the session.
-			CPPUNIT_ASSERT_EQUAL(0, execd.stop());
+			auto evs = runIn(execd.port(), id, "BIG=x; i=0; while [ $i -lt 17 ]; do BIG=$BIG$BIG; i=$((i + 1)); done; export BIG; echo ${#BIG}");
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(pShell->name, std::string("[131072]"), texts(evs, "stdout"));
+			evs = runIn(execd.port(), id, "export MORE=\"$BIG$BIG\"; echo ${#BIG} ${#MORE}");
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(pShell->name, std::string("[131072 262144]"), texts(evs, "stdout"));
+			evs = runIn(execd.port(), id, ": '" + std::string(200000, 'c') + "'; echo ${#MORE} long-ok");
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(pShell->name, std::string("[262144 long-ok]"), texts(evs, "stdout"));
+			runIn(execd.port(), id, "unset BIG MORE");
+			evs = runIn(execd.port(), id, "echo ${BIG-unset} ${MORE-unset}");
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(pShell->name, std::string("[unset unset]"), texts(evs, "stdout"));
+		}
+	}
+
+	void testDirectoryThatIsGoneOrLiedAbout()
+	{
+		for (const auto& pShell: shells())
+		{
+			Leftovers leftovers;
+			ExecdProcess execd(options(*pShell));
+			char dir[] = "/tmp/execd-shs-XXXXXX";
+			CPPUNIT_ASSERT(::mkdtemp(dir));
+			leftovers.directories.push_back(dir);
+			std::string id = newSession(execd.port(), "{\"cwd\":\"" + std::string(dir) + "\"}");
+			// $PWD is the command's to set: what persists is where sh really is.
+			runIn(execd.port(), id, "mkdir sub && cd sub && PWD=/nonexistent");
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(pShell->name, "[" + std::string(dir) + "/sub]", texts(runIn(execd.port(), id, "pwd"), "stdout"));
+			// A directory removed under the session: the next run says so and
+			// starts where the session started.
+			auto evs = runIn(execd.port(), id, "cd .. && rmdir sub && pwd");
+			evs = runIn(execd.port(), id, "pwd");
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(pShell->name, "[" + std::string(dir) + "]", texts(evs, "stdout"));
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(pShell->name, std::string(), texts(evs, "stderr"));
+			runIn(execd.port(), id, "mkdir -p gone && cd gone && rmdir ../gone");
+			evs = runIn(execd.port(), id, "pwd");
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(pShell->name, "[" + std::string(dir) + "]", texts(evs, "stdout"));
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(pShell->name, "[[execd] the session's directory " + std::string(dir) + "/gone is gone; this run starts in "
+				+ std::string(dir) + "]", texts(evs, "stderr"));
+		}
+	}
+
+	void testTrailerIgnoresTheCommandsFunctionsAndOptions()
+	{
+		// The command's functions named printf or pwd, set -a, set -e or a
+		// changed IFS do not change what is kept, and add nothing to it.
+		for (const auto& pShell: shells())
+		{
+			ExecdProcess execd(options(*pShell));
+			std::string id = newSession(execd.port());
+			auto evs = runIn(execd.port(), id, "printf() { :; }; pwd() { echo fake; }; set -a; KEEP=1; IFS=:; cd /tmp");
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(pShell->name, std::string(), texts(evs, "stderr"));
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(pShell->name, std::string("complete"), terminal(evs));
+			evs = runIn(execd.port(), id, "echo \"$KEEP ${__execd_cwd-none} $(pwd)\"; env | grep -c __execd || true");
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(pShell->name, std::string("[1 none /tmp][0]"), texts(evs, "stdout"));
+		}
+	}
+
+	void testStateDirectoryRemovedByACommand()
+	{
+		// A command that cleans the temporary directory takes the state with it:
+		// the next run says so, and the session goes on from there.
+		for (const auto& pShell: shells())
+		{
+			ExecdProcess execd(options(*pShell));
+			std::string id = newSession(execd.port());
+			runIn(execd.port(), id, "export A=1");
+			std::string other = newSession(execd.port());
+			runIn(execd.port(), other, "export B=2");
+			runIn(execd.port(), id, "rm -rf \"$(dirname \"$(ls -d /tmp/.execd-sh-* | head -n 1)\")\"/.execd-sh-*");
+			auto evs = runIn(execd.port(), id, "echo ${A-unset}");
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(pShell->name, std::string("[unset]"), texts(evs, "stdout"));
+			CPPUNIT_ASSERT_MESSAGE(pShell->name, texts(evs, "stderr").find("was removed; exported variables and the directory of earlier runs are lost") != std::string::npos);
+			runIn(execd.port(), id, "export C=3");
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(pShell->name, std::string("[3]"), texts(runIn(execd.port(), id, "echo $C"), "stdout"));
 		}
 	}
 };

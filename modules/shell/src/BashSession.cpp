@@ -22,20 +22,6 @@ namespace shell {
 namespace {
 
 
-std::string shellQuote(const std::string& text)
-{
-	std::string out = "'";
-	for (char c: text)
-	{
-		if (c == '\'')
-			out += "'\\''";
-		else
-			out += c;
-	}
-	return out + "'";
-}
-
-
 std::string randomToken()
 {
 	static const char HEX[] = "0123456789abcdef";
@@ -60,7 +46,7 @@ const std::string& stopTrap()
 	static const std::string stop = "if [[ -n ${__execd_running+x} ]]; then __execd_stopped=\"$-\"; "
 		"builtin shopt -q extdebug && __execd_stopped+=X; builtin set +e; "
 		"__execd_traps=$(builtin trap -p ERR RETURN DEBUG); builtin trap - ERR RETURN; builtin shopt -s extdebug; "
-		"builtin trap -- " + shellQuote(unwind) + " DEBUG; fi";
+		"builtin trap -- " + Session::shellQuote(unwind) + " DEBUG; fi";
 	return stop;
 }
 
@@ -262,8 +248,8 @@ ChildProcess BashSession::spawnShell()
 	// terminal. The run markers go to copies of stdout and stderr (fds 253, 252),
 	// so a command that redirects its shell's output (exec >file) cannot lose them.
 	// SIGUSR2 stops a run (see runScript()).
-	writeAll(pChild->stdinFd(), "shopt -s expand_aliases\nexec 253>&1 252>&2\ntrap -- " + shellQuote(stopTrap()) + " USR2\n"
-		"__execd_restore=" + shellQuote(restoreCode()) + "\n");
+	writeAll(pChild->stdinFd(), "shopt -s expand_aliases\nexec 253>&1 252>&2\ntrap -- " + Session::shellQuote(stopTrap()) + " USR2\n"
+		"__execd_restore=" + Session::shellQuote(restoreCode()) + "\n");
 	return std::move(*pChild);
 }
 
@@ -337,7 +323,7 @@ BashSession::Result BashSession::run(const std::string& command, const std::stri
 	ChildProcess& child = *pChild;   // stays ours until _running is false again
 
 	const std::string token = randomToken();
-	std::string text = cwd.empty() ? command : "cd -- " + shellQuote(cwd) + " || exit 1\n" + command;
+	std::string text = cwd.empty() ? command : "cd -- " + Session::shellQuote(cwd) + " || exit 1\n" + command;
 	if (!writeAll(child.stdinFd(), runScript(text, token)))
 	{
 		_running = false;

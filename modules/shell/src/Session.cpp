@@ -66,6 +66,20 @@ void Session::killAll(ChildProcess& child)
 }
 
 
+std::string Session::shellQuote(const std::string& text)
+{
+	std::string out = "'";
+	for (char c: text)
+	{
+		if (c == '\'')
+			out += "'\\''";
+		else
+			out += c;
+	}
+	return out + "'";
+}
+
+
 int Session::wakeFd() const
 {
 	return _wakeFd;

@@ -1,17 +1,16 @@
 #include "ShSession.h"
 #include "OutputSplitter.h"
-#include "execd/Process.h"
 #include "Poco/Exception.h"
-#include "Poco/File.h"
 #include "Poco/Path.h"
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
-#include <cstdint>
 #include <cstdlib>
+#include <cstring>
+#include <dirent.h>
+#include <fcntl.h>
 #include <fstream>
 #include <poll.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 
@@ -22,136 +21,45 @@ namespace shell {
 namespace {
 
 
-// What sh runs: the command ($1) eval'ed in this shell, so that cd and export
-// reach the trailer, which writes the directory to $2.cwd, then the variables
-// to $2 (last: its presence says the state is complete). Built-ins only.
-const char* const SCRIPT =
-	"readonly __execd_state=\"$2\"\n"
-	"eval \"$1\"\n"
-	"__execd_rc=$?\n"
-	"printf '%s' \"$PWD\" >\"$__execd_state.cwd\" && export -p >\"$__execd_state\"\n"
-	"exit $__execd_rc\n";
-
-
-bool isNameStart(char c)
+bool isShellName(const std::string& entry)
+	/// Whether the name of "NAME=value" is one sh can hold (and so unset).
 {
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
-}
-
-
-bool isNameChar(char c)
-{
-	return isNameStart(c) || (c >= '0' && c <= '9');
-}
-
-
-bool ignoredName(const std::string& name)
-	/// Set by the shell itself, or by execd for each run.
-{
-	static const char* const IGNORED[] = {"PWD", "OLDPWD", "SHLVL", "_", "PS1", "PS2", "PS3", "PS4", "PROMPT_COMMAND"};
-	return std::any_of(std::begin(IGNORED), std::end(IGNORED), [&](const char* n) { return name == n; });
-}
-
-
-bool readWord(const std::string& text, std::size_t& i, std::string& word)
-	/// One shell word at i, quotes removed, up to unquoted blank or newline.
-	/// False when a quote is not closed.
-{
-	const std::size_t n = text.size();
-	while (i < n && text[i] != ' ' && text[i] != '\t' && text[i] != '\n')
+	std::size_t eq = entry.find('=');
+	if (eq == 0 || eq == std::string::npos) return false;
+	for (std::size_t i = 0; i < eq; ++i)
 	{
-		char c = text[i];
-		if (c == '\'')
-		{
-			std::size_t end = text.find('\'', i + 1);
-			if (end == std::string::npos) return false;
-			word.append(text, i + 1, end - i - 1);
-			i = end + 1;
-		}
-		else if (c == '"')
-		{
-			++i;
-			while (i < n && text[i] != '"')
-			{
-				if (text[i] == '\\' && i + 1 < n && std::string("$`\"\\\n").find(text[i + 1]) != std::string::npos)
-				{
-					if (text[i + 1] != '\n') word += text[i + 1];
-					i += 2;
-				}
-				else
-					word += text[i++];
-			}
-			if (i >= n) return false;
-			++i;
-		}
-		else if (c == '$' && i + 1 < n && text[i + 1] == '\'')
-		{
-			i += 2;
-			while (i < n && text[i] != '\'')
-			{
-				if (text[i] != '\\' || i + 1 >= n)
-				{
-					word += text[i++];
-					continue;
-				}
-				char e = text[i + 1];
-				i += 2;
-				switch (e)
-				{
-				case 'n': word += '\n'; break;
-				case 't': word += '\t'; break;
-				case 'r': word += '\r'; break;
-				case 'a': word += '\a'; break;
-				case 'b': word += '\b'; break;
-				case 'e': case 'E': word += '\x1b'; break;
-				case 'f': word += '\f'; break;
-				case 'v': word += '\v'; break;
-				case 'x':
-				{
-					int value = 0, digits = 0;
-					while (digits < 2 && i < n && std::isxdigit(static_cast<unsigned char>(text[i])))
-					{
-						value = value * 16 + (std::isdigit(static_cast<unsigned char>(text[i])) ? text[i] - '0' : (std::tolower(text[i]) - 'a' + 10));
-						++i;
-						++digits;
-					}
-					word += static_cast<char>(value);
-					break;
-				}
-				default:
-					if (e >= '0' && e <= '7')
-					{
-						int value = e - '0', digits = 1;
-						while (digits < 3 && i < n && text[i] >= '0' && text[i] <= '7')
-						{
-							value = value * 8 + (text[i++] - '0');
-							++digits;
-						}
-						word += static_cast<char>(value);
-					}
-					else
-						word += e;   // \\ \' \" and anything else: the character
-				}
-			}
-			if (i >= n) return false;
-			++i;
-		}
-		else if (c == '\\' && i + 1 < n)
-		{
-			if (text[i + 1] != '\n') word += text[i + 1];
-			i += 2;
-		}
-		else
-			word += text[i++];
+		char c = entry[i];
+		bool letter = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
+		if (!(letter || (i > 0 && c >= '0' && c <= '9'))) return false;
 	}
 	return true;
 }
 
 
-void skipLine(const std::string& text, std::size_t& i)
+bool readStat(pid_t pid, pid_t& group, unsigned long long& started)
+	/// Process group and start time from /proc/<pid>/stat; false when gone or a zombie.
 {
-	std::size_t end = text.find('\n', i);
-	i = end == std::string::npos ? text.size() : end + 1;
+	std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+	std::string line;
+	if (!std::getline(in, line)) return false;
+	std::size_t close = line.rfind(')');
+	if (close == std::string::npos || close + 2 >= line.size() || line[close + 2] == 'Z') return false;
+	// After ")": state ppid pgrp session tty tpgid flags minflt cminflt majflt
+	// cmajflt utime stime cutime cstime priority nice threads itrealvalue starttime
+	std::string rest = line.substr(close + 2);
+	std::vector<std::string> fields;
+	std::size_t pos = 0;
+	while (pos < rest.size() && fields.size() < 20)
+	{
+		std::size_t end = rest.find(' ', pos);
+		if (end == std::string::npos) end = rest.size();
+		fields.push_back(rest.substr(pos, end - pos));
+		pos = end + 1;
+	}
+	if (fields.size() < 20) return false;
+	group = static_cast<pid_t>(std::atol(fields[2].c_str()));
+	started = std::strtoull(fields[19].c_str(), nullptr, 10);
+	return true;
 }
 
 
@@ -160,17 +68,11 @@ void skipLine(const std::string& text, std::size_t& i)
 
 ShSession::ShSession(std::string id, std::string cwd, std::vector<std::string> env, std::string sh):
 	Session(id, cwd),
-	_directory(std::move(cwd)),
+	_start(cwd.empty() ? Poco::Path::current() : cwd),
 	_env(std::move(env)),
 	_sh(std::move(sh))
 {
-	std::string pattern = Poco::Path::temp() + "execd-sh-state-XXXXXX";
-	if (!::mkdtemp(&pattern[0]))
-	{
-		int e = errno;
-		throw Poco::SystemException("cannot create a session's state directory in " + Poco::Path::temp(), e);
-	}
-	_stateDirectory = pattern;
+	makeDirectory();
 }
 
 
@@ -178,13 +80,89 @@ ShSession::~ShSession()
 {
 	terminate();
 	std::lock_guard<std::mutex> runLock(_runMutex);   // a run still going finishes first
-	try
+	for (const char* name: {"command", "state", "state.tmp"})
+		::unlinkat(_directoryFd, name, 0);
+	::close(_directoryFd);
+	::rmdir(_directory.c_str());
+}
+
+
+void ShSession::makeDirectory()
+{
+	// A dot name: `rm -rf /tmp/*` does not take it.
+	std::string pattern = Poco::Path::temp() + ".execd-sh-XXXXXX";
+	if (!::mkdtemp(&pattern[0]))
+		throw Poco::SystemException("cannot create a session's directory in " + Poco::Path::temp(), errno);
+	int fd = ::open(pattern.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
 	{
-		Poco::File(_stateDirectory).remove(true);
+		int e = errno;
+		::rmdir(pattern.c_str());
+		throw Poco::SystemException("cannot open " + pattern, e);
 	}
-	catch (Poco::Exception&)
+	if (_directoryFd >= 0) ::close(_directoryFd);
+	_directory = pattern;
+	_directoryFd = fd;
+}
+
+
+bool ShSession::writeCommand(const std::string& command)
+{
+	// Through the descriptor of the directory execd made, not its path, and
+	// never through a link: the session's own commands can reach that path.
+	int fd = ::openat(_directoryFd, "command", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) return false;
+	std::string text = command + "\n";
+	std::size_t done = 0;
+	while (done < text.size())
 	{
+		ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+		if (n < 0 && errno == EINTR) continue;
+		if (n <= 0) break;
+		done += static_cast<std::size_t>(n);
 	}
+	::close(fd);
+	return done == text.size();
+}
+
+
+std::string ShSession::script(bool restoreDirectory) const
+{
+	// Before the command: the last run's exported variables replace the ones
+	// sh started with (which it cannot hold stay, unchanged), and its directory.
+	// After it: the directory as a variable, then export -p to state.tmp, which
+	// execd renames to state when sh ends by itself. The trailer uses no
+	// variable of its own (set -a would export it) and reaches printf and pwd
+	// past the command's functions.
+	const std::string d = shellQuote(_directory);
+	std::string unsets;
+	for (const std::string& entry: _env)
+	{
+		if (isShellName(entry)) unsets += " " + entry.substr(0, entry.find('='));
+	}
+	std::string s = "if [ -f " + d + "/state ]; then\n";
+	if (!unsets.empty()) s += "\tunset -v" + unsets + "\n";
+	s += "\t. " + d + "/state\nfi\n";
+	if (restoreDirectory)
+	{
+		const std::string start = shellQuote(_start);
+		s += "if [ -n \"${__execd_cwd-}\" ] && cd -- \"$__execd_cwd\" 2>/dev/null; then\n"
+			"\t:\n"
+			"elif [ -n \"${__execd_cwd+x}\" ]; then\n"
+			"\tprintf '%s\\n' \"[execd] the session's directory $__execd_cwd is gone; this run starts in \"" + start + " >&2\n"
+			"\tcd -- " + start + " 2>/dev/null || cd /\n"
+			"else\n"
+			"\tcd -- " + start + " 2>/dev/null || { printf '%s\\n' \"[execd] the session's directory \"" + start + "\" is gone; this run starts in /\" >&2; cd /; }\n"
+			"fi\n";
+	}
+	s += "unset -v __execd_cwd\n"
+		". " + d + "/command\n"
+		"set -- \"$?\"\n"
+		"__execd_cwd=$(command pwd 2>/dev/null) || __execd_cwd=$PWD\n"
+		"export __execd_cwd\n"
+		"command export -p >" + d + "/state.tmp\n"
+		"exit \"$1\"\n";
+	return s;
 }
 
 
@@ -193,6 +171,55 @@ void ShSession::terminate()
 	std::lock_guard<std::mutex> lock(_mutex);
 	_terminated = true;
 	if (_pChild) killAll(*_pChild);   // the run reaps it
+	killJobs();
+}
+
+
+void ShSession::keepJobs(pid_t group)
+{
+	// sh has ended; what is left in its process group are the command's
+	// background jobs. Only when there are some: a scan of /proc costs more
+	// than a short run.
+	if (::kill(-group, 0) != 0) return;
+	std::vector<Process::Identity> found;
+	DIR* pDir = ::opendir("/proc");
+	if (!pDir) return;
+	while (struct dirent* pEntry = ::readdir(pDir))
+	{
+		char* end = nullptr;
+		long pid = std::strtol(pEntry->d_name, &end, 10);
+		if (pid <= 0 || *end) continue;
+		pid_t g = 0;
+		unsigned long long started = 0;
+		if (readStat(static_cast<pid_t>(pid), g, started) && g == group)
+			found.push_back(Process::Identity{static_cast<pid_t>(pid), started});
+	}
+	::closedir(pDir);
+	std::lock_guard<std::mutex> lock(_mutex);
+	_jobs.erase(std::remove_if(_jobs.begin(), _jobs.end(), [](const Process::Identity& job)
+	{
+		pid_t group = 0;
+		unsigned long long started = 0;
+		return !readStat(job.pid, group, started) || started != job.started;
+	}), _jobs.end());
+	_jobs.insert(_jobs.end(), found.begin(), found.end());
+}
+
+
+void ShSession::killJobs()
+{
+	// With _mutex held. Each job only if it is still the same process.
+	for (const Process::Identity& job: _jobs)
+	{
+		pid_t group = 0;
+		unsigned long long started = 0;
+		if (!readStat(job.pid, group, started) || started != job.started) continue;
+		::kill(job.pid, SIGSTOP);
+		for (pid_t pid: Process::freezeDescendants(job.pid, {}))
+			::kill(pid, SIGKILL);
+		::kill(job.pid, SIGKILL);
+	}
+	_jobs.clear();
 }
 
 
@@ -208,15 +235,42 @@ ShSession::Result ShSession::run(const std::string& command, const std::string& 
 		std::lock_guard<std::mutex> lock(_mutex);
 		if (_terminated) throw Poco::IllegalStateException("the session was deleted");
 	}
+	bool lost = false;
+	if (!writeCommand(command))
+	{
+		// The directory was removed (by the session's own commands): a new one,
+		// and the state of earlier runs is gone with the old.
+		makeDirectory();
+		lost = true;
+		if (!writeCommand(command)) throw Poco::IOException("cannot write to the session's directory " + _directory);
+	}
 
-	const std::string state = _stateDirectory + "/state";
-	for (const char* suffix: {"", ".cwd"})
-		::unlink((state + suffix).c_str());
 	SpawnOptions options;
-	options.argv = {_sh, "-c", SCRIPT, "sh", command, state};
+	options.argv = {_sh, "-c", script(cwd.empty()), "sh"};
 	options.env = _env;
-	options.cwd = cwd.empty() ? _directory : cwd;
+	options.cwd = cwd.empty() ? "/" : cwd;
 	ChildProcess child = ChildProcess::spawn(options);
+
+	// Whatever happens from here, sh and its processes end, are reaped, and
+	// terminate() no longer sees them.
+	struct Guard
+	{
+		ShSession& session;
+		ChildProcess& child;
+		bool reaped = false;
+
+		~Guard()
+		{
+			if (reaped) return;
+			{
+				std::lock_guard<std::mutex> lock(session._mutex);
+				killAll(child);
+				session._pChild = nullptr;
+			}
+			child.wait();
+			session._running = false;
+		}
+	} guard{*this, child};
 	{
 		std::lock_guard<std::mutex> lock(_mutex);
 		_pChild = &child;
@@ -224,6 +278,8 @@ ShSession::Result ShSession::run(const std::string& command, const std::string& 
 		if (_terminated) killAll(child);
 	}
 	started();
+	if (lost)
+		sink.emit(StreamEvent::stderrText("[execd] the session's directory " + _directory + " was removed; exported variables and the directory of earlier runs are lost"));
 
 	const auto deadline = std::chrono::steady_clock::now() + timeout;
 	OutputSplitter splitters[2];
@@ -245,6 +301,16 @@ ShSession::Result ShSession::run(const std::string& command, const std::string& 
 				events.push_back(i == 0 ? StreamEvent::stdoutText(p) : StreamEvent::stderrText(p));
 		}
 	};
+	auto finishLines = [&]()
+	{
+		for (int i = 0; i < 2; ++i)
+		{
+			std::vector<std::string> pieces;
+			splitters[i].finish(pieces);
+			for (std::string& p: pieces)
+				events.push_back(i == 0 ? StreamEvent::stdoutText(p) : StreamEvent::stderrText(p));
+		}
+	};
 	bool stopped = false;
 	bool timedOutRun = false;
 	bool exited = false;
@@ -253,7 +319,7 @@ ShSession::Result ShSession::run(const std::string& command, const std::string& 
 		struct pollfd pfds[4] = {{fds[0], POLLIN, 0}, {fds[1], POLLIN, 0}, {child.pidfd(), POLLIN, 0}, {wakeFd(), POLLIN, 0}};
 		auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
 		int wait = static_cast<int>(std::min<long long>(std::max<long long>(0, left), 1000));   // 1 s: a vanished client is noticed
-		if (::poll(pfds, 4, wait) < 0 && errno != EINTR) break;
+		if (::poll(pfds, 4, wait) < 0 && errno != EINTR) break;   // the guard kills sh
 		if (pfds[3].revents & POLLIN) clearWakeUp();
 		events.clear();
 		for (int i = 0; i < 2; ++i)
@@ -265,6 +331,7 @@ ShSession::Result ShSession::run(const std::string& command, const std::string& 
 			// Frozen first: what they wrote until now is the run's output.
 			timedOutRun = timedOut && !abandoned && !_interrupted;
 			stopped = true;
+			std::lock_guard<std::mutex> lock(_mutex);
 			::kill(child.pid(), SIGSTOP);
 			Process::waitUntilStopped(child.pid(), 100);
 			std::vector<pid_t> frozen = Process::freezeDescendants(child.pid(), {});
@@ -272,8 +339,7 @@ ShSession::Result ShSession::run(const std::string& command, const std::string& 
 				if (fds[i] >= 0) readReady(i);
 			for (pid_t pid: frozen)
 				::kill(pid, SIGKILL);
-			child.signalGroup(SIGKILL);
-			::kill(child.pid(), SIGKILL);
+			killAll(child);
 			exited = true;
 		}
 		else if (pfds[2].revents & POLLIN)
@@ -284,98 +350,32 @@ ShSession::Result ShSession::run(const std::string& command, const std::string& 
 				if (fds[i] >= 0) readReady(i);
 			exited = true;
 		}
-		if (exited)
-		{
-			for (int i = 0; i < 2; ++i)
-			{
-				std::vector<std::string> pieces;
-				splitters[i].finish(pieces);
-				for (std::string& p: pieces)
-					events.push_back(i == 0 ? StreamEvent::stdoutText(p) : StreamEvent::stderrText(p));
-			}
-		}
+		if (exited) finishLines();
 		if (!events.empty() && sink.isOpen()) sink.emitAll(events);
 	}
+	if (!exited) return Result{Outcome::KILLED, -1, "signal: killed"};   // poll failed: the guard ends sh
 	{
 		// Out of terminate()'s reach before the reap: after it the pid may be
-		// another process's. sh has exited or been killed by now (or poll failed:
-		// then it is killed here), so the wait is short.
+		// another process's.
 		std::lock_guard<std::mutex> lock(_mutex);
-		if (!exited) killAll(child);
 		_pChild = nullptr;
 	}
 	int status = child.wait();
+	guard.reaped = true;
 	_running = false;
-	if (stopped) return Result{timedOutRun ? Outcome::TIMED_OUT : Outcome::KILLED, -1, "signal: killed"};
+	if (stopped)
+	{
+		::unlinkat(_directoryFd, "state.tmp", 0);
+		return Result{timedOutRun ? Outcome::TIMED_OUT : Outcome::KILLED, -1, "signal: killed"};
+	}
+	keepJobs(child.pid());
+	// The trailer ran only if the command did not end sh: then state.tmp is the
+	// new state. (A link there is not followed: rename moves the link itself.)
+	if (::renameat(_directoryFd, "state.tmp", _directoryFd, "state") != 0 && errno != ENOENT)
+		sink.emit(StreamEvent::stderrText(std::string("[execd] the session's state could not be kept: ") + std::strerror(errno)));
 	int exitCode = -1;
 	std::string error = describeExit(status, exitCode);
-	takeState(sink);
 	return Result{Outcome::EXITED, exitCode, error};
-}
-
-
-bool ShSession::takeState(EventSink& sink)
-{
-	const std::string state = _stateDirectory + "/state";
-	std::ifstream in(state, std::ios::binary);
-	if (!in) return false;   // sh ended inside the command: the state stays
-	std::string exports;
-	exports.resize(MAX_STATE_BYTES + 1);
-	in.read(&exports[0], static_cast<std::streamsize>(exports.size()));
-	exports.resize(static_cast<std::size_t>(in.gcount()));
-	std::ifstream cwdIn(state + ".cwd", std::ios::binary);
-	std::string cwd((std::istreambuf_iterator<char>(cwdIn)), std::istreambuf_iterator<char>());
-	if (exports.size() > MAX_STATE_BYTES || cwd.size() > 4096 || cwd.empty() || cwd[0] != '/')
-	{
-		if (sink.isOpen())
-			sink.emit(StreamEvent::stderrText("[execd] the session's variables exceed 4 MiB (or its directory is unreadable): they are not kept"));
-		return false;
-	}
-	_env = parseExports(exports);
-	_directory = cwd;
-	return true;
-}
-
-
-std::vector<std::string> ShSession::parseExports(const std::string& text)
-{
-	std::vector<std::string> entries;
-	std::size_t i = 0;
-	const std::size_t n = text.size();
-	while (i < n)
-	{
-		while (i < n && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n')) ++i;
-		if (i >= n) break;
-		std::string keyword;
-		if (!readWord(text, i, keyword)) break;
-		while (i < n && (text[i] == ' ' || text[i] == '\t')) ++i;
-		if (keyword == "declare")
-		{
-			std::string flags;   // declare -x NAME="value" (bash)
-			if (!readWord(text, i, flags)) break;
-			while (i < n && (text[i] == ' ' || text[i] == '\t')) ++i;
-			keyword = flags.find('x') != std::string::npos ? "export" : "";
-		}
-		if (keyword != "export" || i >= n || !isNameStart(text[i]))
-		{
-			skipLine(text, i);
-			continue;
-		}
-		std::size_t start = i;
-		while (i < n && isNameChar(text[i])) ++i;
-		std::string name = text.substr(start, i - start);
-		if (i >= n || text[i] != '=')
-		{
-			skipLine(text, i);   // exported, but no value
-			continue;
-		}
-		++i;
-		std::string value;
-		if (!readWord(text, i, value)) break;
-		if (!ignoredName(name)) entries.push_back(name + "=" + value);
-		skipLine(text, i);
-	}
-	return entries;
 }
 
 

@@ -2,7 +2,7 @@
 
 #include "ChildProcess.h"
 #include "Session.h"
-#include <atomic>
+#include "execd/Process.h"
 #include <mutex>
 #include <string>
 #include <vector>
@@ -14,17 +14,23 @@ namespace shell {
 
 class ShSession: public Session
 	/// A session for images without bash: each run is a new sh (busybox ash,
-	/// dash) started with the session's exported variables and directory, as
-	/// upstream keeps sessions. After the command, sh writes `export -p` and its
-	/// directory to a private state file; they become the session's state for
-	/// the next run. Non-exported variables, functions, aliases and options do
-	/// not persist; a command that ends sh (exit, or set -e and a failure) leaves
-	/// the state as it was. stdout and stderr stay apart. A timeout, an
-	/// interrupt or a client that went away freeze and kill the run's processes;
-	/// background jobs of earlier runs are left alone.
+	/// dash, bash as sh), as upstream keeps sessions, but the state stays with sh:
+	/// at its end a run writes `export -p` (with its directory as one more
+	/// variable) to a file in the session's private directory, and the next run
+	/// sources it before the command, so variables come back byte for byte
+	/// whatever they hold and execd never parses them. The command, too, is a file
+	/// there that sh sources: neither goes through execve, whose limits (128 KiB a
+	/// string) do not apply. Non-exported variables, functions, aliases and
+	/// options do not persist; a command that ends sh (exit, or set -e and a
+	/// failure) or a stopped run leaves the state as it was. stdout and stderr stay
+	/// apart. A timeout, an interrupt or a client that went away freeze and kill
+	/// the run's processes; background jobs of earlier runs are left alone until
+	/// the session is deleted, which kills them too.
 {
 public:
 	ShSession(std::string id, std::string cwd, std::vector<std::string> env, std::string sh);
+		/// cwd "" is execd's working directory. Throws Poco::SystemException when
+		/// the private directory cannot be made.
 	~ShSession() override;
 
 	// Session
@@ -32,25 +38,23 @@ public:
 		bool killOnDisconnect, const std::function<void()>& started) override;
 	void terminate() override;
 
-	static std::vector<std::string> parseExports(const std::string& text);
-		/// The "NAME=value" entries of `export -p` output (ash, dash, and bash in
-		/// POSIX mode: single quotes, double quotes, backslashes, $'...');
-		/// declarations without a value and lines it cannot read are skipped.
-
-	static constexpr std::size_t MAX_STATE_BYTES = 4 * 1024 * 1024;
-		///< a larger state file is not taken (the run says so on stderr)
-
 private:
-	bool takeState(EventSink& sink);
+	void makeDirectory();
+	bool writeCommand(const std::string& command);
+	std::string script(bool restoreDirectory) const;
+	void keepJobs(pid_t group);
+	void killJobs();
 
-	std::string _directory;         // where the next run starts (updated after each run)
-	std::vector<std::string> _env;  // its exported variables, "NAME=value"
+	std::string _start;                  // the directory the session started in
+	std::vector<std::string> _env;       // the environment it started with, "NAME=value"
 	std::string _sh;
-	std::string _stateDirectory;    // 0700, for the state files
-	std::mutex _runMutex;           // held for the whole of a run
-	std::mutex _mutex;              // guards _pChild and _terminated
-	ChildProcess* _pChild = nullptr;
+	std::string _directory;              // private, 0700: command, state, state.tmp
+	int _directoryFd = -1;
+	std::mutex _runMutex;                // held for the whole of a run
+	std::mutex _mutex;                   // guards _pChild, _terminated and _jobs
+	ChildProcess* _pChild = nullptr;     // the running sh
 	bool _terminated = false;
+	std::vector<Process::Identity> _jobs;   // left running by earlier runs
 };
 
 
