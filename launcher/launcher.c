@@ -285,6 +285,8 @@ int main(int argc, char** argv)
 		launcher[length] = '\0';
 		setenv("EXECD_LAUNCHER", launcher, 1);
 	}
+	else
+		unsetenv("EXECD_LAUNCHER");   /* not one from whoever started us */
 	execv(loader, args);
 	fail("cannot run", loader);
 	return 127;

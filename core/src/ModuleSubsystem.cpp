@@ -6,6 +6,8 @@
 #include "Poco/SharedLibrary.h"
 #include <algorithm>
 #include <cerrno>
+#include <climits>
+#include <cstdlib>
 #include <cstring>
 #include <dlfcn.h>
 #include <sys/stat.h>
@@ -125,42 +127,69 @@ std::map<std::string, std::string> ModuleSubsystem::findDropIns(const std::strin
 	}
 	if (!S_ISDIR(st.st_mode))
 		throw ConfigurationException("execd.modules.dropIn: " + directory + " is not a directory");
-	checkSafe(directory, st);
+	char resolved[PATH_MAX];
+	if (!::realpath(directory.c_str(), resolved))
+		throw ConfigurationException("execd.modules.dropIn: cannot resolve " + directory + ": " + std::strerror(errno));
+	checkPath(resolved);
 
+	// Every file in it, not only the modules: a module's own libraries sit next
+	// to it ($ORIGIN) and are loaded as its code too.
 	const std::string prefix = "libexecd_";
 	const std::string suffix = Poco::SharedLibrary::suffix();
-	Poco::File dir(directory);
 	std::vector<std::string> entries;
-	dir.list(entries);
+	Poco::File(resolved).list(entries);
+	std::sort(entries.begin(), entries.end());
 	for (const std::string& entry: entries)
 	{
-		if (entry.size() <= prefix.size() + suffix.size() || entry.compare(0, prefix.size(), prefix) != 0
+		std::string path = libraryPath(resolved, entry);
+		if (::lstat(path.c_str(), &st) != 0)
+			throw ConfigurationException("execd.modules.dropIn: cannot read " + path + ": " + std::strerror(errno));
+		if (S_ISLNK(st.st_mode))
+			throw ConfigurationException("execd.modules.dropIn: " + path + " is a symbolic link; put the file itself there "
+				"(execd checks who can change what it loads)");
+		checkSafe(path, st, false);
+		if (!S_ISREG(st.st_mode) || entry.size() <= prefix.size() + suffix.size() || entry.compare(0, prefix.size(), prefix) != 0
 			|| entry.compare(entry.size() - suffix.size(), suffix.size(), suffix) != 0)
 			continue;
 		std::string name = entry.substr(prefix.size(), entry.size() - prefix.size() - suffix.size());
-		std::string library = libraryPath(directory, entry);
 		if (!isName(name))
 		{
-			_logger.warning("execd.modules.dropIn: ignoring %s ('%s' is not a module name: lowercase letters, digits, '_', '-')", library, name);
+			_logger.warning("execd.modules.dropIn: ignoring %s ('%s' is not a module name: lowercase letters, digits, '_', '-')", path, name);
 			continue;
 		}
-		if (::stat(library.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
-			throw ConfigurationException("execd.modules.dropIn: " + library + " is not a regular file");
-		checkSafe(library, st);
-		found[name] = library;
+		found[name] = path;
 	}
 	return found;
 }
 
 
-void ModuleSubsystem::checkSafe(const std::string& path, const struct stat& st)
+void ModuleSubsystem::checkPath(const std::string& resolved)
+{
+	// As OpenSSH's StrictModes: the directory and each one above it, up to /,
+	// or whoever may change one of them could put other code in its place.
+	// A sticky directory above (/tmp) keeps others from renaming what is ours.
+	std::string path = resolved;
+	for (bool first = true;; first = false)
+	{
+		struct stat st;
+		if (::lstat(path.c_str(), &st) != 0)
+			throw ConfigurationException("execd.modules.dropIn: cannot read " + path + ": " + std::strerror(errno));
+		checkSafe(path, st, !first);
+		if (path == "/") break;
+		std::size_t slash = path.rfind('/');
+		path = slash == 0 ? std::string("/") : path.substr(0, slash);
+	}
+}
+
+
+void ModuleSubsystem::checkSafe(const std::string& path, const struct stat& st, bool stickyWritable)
 {
 	// execd runs a drop-in's code with its own rights (root, as a rule): no one
 	// else may have put it there or be able to change it.
 	if (st.st_uid != 0 && st.st_uid != ::geteuid())
 		throw ConfigurationException("execd.modules.dropIn: " + path + " belongs to uid " + std::to_string(st.st_uid)
-			+ ", not to root or execd's user; execd does not load code that others own");
-	if (st.st_mode & (S_IWGRP | S_IWOTH))
+			+ ", not to root or execd's user; execd does not load code that others can change");
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(stickyWritable && S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX)))
 		throw ConfigurationException("execd.modules.dropIn: " + path + " is writable by group or others (chmod go-w)"
 			"; execd does not load code that others can change");
 }

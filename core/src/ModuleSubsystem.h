@@ -26,9 +26,10 @@ class ModuleSubsystem
 	/// that was started, /opt/opensandbox/modules for a deployed dist/execd) is
 	/// loaded as module <name>, after the listed ones; one of a listed name is
 	/// loaded instead of the built-in library (unless module.<name>.library is
-	/// set). execd runs their code as its own: the directory and the libraries
-	/// must belong to root or to execd's user and be writable by nobody else,
-	/// or startup fails.
+	/// set). execd runs their code as its own: the directory, every directory
+	/// above it (a sticky one may be writable) and every file in it must belong
+	/// to root or to execd's user and be writable by nobody else, and none may be
+	/// a symbolic link, or startup fails.
 	///
 	/// Startup fails (Poco::Exception with a clear message) when a listed module's
 	/// library is missing or will not load, exports no such module, was built for
@@ -77,7 +78,8 @@ private:
 		/// name -> library of every drop-in module in directory (none when it
 		/// does not exist); throws when it or one of them is not safe to load.
 	static void checkName(const std::string& name);
-	static void checkSafe(const std::string& path, const struct stat& st);
+	static void checkPath(const std::string& resolved);
+	static void checkSafe(const std::string& path, const struct stat& st, bool stickyWritable);
 
 	Router& _router;
 	ExecutorRegistry& _executors;

@@ -275,6 +275,7 @@ class IntegrationJupyterTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testDeleteAndDeleteByLanguage);
 	CPPUNIT_TEST(testUninstalledLanguageFailsFast);
 	CPPUNIT_TEST(testImageWithoutJupyterFailsAtOnceAndLooksAgain);
+	CPPUNIT_TEST(testBrokenJupyterFailsFast);
 	CPPUNIT_TEST(testBadInput);
 	CPPUNIT_TEST(testContextCwd);
 	CPPUNIT_TEST(testKernelKilledMidRun);
@@ -600,16 +601,36 @@ public:
 
 	void testImageWithoutJupyterFailsAtOnceAndLooksAgain()
 	{
-		// Most sandbox images have no Jupyter: the module stays idle (no retry
-		// timer, no pre-warm warning), a code request fails at once with the
-		// reason, and a server installed later is started by the next request.
-		char dir[] = "/tmp/execd-nojupyter-XXXXXX";
-		CPPUNIT_ASSERT(::mkdtemp(dir));
-		std::string command = std::string(dir) + "/jupyter-server";
+		// Most sandbox images have no Jupyter: the module stays idle (one look,
+		// no retry timer, no pre-warm warning), a code request fails at once with
+		// the reason, and a server installed later is started by the next request.
+		struct Scratch
+		{
+			std::string dir;
+			Scratch()
+			{
+				char name[] = "/tmp/execd-nojupyter-XXXXXX";
+				dir = ::mkdtemp(name);
+			}
+			~Scratch()
+			{
+				Poco::File(dir).remove(true);
+			}
+		} scratch;
+		const std::string command = scratch.dir + "/jupyter-server";
+		auto starts = [&](const std::string& log)
+		{
+			std::size_t n = 0;
+			for (std::size_t at = log.find("starting " + command); at != std::string::npos; at = log.find("starting " + command, at + 1))
+				++n;
+			return n;
+		};
 		ExecdProcess::Options o;
 		o.testModules = false;
-		o.properties = {"execd.modules.load = jupyter", "module.jupyter.serverCommand = " + command};
+		o.properties = {"execd.modules.load = jupyter", "module.jupyter.serverCommand = " + command, "execd.logLevel = 7"};
 		ExecdProcess execd(o);
+		std::this_thread::sleep_for(std::chrono::milliseconds(1500));   // a 200 ms backoff would have tried 3 times
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(execd.output(), std::size_t(1), starts(execd.output()));
 		for (int i = 0; i < 2; ++i)
 		{
 			auto start = std::chrono::steady_clock::now();
@@ -618,20 +639,41 @@ public:
 			CPPUNIT_ASSERT_MESSAGE(r.body, r.body.find("no Jupyter server in this image (cannot start " + command + ": No such file or directory)") != std::string::npos);
 			CPPUNIT_ASSERT(std::chrono::steady_clock::now() - start < std::chrono::seconds(1));
 		}
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(execd.output(), std::size_t(1), starts(execd.output()));
 		CPPUNIT_ASSERT_EQUAL(0, ::symlink("/usr/bin/jupyter-server", command.c_str()));
 		HttpResult r = request(execd.port(), "POST", "/code", "{\"code\":\"6*7\",\"context\":{\"language\":\"python\"}}");
 		CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
 		CPPUNIT_ASSERT_MESSAGE(r.body, r.body.find("\"results\":{\"text\":\"42\"}") != std::string::npos);
 		CPPUNIT_ASSERT_EQUAL(0, execd.stop());
-		::unlink(command.c_str());
-		::rmdir(dir);
 		const std::string& log = execd.output();
 		std::size_t said = 0;
 		for (std::size_t at = log.find("no Jupyter server in this image"); at != std::string::npos; at = log.find("no Jupyter server in this image", at + 1))
 			++said;
 		CPPUNIT_ASSERT_EQUAL_MESSAGE(log, std::size_t(1), said);
 		CPPUNIT_ASSERT_MESSAGE(log, log.find("could not pre-warm") == std::string::npos);
-		CPPUNIT_ASSERT_MESSAGE(log, log.find("Error") == std::string::npos);
+		CPPUNIT_ASSERT_MESSAGE(log, log.find(" Error ") == std::string::npos);
+	}
+
+	void testBrokenJupyterFailsFast()
+	{
+		// Installed but broken (a half-installed package): the request fails with
+		// the reason after the first failed start, not after the 30 s wait.
+		char dir[] = "/tmp/execd-brokenjupyter-XXXXXX";
+		CPPUNIT_ASSERT(::mkdtemp(dir));
+		const std::string command = std::string(dir) + "/jupyter-server";
+		std::ofstream(command) << "#!/bin/sh\necho broken >&2\nexit 1\n";
+		::chmod(command.c_str(), 0755);
+		ExecdProcess::Options o;
+		o.testModules = false;
+		o.properties = {"execd.modules.load = jupyter", "module.jupyter.serverCommand = " + command, "module.jupyter.prewarm = false"};
+		ExecdProcess execd(o);
+		auto start = std::chrono::steady_clock::now();
+		HttpResult r = request(execd.port(), "POST", "/code", "{\"code\":\"1+1\",\"context\":{\"language\":\"python\"}}");
+		auto took = std::chrono::steady_clock::now() - start;
+		Poco::File(dir).remove(true);
+		CPPUNIT_ASSERT_EQUAL(500, r.status);
+		CPPUNIT_ASSERT_MESSAGE(r.body, r.body.find("the Jupyter server exited during startup") != std::string::npos);
+		CPPUNIT_ASSERT(took < std::chrono::seconds(12));
 	}
 
 	void testBadInput()

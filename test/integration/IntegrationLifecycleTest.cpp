@@ -274,6 +274,36 @@ public:
 		CPPUNIT_ASSERT_MESSAGE(out, contains(out, library + " is writable by group or others"));
 		CPPUNIT_ASSERT_EQUAL(0, ::chmod(library.c_str(), 0644));
 
+		// Any file there (a module's own libraries sit next to it), not only modules.
+		dropIn.write("libhelper.so.1", "x");
+		CPPUNIT_ASSERT_EQUAL(0, ::chmod((dropIn.path + "/libhelper.so.1").c_str(), 0666));
+		out = failure(o, status);
+		CPPUNIT_ASSERT_EQUAL(1, status);
+		CPPUNIT_ASSERT_MESSAGE(out, contains(out, dropIn.path + "/libhelper.so.1 is writable by group or others"));
+		::unlink((dropIn.path + "/libhelper.so.1").c_str());
+
+		// A link could point anywhere, to what others can change.
+		CPPUNIT_ASSERT_EQUAL(0, ::symlink(library.c_str(), (dropIn.path + "/libexecd_linked.so").c_str()));
+		out = failure(o, status);
+		CPPUNIT_ASSERT_EQUAL(1, status);
+		CPPUNIT_ASSERT_MESSAGE(out, contains(out, dropIn.path + "/libexecd_linked.so is a symbolic link"));
+		::unlink((dropIn.path + "/libexecd_linked.so").c_str());
+
+		// A directory above that others may write (and not sticky, as /tmp is).
+		DropIn outer;
+		std::string inner = outer.path + "/modules";
+		CPPUNIT_ASSERT_EQUAL(0, ::mkdir(inner.c_str(), 0755));
+		Poco::File(library).copyTo(inner + "/libexecd_probe.so");
+		CPPUNIT_ASSERT_EQUAL(0, ::chmod(outer.path.c_str(), 0777));
+		ExecdProcess::Options nested = withModules("files", {"execd.modules.dropIn = " + inner});
+		nested.testModules = false;
+		out = failure(nested, status);
+		CPPUNIT_ASSERT_EQUAL(1, status);
+		CPPUNIT_ASSERT_MESSAGE(out, contains(out, "execd.modules.dropIn: " + outer.path + " is writable by group or others"));
+		CPPUNIT_ASSERT_EQUAL(0, ::chmod(outer.path.c_str(), 01777));
+		ExecdProcess sticky(nested);
+		CPPUNIT_ASSERT_EQUAL(200, request(sticky.port(), "GET", "/test/config").status);
+
 		if (::geteuid() == 0)
 		{
 			CPPUNIT_ASSERT_EQUAL(0, ::chown(library.c_str(), 65534, 65534));

@@ -3,6 +3,7 @@
 #include "execd/ApiException.h"
 #include "execd/Metrics.h"
 #include "execd/Module.h"
+#include "execd/Paths.h"
 #include "Poco/ClassLibrary.h"
 #include <thread>
 
@@ -21,7 +22,8 @@ class JupyterModule: public Module
 	///   token                   its token; flag --jupyter-token, env JUPYTER_TOKEN
 	///   idlePollIntervalMillis  accepted for upstream compatibility, unused: runs end on the
 	///                           kernel's own messages (default 100)
-	///   serverCommand           the embedded server (default /usr/bin/jupyter-server)
+	///   serverCommand           the embedded server (default: jupyter-server on the PATH, else
+	///                           /usr/bin/jupyter-server)
 	///   startupTimeoutMillis    how long to wait for the server (default 30000)
 	///   kernelStartTimeoutMillis  how long to wait for a new kernel (default 60000)
 	///   kernel.<language>       kernelspec for a language (python = python3,
@@ -43,7 +45,9 @@ public:
 		auto idlePoll = settings.getMillis("idlePollIntervalMillis", std::chrono::milliseconds(100),
 			std::chrono::milliseconds(-1000000000), std::chrono::hours(1));
 		(void) idlePoll;
-		s.serverCommand = settings.getString("serverCommand", s.serverCommand);
+		// Where the image has it: pip puts it in /usr/local/bin, Debian in /usr/bin.
+		std::string found = Paths::findExecutable("jupyter-server", {s.serverCommand});
+		s.serverCommand = settings.getString("serverCommand", found.empty() ? s.serverCommand : found);
 		s.startupTimeout = settings.getMillis("startupTimeoutMillis", s.startupTimeout, std::chrono::milliseconds(100), std::chrono::hours(1));
 		s.kernelStartTimeout = settings.getMillis("kernelStartTimeoutMillis", s.kernelStartTimeout, std::chrono::milliseconds(100), std::chrono::hours(1));
 		if (!s.host.empty() && s.host.rfind("http://", 0) != 0 && s.host.rfind("https://", 0) != 0)

@@ -265,8 +265,26 @@ void JupyterServer::stop()
 }
 
 
+void JupyterServer::failed(const std::string& failure, bool absent)
+{
+	// The supervisor tries again (on the next request when the command is
+	// missing, else with backoff up to every 10 s): the log says each reason once.
+	if (failure != _failure)
+	{
+		Poco::Logger& logger = Poco::Logger::get("execd.jupyter");
+		if (absent) logger.information(failure);
+		else logger.error(failure);
+	}
+	_failure = failure;
+	_absent = absent;
+	++_failures;
+	_changed.notify_all();
+}
+
+
 bool JupyterServer::launch()
 {
+	Poco::Logger::get("execd.jupyter").debug("starting %s", _settings.serverCommand);
 	int port = freePort();
 	// No secret on the command line: the token is in the 0600 config file.
 	std::vector<std::string> args{_settings.serverCommand, "--ip=127.0.0.1", "--port=" + std::to_string(port),
@@ -311,19 +329,11 @@ bool JupyterServer::launch()
 	{
 		std::lock_guard<std::mutex> lock(_mutex);
 		std::string failure = "cannot start " + _settings.serverCommand + ": " + std::strerror(rc);
-		_absent = rc == ENOENT || rc == EACCES || rc == ENOEXEC || rc == ENOTDIR;
-		if (_absent)
+		const bool absent = rc == ENOENT || rc == EACCES || rc == ENOEXEC || rc == ENOTDIR;
+		if (absent)
 			failure = "no Jupyter server in this image (" + failure + "): python, javascript and typescript need one "
-				"(install jupyter-server, or give --jupyter-host / JUPYTER_HOST)";
-		// Said once: the supervisor tries again (on the next request when the
-		// command is missing, else with backoff up to every 10 s).
-		if (failure != _failure)
-		{
-			if (_absent) logger.information(failure);
-			else logger.error(failure);
-		}
-		_failure = failure;
-		_changed.notify_all();
+				"(install jupyter-server, set module.jupyter.serverCommand, or give --jupyter-host / JUPYTER_HOST)";
+		failed(failure, absent);
 		return false;
 	}
 	Poco::URI uri("http://127.0.0.1:" + std::to_string(port));
@@ -341,8 +351,7 @@ bool JupyterServer::launch()
 			Process::disown(pid);
 			std::lock_guard<std::mutex> lock(_mutex);
 			_pid = -1;
-			_failure = "the Jupyter server exited during startup; see " + log;
-			logger.error(_failure);
+			failed("the Jupyter server exited during startup; see " + log, false);
 			return false;
 		}
 		if (answers(uri))
@@ -472,17 +481,25 @@ Poco::URI JupyterServer::base(std::chrono::milliseconds wait)
 	std::unique_lock<std::mutex> lock(_mutex);
 	if (_absent && !_ready)
 	{
-		if (::access(_settings.serverCommand.c_str(), X_OK) != 0)
-			throw Poco::IllegalStateException(_failure);
-		_absent = false;   // installed since: the supervisor starts it now
-		_wanted = true;
-		_changed.notify_all();
+		lock.unlock();
+		const bool there = ::access(_settings.serverCommand.c_str(), X_OK) == 0;
+		lock.lock();
+		if (_absent && !_ready)
+		{
+			if (!there) throw Poco::IllegalStateException(_failure);
+			_absent = false;   // installed since: the supervisor starts it now
+			_wanted = true;
+			_changed.notify_all();
+		}
 	}
-	if (!_changed.wait_for(lock, wait, [this] { return _ready || _stopping || _absent; }))
+	// Until it answers, or a start attempt fails: then at once, with the reason
+	// (a broken installation fails every attempt; waiting would not help).
+	const int failures = _failures;
+	if (!_changed.wait_for(lock, wait, [&] { return _ready || _stopping || _absent || _failures != failures; }))
 		throw Poco::TimeoutException(_failure.empty() ? "the Jupyter server is not ready" : _failure);
-	if (_absent && !_ready) throw Poco::IllegalStateException(_failure);
-	if (!_ready) throw Poco::IllegalStateException("shutting down");
-	return _uri;
+	if (_ready) return _uri;
+	if (_stopping) throw Poco::IllegalStateException("shutting down");
+	throw Poco::IllegalStateException(_failure);
 }
 
 

@@ -70,6 +70,8 @@ public:
 private:
 	void supervise();
 	bool launch();
+	void failed(const std::string& failure, bool absent);
+		/// With _mutex held: a start attempt failed (said once per distinct reason).
 	void killKernels();
 		/// After the server ended: SIGKILLs the kernels it started and their descendants.
 	bool answers(const Poco::URI& uri);
@@ -85,6 +87,7 @@ private:
 	bool _stopping = false;
 	bool _absent = false;    ///< the server command is not there: wait for a request, not a timer
 	bool _wanted = false;    ///< a request came while absent: look again now
+	int _failures = 0;       ///< start attempts that failed: a waiting request gives up at the next
 	std::string _failure;
 	mutable std::mutex _mutex;
 	std::condition_variable _changed;
