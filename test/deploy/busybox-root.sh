@@ -25,16 +25,17 @@ here=$(cd "$(dirname "$0")" && pwd)
 [ -x "$execd" ] || { echo "busybox-root.sh: no $execd; run make dist first" >&2; exit 1; }
 [ -x /bin/busybox ] && [ -x /bin/bash-static ] || { echo "busybox-root.sh: needs busybox-static and bash-static (scripts/setup.sh)" >&2; exit 1; }
 work=$(mktemp -d /tmp/execd-root-XXXXXX)
-pid=
 cleanup() {
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-	# Whatever still runs in one of the roots (after a failure) goes first.
+	# Whatever still runs in one of the roots, or for them (the Jupyter server
+	# outside), after a failure, goes first.
 	for p in /proc/[0-9]*; do
-		case $(readlink "$p/root" 2>/dev/null) in "$work"/*) kill -9 "${p#/proc/}" 2>/dev/null || true ;; esac
+		case $(readlink "$p/root" 2>/dev/null) in "$work"/*) kill -9 "${p#/proc/}" 2>/dev/null || true; continue ;; esac
+		case $(tr '\0' ' ' <"$p/cmdline" 2>/dev/null) in *"$work/"*) kill -9 "${p#/proc/}" 2>/dev/null || true ;; esac
 	done
 	rm -rf "$work"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 1' INT TERM
 
 make_root() {
 	root=$1
@@ -90,7 +91,8 @@ unshare --mount --net --propagation private /bin/sh -eu -c '
 	# No bash: a session replays its exported variables and directory with sh.
 	sid=$(curl -sf -m 5 "$base/session" -d "{}" | sed -n "s/.*\"session_id\":\"\([^\"]*\)\".*/\1/p")
 	[ -n "$sid" ] || { echo "no session without bash" >&2; exit 1; }
-	curl -sf "$base/session/$sid/run" -d "{\"command\":\"export KEPT=yes; cd /opt\"}" >/dev/null
+	out=$(curl -sf "$base/session/$sid/run" -d "{\"command\":\"export KEPT=yes; cd /opt\"}")
+	echo "$out" | grep -q "\"type\":\"execution_complete\"" || { echo "sh session, first run: $out" >&2; exit 1; }
 	out=$(curl -sf "$base/session/$sid/run" -d "{\"command\":\"echo \$KEPT \$(pwd) [\$LD_LIBRARY_PATH\$EXECD_LAUNCHER]\"}")
 	echo "$out" | grep -q "\"text\":\"yes /opt \[\]\"" || { echo "sh session: $out" >&2; exit 1; }
 	# A terminal with sh.

@@ -87,9 +87,17 @@ for (const mode of [{ name: "plain" }, { name: "access token", token: "interop-s
       assert.equal(del.headers.get("content-length"), "0");
     });
 
-    it("without the token the upgrade is refused", { skip: !mode.token && "no token in this mode" }, async () => {
+    it("without the token the session and the upgrade are refused", { skip: !mode.token && "no token in this mode" }, async () => {
       const res = await fetch(`http://${base}/pty`, { method: "POST", body: "{}" });
       assert.equal(res.status, 401);
+      const created = await fetch(`http://${base}/pty`, { method: "POST", headers, body: "{}" });
+      const { session_id: id } = await created.json();
+      // The same upgrade with the token opens (the first test); without it, not.
+      const t = new Terminal(`ws://${base}/pty/${id}/ws`, {});
+      await assert.rejects(t.opened);
+      const ok = new Terminal(`ws://${base}/pty/${id}/ws`, headers);
+      await ok.opened;
+      ok.ws.close();
     });
   });
 }
