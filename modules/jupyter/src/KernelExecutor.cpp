@@ -36,7 +36,6 @@ std::string reason(const Poco::Exception& exc)
 }
 
 
-
 std::string uuid()
 {
 	return Poco::UUIDGenerator::defaultGenerator().createRandom().toString();

@@ -1,11 +1,8 @@
 #include "BashSession.h"
 #include "OutputSplitter.h"
-#include "ShSession.h"
 #include "execd/Process.h"
-#include "execd/UserEnvironment.h"
 #include "Poco/Exception.h"
 #include "Poco/RandomStream.h"
-#include "Poco/UUIDGenerator.h"
 #include <cerrno>
 #include <cstdint>
 #include <csignal>
@@ -443,83 +440,6 @@ BashSession::Result BashSession::run(const std::string& command, const std::stri
 		_pChild.reset();
 	}
 	return result;
-}
-
-
-SessionManager::SessionManager(std::string shell):
-	_shell(std::move(shell)),
-	_bash(_shell.compare(_shell.rfind('/') + 1, 4, "bash") == 0)
-{
-}
-
-
-SessionManager::~SessionManager()
-{
-	terminateAll();
-}
-
-
-std::shared_ptr<Session> SessionManager::create(const std::string& cwd)
-{
-	// A snapshot: the EXECD_ENVS file as it is now (a restarted bash gets the same).
-	std::vector<std::string> env = UserEnvironment::entries();
-	std::string id = Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
-	std::shared_ptr<Session> pSession;
-	if (_bash)
-		pSession = std::make_shared<BashSession>(id, cwd, env, _shell);
-	else
-		pSession = std::make_shared<ShSession>(id, cwd, env, _shell);
-	std::lock_guard<std::mutex> lock(_mutex);
-	_sessions[id] = pSession;
-	return pSession;
-}
-
-
-std::shared_ptr<Session> SessionManager::find(const std::string& id) const
-{
-	std::lock_guard<std::mutex> lock(_mutex);
-	auto it = _sessions.find(id);
-	return it == _sessions.end() ? nullptr : it->second;
-}
-
-
-bool SessionManager::remove(const std::string& id)
-{
-	std::shared_ptr<Session> pSession;
-	{
-		std::lock_guard<std::mutex> lock(_mutex);
-		auto it = _sessions.find(id);
-		if (it == _sessions.end()) return false;
-		pSession = it->second;
-		_sessions.erase(it);
-	}
-	pSession->interrupt();
-	pSession->terminate();
-	return true;
-}
-
-
-std::vector<std::shared_ptr<Session>> SessionManager::list() const
-{
-	std::lock_guard<std::mutex> lock(_mutex);
-	std::vector<std::shared_ptr<Session>> result;
-	for (const auto& s: _sessions) result.push_back(s.second);
-	return result;
-}
-
-
-void SessionManager::terminateAll()
-{
-	std::map<std::string, std::shared_ptr<Session>> sessions;
-	{
-		std::lock_guard<std::mutex> lock(_mutex);
-		sessions.swap(_sessions);
-	}
-	for (auto& s: sessions)
-	{
-		s.second->interrupt();
-		s.second->terminate();
-	}
 }
 
 

@@ -7,7 +7,6 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -57,29 +56,6 @@ private:
 	bool _terminated = false;             // terminate() was called: no more runs
 	std::string _lastJob;                 // bash's $! after the last run
 	std::vector<Process::Identity> _earlierJobs;   // bash's children when $! last changed
-};
-
-
-class SessionManager
-	/// Every session by id: BashSessions when the shell commands run with is bash,
-	/// ShSessions otherwise.
-{
-public:
-	explicit SessionManager(std::string shell);
-	~SessionManager();
-
-	std::shared_ptr<Session> create(const std::string& cwd);
-		/// cwd ("" = execd's) must exist. Throws Poco::Exception on failure.
-	std::shared_ptr<Session> find(const std::string& id) const;
-	bool remove(const std::string& id);
-	std::vector<std::shared_ptr<Session>> list() const;
-	void terminateAll();
-
-private:
-	std::string _shell;
-	bool _bash;
-	mutable std::mutex _mutex;
-	std::map<std::string, std::shared_ptr<Session>> _sessions;
 };
 
 

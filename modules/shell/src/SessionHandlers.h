@@ -1,6 +1,6 @@
 #pragma once
 
-#include "BashSession.h"
+#include "SessionManager.h"
 #include "execd/Executor.h"
 #include "execd/Route.h"
 #include <vector>

@@ -12,8 +12,10 @@ namespace shell {
 
 class ShellModule: public Module
 	/// Shell commands: POST /command (foreground and background), their status,
-	/// logs and interrupts, and the command modes of POST /code; bash sessions
-	/// (/session) and the code language "bash", both backed by live bash processes.
+	/// logs and interrupts, and the command modes of POST /code; sessions
+	/// (/session) and the code language "bash", both live bash processes (or, in
+	/// an image without bash, sh runs that keep exported variables and the
+	/// directory: ShSession).
 	///
 	/// Settings (module.shell.*):
 	///   shell                       the shell that runs commands (default: bash from PATH, else /bin/sh)

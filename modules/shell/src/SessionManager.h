@@ -1,0 +1,38 @@
+#pragma once
+
+#include "Session.h"
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+
+namespace execd {
+namespace shell {
+
+
+class SessionManager
+	/// Every session by id: BashSessions when the shell commands run with is bash,
+	/// ShSessions otherwise.
+{
+public:
+	explicit SessionManager(std::string shell);
+	~SessionManager();
+
+	std::shared_ptr<Session> create(const std::string& cwd);
+		/// cwd ("" = execd's) must exist. Throws Poco::Exception on failure.
+	std::shared_ptr<Session> find(const std::string& id) const;
+	bool remove(const std::string& id);
+	std::vector<std::shared_ptr<Session>> list() const;
+	void terminateAll();
+
+private:
+	std::string _shell;
+	bool _bash;
+	mutable std::mutex _mutex;
+	std::map<std::string, std::shared_ptr<Session>> _sessions;
+};
+
+
+} } // namespace execd::shell
