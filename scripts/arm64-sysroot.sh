@@ -17,7 +17,7 @@ list=$(echo $PKGS)
 [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$list" ] && exit 0
 
 command -v apt-get >/dev/null && command -v dpkg-deb >/dev/null || { echo "arm64-sysroot.sh: needs apt-get and dpkg-deb (Debian)" >&2; exit 1; }
-dpkg --print-foreign-architectures | grep -qx arm64 || { echo "arm64-sysroot.sh: the arm64 architecture is not added (scripts/setup.sh --arm64)" >&2; exit 1; }
+dpkg --print-foreign-architectures | grep -qx arm64 || { echo "arm64-sysroot.sh: apt does not know the arm64 architecture (scripts/setup.sh adds it)" >&2; exit 1; }
 echo "arm64-sysroot.sh: laying out $dir/sysroot"
 rm -rf "$dir/sysroot" "$dir/debs"
 mkdir -p "$dir/sysroot" "$dir/debs"
