@@ -1,6 +1,6 @@
 #!/bin/sh
 # dist/execd (make dist, issue #15) side by side with the Debian-built build/bin/execd:
-#  1. the size of dist/execd and of what it unpacks;
+#  1. the size of dist/execd and of what it unpacks (and of dist/execd-linux-arm64, if built);
 #  2. start to /ping answered: the first start (unpacking) and later starts;
 #  3. /ping throughput (wrk -t2 -c50 -d10s) and `echo hi` latency through POST /command;
 #  4. idle RSS, threads and fds.
@@ -15,6 +15,8 @@ echo "dist/execd: $(stat -c %s "$DIST") bytes (goal <= 25 MB)"
 $START "$DIST" 1 fresh >/dev/null
 dir=$(ls -d /var/lib/execd/.execd-* /tmp/.execd-* /dev/shm/.execd-* 2>/dev/null | head -1)
 echo "unpacked in $dir: $(du -sb "$dir" | cut -f1) bytes, $(find "$dir" -type f | wc -l) files"
+ARM64=${ARM64:-dist/execd-linux-arm64}
+[ -f "$ARM64" ] && echo "$ARM64 (make dist ARCH=arm64): $(stat -c %s "$ARM64") bytes"
 
 echo
 echo "# dist: start to /ping"

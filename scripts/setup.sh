@@ -22,8 +22,11 @@ done
 # clang and libclang-rt-14-dev (the libFuzzer and sanitizer runtimes): make fuzz.
 # zlib1g-dev (libz.a for the static launcher) and binutils (objdump, strip): make dist;
 # busybox-static and bash-static: the root file systems the deployed execd is tested in.
+# crossbuild-essential-arm64 and qemu-user-static: make dist ARCH=arm64 and its smoke test
+# (deploy.Arm64Qemu); the arm64 libraries go into a private sysroot, not onto this
+# machine (scripts/arm64-sysroot.sh), but apt must know the arm64 architecture for that.
 APT_PKGS="build-essential cmake pkg-config curl ca-certificates clang libclang-rt-14-dev
-  zlib1g-dev binutils busybox-static bash-static
+  zlib1g-dev binutils busybox-static bash-static crossbuild-essential-arm64 qemu-user-static
   libpoco-dev libseccomp-dev libcppunit-dev
   jupyter-server python3-jupyter-server jupyter-core jupyter-client python3-jupyter-client python3-ipykernel
   python3-matplotlib libzmq3-dev
@@ -33,13 +36,22 @@ APT_PKGS="build-essential cmake pkg-config curl ca-certificates clang libclang-r
 SUDO=
 [ "$(id -u)" != 0 ] && SUDO=sudo
 
+update=0
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+	echo "setup.sh: adding the arm64 architecture (apt-get download of arm64 packages)"
+	$SUDO dpkg --add-architecture arm64
+	update=1
+fi
+ls /var/lib/apt/lists/*_binary-arm64_Packages* >/dev/null 2>&1 || update=1
 missing=""
 for p in $APT_PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"
 done
+if [ -n "$missing" ] || [ "$update" = 1 ]; then
+	$SUDO apt-get update -qq
+fi
 if [ -n "$missing" ]; then
 	echo "setup.sh: installing$missing"
-	$SUDO apt-get update -qq
 	# shellcheck disable=SC2086
 	$SUDO apt-get install -y -qq --no-install-recommends $missing
 fi
