@@ -13,7 +13,8 @@ START="/usr/bin/python3 $(dirname "$0")/distclient.py start"
 echo "# dist: size"
 echo "dist/execd: $(stat -c %s "$DIST") bytes (goal <= 25 MB)"
 $START "$DIST" 1 fresh >/dev/null
-dir=$(ls -d /var/lib/execd/.execd-* /tmp/.execd-* /dev/shm/.execd-* 2>/dev/null | head -1)
+h16="????????????????"
+dir=$(ls -d /var/lib/execd/.execd-$h16 /tmp/.execd-$h16 /dev/shm/.execd-$h16 2>/dev/null | head -1)
 echo "unpacked in $dir: $(du -sb "$dir" | cut -f1) bytes, $(find "$dir" -type f | wc -l) files"
 ARM64=${ARM64:-dist/execd-linux-arm64}
 [ -f "$ARM64" ] && echo "$ARM64 (make dist ARCH=arm64): $(stat -c %s "$ARM64") bytes"

@@ -44,7 +44,7 @@ if __name__ == "__main__":
     results = []
     for _ in range(rounds):
         if fresh:
-            for d in glob.glob("/var/lib/execd/.execd-*") + glob.glob("/tmp/.execd-*") + glob.glob("/dev/shm/.execd-*"):
+            for d in glob.glob("/var/lib/execd/.execd-" + "?" * 16) + glob.glob("/tmp/.execd-" + "?" * 16) + glob.glob("/dev/shm/.execd-" + "?" * 16):
                 shutil.rmtree(d)
         results.append(start(binary))
     print("%s%s: start to /ping p50 %.1f ms (%d starts), RSS then %d kB" % (

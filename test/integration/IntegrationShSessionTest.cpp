@@ -114,7 +114,7 @@ std::vector<std::string> stateDirectories()
 		std::vector<std::string> names;
 		Poco::File(base).list(names);
 		for (const std::string& n: names)
-			if (n.compare(0, 10, ".execd-sh-") == 0) found.push_back(base + n);
+			if (n.compare(0, 15, ".execd_session-") == 0) found.push_back(base + n);
 	}
 	return found;
 }
@@ -394,7 +394,8 @@ public:
 			runIn(execd.port(), id, "export A=1");
 			std::string other = newSession(execd.port());
 			runIn(execd.port(), other, "export B=2");
-			runIn(execd.port(), id, "rm -rf \"$(dirname \"$(ls -d /tmp/.execd-sh-* | head -n 1)\")\"/.execd-sh-*");
+			// Its own directory only: the script sh runs names it (other execds may be running).
+			runIn(execd.port(), id, R"(d=$(tr '\0' '\n' </proc/$$/cmdline | grep -o '/[^ ]*/[.]execd_session-[A-Za-z0-9]*' | head -n 1); [ -d "$d" ] && rm -rf "$d")");
 			auto evs = runIn(execd.port(), id, "echo ${A-unset}");
 			CPPUNIT_ASSERT_EQUAL_MESSAGE(pShell->name, std::string("[unset]"), texts(evs, "stdout"));
 			CPPUNIT_ASSERT_MESSAGE(pShell->name, texts(evs, "stderr").find("was removed; exported variables and the directory of earlier runs are lost") != std::string::npos);

@@ -90,7 +90,7 @@ ShSession::~ShSession()
 void ShSession::makeDirectory()
 {
 	// A dot name: `rm -rf /tmp/*` does not take it.
-	std::string pattern = Poco::Path::temp() + ".execd-sh-XXXXXX";
+	std::string pattern = Poco::Path::temp() + ".execd_session-XXXXXX";
 	if (!::mkdtemp(&pattern[0]))
 		throw Poco::SystemException("cannot create a session's directory in " + Poco::Path::temp(), errno);
 	int fd = ::open(pattern.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
