@@ -12,6 +12,7 @@
 #include "ReadyHandler.h"
 #include "execd/ApiException.h"
 #include "execd/ConfigReader.h"
+#include "execd/Process.h"
 #include "execd/Http.h"
 #include "execd/StreamRegistry.h"
 #include "Poco/AutoPtr.h"
@@ -253,6 +254,29 @@ void ExecdServer::warnUnknownCoreKeys()
 }
 
 
+void ExecdServer::logKernelSupport()
+{
+	// Once, at start-up: which of the calls newer than Linux 4.18 execd found,
+	// and what it does instead of the missing ones.
+	const Process::KernelSupport& kernel = Process::kernelSupport();
+	if (kernel.pidfd() && kernel.closeRange())
+	{
+		logger().information("kernel: pidfd_open and close_range available");
+		return;
+	}
+	std::string text = "kernel:";
+	if (kernel.pidfd())
+		text += " pidfd_open available;";
+	else
+		text += std::string(" no pidfd_open (") + std::strerror(kernel.pidfdError) + "): a thread per running command waits for its exit;";
+	if (kernel.closeRange())
+		text += " close_range available";
+	else
+		text += std::string(" no close_range (") + std::strerror(kernel.closeRangeError) + "): children close inherited descriptors one by one";
+	logger().information(text);
+}
+
+
 void ExecdServer::setUpLogging(const CoreSettings& settings)
 {
 	// An unwritable log file stops startup here, with its path in the message.
@@ -331,6 +355,7 @@ int ExecdServer::main(const std::vector<std::string>&)
 		std::string(_configFile.empty() ? ", built-in defaults" : ", configuration " + _configFile));
 	if (_clone3Active)
 		logger().warning("clone3 compatibility is active: clone3(2) fails with ENOSYS in execd and every child");
+	logKernelSupport();
 	warnUnknownCoreKeys();
 	JsonBody::setDefaultLimit(settings.maxJsonBodyBytes);
 	JsonBody::setReadTimeout(http.requestTimeout);

@@ -48,6 +48,7 @@ private:
 	void setUpLogging(const CoreSettings& settings);
 	CoreSettings readCoreSettings();
 	void warnUnknownCoreKeys();
+	void logKernelSupport();
 
 	CommandLine _commandLine;
 	std::map<std::string, std::string> _environmentSettings;

@@ -83,6 +83,36 @@ namespace Process
 
 	EXECD_API void disown(pid_t pid);
 		/// Call after reaping pid.
+
+	struct KernelSupport
+		/// What the kernel offers of the calls newer than Linux 4.18 that execd
+		/// uses, probed once when the core library is loaded. Each error is 0 when
+		/// the call works, else the errno of the probe (ENOSYS on an old kernel,
+		/// EPERM under some seccomp profiles).
+	{
+		int pidfdError = 0;        ///< pidfd_open(2), Linux 5.3
+		int closeRangeError = 0;   ///< close_range(2), Linux 5.9
+
+		bool pidfd() const { return pidfdError == 0; }
+		bool closeRange() const { return closeRangeError == 0; }
+	};
+
+	EXECD_API const KernelSupport& kernelSupport();
+		/// The probe's result (the same every time).
+
+	EXECD_API int openExitDescriptor(pid_t pid);
+		/// A close-on-exec descriptor that becomes readable (POLLIN), and stays so,
+		/// once pid, a child of ours, has exited; the caller owns and closes it. It
+		/// never reaps: the exit status stays the owner's, to collect with waitpid.
+		/// A pidfd where the kernel has pidfd_open; else an eventfd that a thread of
+		/// its own signals when waitid(WNOWAIT) sees the exit, the thread then ends.
+		/// Returns -1 with errno set when neither can be had.
+
+	EXECD_API void closeDescriptorsFrom(int lowest, int keep = -1);
+		/// Closes every descriptor from lowest up, except keep (-1: none).
+		/// Async-signal-safe and without allocation: for a child between fork()
+		/// and exec(). close_range(2) where the kernel has it; else the descriptors
+		/// /proc/self/fd lists; without /proc, every number below RLIMIT_NOFILE.
 }
 
 

@@ -344,7 +344,7 @@ bool PtySession::start(bool ptyMode, std::string& error)
 				::dup2(out[1], 1);
 				::dup2(err[1], 2);
 			}
-			::closefrom(3);
+			Process::closeDescriptorsFrom(3);
 			if (cwd && ::chdir(cwd) != 0) ::_exit(126);
 			::execve(argv[0], argv.data(), envp.data());
 			::_exit(127);

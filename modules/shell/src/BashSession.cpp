@@ -358,7 +358,7 @@ BashSession::Result BashSession::run(const std::string& command, const std::stri
 		// A stream at its end leaves the poll set (-1 is ignored), or poll would
 		// return at once, again and again.
 		struct pollfd fds[4] = {{out.done() ? -1 : child.stdoutFd(), POLLIN, 0}, {err.done() ? -1 : child.stderrFd(), POLLIN, 0},
-			{child.pidfd(), POLLIN, 0}, {wakeFd(), POLLIN, 0}};
+			{child.exitFd(), POLLIN, 0}, {wakeFd(), POLLIN, 0}};
 		const auto now = std::chrono::steady_clock::now();
 		auto until = stopped ? stoppedAt + STOP_GRACE : deadline;
 		int wait = static_cast<int>(std::max<long long>(0, std::chrono::duration_cast<std::chrono::milliseconds>(until - now).count()));

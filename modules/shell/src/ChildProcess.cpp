@@ -8,7 +8,6 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <spawn.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,12 +17,6 @@ namespace shell {
 
 
 namespace {
-
-
-int pidfdOpen(pid_t pid)
-{
-	return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-}
 
 
 // Go's wording for os/exec errors: "operation not permitted", lowercase.
@@ -135,9 +128,7 @@ ChildProcess ChildProcess::spawn(const SpawnOptions& options)
 		}
 		// Nothing of execd's leaks into the command: every descriptor above stderr
 		// goes, except the status pipe, which closes itself on exec.
-		int keep = status[1];
-		if (keep > 3) ::close_range(3, static_cast<unsigned>(keep - 1), 0);
-		::close_range(static_cast<unsigned>(keep + 1), ~0U, 0);
+		Process::closeDescriptorsFrom(3, status[1]);
 		::execve(argv[0], argv.data(), envp.data());
 		childFail(status[1], errno);
 	}
@@ -174,10 +165,10 @@ ChildProcess ChildProcess::adopt(pid_t pid, int stdoutFd, int stderrFd, int stdi
 	ChildProcess child;
 	child._pid = pid;
 	child._stdin = stdinFd;
-	child._pidfd = pidfdOpen(pid);
-	if (child._pidfd < 0)
+	child._exitFd = Process::openExitDescriptor(pid);
+	if (child._exitFd < 0)
 	{
-		// Without a pidfd nobody would notice the exit: give up on this child.
+		// Without it nobody would notice the exit: give up on this child.
 		int e = errno;
 		::kill(-pid, SIGKILL);
 		::kill(pid, SIGKILL);
@@ -187,7 +178,7 @@ ChildProcess ChildProcess::adopt(pid_t pid, int stdoutFd, int stderrFd, int stdi
 		for (int fd: {stdoutFd, stderrFd, stdinFd})
 			if (fd >= 0) ::close(fd);
 		child._stdout = child._stderr = child._stdin = -1;
-		throw Poco::SystemException("pidfd_open: " + errnoText(e));
+		throw Poco::SystemException("cannot watch for the exit of " + std::to_string(pid) + ": " + errnoText(e));
 	}
 	child._stdout = stdoutFd;
 	child._stderr = stderrFd;
@@ -211,13 +202,13 @@ ChildProcess& ChildProcess::operator = (ChildProcess&& other) noexcept
 	{
 		closeAll();
 		_pid = other._pid;
-		_pidfd = other._pidfd;
+		_exitFd = other._exitFd;
 		_stdout = other._stdout;
 		_stderr = other._stderr;
 		_stdin = other._stdin;
 		_reaped = other._reaped;
 		other._pid = -1;
-		other._pidfd = other._stdout = other._stderr = other._stdin = -1;
+		other._exitFd = other._stdout = other._stderr = other._stdin = -1;
 		other._reaped = true;
 	}
 	return *this;
@@ -243,7 +234,7 @@ ChildProcess::~ChildProcess()
 
 void ChildProcess::closeAll()
 {
-	for (int* fd: {&_pidfd, &_stdout, &_stderr, &_stdin})
+	for (int* fd: {&_exitFd, &_stdout, &_stderr, &_stdin})
 	{
 		if (*fd >= 0) ::close(*fd);
 		*fd = -1;
@@ -257,9 +248,9 @@ pid_t ChildProcess::pid() const
 }
 
 
-int ChildProcess::pidfd() const
+int ChildProcess::exitFd() const
 {
-	return _pidfd;
+	return _exitFd;
 }
 
 

@@ -26,8 +26,9 @@ struct SpawnOptions
 
 class ChildProcess
 	/// A started command: its own process group (pgid = pid), stdin /dev/null, no
-	/// other inherited descriptors, default signal state. Exit is observable via a
-	/// pidfd, so a poll loop can wait for output and exit together.
+	/// other inherited descriptors, default signal state. Its exit is observable
+	/// through a descriptor (Process::openExitDescriptor: a pidfd, or an eventfd
+	/// on kernels without one), so a poll loop can wait for output and exit together.
 {
 public:
 	static ChildProcess spawn(const SpawnOptions& options);
@@ -40,7 +41,7 @@ public:
 	~ChildProcess();
 
 	pid_t pid() const;
-	int pidfd() const;       ///< readable once the process exited
+	int exitFd() const;      ///< readable once the process exited; it is not reaped
 	int stdoutFd() const;    ///< -1 when output goes to a file
 	int stderrFd() const;
 	int stdinFd() const;     ///< -1 unless SpawnOptions::stdinPipe
@@ -65,7 +66,7 @@ private:
 	void closeAll();
 
 	pid_t _pid = -1;
-	int _pidfd = -1;
+	int _exitFd = -1;
 	int _stdout = -1;
 	int _stderr = -1;
 	int _stdin = -1;

@@ -239,8 +239,8 @@ void CommandRunner::watch(Watched watched)
 
 void CommandRunner::watchLoop()
 {
-	// One thread for every background command: waits on their pidfds, reaps
-	// them as they exit, and enforces their timeouts.
+	// One thread for every background command: waits on their exit descriptors,
+	// reaps them as they exit, and enforces their timeouts.
 	for (;;)
 	{
 		std::vector<struct pollfd> fds;
@@ -252,7 +252,7 @@ void CommandRunner::watchLoop()
 			fds.push_back({_wakeFd, POLLIN, 0});
 			for (Watched& w: _watched)
 			{
-				fds.push_back({w.child.pidfd(), POLLIN, 0});
+				fds.push_back({w.child.exitFd(), POLLIN, 0});
 				if (w.hasDeadline && !w.killed)
 				{
 					if (now >= w.deadline)
@@ -282,7 +282,7 @@ void CommandRunner::watchLoop()
 			for (std::size_t i = 1; i < fds.size(); ++i)
 			{
 				if (!(fds[i].revents & POLLIN)) continue;
-				auto it = std::find_if(_watched.begin(), _watched.end(), [&](const Watched& w) { return w.child.pidfd() == fds[i].fd; });
+				auto it = std::find_if(_watched.begin(), _watched.end(), [&](const Watched& w) { return w.child.exitFd() == fds[i].fd; });
 				if (it == _watched.end()) continue;
 				done.push_back(std::move(*it));
 				_watched.erase(it);

@@ -57,7 +57,7 @@ bool OutputPump::run(std::optional<std::chrono::steady_clock::time_point> deadli
 			fds[count++] = {s->fd, POLLIN, 0};
 		}
 		const nfds_t pidIndex = count;
-		fds[count++] = {_child.pidfd(), POLLIN, 0};
+		fds[count++] = {_child.exitFd(), POLLIN, 0};
 		// Reads never wait longer than the time left, so the deadline holds
 		// whatever the command writes (or does not).
 		int timeout = deadline && !killed ? millisUntil(*deadline) : -1;
@@ -209,7 +209,7 @@ void OutputPump::pace(std::optional<std::chrono::steady_clock::time_point> deadl
 	// exit and its deadline still end the wait at once.
 	int timeout = static_cast<int>(DISCARD_PACE.count());
 	if (deadline) timeout = std::min(timeout, millisUntil(*deadline));
-	struct pollfd pfd{_child.pidfd(), POLLIN, 0};
+	struct pollfd pfd{_child.exitFd(), POLLIN, 0};
 	::poll(&pfd, 1, timeout);
 }
 

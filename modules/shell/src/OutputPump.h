@@ -15,7 +15,7 @@ namespace shell {
 
 class OutputPump
 	/// Carries the output of one foreground command to its sink until the command
-	/// exits, waiting for stdout, stderr, the exit (pidfd) and the deadline at once.
+	/// exits, waiting for stdout, stderr, the exit (ChildProcess::exitFd) and the deadline at once.
 	///
 	/// While the sink is open, each read becomes the events of its lines, sent with
 	/// one flush; a client that reads slowly slows the command down. Once the sink

@@ -316,7 +316,7 @@ ShSession::Result ShSession::run(const std::string& command, const std::string& 
 	bool exited = false;
 	while (!exited)
 	{
-		struct pollfd pfds[4] = {{fds[0], POLLIN, 0}, {fds[1], POLLIN, 0}, {child.pidfd(), POLLIN, 0}, {wakeFd(), POLLIN, 0}};
+		struct pollfd pfds[4] = {{fds[0], POLLIN, 0}, {fds[1], POLLIN, 0}, {child.exitFd(), POLLIN, 0}, {wakeFd(), POLLIN, 0}};
 		auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
 		int wait = static_cast<int>(std::min<long long>(std::max<long long>(0, left), 1000));   // 1 s: a vanished client is noticed
 		if (::poll(pfds, 4, wait) < 0 && errno != EINTR) break;   // the guard kills sh
