@@ -251,6 +251,7 @@ class IntegrationShellTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testAbandonedCommandRunsToItsEndOrTimeout);
 	CPPUNIT_TEST(testClientThatStopsReadingIsDropped);
 	CPPUNIT_TEST(testNulByteIsRefused);
+	CPPUNIT_TEST(testWithoutNewerSystemCalls);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -838,6 +839,45 @@ public:
 		CPPUNIT_ASSERT_EQUAL(std::string("{\"code\":\"INVALID_REQUEST_BODY\",\"message\":\"invalid request, validation error the command contains a NUL byte\"}"), r.body);
 		// The byte just before the NUL is fine: "a" followed by U+0001.
 		CPPUNIT_ASSERT_EQUAL(std::string("[a\x01" "b]"), texts(events(run(execd, "printf 'a\\001b\\n'")), "stdout"));
+	}
+
+	void testWithoutNewerSystemCalls()
+	{
+		// As on Linux 4.18 (execd_oldkernel): no pidfd_open, no close_range. The
+		// start-up log says so, once; commands still end the moment they exit.
+		ExecdProcess::Options o = shellOptions();
+		o.wrapper = {ExecdProcess::oldKernelWrapper()};
+		ExecdProcess execd(o);
+		auto logged = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+		while (execd.output().find("kernel:") == std::string::npos && std::chrono::steady_clock::now() < logged)
+			std::this_thread::sleep_for(std::chrono::milliseconds(10));
+		const std::string log = execd.output();
+		CPPUNIT_ASSERT_MESSAGE(log, log.find("no pidfd_open (Function not implemented)") != std::string::npos);
+		CPPUNIT_ASSERT_MESSAGE(log, log.find("no close_range (Function not implemented)") != std::string::npos);
+		CPPUNIT_ASSERT_MESSAGE(log, log.find("kernel:") == log.rfind("kernel:"));
+
+		// What the command leaves behind holds its pipes open for 5 s: only the
+		// exit itself can end the run before that.
+		auto start = std::chrono::steady_clock::now();
+		auto evs = events(run(execd, "sleep 5 & echo started; exit 4"));
+		CPPUNIT_ASSERT(std::chrono::steady_clock::now() - start < std::chrono::seconds(2));
+		CPPUNIT_ASSERT_EQUAL(std::string("[started]"), texts(evs, "stdout"));
+		CPPUNIT_ASSERT_MESSAGE(evs.back().json, evs.back().json.find("\"evalue\":\"4\"") != std::string::npos);
+
+		start = std::chrono::steady_clock::now();
+		std::string id = events(run(execd, "sleep 5 & exit 5", ",\"background\":true"))[0].text;
+		auto status = object(request(execd.port(), "GET", "/command/status/" + id).body);
+		while (status->getValue<bool>("running") && std::chrono::steady_clock::now() - start < std::chrono::seconds(4))
+			status = object(request(execd.port(), "GET", "/command/status/" + id).body);
+		CPPUNIT_ASSERT(std::chrono::steady_clock::now() - start < std::chrono::seconds(2));
+		CPPUNIT_ASSERT_EQUAL(5, status->getValue<int>("exit_code"));
+
+		// A uid takes the fork path, which closes the inherited descriptors itself.
+		if (::geteuid() == 0)
+		{
+			evs = events(run(execd, "ls /proc/self/fd | wc -l", ",\"uid\":0"));
+			CPPUNIT_ASSERT_EQUAL(std::string("4"), evs[1].text);
+		}
 	}
 };
 

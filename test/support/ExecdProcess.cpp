@@ -250,6 +250,25 @@ std::string ExecdProcess::binary()
 }
 
 
+std::vector<std::string> ExecdProcess::environmentWrapper()
+{
+	// EXECD_TEST_WRAPPER runs every execd of the suites through a command, e.g.
+	// execd_oldkernel (the oldkernel.* ctest entries); words split on spaces.
+	std::vector<std::string> words;
+	const char* wrapper = std::getenv("EXECD_TEST_WRAPPER");
+	std::istringstream in(wrapper ? wrapper : "");
+	std::string word;
+	while (in >> word) words.push_back(word);
+	return words;
+}
+
+
+std::string ExecdProcess::oldKernelWrapper()
+{
+	return EXECD_TEST_OLDKERNEL;
+}
+
+
 std::string ExecdProcess::testModuleDir()
 {
 	return EXECD_TEST_MODULE_DIR;
@@ -331,7 +350,8 @@ void ExecdProcess::start(const Options& options)
 			props << line << "\n";
 	}
 
-	std::vector<std::string> args = options.wrapper;
+	std::vector<std::string> args = environmentWrapper();
+	args.insert(args.end(), options.wrapper.begin(), options.wrapper.end());
 	args.insert(args.end(), {binary(), "--config", propertiesPath});
 	args.insert(args.end(), options.args.begin(), options.args.end());
 	std::vector<char*> argv;

@@ -101,6 +101,11 @@ public:
 
 	static std::string binary();
 		/// build/bin/execd, or $EXECD_TEST_BINARY when set.
+	static std::vector<std::string> environmentWrapper();
+		/// $EXECD_TEST_WRAPPER split into words: the command every execd of the
+		/// tests is started through, before Options::wrapper (none when unset).
+	static std::string oldKernelWrapper();
+		/// build/bin/execd_oldkernel: runs its command as on Linux 4.18.
 	static std::string testModuleDir();
 	static std::string moduleDir();
 
