@@ -5,7 +5,8 @@
 // pidfd_getfd, clone3, close_range, openat2, faccessat2, epoll_pwait2, ...),
 // for the command and everything it starts. Since Linux 5.1 every
 // architecture numbers new calls alike, from 424 on, and 4.19 to 5.0 added
-// none to the 64-bit ones, so "424 and up" is exactly what 4.18 lacks.
+// none to x86_64, so there "424 and up" is exactly what 4.18 lacks (arm64 got
+// kexec_file_load in 5.0 as well, which execd has no use for).
 // --list prints the names of the calls it blocks (those libseccomp knows).
 // The tests start execd through it (EXECD_TEST_WRAPPER, the oldkernel.* ctest
 // entries) to show that every feature works without those calls.
