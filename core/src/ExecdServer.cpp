@@ -268,7 +268,7 @@ void ExecdServer::logKernelSupport()
 	if (kernel.pidfd())
 		text += " pidfd_open available;";
 	else
-		text += std::string(" no pidfd_open (") + std::strerror(kernel.pidfdError) + "): a thread per running command waits for its exit;";
+		text += std::string(" no pidfd_open (") + std::strerror(kernel.pidfdError) + "): a thread per running child waits for its exit;";
 	if (kernel.closeRange())
 		text += " close_range available";
 	else
