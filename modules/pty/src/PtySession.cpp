@@ -463,6 +463,7 @@ void PtySession::finish()
 		client = _pClient;
 		_pClient.reset();
 		_running = false;
+		_exitCode = code;
 		_pid = -1;
 		for (int* fd: {&_master, &_stdout, &_stderr})
 		{
@@ -545,11 +546,13 @@ void PtySession::serve(Poco::Net::WebSocket& socket, bool ptyMode, long long sin
 		long long first = 0;
 		std::string replay = _ring.since(since, first);
 		bool running;
+		int exitCode;
 		{
 			std::lock_guard<std::mutex> lock(_mutex);
 			_pClient = client;
 			mode = _ptyMode;
 			running = _running;
+			exitCode = _exitCode;
 		}
 		if (!replay.empty())
 		{
@@ -561,8 +564,9 @@ void PtySession::serve(Poco::Net::WebSocket& socket, bool ptyMode, long long sin
 		client->sendText("{\"type\":\"connected\",\"session_id\":\"" + _id + "\",\"mode\":\"" + (mode ? "pty" : "pipe") + "\"}\n");
 		if (!running)
 		{
-			// The shell ended between its start and this attachment.
-			client->sendText("{\"type\":\"exit\",\"exit_code\":-1}\n");
+			// The shell ended between its start and this attachment (a quick
+			// command): its output is in the replay, its status is this.
+			client->sendText("{\"type\":\"exit\",\"exit_code\":" + std::to_string(exitCode) + "}\n");
 			client->close(1000, "process exited");
 		}
 	}

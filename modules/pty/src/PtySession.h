@@ -100,6 +100,7 @@ private:
 	std::condition_variable _changed;
 	std::shared_ptr<Client> _pClient;
 	pid_t _pid = -1;
+	int _exitCode = -1;        // of the last shell (finish()); -1 when killed
 	bool _ptyMode = true;
 	int _master = -1;                  // PTY master, or the stdin pipe in pipe mode
 	int _stdout = -1, _stderr = -1;    // pipe mode
