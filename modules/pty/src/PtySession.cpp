@@ -56,158 +56,90 @@ int signalNamed(const std::string& name)
 }
 
 
+pid_t forkShell(bool ptyMode, const PtySession::Channels& channels, std::vector<std::string>& args,
+	std::vector<std::string>& variables, const std::string& directory)
+	/// The shell, in a session of its own with the terminal as its controlling
+	/// one, or in a process group of its own on the pipes; -1 when fork failed.
+{
+	std::vector<char*> argv;
+	for (std::string& a: args) argv.push_back(&a[0]);
+	argv.push_back(nullptr);
+	std::vector<char*> envp;
+	for (std::string& v: variables) envp.push_back(&v[0]);
+	envp.push_back(nullptr);
+	const char* cwd = directory.empty() ? nullptr : directory.c_str();
+	const char* slaveName = channels.slaveName.c_str();
+	Process::SpawnGuard guard;
+	pid_t pid = ::fork();
+	if (pid == 0)
+	{
+		// Async-signal-safe calls only from here on.
+		Process::resetSignalsInChild();
+		if (ptyMode)
+		{
+			::setsid();
+			int slave = ::open(slaveName, O_RDWR);
+			if (slave < 0) ::_exit(127);
+			::ioctl(slave, TIOCSCTTY, 0);
+			::dup2(slave, 0);
+			::dup2(slave, 1);
+			::dup2(slave, 2);
+		}
+		else
+		{
+			::setpgid(0, 0);
+			::dup2(channels.in[0], 0);
+			::dup2(channels.out[1], 1);
+			::dup2(channels.err[1], 2);
+		}
+		Process::closeDescriptorsFrom(3);
+		if (cwd && ::chdir(cwd) != 0) ::_exit(126);
+		::execve(argv[0], argv.data(), envp.data());
+		::_exit(127);
+	}
+	if (pid > 0) Process::own(pid);
+	return pid;
+}
+
+
 } // namespace
 
 
-// ---------------------------------------------------------------- ReplayRing
-
-
-void ReplayRing::append(const char* data, std::size_t size)
+bool PtySession::Channels::open(bool ptyMode, std::string& error)
 {
-	if (!_data) _data.reset(new char[CAPACITY]);   // default-initialised: no memset
-	if (size >= CAPACITY)
+	if (ptyMode)
 	{
-		data += size - CAPACITY;
-		_total += static_cast<long long>(size - CAPACITY);
-		size = CAPACITY;
-	}
-	std::size_t at = static_cast<std::size_t>(_total % static_cast<long long>(CAPACITY));
-	std::size_t first = std::min(size, CAPACITY - at);
-	std::memcpy(_data.get() + at, data, first);
-	std::memcpy(_data.get(), data + first, size - first);
-	_total += static_cast<long long>(size);
-}
-
-
-std::string ReplayRing::since(long long offset, long long& first) const
-{
-	long long oldest = std::max(0LL, _total - static_cast<long long>(CAPACITY));
-	if (offset < oldest) offset = oldest;
-	first = offset;
-	if (offset >= _total) return std::string();
-	std::size_t size = static_cast<std::size_t>(_total - offset);
-	std::size_t at = static_cast<std::size_t>(offset % static_cast<long long>(CAPACITY));
-	std::string out;
-	out.reserve(size);
-	std::size_t head = std::min(size, CAPACITY - at);
-	out.append(_data.get() + at, head);
-	out.append(_data.get(), size - head);
-	return out;
-}
-
-
-long long ReplayRing::total() const
-{
-	return _total;
-}
-
-
-// -------------------------------------------------------------------- Client
-
-
-Client::Client(Poco::Net::WebSocket& socket):
-	_socket(socket)
-{
-}
-
-
-bool Client::send(const char* data, std::size_t size, int flags)
-{
-	std::lock_guard<std::mutex> lock(_mutex);
-	if (_closed) return false;
-	try
-	{
-		_socket.sendFrame(data, static_cast<int>(size), flags);
+		master = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+		char name[128];
+		if (master < 0 || ::grantpt(master) != 0 || ::unlockpt(master) != 0 || ::ptsname_r(master, name, sizeof(name)) != 0)
+		{
+			error = std::string("cannot open a pty: ") + std::strerror(errno);
+			closeAll();
+			return false;
+		}
+		slaveName = name;
+		struct winsize size{24, 80, 0, 0};
+		::ioctl(master, TIOCSWINSZ, &size);
 		return true;
 	}
-	catch (Poco::Exception&)
+	if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0)
 	{
-		_closed = true;
-		try
-		{
-			_socket.shutdown();
-		}
-		catch (...)
-		{
-		}
+		error = std::string("cannot create pipes: ") + std::strerror(errno);
+		closeAll();
 		return false;
 	}
+	return true;
 }
 
 
-bool Client::sendBinary(unsigned char channel, const char* data, std::size_t size)
+void PtySession::Channels::closeAll()
 {
-	std::string frame;
-	frame.reserve(size + 1);
-	frame += static_cast<char>(channel);
-	frame.append(data, size);
-	return send(frame.data(), frame.size(), Poco::Net::WebSocket::FRAME_BINARY);
-}
-
-
-bool Client::sendText(const std::string& json)
-{
-	return send(json.data(), json.size(), Poco::Net::WebSocket::FRAME_TEXT);
-}
-
-
-bool Client::sendPing()
-{
-	return send("", 0, Poco::Net::WebSocket::FRAME_FLAG_FIN | Poco::Net::WebSocket::FRAME_OP_PING);
-}
-
-
-void Client::close(int code, const std::string& reason)
-{
-	std::lock_guard<std::mutex> lock(_mutex);
-	if (_closed) return;
-	_closed = true;
-	try
+	for (int* fd: {&master, &in[0], &in[1], &out[0], &out[1], &err[0], &err[1]})
 	{
-		std::string payload;
-		payload += static_cast<char>((code >> 8) & 0xFF);
-		payload += static_cast<char>(code & 0xFF);
-		payload += reason;
-		_socket.setSendTimeout(Poco::Timespan(0, 200000));
-		_socket.sendFrame(payload.data(), static_cast<int>(payload.size()), Poco::Net::WebSocket::FRAME_FLAG_FIN | Poco::Net::WebSocket::FRAME_OP_CLOSE);
-		// Only our side: the client may still answer the close frame, which the
-		// connection's reader takes (a socket closed with unread data resets).
-		_socket.shutdownSend();
-	}
-	catch (...)
-	{
-		try
-		{
-			_socket.shutdown();
-		}
-		catch (...)
-		{
-		}
+		if (*fd >= 0) ::close(*fd);
+		*fd = -1;
 	}
 }
-
-
-void Client::shutdown()
-{
-	std::lock_guard<std::mutex> lock(_mutex);
-	_closed = true;
-	try
-	{
-		_socket.shutdown();
-	}
-	catch (...)
-	{
-	}
-}
-
-
-bool Client::closed() const
-{
-	return _closed;
-}
-
-
-// ---------------------------------------------------------------- PtySession
 
 
 PtySession::PtySession(std::string id, std::string cwd, std::string command):
@@ -285,86 +217,33 @@ bool PtySession::start(bool ptyMode, std::string& error)
 		args.push_back("-c");
 		args.push_back(_command);
 	}
-	std::vector<char*> argv;
-	for (std::string& a: args) argv.push_back(&a[0]);
-	argv.push_back(nullptr);
 	// Each shell gets the EXECD_ENVS file as it is when the shell starts.
 	std::vector<std::string> variables = UserEnvironment::entries();
-	std::vector<char*> envp;
-	for (std::string& v: variables) envp.push_back(&v[0]);
-	envp.push_back(nullptr);
-	const char* cwd = _cwd.empty() ? nullptr : _cwd.c_str();
 
-	int master = -1;
-	std::string slaveName;
-	int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
-	if (ptyMode)
-	{
-		master = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-		char name[128];
-		if (master < 0 || ::grantpt(master) != 0 || ::unlockpt(master) != 0 || ::ptsname_r(master, name, sizeof(name)) != 0)
-		{
-			error = std::string("cannot open a pty: ") + std::strerror(errno);
-			if (master >= 0) ::close(master);
-			return false;
-		}
-		slaveName = name;
-		struct winsize size{24, 80, 0, 0};
-		::ioctl(master, TIOCSWINSZ, &size);
-	}
-	else if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0)
-	{
-		error = std::string("cannot create pipes: ") + std::strerror(errno);
-		for (int fd: {in[0], in[1], out[0], out[1], err[0], err[1]})
-			if (fd >= 0) ::close(fd);
-		return false;
-	}
-	pid_t pid;
-	{
-		Process::SpawnGuard guard;
-		pid = ::fork();
-		if (pid == 0)
-		{
-			// Async-signal-safe calls only from here on.
-			Process::resetSignalsInChild();
-			if (ptyMode)
-			{
-				::setsid();
-				int slave = ::open(slaveName.c_str(), O_RDWR);
-				if (slave < 0) ::_exit(127);
-				::ioctl(slave, TIOCSCTTY, 0);
-				::dup2(slave, 0);
-				::dup2(slave, 1);
-				::dup2(slave, 2);
-			}
-			else
-			{
-				::setpgid(0, 0);
-				::dup2(in[0], 0);
-				::dup2(out[1], 1);
-				::dup2(err[1], 2);
-			}
-			Process::closeDescriptorsFrom(3);
-			if (cwd && ::chdir(cwd) != 0) ::_exit(126);
-			::execve(argv[0], argv.data(), envp.data());
-			::_exit(127);
-		}
-		if (pid > 0) Process::own(pid);
-	}
+	Channels channels;
+	if (!channels.open(ptyMode, error)) return false;
+	pid_t pid = forkShell(ptyMode, channels, args, variables, _cwd);
 	if (pid < 0)
 	{
 		error = std::string("cannot fork: ") + std::strerror(errno);
-		for (int fd: {master, in[0], in[1], out[0], out[1], err[0], err[1]})
-			if (fd >= 0) ::close(fd);
+		channels.closeAll();
 		return false;
 	}
 	_pid = pid;
 	_ptyMode = ptyMode;
 	_stdinBroken = false;
 	_running = true;
+	startReaders(ptyMode, channels);
+	return true;
+}
+
+
+void PtySession::startReaders(bool ptyMode, Channels& channels)
+{
+	// Our ends of the terminal or the pipes; the child's are closed here.
 	if (ptyMode)
 	{
-		_master = master;
+		_master = channels.master;
 		::fcntl(_master, F_SETFL, ::fcntl(_master, F_GETFL) | O_NONBLOCK);
 		_openReaders = 1;
 		int fd = _master;
@@ -372,19 +251,18 @@ bool PtySession::start(bool ptyMode, std::string& error)
 	}
 	else
 	{
-		::close(in[0]);
-		::close(out[1]);
-		::close(err[1]);
-		_master = in[1];
+		::close(channels.in[0]);
+		::close(channels.out[1]);
+		::close(channels.err[1]);
+		_master = channels.in[1];
 		::fcntl(_master, F_SETFL, ::fcntl(_master, F_GETFL) | O_NONBLOCK);
-		_stdout = out[0];
-		_stderr = err[0];
+		_stdout = channels.out[0];
+		_stderr = channels.err[0];
 		_openReaders = 2;
 		int o = _stdout, e = _stderr;
 		_readers.emplace_back([this, o] { readLoop(o, 0x01); });
 		_readers.emplace_back([this, e] { readLoop(e, 0x02); });
 	}
-	return true;
 }
 
 
@@ -420,7 +298,7 @@ void PtySession::readLoop(int fd, unsigned char channel)
 		std::lock_guard<std::mutex> output(_outputMutex);
 		_ring.append(buffer.data(), static_cast<std::size_t>(n));
 		_offset = _ring.total();
-		std::shared_ptr<Client> client;
+		std::shared_ptr<PtyClient> client;
 		{
 			std::lock_guard<std::mutex> lock(_mutex);
 			client = _pClient;
@@ -457,7 +335,7 @@ void PtySession::finish()
 	Process::disown(pid);
 	int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 	std::lock_guard<std::mutex> output(_outputMutex);
-	std::shared_ptr<Client> client;
+	std::shared_ptr<PtyClient> client;
 	{
 		std::lock_guard<std::mutex> lock(_mutex);
 		client = _pClient;
@@ -485,7 +363,7 @@ void PtySession::terminate()
 	// The client is detached first and told here: the shell's end may race
 	// with the connection going away.
 	std::lock_guard<std::mutex> output(_outputMutex);
-	std::shared_ptr<Client> client;
+	std::shared_ptr<PtyClient> client;
 	{
 		std::lock_guard<std::mutex> lock(_mutex);
 		if (_running && _pid > 0) ::kill(-_pid, SIGKILL);
@@ -504,7 +382,7 @@ void PtySession::terminate()
 void PtySession::evict(std::chrono::milliseconds wait)
 {
 	std::unique_lock<std::mutex> lock(_mutex);
-	std::shared_ptr<Client> holder = _pClient;
+	std::shared_ptr<PtyClient> holder = _pClient;
 	if (!holder) return;
 	lock.unlock();
 	holder->close(4001, "TAKEN_OVER");
@@ -515,7 +393,7 @@ void PtySession::evict(std::chrono::milliseconds wait)
 
 void PtySession::serve(Poco::Net::WebSocket& socket, bool ptyMode, long long since, bool takeover)
 {
-	auto client = std::make_shared<Client>(socket);
+	auto client = std::make_shared<PtyClient>(socket);
 	socket.setSendTimeout(Poco::Timespan(10, 0));
 	// Short reads: a connection closed from our side (exit, takeover, delete) is
 	// noticed within a second even when its client never answers.
@@ -539,37 +417,54 @@ void PtySession::serve(Poco::Net::WebSocket& socket, bool ptyMode, long long sin
 			return;
 		}
 	}
-	bool mode;
+	attach(client, since);
+	receive(socket, client);
 	{
-		// The replay and the attachment at one point of the output: no gap, no duplicate.
-		std::lock_guard<std::mutex> output(_outputMutex);
-		long long first = 0;
-		std::string replay = _ring.since(since, first);
-		bool running;
-		int exitCode;
-		{
-			std::lock_guard<std::mutex> lock(_mutex);
-			_pClient = client;
-			mode = _ptyMode;
-			running = _running;
-			exitCode = _exitCode;
-		}
-		if (!replay.empty())
-		{
-			std::string frame(8, '\0');
-			for (int i = 0; i < 8; ++i) frame[static_cast<std::size_t>(i)] = static_cast<char>((static_cast<unsigned long long>(first) >> (8 * (7 - i))) & 0xFF);
-			frame += replay;
-			client->sendBinary(0x03, frame.data(), frame.size());
-		}
-		client->sendText("{\"type\":\"connected\",\"session_id\":\"" + _id + "\",\"mode\":\"" + (mode ? "pty" : "pipe") + "\"}\n");
-		if (!running)
-		{
-			// The shell ended between its start and this attachment (a quick
-			// command): its output is in the replay, its status is this.
-			client->sendText("{\"type\":\"exit\",\"exit_code\":" + std::to_string(exitCode) + "}\n");
-			client->close(1000, "process exited");
-		}
+		std::lock_guard<std::mutex> lock(_mutex);
+		if (_pClient == client) _pClient.reset();
+		_changed.notify_all();
 	}
+	client->shutdown();
+	_lastActivity = nowMillis();
+}
+
+
+void PtySession::attach(const std::shared_ptr<PtyClient>& client, long long since)
+{
+	// The replay and the attachment at one point of the output: no gap, no duplicate.
+	std::lock_guard<std::mutex> output(_outputMutex);
+	long long first = 0;
+	std::string replay = _ring.since(since, first);
+	bool mode;
+	bool running;
+	int exitCode;
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		_pClient = client;
+		mode = _ptyMode;
+		running = _running;
+		exitCode = _exitCode;
+	}
+	if (!replay.empty())
+	{
+		std::string frame(8, '\0');
+		for (int i = 0; i < 8; ++i) frame[static_cast<std::size_t>(i)] = static_cast<char>((static_cast<unsigned long long>(first) >> (8 * (7 - i))) & 0xFF);
+		frame += replay;
+		client->sendBinary(0x03, frame.data(), frame.size());
+	}
+	client->sendText("{\"type\":\"connected\",\"session_id\":\"" + _id + "\",\"mode\":\"" + (mode ? "pty" : "pipe") + "\"}\n");
+	if (!running)
+	{
+		// The shell ended between its start and this attachment (a quick
+		// command): its output is in the replay, its status is this.
+		client->sendText("{\"type\":\"exit\",\"exit_code\":" + std::to_string(exitCode) + "}\n");
+		client->close(1000, "process exited");
+	}
+}
+
+
+void PtySession::receive(Poco::Net::WebSocket& socket, const std::shared_ptr<PtyClient>& client)
+{
 	auto lastFrame = std::chrono::steady_clock::now();
 	auto lastPing = lastFrame;
 	std::chrono::steady_clock::time_point closedAt;
@@ -626,17 +521,10 @@ void PtySession::serve(Poco::Net::WebSocket& socket, bool ptyMode, long long sin
 		if (op == Poco::Net::WebSocket::FRAME_OP_TEXT)
 			handleText(std::string(buffer.begin(), buffer.size()), *client);
 	}
-	{
-		std::lock_guard<std::mutex> lock(_mutex);
-		if (_pClient == client) _pClient.reset();
-		_changed.notify_all();
-	}
-	client->shutdown();
-	_lastActivity = nowMillis();
 }
 
 
-void PtySession::writeInput(const char* data, std::size_t size, Client& client)
+void PtySession::writeInput(const char* data, std::size_t size, PtyClient& client)
 {
 	int fd;
 	{
@@ -670,7 +558,7 @@ void PtySession::writeInput(const char* data, std::size_t size, Client& client)
 }
 
 
-void PtySession::handleText(const std::string& text, Client& client)
+void PtySession::handleText(const std::string& text, PtyClient& client)
 {
 	Poco::JSON::Object::Ptr message;
 	try

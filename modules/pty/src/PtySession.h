@@ -1,5 +1,7 @@
 #pragma once
 
+#include "PtyClient.h"
+#include "ReplayRing.h"
 #include "Poco/Net/WebSocket.h"
 #include <atomic>
 #include <chrono>
@@ -13,50 +15,6 @@
 
 namespace execd {
 namespace pty {
-
-
-class ReplayRing
-	/// The last CAPACITY bytes of a session's output, with the total ever written.
-{
-public:
-	static constexpr std::size_t CAPACITY = 1024 * 1024;
-
-	void append(const char* data, std::size_t size);
-
-	std::string since(long long offset, long long& first) const;
-		/// The retained bytes from offset on (clamped to the oldest retained byte);
-		/// first receives the offset of the first byte returned.
-
-	long long total() const;
-
-private:
-	std::unique_ptr<char[]> _data;   ///< allocated at the first byte, untouched pages cost nothing
-	long long _total = 0;
-};
-
-
-class Client
-	/// One WebSocket attached to a session. Writes are serialised; each must end
-	/// within the write deadline or the connection is dropped.
-{
-public:
-	explicit Client(Poco::Net::WebSocket& socket);
-
-	bool sendBinary(unsigned char channel, const char* data, std::size_t size);
-	bool sendText(const std::string& json);
-	bool sendPing();
-	void close(int code, const std::string& reason);
-		/// A close frame (best effort), then the socket is shut down.
-	void shutdown();
-	bool closed() const;
-
-private:
-	bool send(const char* data, std::size_t size, int flags);
-
-	Poco::Net::WebSocket& _socket;
-	std::mutex _mutex;
-	std::atomic<bool> _closed{false};
-};
 
 
 class PtySession
@@ -84,12 +42,33 @@ public:
 
 	static std::string json(const std::string& type, const std::string& key, const std::string& value);
 
+	struct Channels
+		/// A new shell's terminal (master, and the slave's name) or, in pipe
+		/// mode, its three pipes; -1 for what is not open.
+	{
+		int master = -1;
+		std::string slaveName;
+		int in[2] = {-1, -1};
+		int out[2] = {-1, -1};
+		int err[2] = {-1, -1};
+
+		bool open(bool ptyMode, std::string& error);
+			/// False, with the reason, when they cannot be made (nothing left open).
+		void closeAll();
+	};
+
 private:
 	bool start(bool ptyMode, std::string& error);
+	void startReaders(bool ptyMode, Channels& channels);
+	void attach(const std::shared_ptr<PtyClient>& client, long long since);
+		/// The replay and "connected" (and the exit, if the shell already ended),
+		/// at one point of the output: no gap, no duplicate.
+	void receive(Poco::Net::WebSocket& socket, const std::shared_ptr<PtyClient>& client);
+		/// The client's frames until it or the shell goes away.
 	void readLoop(int fd, unsigned char channel);
 	void finish();
-	void handleText(const std::string& text, Client& client);
-	void writeInput(const char* data, std::size_t size, Client& client);
+	void handleText(const std::string& text, PtyClient& client);
+	void writeInput(const char* data, std::size_t size, PtyClient& client);
 	void evict(std::chrono::milliseconds wait);
 
 	std::string _id;
@@ -98,7 +77,7 @@ private:
 
 	mutable std::mutex _mutex;         // process state and the attached client
 	std::condition_variable _changed;
-	std::shared_ptr<Client> _pClient;
+	std::shared_ptr<PtyClient> _pClient;
 	pid_t _pid = -1;
 	int _exitCode = -1;        // of the last shell (finish()); -1 when killed
 	bool _ptyMode = true;
