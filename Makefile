@@ -18,6 +18,8 @@ PREFIX ?= /usr/local
 FUZZ_SECONDS ?= 30
 FUZZ_CXX ?= /usr/bin/clang++
 ARCH ?= amd64
+# Warnings are errors in CI (CI=true), not on a developer's machine.
+WERROR ?= $(if $(filter true 1 yes,$(CI)),ON,OFF)
 ARM64_BUILD ?= build-arm64
 
 .PHONY: all setup build run test bench install sanitize fuzz fuzz-build clean dist dist-amd64 dist-arm64
@@ -28,7 +30,7 @@ setup:
 	sh scripts/setup.sh
 
 $(BUILD)/CMakeCache.txt:
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DEXECD_WERROR=$(WERROR)
 
 build: $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
@@ -53,7 +55,7 @@ dist-amd64:
 $(ARM64_BUILD)/CMakeCache.txt:
 	sh scripts/arm64-sysroot.sh $(ARM64_BUILD)
 	cmake -S . -B $(ARM64_BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake \
-		-DEXECD_ARM64_SYSROOT=$(abspath $(ARM64_BUILD))/sysroot -DEXECD_BUILD_TESTS=OFF
+		-DEXECD_ARM64_SYSROOT=$(abspath $(ARM64_BUILD))/sysroot -DEXECD_BUILD_TESTS=OFF -DEXECD_WERROR=$(WERROR)
 
 dist-arm64: $(ARM64_BUILD)/CMakeCache.txt
 	sh scripts/arm64-sysroot.sh $(ARM64_BUILD)
