@@ -18,22 +18,26 @@ struct Flag
 	const char* key;      ///< configuration key; "" = handled specially
 	const char* kind;     ///< "int", "string", "duration", "loglevel", "bool"
 	const char* help;
+	const char* variable; ///< upstream's environment variable for it; "" = none
+	bool secret;          ///< its value is hidden from /proc (argv, environ)
 };
 
 
 const Flag FLAGS[] = {
-	{"port", "execd.port", "int", "listen port (default 44772)"},
-	{"log-level", "execd.logLevel", "loglevel", "0-7: <=2 fatal, 3 error, 4 warning, 5-6 info, 7 debug (default 6)"},
-	{"access-token", "execd.accessToken", "string", "require this token in X-EXECD-ACCESS-TOKEN (env EXECD_ACCESS_TOKEN)"},
-	{"jupyter-host", "module.jupyter.host", "string", "external Jupyter server URL, http(s)://host:port (env JUPYTER_HOST)"},
-	{"jupyter-token", "module.jupyter.token", "string", "token of that Jupyter server (env JUPYTER_TOKEN)"},
+	{"port", "execd.port", "int", "listen port (default 44772)", "", false},
+	{"log-level", "execd.logLevel", "loglevel", "0-7: <=2 fatal, 3 error, 4 warning, 5-6 info, 7 debug (default 6)", "", false},
+	{"access-token", "execd.accessToken", "string", "require this token in X-EXECD-ACCESS-TOKEN (env EXECD_ACCESS_TOKEN)",
+		"EXECD_ACCESS_TOKEN", true},
+	{"jupyter-host", "module.jupyter.host", "string", "external Jupyter server URL, http(s)://host:port (env JUPYTER_HOST)",
+		"JUPYTER_HOST", false},
+	{"jupyter-token", "module.jupyter.token", "string", "token of that Jupyter server (env JUPYTER_TOKEN)", "JUPYTER_TOKEN", true},
 	{"graceful-shutdown-timeout", "execd.gracefulShutdownTimeoutMillis", "duration",
-		"how long shutdown waits for open streams, e.g. 1s, 500ms (env EXECD_API_GRACE_SHUTDOWN; default 1s)"},
+		"how long shutdown waits for open streams, e.g. 1s, 500ms (env EXECD_API_GRACE_SHUTDOWN; default 1s)", "EXECD_API_GRACE_SHUTDOWN", false},
 	{"jupyter-idle-poll-interval", "module.jupyter.idlePollIntervalMillis", "duration",
-		"accepted for compatibility (env EXECD_JUPYTER_IDLE_POLL_INTERVAL)"},
-	{"config", "", "string", "properties file (env EXECD_CONFIG; default <prefix>/etc/execd.properties if present)"},
-	{"init", "", "bool", "run as the sandbox's init: execd --init -- entrypoint args... (bootstrap.sh with EXECD_INIT=1)"},
-	{"define", "", "string", "set any configuration key: --define key=value (repeatable; short -D key=value)"},
+		"accepted for compatibility (env EXECD_JUPYTER_IDLE_POLL_INTERVAL)", "EXECD_JUPYTER_IDLE_POLL_INTERVAL", false},
+	{"config", "", "string", "properties file (env EXECD_CONFIG; default <prefix>/etc/execd.properties if present)", "", false},
+	{"init", "", "bool", "run as the sandbox's init: execd --init -- entrypoint args... (bootstrap.sh with EXECD_INIT=1)", "", false},
+	{"define", "", "string", "set any configuration key: --define key=value (repeatable; short -D key=value)", "", false},
 };
 
 
@@ -192,6 +196,39 @@ bool CommandLine::init() const
 }
 
 
+std::vector<std::string> CommandLine::secretFlags()
+{
+	std::vector<std::string> names;
+	for (const Flag& f: FLAGS)
+	{
+		if (f.secret) names.push_back(f.name);
+	}
+	return names;
+}
+
+
+std::vector<std::string> CommandLine::secretVariables()
+{
+	std::vector<std::string> names;
+	for (const Flag& f: FLAGS)
+	{
+		if (f.secret && *f.variable) names.push_back(f.variable);
+	}
+	return names;
+}
+
+
+bool CommandLine::isSecretKey(const std::string& key)
+{
+	for (const Flag& f: FLAGS)
+	{
+		if (f.secret && key == f.key) return true;
+	}
+	// Any other token a -D may set (a module's own, say).
+	return key.find("token") != std::string::npos || key.find("Token") != std::string::npos;
+}
+
+
 std::map<std::string, std::string> CommandLine::fromEnvironment(const std::map<std::string, std::string>& environment)
 {
 	std::map<std::string, std::string> result;
@@ -200,8 +237,12 @@ std::map<std::string, std::string> CommandLine::fromEnvironment(const std::map<s
 		auto it = environment.find(name);
 		return it == environment.end() ? std::string() : it->second;
 	};
-	if (!get("EXECD_ACCESS_TOKEN").empty())
-		result["execd.accessToken"] = get("EXECD_ACCESS_TOKEN");
+	for (const Flag& f: FLAGS)
+	{
+		// The plain strings; the host is checked and the durations parsed below.
+		if (*f.variable && std::string(f.kind) == "string" && std::string(f.name) != "jupyter-host" && !get(f.variable).empty())
+			result[f.key] = get(f.variable);
+	}
 	std::string host = get("JUPYTER_HOST");
 	if (!host.empty())
 	{
@@ -209,8 +250,6 @@ std::map<std::string, std::string> CommandLine::fromEnvironment(const std::map<s
 			throw Error{"invalid JUPYTER_HOST \"" + host + "\": must start with http:// or https://"};
 		result["module.jupyter.host"] = host;
 	}
-	if (!get("JUPYTER_TOKEN").empty())
-		result["module.jupyter.token"] = get("JUPYTER_TOKEN");
 	if (!get("EXECD_API_GRACE_SHUTDOWN").empty())
 		result["execd.gracefulShutdownTimeoutMillis"] = normalise(*findFlag("graceful-shutdown-timeout"), get("EXECD_API_GRACE_SHUTDOWN"), "EXECD_API_GRACE_SHUTDOWN");
 	if (!get("EXECD_JUPYTER_IDLE_POLL_INTERVAL").empty())

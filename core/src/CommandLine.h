@@ -47,6 +47,14 @@ public:
 
 	static std::string usage(const std::string& program);
 
+	static std::vector<std::string> secretFlags();
+		/// The flags whose values execd hides (access-token, jupyter-token).
+	static std::vector<std::string> secretVariables();
+		/// Their environment variables (EXECD_ACCESS_TOKEN, JUPYTER_TOKEN).
+	static bool isSecretKey(const std::string& key);
+		/// A configuration key that holds a secret: one of those flags' keys, or
+		/// any key naming a token (for -D key=value).
+
 private:
 	void set(const std::string& flag, const std::string& value);
 

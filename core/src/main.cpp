@@ -21,17 +21,17 @@ namespace {
 // show in /proc/<pid>/cmdline (readable by every process in the sandbox).
 void scrubSecrets(int argc, char** argv)
 {
-	const char* secrets[] = {"access-token", "jupyter-token"};
+	const std::vector<std::string> secrets = execd::CommandLine::secretFlags();
 	for (int i = 1; i < argc; ++i)
 	{
 		char* arg = argv[i];
 		char* body = arg;
 		while (*body == '-') ++body;
 		if (body == arg) continue;
-		for (const char* secret: secrets)
+		for (const std::string& secret: secrets)
 		{
-			std::size_t n = std::strlen(secret);
-			if (std::strncmp(body, secret, n) != 0) continue;
+			std::size_t n = secret.size();
+			if (std::strncmp(body, secret.c_str(), n) != 0) continue;
 			if (body[n] == '=')
 				std::memset(body + n + 1, 'x', std::strlen(body + n + 1));
 			else if (body[n] == '\0' && i + 1 < argc)
@@ -47,7 +47,7 @@ void scrubSecrets(int argc, char** argv)
 		{
 			char* eq = std::strchr(value, '=');
 			std::string key(value, eq ? static_cast<std::size_t>(eq - value) : std::strlen(value));
-			if (eq && (key.find("accessToken") != std::string::npos || key.find("token") != std::string::npos))
+			if (eq && execd::CommandLine::isSecretKey(key))
 				std::memset(eq + 1, 'x', std::strlen(eq + 1));
 		}
 	}
@@ -151,10 +151,10 @@ int main(int argc, char** argv)
 	// Children inherit the environment: the tokens stay with us (both were read
 	// into the settings above). unsetenv() alone would leave the strings where
 	// /proc/<pid>/environ reads them, for every process in the sandbox to see.
-	for (const char* name: {"EXECD_ACCESS_TOKEN", "JUPYTER_TOKEN"})
+	for (const std::string& name: execd::CommandLine::secretVariables())
 	{
-		scrubVariable(name);
-		::unsetenv(name);
+		scrubVariable(name.c_str());
+		::unsetenv(name.c_str());
 	}
 
 	execd::ExecdServer server(std::move(commandLine), std::move(environment), clone3Active, launcher);

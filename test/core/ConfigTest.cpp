@@ -32,6 +32,7 @@ class ConfigTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testEnvironmentMapping);
 	CPPUNIT_TEST(testEmptyEnvironmentIsUnset);
 	CPPUNIT_TEST(testBadEnvironment);
+	CPPUNIT_TEST(testSecretsComeFromTheFlagTable);
 	CPPUNIT_TEST(testUnreadKeysAreReported);
 	CPPUNIT_TEST_SUITE_END();
 
@@ -284,6 +285,19 @@ public:
 	{
 		auto s = CommandLine::fromEnvironment({{"EXECD_ACCESS_TOKEN", ""}, {"JUPYTER_HOST", ""}, {"EXECD_API_GRACE_SHUTDOWN", ""}});
 		CPPUNIT_ASSERT(s.empty());
+	}
+
+	void testSecretsComeFromTheFlagTable()
+	{
+		// One table says which flags and variables are secret; main() scrubs
+		// exactly those from /proc, and -D keys that name a token.
+		using execd::CommandLine;
+		CPPUNIT_ASSERT(CommandLine::secretFlags() == std::vector<std::string>({"access-token", "jupyter-token"}));
+		CPPUNIT_ASSERT(CommandLine::secretVariables() == std::vector<std::string>({"EXECD_ACCESS_TOKEN", "JUPYTER_TOKEN"}));
+		for (const char* key: {"execd.accessToken", "module.jupyter.token", "module.custom.apiToken", "module.x.token"})
+			CPPUNIT_ASSERT_MESSAGE(key, CommandLine::isSecretKey(key));
+		for (const char* key: {"execd.port", "module.jupyter.host", "execd.logFile"})
+			CPPUNIT_ASSERT_MESSAGE(key, !CommandLine::isSecretKey(key));
 	}
 
 	void testBadEnvironment()
