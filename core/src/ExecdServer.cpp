@@ -8,6 +8,7 @@
 #include "OrphanReaper.h"
 #include "LogFormatter.h"
 #include "ModuleSubsystem.h"
+#include "TrackingConfiguration.h"
 #include "ProcessTree.h"
 #include "ReadyHandler.h"
 #include "execd/ApiException.h"
@@ -31,6 +32,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <iostream>
+#include <set>
 #include <thread>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -40,16 +42,6 @@ namespace execd {
 
 
 namespace {
-
-
-// Every key of the "execd." section, for the unknown-key warning.
-const char* const CORE_KEYS[] = {
-	"port", "bindAddress", "logLevel", "logFile", "logOutput", "accessToken", "gracefulShutdownTimeoutMillis",
-	"portFile", "subreaper", "init.stopGraceMillis", "modules.load", "modules.path", "modules.dropIn", "sse.pingIntervalMillis",
-	"http.maxThreads", "http.maxQueued", "http.backlog", "http.keepAliveTimeoutMillis", "http.requestTimeoutMillis",
-	"http.threadIdleMillis", "http.threadStackBytes", "http.maxJsonBodyBytes", "http.sendTimeoutMillis",
-	"http.maxConnections", "http.maxConnectionsPerPeer", "http.maxHeadBytes",
-};
 
 
 class Housekeeper
@@ -209,7 +201,7 @@ void ExecdServer::loadConfiguration()
 
 CoreSettings ExecdServer::readCoreSettings()
 {
-	ConfigReader reader(config(), "");
+	ConfigReader reader(*_pSettings, "");
 	CoreSettings s;
 	s.logLevel = reader.getInt("execd.logLevel", s.logLevel, 0, 7);
 	s.logFile = reader.getString("execd.logFile", s.logFile);
@@ -231,6 +223,9 @@ CoreSettings ExecdServer::readCoreSettings()
 
 void ExecdServer::warnUnknownCoreKeys()
 {
+	// Every "execd." key that nothing read (through _pSettings) is a typo, as
+	// for the modules' own sections.
+	const std::set<std::string> read = _pSettings->readKeys();
 	std::vector<std::string> pending{"execd"};
 	while (!pending.empty())
 	{
@@ -242,13 +237,7 @@ void ExecdServer::warnUnknownCoreKeys()
 		{
 			std::string full = prefix + "." + k;
 			pending.push_back(full);
-			if (!config().has(full)) continue;
-			bool known = false;
-			for (const char* c: CORE_KEYS)
-			{
-				if (full == std::string("execd.") + c) known = true;
-			}
-			if (!known) logger().warning("unknown setting %s", full);
+			if (config().has(full) && !read.count(full)) logger().warning("unknown setting %s", full);
 		}
 	}
 }
@@ -311,10 +300,11 @@ int ExecdServer::main(const std::vector<std::string>&)
 	try
 	{
 		loadConfiguration();
+		_pSettings = new TrackingConfiguration(Poco::AutoPtr<Poco::Util::AbstractConfiguration>(&config(), true), nullptr);
 		settings = readCoreSettings();
 		setUpLogging(settings);
 		setLogger(Poco::Logger::get("execd"));
-		ConfigReader reader(config(), "");
+		ConfigReader reader(*_pSettings, "");
 		http.bindAddress = reader.getString("execd.bindAddress", http.bindAddress);
 		http.port = reader.getInt("execd.port", http.port, 0, 65535);
 		http.maxThreads = reader.getInt("execd.http.maxThreads", http.maxThreads, 4, 100000);
@@ -342,7 +332,8 @@ int ExecdServer::main(const std::vector<std::string>&)
 
 	// With --init, orphans are ours to reap whatever execd.subreaper says.
 	const bool initMode = _commandLine.init();
-	bool subreaper = initMode || ConfigReader(config(), "").getBool("execd.subreaper", true);
+	const bool subreaperSetting = ConfigReader(*_pSettings, "").getBool("execd.subreaper", true);
+	bool subreaper = initMode || subreaperSetting;
 	if (subreaper && ::getpid() != 1 && ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0)
 	{
 		if (initMode) std::cerr << "execd: cannot become a child subreaper: " << std::strerror(errno) << std::endl;
@@ -356,7 +347,6 @@ int ExecdServer::main(const std::vector<std::string>&)
 	if (_clone3Active)
 		logger().warning("clone3 compatibility is active: clone3(2) fails with ENOSYS in execd and every child");
 	logKernelSupport();
-	warnUnknownCoreKeys();
 	JsonBody::setDefaultLimit(settings.maxJsonBodyBytes);
 	JsonBody::setReadTimeout(http.requestTimeout);
 	SseWriter::setStallTimeout(http.sendTimeout);
@@ -377,7 +367,8 @@ int ExecdServer::main(const std::vector<std::string>&)
 		Poco::Path dropIn(_launcher.empty() ? config().getString("application.path") : _launcher);
 		dropIn.setFileName("");
 		dropIn.pushDirectory("modules");
-		modules.load(config(), dropIn.toString());
+		modules.load(*_pSettings, dropIn.toString());
+		warnUnknownCoreKeys();   // now that the modules read execd.modules.*
 		modules.start();
 		pServer = std::make_unique<HttpServer>(http, dispatcher);
 		if (!settings.portFile.empty())

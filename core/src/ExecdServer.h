@@ -1,6 +1,7 @@
 #pragma once
 
 #include "CommandLine.h"
+#include "TrackingConfiguration.h"
 #include "Poco/Util/ServerApplication.h"
 #include <atomic>
 #include <chrono>
@@ -54,6 +55,7 @@ private:
 	std::map<std::string, std::string> _environmentSettings;
 	bool _clone3Active;
 	std::string _launcher;
+	Poco::AutoPtr<TrackingConfiguration> _pSettings;   // config() as the core reads it: what it read is known
 	std::string _configFile;
 	std::atomic<bool> _ready{false};   ///< GET /ready
 };
