@@ -221,6 +221,32 @@ CoreSettings ExecdServer::readCoreSettings()
 }
 
 
+HttpSettings ExecdServer::readHttpSettings()
+{
+	HttpSettings http;
+	ConfigReader reader(*_pSettings, "");
+	http.bindAddress = reader.getString("execd.bindAddress", http.bindAddress);
+	http.port = reader.getInt("execd.port", http.port, 0, 65535);
+	http.maxThreads = reader.getInt("execd.http.maxThreads", http.maxThreads, 4, 100000);
+	http.maxQueued = reader.getInt("execd.http.maxQueued", http.maxQueued, 1, 1000000);
+	http.backlog = reader.getInt("execd.http.backlog", http.backlog, 1, 65535);
+	http.keepAliveTimeout = reader.getMillis("execd.http.keepAliveTimeoutMillis", http.keepAliveTimeout,
+		std::chrono::milliseconds(100), std::chrono::hours(24));
+	http.requestTimeout = reader.getMillis("execd.http.requestTimeoutMillis", http.requestTimeout,
+		std::chrono::milliseconds(100), std::chrono::hours(24));
+	http.threadIdleTime = reader.getMillis("execd.http.threadIdleMillis", http.threadIdleTime,
+		std::chrono::milliseconds(1000), std::chrono::hours(1));
+	http.sendTimeout = reader.getMillis("execd.http.sendTimeoutMillis", http.sendTimeout,
+		std::chrono::milliseconds(100), std::chrono::hours(24));
+	http.threadStackBytes = reader.getInt("execd.http.threadStackBytes", http.threadStackBytes, 64 * 1024, 64 * 1024 * 1024);
+	http.maxConnections = reader.getInt("execd.http.maxConnections", http.maxConnections, 16, 10000000);
+	http.maxConnectionsPerPeer = reader.getInt("execd.http.maxConnectionsPerPeer", http.maxConnectionsPerPeer, 1, 10000000);
+	http.maxHeadBytes = static_cast<std::size_t>(reader.getInt("execd.http.maxHeadBytes",
+		static_cast<int>(http.maxHeadBytes), 1024, 1024 * 1024));
+	return http;
+}
+
+
 void ExecdServer::warnUnknownCoreKeys()
 {
 	// Every "execd." key that nothing read (through _pSettings) is a typo, as
@@ -304,25 +330,7 @@ int ExecdServer::main(const std::vector<std::string>&)
 		settings = readCoreSettings();
 		setUpLogging(settings);
 		setLogger(Poco::Logger::get("execd"));
-		ConfigReader reader(*_pSettings, "");
-		http.bindAddress = reader.getString("execd.bindAddress", http.bindAddress);
-		http.port = reader.getInt("execd.port", http.port, 0, 65535);
-		http.maxThreads = reader.getInt("execd.http.maxThreads", http.maxThreads, 4, 100000);
-		http.maxQueued = reader.getInt("execd.http.maxQueued", http.maxQueued, 1, 1000000);
-		http.backlog = reader.getInt("execd.http.backlog", http.backlog, 1, 65535);
-		http.keepAliveTimeout = reader.getMillis("execd.http.keepAliveTimeoutMillis", http.keepAliveTimeout,
-			std::chrono::milliseconds(100), std::chrono::hours(24));
-		http.requestTimeout = reader.getMillis("execd.http.requestTimeoutMillis", http.requestTimeout,
-			std::chrono::milliseconds(100), std::chrono::hours(24));
-		http.threadIdleTime = reader.getMillis("execd.http.threadIdleMillis", http.threadIdleTime,
-			std::chrono::milliseconds(1000), std::chrono::hours(1));
-		http.sendTimeout = reader.getMillis("execd.http.sendTimeoutMillis", http.sendTimeout,
-			std::chrono::milliseconds(100), std::chrono::hours(24));
-		http.threadStackBytes = reader.getInt("execd.http.threadStackBytes", http.threadStackBytes, 64 * 1024, 64 * 1024 * 1024);
-		http.maxConnections = reader.getInt("execd.http.maxConnections", http.maxConnections, 16, 10000000);
-		http.maxConnectionsPerPeer = reader.getInt("execd.http.maxConnectionsPerPeer", http.maxConnectionsPerPeer, 1, 10000000);
-		http.maxHeadBytes = static_cast<std::size_t>(reader.getInt("execd.http.maxHeadBytes",
-			static_cast<int>(http.maxHeadBytes), 1024, 1024 * 1024));
+		http = readHttpSettings();
 	}
 	catch (Poco::Exception& exc)
 	{

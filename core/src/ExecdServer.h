@@ -1,6 +1,7 @@
 #pragma once
 
 #include "CommandLine.h"
+#include "HttpServer.h"
 #include "TrackingConfiguration.h"
 #include "Poco/Util/ServerApplication.h"
 #include <atomic>
@@ -48,6 +49,7 @@ private:
 	void loadConfiguration();
 	void setUpLogging(const CoreSettings& settings);
 	CoreSettings readCoreSettings();
+	HttpSettings readHttpSettings();
 	void warnUnknownCoreKeys();
 	void logKernelSupport();
 
