@@ -2,8 +2,10 @@
 #include "execd/UserEnvironment.h"
 #include "Poco/Exception.h"
 #include "Poco/File.h"
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <limits>
 #include <set>
 #include <sys/stat.h>
 
@@ -28,6 +30,37 @@ bool nameChar(char c, bool first)
 
 
 } // namespace
+
+
+SessionRunRequest SessionRunRequest::fromJson(const JsonBody& body)
+{
+	const std::string invalid = "invalid request. ";
+	SessionRunRequest r;
+	r.command = body.getString("command").value_or("");
+	r.cwd = body.getString("cwd").value_or("");
+	auto timeout = body.getInt("timeout", std::numeric_limits<Poco::Int64>::min(), std::numeric_limits<Poco::Int64>::max());
+	if (r.command.empty())
+		throw ApiException::badRequest(invalid + "Key: 'RunInSessionRequest.Command' Error:Field validation for 'Command' failed on the 'required' tag");
+	if (timeout && *timeout < 0)
+		throw ApiException::badRequest(invalid + "Key: 'RunInSessionRequest.Timeout' Error:Field validation for 'Timeout' failed on the 'gte' tag");
+	if (timeout && *timeout > 0)
+		r.timeout = std::chrono::milliseconds(std::min<Poco::Int64>(*timeout, 365LL * 24 * 3600 * 1000));
+	if (!r.cwd.empty())
+	{
+		try
+		{
+			r.cwd = Environment::expand(r.cwd, Environment::current());
+		}
+		catch (Poco::Exception& exc)
+		{
+			throw ApiException::badRequest(invalid + exc.message());
+		}
+		struct stat st;
+		if (::stat(r.cwd.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+			throw ApiException::badRequest(invalid + "working directory does not exist: " + r.cwd);
+	}
+	return r;
+}
 
 
 CommandRequest CommandRequest::fromJson(const JsonBody& body)

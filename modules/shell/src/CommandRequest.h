@@ -35,6 +35,20 @@ struct CommandRequest
 };
 
 
+struct SessionRunRequest
+	/// A validated POST /session/{sessionId}/run body: {"command","cwd"?,"timeout"?}.
+{
+	std::string command;
+	std::string cwd;                                 ///< expanded, an existing directory; "" = the session's
+	std::chrono::milliseconds timeout{std::chrono::hours(24)};
+		///< "timeout" in ms; absent or 0: a day; capped at a year
+
+	static SessionRunRequest fromJson(const JsonBody& body);
+		/// Throws ApiException 400 with upstream's messages ("invalid request. ...").
+		/// A NUL byte in the command is the session's to refuse (Session::run).
+};
+
+
 namespace Environment
 	/// execd's environment, and path expansion. (A command's environment is
 	/// execd::UserEnvironment's.)

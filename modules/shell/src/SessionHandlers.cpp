@@ -113,41 +113,19 @@ public:
 protected:
 	void stream(Poco::Net::HTTPServerRequest& request, SseWriter& sink) override
 	{
-		JsonBody body = JsonBody::read(request, PARSE);
-		std::string command = body.getString("command").value_or("");
-		std::string cwd = body.getString("cwd").value_or("");
-		auto timeout = body.getInt("timeout", std::numeric_limits<Poco::Int64>::min(), std::numeric_limits<Poco::Int64>::max());
-		if (command.empty())
-			throw ApiException::badRequest(INVALID + "Key: 'RunInSessionRequest.Command' Error:Field validation for 'Command' failed on the 'required' tag");
-		if (timeout && *timeout < 0)
-			throw ApiException::badRequest(INVALID + "Key: 'RunInSessionRequest.Timeout' Error:Field validation for 'Timeout' failed on the 'gte' tag");
-		if (!cwd.empty())
-		{
-			try
-			{
-				cwd = Environment::expand(cwd, Environment::current());
-			}
-			catch (Poco::Exception& exc)
-			{
-				throw ApiException::badRequest(INVALID + exc.message());
-			}
-			struct stat st;
-			if (::stat(cwd.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-				throw ApiException::badRequest(INVALID + "working directory does not exist: " + cwd);
-		}
+		SessionRunRequest run = SessionRunRequest::fromJson(JsonBody::read(request, PARSE));
 		auto pSession = _sessions.find(match().param("sessionId"));
 		if (!pSession)
 			throw ApiException::runtimeError("error running in session. context not found");
 
 		const auto start = std::chrono::steady_clock::now();
-		std::chrono::milliseconds limit = timeout && *timeout > 0
-			? std::chrono::milliseconds(std::min<Poco::Int64>(*timeout, 365LL * 24 * 3600 * 1000)) : std::chrono::hours(24);
+		const std::chrono::milliseconds limit = run.timeout;
 		Session::Result result;
 		try
 		{
 			// init goes out once the session is ours: a busy session is still an
 			// ordinary JSON error.
-			result = pSession->run(command, cwd, limit, sink, true, [&] { sink.emit(StreamEvent::init(pSession->id())); });
+			result = pSession->run(run.command, run.cwd, limit, sink, true, [&] { sink.emit(StreamEvent::init(pSession->id())); });
 		}
 		catch (Poco::InvalidArgumentException& exc)
 		{
