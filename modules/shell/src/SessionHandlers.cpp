@@ -6,7 +6,6 @@
 #include "execd/StreamHandler.h"
 #include <cerrno>
 #include <cstring>
-#include <sys/stat.h>
 
 
 namespace execd {
