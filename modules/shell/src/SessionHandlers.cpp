@@ -4,8 +4,6 @@
 #include "execd/JsonHandler.h"
 #include "execd/Paths.h"
 #include "execd/StreamHandler.h"
-#include <cerrno>
-#include <cstring>
 
 
 namespace execd {
