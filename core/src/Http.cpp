@@ -3,6 +3,7 @@
 #include "Poco/JSON/JSONException.h"
 #include "Poco/JSON/Parser.h"
 #include "Poco/Logger.h"
+#include "Poco/Net/HTTPServerRequestImpl.h"
 #include "Poco/Random.h"
 #include "Poco/StreamCopier.h"
 #include "Poco/String.h"
@@ -65,6 +66,19 @@ std::string errorJson(const std::string& code, const std::string& message)
 void sendError(Poco::Net::HTTPServerResponse& response, const ApiException& error)
 {
 	sendJson(response, errorJson(error.errorCode(), error.message()), error.status());
+}
+
+
+Poco::Net::StreamSocket& socketOf(Poco::Net::HTTPServerRequest& request)
+{
+	// Every request execd's server hands a handler is POCO's implementation.
+	return static_cast<Poco::Net::HTTPServerRequestImpl&>(request).socket();
+}
+
+
+int descriptorOf(Poco::Net::HTTPServerRequest& request)
+{
+	return socketOf(request).impl()->sockfd();
 }
 
 

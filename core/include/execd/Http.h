@@ -5,6 +5,7 @@
 #include "Poco/JSON/Object.h"
 #include "Poco/Net/HTTPServerRequest.h"
 #include "Poco/Net/HTTPServerResponse.h"
+#include "Poco/Net/StreamSocket.h"
 #include <chrono>
 #include <map>
 #include <optional>
@@ -36,6 +37,14 @@ namespace Http
 		/// True when the request declares a body: chunked, or a non-zero
 		/// Content-Length. A request with neither has an empty body (RFC 9112),
 		/// whatever its method; read its stream only when this is true.
+
+	EXECD_API Poco::Net::StreamSocket& socketOf(Poco::Net::HTTPServerRequest& request);
+		/// The connection a request came on (for a handler that streams a file
+		/// with sendfile, relays a tunnel, or watches for the client leaving).
+		/// Valid for as long as the request is.
+
+	EXECD_API int descriptorOf(Poco::Net::HTTPServerRequest& request);
+		/// socketOf(request)'s file descriptor.
 
 	EXECD_API void resetConnection(int socket);
 		/// Drops a connection at once, for a client that is gone or reads nothing:

@@ -2,7 +2,6 @@
 #include "FileSystem.h"
 #include "execd/Http.h"
 #include "Poco/Exception.h"
-#include "Poco/Net/HTTPServerRequestImpl.h"
 #include "Poco/Net/StreamSocket.h"
 #include <algorithm>
 #include <cerrno>
@@ -17,7 +16,7 @@ namespace files {
 
 BodyWriter::BodyWriter(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response):
 	_response(response),
-	_socket(static_cast<Poco::Net::HTTPServerRequestImpl&>(request).socket().impl()->sockfd()),
+	_socket(Http::descriptorOf(request)),
 	_buffer(HEAD_ROOM + BUFFER_BYTES + 2)
 {
 }

@@ -10,7 +10,6 @@
 #include "Poco/DateTimeFormat.h"
 #include "Poco/DateTimeFormatter.h"
 #include "Poco/DateTimeParser.h"
-#include "Poco/Net/HTTPServerRequestImpl.h"
 #include "Poco/Net/StreamSocket.h"
 #include "Poco/String.h"
 #include "Poco/Timestamp.h"
@@ -193,7 +192,7 @@ private:
 		}
 		response.setContentLength64(length);
 		response.send().flush();
-		int socket = static_cast<Poco::Net::HTTPServerRequestImpl&>(request).socket().impl()->sockfd();
+		int socket = Http::descriptorOf(request);
 		off_t at = offset;
 		long long left = length;
 		while (left > 0)

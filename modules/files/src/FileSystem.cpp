@@ -1,7 +1,7 @@
 #include "FileSystem.h"
+#include "execd/Http.h"
 #include "execd/StreamEvent.h"
 #include "Poco/Exception.h"
-#include "Poco/Net/HTTPServerRequestImpl.h"
 #include "Poco/Net/StreamSocket.h"
 #include <algorithm>
 #include <chrono>
@@ -131,7 +131,7 @@ FilesSettings FilesSettings::from(const ConfigReader& config)
 
 
 WalkBudget::WalkBudget(Poco::Net::HTTPServerRequest& request, std::size_t maxEntries, std::string what):
-	_socket(static_cast<Poco::Net::HTTPServerRequestImpl&>(request).socket().impl()->sockfd()),
+	_socket(Http::descriptorOf(request)),
 	_maxEntries(maxEntries),
 	_what(std::move(what))
 {

@@ -4,7 +4,6 @@
 #include "execd/Metrics.h"
 #include "execd/Module.h"
 #include "Poco/ClassLibrary.h"
-#include "Poco/Net/HTTPServerRequestImpl.h"
 #include "Poco/Net/StreamSocket.h"
 #include <charconv>
 #include <dirent.h>
@@ -63,7 +62,7 @@ public:
 		response.setKeepAlive(false);   // the stream never ends server-side
 		std::ostream& out = response.send();
 		out.flush();
-		Poco::Net::StreamSocket& socket = static_cast<Poco::Net::HTTPServerRequestImpl&>(request).socket();
+		Poco::Net::StreamSocket& socket = Http::socketOf(request);
 		unsigned long long seen = 0;
 		int ticks = 0;
 		// The first line as soon as there is a sample, then every ticksPerLine samples.

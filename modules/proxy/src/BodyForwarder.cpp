@@ -1,7 +1,7 @@
 #include "BodyForwarder.h"
 #include "UpstreamReader.h"
+#include "execd/Http.h"
 #include "execd/ApiException.h"
-#include "Poco/Net/HTTPServerRequestImpl.h"
 #include <cstdio>
 #include <poll.h>
 #include <sys/socket.h>
@@ -65,7 +65,7 @@ private:
 
 BodyForwarder::BodyForwarder(Poco::Net::HTTPServerRequest& request, std::chrono::milliseconds timeout):
 	_request(request),
-	_client(static_cast<Poco::Net::HTTPServerRequestImpl&>(request).socket()),
+	_client(Http::socketOf(request)),
 	_timeout(timeout),
 	_chunked(request.getChunkedTransferEncoding())
 {

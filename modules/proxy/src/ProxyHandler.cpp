@@ -3,7 +3,6 @@
 #include "ConnectionPool.h"
 #include "execd/ApiException.h"
 #include "execd/Http.h"
-#include "Poco/Net/HTTPServerRequestImpl.h"
 #include "Poco/Net/NetException.h"
 #include "Poco/Net/SocketAddress.h"
 #include "Poco/String.h"
@@ -118,7 +117,7 @@ void ProxyHandler::forward(Poco::Net::HTTPServerRequest& request, Poco::Net::HTT
 		response.add(h.first, h.second);
 	}
 
-	auto& client = static_cast<Poco::Net::HTTPServerRequestImpl&>(request).socket();
+	auto& client = Http::socketOf(request);
 	if (status == 101)
 	{
 		response.set("Connection", "Upgrade");
@@ -149,14 +148,13 @@ std::string ProxyHandler::requestHead(Poco::Net::HTTPServerRequest& request, boo
 	const std::string& uri = request.getURI();
 	std::size_t q = uri.find('?');
 	if (q != std::string::npos) target += uri.substr(q);
-	auto& impl = static_cast<Poco::Net::HTTPServerRequestImpl&>(request);
-	std::string client = impl.clientAddress().host().toString();
+	std::string client = request.clientAddress().host().toString();
 
 	std::string head = request.getMethod() + " " + target + " HTTP/1.1\r\n";
 	// execd's access token is for execd: it goes on only to execd itself (the
 	// SDK in Docker mode reaches execd through /proxy/44772/), never to an
 	// application on another port.
-	const bool toExecd = _port == impl.serverAddress().port();
+	const bool toExecd = _port == request.serverAddress().port();
 	std::string forwardedFor;
 	for (const auto& h: request)
 	{
@@ -171,7 +169,7 @@ std::string ProxyHandler::requestHead(Poco::Net::HTTPServerRequest& request, boo
 		if (name == "content-length" && chunked) continue;
 		head += h.first + ": " + h.second + "\r\n";
 	}
-	if (forwardedFor.empty()) forwardedFor = request.get("X-Real-IP", impl.clientAddress().toString());
+	if (forwardedFor.empty()) forwardedFor = request.get("X-Real-IP", request.clientAddress().toString());
 	head += "X-Forwarded-For: " + forwardedFor + ", " + client + "\r\n";
 	head += "X-Forwarded-Proto: http\r\n";
 	if (upgrade)
