@@ -7,7 +7,7 @@
 #include "InitSupervisor.h"
 #include "OrphanReaper.h"
 #include "LogFormatter.h"
-#include "ModuleSubsystem.h"
+#include "ModuleLoader.h"
 #include "TrackingConfiguration.h"
 #include "ProcessTree.h"
 #include "ReadyHandler.h"
@@ -363,7 +363,7 @@ int ExecdServer::main(const std::vector<std::string>&)
 	// threads) goes before the dispatcher, the modules and the router it uses.
 	Router router;
 	ExecutorRegistry executors;
-	ModuleSubsystem modules(router, executors);
+	ModuleLoader modules(router, executors);
 	RequestDispatcher dispatcher(router, settings.accessToken);
 	std::unique_ptr<HttpServer> pServer;
 	try

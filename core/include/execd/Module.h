@@ -13,7 +13,7 @@ namespace execd {
 class EXECD_API Module
 	/// A backend loaded from a shared library listed in execd.properties.
 	///
-	/// Driven by ModuleSubsystem: configure() -> routes() / executors() -> serve ->
+	/// Driven by ModuleLoader: configure() -> routes() / executors() -> serve ->
 	/// shutdown() -> destroyed -> library unloaded. A library exports its module
 	/// classes with a Poco manifest:
 	///

@@ -17,7 +17,7 @@
 namespace execd {
 
 
-class ModuleSubsystem
+class ModuleLoader
 	/// Loads the modules that "execd.modules.load" lists, each from its shared
 	/// library, configures them, and registers their routes and executors.
 	///
@@ -41,8 +41,8 @@ class ModuleSubsystem
 	/// modules, so even on an exception the modules die first.
 {
 public:
-	ModuleSubsystem(Router& router, ExecutorRegistry& executors);
-	~ModuleSubsystem();
+	ModuleLoader(Router& router, ExecutorRegistry& executors);
+	~ModuleLoader();
 
 	void load(Poco::Util::AbstractConfiguration& config, const std::string& defaultDropIn = std::string());
 		/// Loads, configures and registers every listed, enabled module, then

@@ -1,4 +1,4 @@
-#include "ModuleSubsystem.h"
+#include "ModuleLoader.h"
 #include "execd/ApiException.h"
 #include "execd/ConfigReader.h"
 #include "Poco/File.h"
@@ -17,7 +17,7 @@
 namespace execd {
 
 
-ModuleSubsystem::ModuleSubsystem(Router& router, ExecutorRegistry& executors):
+ModuleLoader::ModuleLoader(Router& router, ExecutorRegistry& executors):
 	_router(router),
 	_executors(executors),
 	_logger(Poco::Logger::get("execd.modules"))
@@ -25,7 +25,7 @@ ModuleSubsystem::ModuleSubsystem(Router& router, ExecutorRegistry& executors):
 }
 
 
-ModuleSubsystem::~ModuleSubsystem()
+ModuleLoader::~ModuleLoader()
 {
 	try
 	{
@@ -38,7 +38,7 @@ ModuleSubsystem::~ModuleSubsystem()
 }
 
 
-std::string ModuleSubsystem::libraryPath(const std::string& directory, const std::string& library)
+std::string ModuleLoader::libraryPath(const std::string& directory, const std::string& library)
 {
 	Poco::Path path(library);
 	if (path.isAbsolute()) return path.toString();
@@ -48,7 +48,7 @@ std::string ModuleSubsystem::libraryPath(const std::string& directory, const std
 }
 
 
-void ModuleSubsystem::load(Poco::Util::AbstractConfiguration& config, const std::string& defaultDropIn)
+void ModuleLoader::load(Poco::Util::AbstractConfiguration& config, const std::string& defaultDropIn)
 {
 	ConfigReader core(config, "");
 	std::vector<std::string> names = core.getList("execd.modules.load", {"jupyter", "shell", "files", "metrics", "proxy", "pty", "java", "go"});
@@ -96,7 +96,7 @@ void ModuleSubsystem::load(Poco::Util::AbstractConfiguration& config, const std:
 }
 
 
-bool ModuleSubsystem::isName(const std::string& name)
+bool ModuleLoader::isName(const std::string& name)
 {
 	if (name.empty()) return false;
 	for (char c: name)
@@ -108,14 +108,14 @@ bool ModuleSubsystem::isName(const std::string& name)
 }
 
 
-void ModuleSubsystem::checkName(const std::string& name)
+void ModuleLoader::checkName(const std::string& name)
 {
 	if (!isName(name))
 		throw ConfigurationException("execd.modules.load: '" + name + "' is not a module name (lowercase letters, digits, '_', '-')");
 }
 
 
-std::map<std::string, std::string> ModuleSubsystem::findDropIns(const std::string& directory) const
+std::map<std::string, std::string> ModuleLoader::findDropIns(const std::string& directory) const
 {
 	std::map<std::string, std::string> found;
 	if (directory.empty()) return found;
@@ -163,7 +163,7 @@ std::map<std::string, std::string> ModuleSubsystem::findDropIns(const std::strin
 }
 
 
-void ModuleSubsystem::checkPath(const std::string& resolved)
+void ModuleLoader::checkPath(const std::string& resolved)
 {
 	// As OpenSSH's StrictModes: the directory and each one above it, up to /,
 	// or whoever may change one of them could put other code in its place.
@@ -182,7 +182,7 @@ void ModuleSubsystem::checkPath(const std::string& resolved)
 }
 
 
-void ModuleSubsystem::checkSafe(const std::string& path, const struct stat& st, bool stickyWritable)
+void ModuleLoader::checkSafe(const std::string& path, const struct stat& st, bool stickyWritable)
 {
 	// execd runs a drop-in's code with its own rights (root, as a rule): no one
 	// else may have put it there or be able to change it.
@@ -195,7 +195,7 @@ void ModuleSubsystem::checkSafe(const std::string& path, const struct stat& st, 
 }
 
 
-void ModuleSubsystem::loadOne(Poco::Util::AbstractConfiguration& config, const std::string& name, const std::string& library)
+void ModuleLoader::loadOne(Poco::Util::AbstractConfiguration& config, const std::string& name, const std::string& library)
 {
 	if (!Poco::File(library).exists())
 		throw Poco::FileNotFoundException("module '" + name + "': library " + library + " does not exist (set module." + name + ".library or execd.modules.path)");
@@ -277,14 +277,14 @@ void ModuleSubsystem::loadOne(Poco::Util::AbstractConfiguration& config, const s
 }
 
 
-void ModuleSubsystem::start()
+void ModuleLoader::start()
 {
 	for (Loaded& loaded: _modules)
 		loaded.pModule->start();
 }
 
 
-void ModuleSubsystem::shutdown()
+void ModuleLoader::shutdown()
 {
 	if (_shutDown) return;
 	_shutDown = true;
@@ -302,7 +302,7 @@ void ModuleSubsystem::shutdown()
 }
 
 
-void ModuleSubsystem::unload()
+void ModuleLoader::unload()
 {
 	// Routes and executor bindings point into module code: forget them first.
 	_router.clear();
@@ -325,7 +325,7 @@ void ModuleSubsystem::unload()
 }
 
 
-std::vector<std::string> ModuleSubsystem::names() const
+std::vector<std::string> ModuleLoader::names() const
 {
 	std::vector<std::string> result;
 	for (const Loaded& loaded: _modules)
