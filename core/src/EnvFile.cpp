@@ -198,6 +198,12 @@ std::string sizeText(std::size_t bytes)
 } // namespace
 
 
+bool EnvFile::isName(const std::string& name)
+{
+	return validName(name);
+}
+
+
 EnvFile EnvFile::parse(const std::string& text, const Variables& environment)
 {
 	EnvFile file;
@@ -312,7 +318,7 @@ void EnvFile::parseEntry(Cursor& cursor, const Variables& environment)
 	}
 	// The name is not quoted back either: a line of garbage may be a pasted secret.
 	std::string key = trim(text, begin, eq);
-	if (!validName(key))
+	if (!EnvFile::isName(key))
 	{
 		warn(line, "the text before '=' is not a variable name; skipped");
 		nextLine();

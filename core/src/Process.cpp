@@ -44,6 +44,18 @@ std::vector<Identity> childIdentities(pid_t parent)
 }
 
 
+std::vector<Identity> groupIdentities(pid_t group)
+{
+	return ProcessTree::groupIdentities(group);
+}
+
+
+bool isAlive(const Identity& identity)
+{
+	return ProcessTree::isAlive(identity);
+}
+
+
 std::vector<pid_t> freezeDescendants(pid_t root, const std::vector<Identity>& spared)
 {
 	return ProcessTree::freezeDescendants(root, spared);

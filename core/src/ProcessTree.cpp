@@ -148,6 +148,26 @@ std::vector<Process::Identity> descendantIdentities(pid_t root)
 }
 
 
+std::vector<Process::Identity> groupIdentities(pid_t group)
+{
+	std::vector<Process::Identity> result;
+	if (::kill(-group, 0) != 0) return result;   // no member left: no scan
+	for (const auto& kv: byParent())
+	{
+		if (kv.second.group == group) result.push_back(Process::Identity{kv.second.pid, kv.second.started});
+	}
+	std::sort(result.begin(), result.end());
+	return result;
+}
+
+
+bool isAlive(const Process::Identity& identity)
+{
+	Entry e;
+	return statOf(identity.pid, e) && e.started == identity.started;
+}
+
+
 std::vector<Process::Identity> childIdentities(pid_t parent)
 {
 	char path[64];

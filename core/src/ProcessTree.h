@@ -22,6 +22,8 @@ namespace ProcessTree
 
 	std::vector<Process::Identity> descendantIdentities(pid_t root);
 	std::vector<Process::Identity> childIdentities(pid_t parent);
+	std::vector<Process::Identity> groupIdentities(pid_t group);
+	bool isAlive(const Process::Identity& identity);
 	std::vector<pid_t> freezeDescendants(pid_t root, const std::vector<Process::Identity>& spared);
 	bool waitUntilStopped(pid_t pid, int timeoutMillis);
 		/// See execd/Process.h.

@@ -57,6 +57,9 @@ public:
 		std::string message;        ///< e.g. "KEY: unterminated double-quoted value; skipped"
 	};
 
+	static bool isName(const std::string& name);
+		/// A shell variable name: [A-Za-z_][A-Za-z0-9_]*.
+
 	static EnvFile parse(const std::string& text, const Variables& environment);
 		/// The entries of text (a file's contents); $NAME expands from environment.
 

@@ -44,6 +44,15 @@ namespace Process
 		/// times: one read of /proc/<pid>/task/<pid>/children where the kernel has
 		/// it (CONFIG_PROC_CHILDREN), else a scan of /proc.
 
+	EXECD_API std::vector<Identity> groupIdentities(pid_t group);
+		/// The live members of a process group with their start times (one scan
+		/// of /proc, and none when the group is empty): what a shell that ended
+		/// left behind in its group, its background jobs.
+
+	EXECD_API bool isAlive(const Identity& identity);
+		/// True while that very process runs (not a zombie, not a later process
+		/// that reused the pid).
+
 	EXECD_API std::vector<pid_t> freezeDescendants(pid_t root, const std::vector<Identity>& spared);
 		/// Stops (SIGSTOP) every descendant of root except the spared ones and
 		/// everything below them, looking again until a look finds no new process,

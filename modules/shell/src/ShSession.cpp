@@ -1,5 +1,6 @@
 #include "ShSession.h"
 #include "OutputSplitter.h"
+#include "execd/EnvFile.h"
 #include "Poco/Exception.h"
 #include "Poco/Path.h"
 #include <algorithm>
@@ -7,9 +8,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
-#include <dirent.h>
 #include <fcntl.h>
-#include <fstream>
 #include <poll.h>
 #include <unistd.h>
 
@@ -25,41 +24,7 @@ bool isShellName(const std::string& entry)
 	/// Whether the name of "NAME=value" is one sh can hold (and so unset).
 {
 	std::size_t eq = entry.find('=');
-	if (eq == 0 || eq == std::string::npos) return false;
-	for (std::size_t i = 0; i < eq; ++i)
-	{
-		char c = entry[i];
-		bool letter = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
-		if (!(letter || (i > 0 && c >= '0' && c <= '9'))) return false;
-	}
-	return true;
-}
-
-
-bool readStat(pid_t pid, pid_t& group, unsigned long long& started)
-	/// Process group and start time from /proc/<pid>/stat; false when gone or a zombie.
-{
-	std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-	std::string line;
-	if (!std::getline(in, line)) return false;
-	std::size_t close = line.rfind(')');
-	if (close == std::string::npos || close + 2 >= line.size() || line[close + 2] == 'Z') return false;
-	// After ")": state ppid pgrp session tty tpgid flags minflt cminflt majflt
-	// cmajflt utime stime cutime cstime priority nice threads itrealvalue starttime
-	std::string rest = line.substr(close + 2);
-	std::vector<std::string> fields;
-	std::size_t pos = 0;
-	while (pos < rest.size() && fields.size() < 20)
-	{
-		std::size_t end = rest.find(' ', pos);
-		if (end == std::string::npos) end = rest.size();
-		fields.push_back(rest.substr(pos, end - pos));
-		pos = end + 1;
-	}
-	if (fields.size() < 20) return false;
-	group = static_cast<pid_t>(std::atol(fields[2].c_str()));
-	started = std::strtoull(fields[19].c_str(), nullptr, 10);
-	return true;
+	return eq != std::string::npos && EnvFile::isName(entry.substr(0, eq));
 }
 
 
@@ -178,30 +143,10 @@ void ShSession::terminate()
 void ShSession::keepJobs(pid_t group)
 {
 	// sh has ended; what is left in its process group are the command's
-	// background jobs. Only when there are some: a scan of /proc costs more
-	// than a short run.
-	if (::kill(-group, 0) != 0) return;
-	std::vector<Process::Identity> found;
-	DIR* pDir = ::opendir("/proc");
-	if (!pDir) return;
-	while (struct dirent* pEntry = ::readdir(pDir))
-	{
-		char* end = nullptr;
-		long pid = std::strtol(pEntry->d_name, &end, 10);
-		if (pid <= 0 || *end) continue;
-		pid_t g = 0;
-		unsigned long long started = 0;
-		if (readStat(static_cast<pid_t>(pid), g, started) && g == group)
-			found.push_back(Process::Identity{static_cast<pid_t>(pid), started});
-	}
-	::closedir(pDir);
+	// background jobs.
+	std::vector<Process::Identity> found = Process::groupIdentities(group);
 	std::lock_guard<std::mutex> lock(_mutex);
-	_jobs.erase(std::remove_if(_jobs.begin(), _jobs.end(), [](const Process::Identity& job)
-	{
-		pid_t group = 0;
-		unsigned long long started = 0;
-		return !readStat(job.pid, group, started) || started != job.started;
-	}), _jobs.end());
+	_jobs.erase(std::remove_if(_jobs.begin(), _jobs.end(), [](const Process::Identity& job) { return !Process::isAlive(job); }), _jobs.end());
 	_jobs.insert(_jobs.end(), found.begin(), found.end());
 }
 
@@ -211,9 +156,7 @@ void ShSession::killJobs()
 	// With _mutex held. Each job only if it is still the same process.
 	for (const Process::Identity& job: _jobs)
 	{
-		pid_t group = 0;
-		unsigned long long started = 0;
-		if (!readStat(job.pid, group, started) || started != job.started) continue;
+		if (!Process::isAlive(job)) continue;
 		::kill(job.pid, SIGSTOP);
 		for (pid_t pid: Process::freezeDescendants(job.pid, {}))
 			::kill(pid, SIGKILL);
