@@ -731,15 +731,18 @@ public:
 		ExecdProcess::Options o = shellOptions();
 		o.properties.push_back("module.shell.keepFinishedCommands = 2");
 		ExecdProcess execd(o);
+		// One after the other: retention goes by finish time, and commands
+		// started together may finish in any order (they did under ASan).
 		std::vector<std::string> ids;
 		for (int i = 0; i < 4; ++i)
-			ids.push_back(events(run(execd, "echo " + std::to_string(i), ",\"background\":true"))[0].text);
-		auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-		while (object(request(execd.port(), "GET", "/command/status/" + ids[3]).body)->getValue<bool>("running")
-			&& std::chrono::steady_clock::now() < deadline)
 		{
+			ids.push_back(events(run(execd, "echo " + std::to_string(i), ",\"background\":true"))[0].text);
+			auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+			while (object(request(execd.port(), "GET", "/command/status/" + ids.back()).body)->getValue<bool>("running")
+				&& std::chrono::steady_clock::now() < deadline)
+				std::this_thread::sleep_for(std::chrono::milliseconds(5));
+			std::this_thread::sleep_for(std::chrono::milliseconds(2));   // distinct finish times
 		}
-		std::this_thread::sleep_for(std::chrono::milliseconds(200));
 		run(execd, "true");   // registering a command expires the oldest
 		CPPUNIT_ASSERT_EQUAL(404, request(execd.port(), "GET", "/command/status/" + ids[0]).status);
 		CPPUNIT_ASSERT(::access(("/tmp/" + ids[0] + ".output").c_str(), F_OK) != 0);
