@@ -258,4 +258,20 @@ std::string Paths::findExecutable(const std::string& name, const std::vector<std
 }
 
 
+std::string Paths::findShell()
+{
+	std::string bash = findExecutable("bash", {"/bin/bash"});
+	if (!bash.empty()) return bash;
+	std::string sh = findExecutable("sh", {"/bin/sh"});
+	return sh.empty() ? std::string("/bin/sh") : sh;
+}
+
+
+bool Paths::isBash(const std::string& shell)
+{
+	std::size_t slash = shell.rfind('/');
+	return shell.compare(slash == std::string::npos ? 0 : slash + 1, 4, "bash") == 0;
+}
+
+
 } // namespace execd

@@ -9,7 +9,7 @@
 // the sanitized piece; Json::stringify of any parsed JSON is JSON again.
 
 #include "FuzzSupport.h"
-#include "OutputSplitter.h"
+#include "execd/OutputSplitter.h"
 #include "execd/StreamEvent.h"
 #include "Poco/JSON/Parser.h"
 #include <algorithm>
@@ -24,7 +24,7 @@ namespace {
 
 std::vector<std::string> split(const std::string& bytes, std::size_t maxPiece, std::size_t readSize)
 {
-	shell::OutputSplitter splitter(maxPiece);
+	OutputSplitter splitter(maxPiece);
 	std::vector<std::string> pieces;
 	for (std::size_t at = 0; at < bytes.size(); at += readSize)
 		splitter.feed(bytes.data() + at, std::min(readSize, bytes.size() - at), pieces);

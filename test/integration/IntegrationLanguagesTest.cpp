@@ -343,6 +343,7 @@ public:
 		execd::Subprocess runner;
 		execd::Subprocess::Options o;
 		o.argv = {"/usr/bin/java", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp", EXECD_MODULE_DIR "/java", "ExecdJShell"};
+		o.env = execd::Subprocess::environment();
 		o.control = true;
 		runner.start(o);
 		std::string pending;
@@ -371,7 +372,7 @@ public:
 			CPPUNIT_ASSERT_EQUAL(static_cast<ssize_t>(request.size()), ::write(runner.controlIn(), request.data(), request.size()));
 			CPPUNIT_ASSERT_EQUAL("DONE " + std::to_string(i), reply());
 		}
-		runner.signal(SIGKILL);
+		runner.signalGroup(SIGKILL);
 		runner.wait();
 	}
 

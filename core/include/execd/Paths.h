@@ -56,6 +56,14 @@ namespace Paths
 		/// (/usr/local/bin:/usr/bin:/bin when unset; an empty entry is the working
 		/// directory), else the first executable of alsoTry; "" when there is none.
 		/// How the shell, bash, java and go of an arbitrary image are found.
+
+	EXECD_API std::string findShell();
+		/// The shell that runs commands, sessions and terminals: bash where the
+		/// image has it ($PATH, then /bin/bash), else sh ($PATH, then /bin/sh).
+		/// "/bin/sh" when there is neither, for the error to name it.
+
+	EXECD_API bool isBash(const std::string& shell);
+		/// True when the file name of shell starts with "bash" (bash, bash5 ...).
 }
 
 

@@ -154,7 +154,7 @@ public:
 	{
 		std::lock_guard<std::mutex> lock(_processMutex);
 		_interrupted = true;
-		if (_pProcess) _pProcess->signal(SIGKILL);
+		if (_pProcess) _pProcess->signalGroup(SIGKILL);
 	}
 
 private:
@@ -273,7 +273,8 @@ private:
 		Subprocess::Options o;
 		o.argv = argv;
 		o.cwd = cwd;
-		o.env = {"GOCACHE=" + _dir + "/cache", "GOPATH=" + _dir + "/gopath", "GOFLAGS=-mod=mod", "GO111MODULE=auto", "CGO_ENABLED=0"};
+		o.env = Subprocess::environment();
+		o.env.insert(o.env.end(), {"GOCACHE=" + _dir + "/cache", "GOPATH=" + _dir + "/gopath", "GOFLAGS=-mod=mod", "GO111MODULE=auto", "CGO_ENABLED=0"});
 		try
 		{
 			process->start(o);
@@ -287,7 +288,7 @@ private:
 		{
 			std::lock_guard<std::mutex> lock(_processMutex);
 			_pProcess = process;
-			if (_interrupted) process->signal(SIGKILL);
+			if (_interrupted) process->signalGroup(SIGKILL);
 		}
 		bool outOpen = true, errOpen = true;
 		char buffer[65536];

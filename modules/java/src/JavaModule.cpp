@@ -91,13 +91,14 @@ public:
 		o.argv = {_settings.java};
 		for (const auto& opt: _settings.jvmOptions) o.argv.push_back(opt);
 		o.argv.insert(o.argv.end(), {"-cp", _settings.classPath, "ExecdJShell"});
+		o.env = Subprocess::environment();
 		o.cwd = _cwd;
 		o.control = true;
 		_process.start(o);
 		std::string line;
 		if (!readReply(line, std::chrono::steady_clock::now() + _settings.startTimeout) || line != "READY")
 		{
-			_process.signal(SIGKILL);
+			_process.signalGroup(SIGKILL);
 			_process.wait();
 			throw Poco::RuntimeException("the JVM did not start: " + (_stderr.empty() ? std::string("no answer") : _stderr));
 		}
@@ -164,7 +165,7 @@ public:
 				}
 			}
 			int status;
-			if (ready == 0 && _process.poll(status))
+			if (ready == 0 && _process.tryReap(status))
 			{
 				died(sink, begin);
 				return;
@@ -182,7 +183,7 @@ public:
 		std::lock_guard<std::mutex> lock(_processMutex);
 		if (_process.running())
 		{
-			_process.signal(SIGKILL);
+			_process.signalGroup(SIGKILL);
 			_process.wait();
 		}
 	}
@@ -274,7 +275,7 @@ private:
 	{
 		drain(_process.output(), sink, false);
 		drain(_process.errors(), sink, true);
-		_process.signal(SIGKILL);
+		_process.signalGroup(SIGKILL);
 		int status = _process.wait();
 		std::string how = WIFSIGNALED(status) ? "was killed by signal " + std::to_string(WTERMSIG(status)) : "exited with status " + std::to_string(WEXITSTATUS(status));
 		sink.emit(StreamEvent::status("error"));

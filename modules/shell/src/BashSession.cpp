@@ -1,5 +1,6 @@
 #include "BashSession.h"
-#include "OutputSplitter.h"
+#include "MarkerFilter.h"
+#include "execd/OutputPump.h"
 #include "execd/Process.h"
 #include "Poco/Exception.h"
 #include "Poco/RandomStream.h"
@@ -7,7 +8,6 @@
 #include <cstdint>
 #include <csignal>
 #include <cstring>
-#include <poll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -99,112 +99,6 @@ bool writeAll(int fd, const std::string& data)
 }
 
 
-class MarkerStream
-	/// One output stream of a run: passes bytes through to events until the run's
-	/// marker "__EXECD_<token>__ <status>\n" shows up, holding back only a tail that
-	/// could be the start of the marker.
-{
-public:
-	MarkerStream(const std::string& token, EventType type):
-		_marker("__EXECD_" + token + "__ "),
-		_type(type)
-	{
-	}
-
-	void feed(const char* data, std::size_t n, std::vector<StreamEvent>& events)
-	{
-		if (_done) return;
-		_pending.append(data, n);
-		std::size_t pos = _pending.find(_marker);
-		if (pos != std::string::npos)
-		{
-			std::size_t eol = _pending.find('\n', pos);
-			if (eol == std::string::npos)
-			{
-				pass(pos, events);
-				return;
-			}
-			_status = std::atoi(_pending.c_str() + pos + _marker.size());
-			std::size_t space = _pending.find(' ', pos + _marker.size());
-			if (space != std::string::npos && space < eol) _extra = _pending.substr(space + 1, eol - space - 1);
-			_marked = true;
-			pass(pos, events);
-			std::vector<std::string> pieces;
-			_splitter.finish(pieces);
-			append(pieces, events);
-			_done = true;
-			return;
-		}
-		// Keep the longest tail that is a prefix of the marker.
-		std::size_t keep = 0;
-		for (std::size_t len = std::min(_pending.size(), _marker.size() - 1); len > 0; --len)
-		{
-			if (_pending.compare(_pending.size() - len, len, _marker, 0, len) == 0)
-			{
-				keep = len;
-				break;
-			}
-		}
-		pass(_pending.size() - keep, events);
-	}
-
-	void finish(std::vector<StreamEvent>& events)
-	{
-		if (_done) return;
-		pass(_pending.size(), events);
-		std::vector<std::string> pieces;
-		_splitter.finish(pieces);
-		append(pieces, events);
-		_done = true;
-	}
-
-	bool done() const
-	{
-		return _done;
-	}
-
-	int status() const
-	{
-		return _status;
-	}
-
-	const std::string& extra() const
-		/// What the marker line has after the status.
-	{
-		return _extra;
-	}
-
-	bool marked() const
-	{
-		return _marked;
-	}
-
-private:
-	void pass(std::size_t n, std::vector<StreamEvent>& events)
-	{
-		std::vector<std::string> pieces;
-		_splitter.feed(_pending.data(), n, pieces);
-		_pending.erase(0, n);
-		append(pieces, events);
-	}
-
-	void append(std::vector<std::string>& pieces, std::vector<StreamEvent>& events)
-	{
-		for (std::string& p: pieces)
-			events.push_back(_type == EventType::STDOUT ? StreamEvent::stdoutText(p) : StreamEvent::stderrText(p));
-	}
-
-	std::string _marker;
-	EventType _type;
-	std::string _pending;
-	OutputSplitter _splitter;
-	bool _done = false;
-	bool _marked = false;
-	int _status = 0;
-	std::string _extra;
-};
-
-
 } // namespace
 
 
@@ -225,29 +119,29 @@ BashSession::~BashSession()
 
 void BashSession::start()
 {
-	auto pChild = std::make_unique<ChildProcess>(spawnShell());
+	auto pChild = std::make_unique<Subprocess>(spawnShell());
 	std::lock_guard<std::mutex> lock(_mutex);
 	_pChild = std::move(pChild);
 }
 
 
-ChildProcess BashSession::spawnShell()
+Subprocess BashSession::spawnShell()
 {
 	_lastJob.clear();
 	_earlierJobs.clear();
-	SpawnOptions options;
+	Subprocess::Options options;
 	options.argv = {_bash, "--noprofile", "--norc"};
 	options.env = _env;
 	options.cwd = _cwd;
-	options.stdinPipe = true;
-	auto pChild = std::make_unique<ChildProcess>(ChildProcess::spawn(options));
+	options.input = Subprocess::Input::PIPE;
+	Subprocess child(options);
 	// Aliases are off in non-interactive shells; a session should feel like a
 	// terminal. The run markers go to copies of stdout and stderr (fds 253, 252),
 	// so a command that redirects its shell's output (exec >file) cannot lose them.
 	// SIGUSR2 stops a run (see runScript()).
-	writeAll(pChild->stdinFd(), "shopt -s expand_aliases\nexec 253>&1 252>&2\ntrap -- " + Session::shellQuote(stopTrap()) + " USR2\n"
+	writeAll(child.input(), "shopt -s expand_aliases\nexec 253>&1 252>&2\ntrap -- " + Session::shellQuote(stopTrap()) + " USR2\n"
 		"__execd_restore=" + Session::shellQuote(restoreCode()) + "\n");
-	return std::move(*pChild);
+	return child;
 }
 
 
@@ -256,7 +150,7 @@ void BashSession::terminate()
 	std::lock_guard<std::mutex> lock(_mutex);
 	_terminated = true;
 	if (!_pChild) return;
-	killAll(*_pChild);
+	_pChild->killDescendants();
 	// A run in progress owns the process until it returns: it sees bash end and
 	// cleans up itself.
 	if (_running) return;
@@ -265,17 +159,8 @@ void BashSession::terminate()
 }
 
 
-BashSession::Result BashSession::run(const std::string& command, const std::string& cwd, std::chrono::milliseconds timeout,
-	EventSink& sink, bool killOnDisconnect, const std::function<void()>& started)
+Subprocess& BashSession::takeShell(bool& fresh)
 {
-	if (command.find('\0') != std::string::npos || cwd.find('\0') != std::string::npos)
-		throw Poco::InvalidArgumentException("the command contains a NUL byte");
-	std::unique_lock<std::mutex> runLock(_runMutex, std::try_to_lock);
-	if (!runLock.owns_lock()) return Result{Outcome::BUSY, 0, ""};
-	_interrupted = false;
-
-	bool fresh = false;
-	ChildProcess* pChild = nullptr;
 	{
 		// Checked, restarted if need be, and marked running in one go, so that a
 		// concurrent terminate() either comes first (and we refuse) or finds the
@@ -283,23 +168,20 @@ BashSession::Result BashSession::run(const std::string& command, const std::stri
 		std::lock_guard<std::mutex> lock(_mutex);
 		if (_terminated) throw Poco::IllegalStateException("the session was deleted");
 		int status = 0;
-		if (!_pChild || _pChild->reap(status))
+		if (_pChild && _pChild->tryReap(status))
 		{
-			if (_pChild)
-			{
-				for (pid_t pid: Process::descendants(_pChild->pid()))
-					::kill(pid, SIGKILL);
-				_pChild.reset();
-			}
-			fresh = _restarted;
+			for (pid_t pid: Process::descendants(_pChild->pid()))
+				::kill(pid, SIGKILL);
+			_pChild.reset();
 		}
+		fresh = !_pChild && _restarted;
 		_running = true;
 	}
-	if (!pChild && !_pChild)
+	if (!_pChild)
 	{
 		try
 		{
-			auto pNew = std::make_unique<ChildProcess>(spawnShell());
+			auto pNew = std::make_unique<Subprocess>(spawnShell());
 			std::lock_guard<std::mutex> lock(_mutex);
 			_pChild = std::move(pNew);
 		}
@@ -309,112 +191,66 @@ BashSession::Result BashSession::run(const std::string& command, const std::stri
 			throw;
 		}
 	}
-	{
-		std::lock_guard<std::mutex> lock(_mutex);
-		pChild = _pChild.get();
-		_restarted = true;
-	}
+	std::lock_guard<std::mutex> lock(_mutex);
+	_restarted = true;
+	return *_pChild;   // stays ours until _running is false again
+}
+
+
+void BashSession::stopRun(Subprocess& child, OutputPump& pump)
+{
+	// Freeze bash and the run's processes; what they wrote until then is the
+	// run's output, anything later is not. Then kill the processes and let bash
+	// skip the rest of the command (see runScript()).
+	::kill(child.pid(), SIGSTOP);
+	Process::waitUntilStopped(child.pid(), 100);
+	std::vector<pid_t> frozen = Process::freezeDescendants(child.pid(), _earlierJobs);
+	pump.drain();
+	for (pid_t pid: frozen)
+		::kill(pid, SIGKILL);
+	::kill(child.pid(), SIGUSR2);
+	::kill(child.pid(), SIGCONT);
+}
+
+
+BashSession::Result BashSession::run(const std::string& command, const std::string& cwd, std::chrono::milliseconds timeout,
+	EventSink& sink, bool killOnDisconnect, const std::function<void()>& started)
+{
+	std::unique_lock<std::mutex> runLock = beginRun(command, cwd);
+	if (!runLock.owns_lock()) return Result{Outcome::BUSY, 0, ""};
+	bool fresh = false;
+	Subprocess& child = takeShell(fresh);
 	started();
 	if (fresh)
 		sink.emit(StreamEvent::stderrText("[execd] the session's shell had ended; this run starts a new one, earlier state is lost"));
-	ChildProcess& child = *pChild;   // stays ours until _running is false again
 
 	const std::string token = randomToken();
 	std::string text = cwd.empty() ? command : "cd -- " + Session::shellQuote(cwd) + " || exit 1\n" + command;
-	if (!writeAll(child.stdinFd(), runScript(text, token)))
+	if (!writeAll(child.input(), runScript(text, token)))
 	{
 		_running = false;
 		terminate();
 		throw Poco::IOException("the session's shell is gone");
 	}
 
-	const auto deadline = std::chrono::steady_clock::now() + timeout;
-	MarkerStream out(token, EventType::STDOUT);
-	MarkerStream err(token, EventType::STDERR);
-	std::vector<StreamEvent> events;
-	std::vector<char> buffer(64 * 1024);
-	auto readReady = [&](int i)
-	{
-		// Everything the stream has now (the descriptors are non-blocking).
-		MarkerStream& stream = i == 0 ? out : err;
-		const int fd = i == 0 ? child.stdoutFd() : child.stderrFd();
-		while (!stream.done())
-		{
-			ssize_t n = ::read(fd, buffer.data(), buffer.size());
-			if (n > 0)
-				stream.feed(buffer.data(), static_cast<std::size_t>(n), events);
-			else if (n == 0)
-				stream.finish(events);
-			else if (errno != EINTR)
-				break;
-		}
-	};
-	bool stopped = false;
-	bool timedOutRun = false;
-	bool bashGone = false;
-	std::chrono::steady_clock::time_point stoppedAt;
-	while (!(out.done() && err.done()))
-	{
-		// A stream at its end leaves the poll set (-1 is ignored), or poll would
-		// return at once, again and again.
-		struct pollfd fds[4] = {{out.done() ? -1 : child.stdoutFd(), POLLIN, 0}, {err.done() ? -1 : child.stderrFd(), POLLIN, 0},
-			{child.exitFd(), POLLIN, 0}, {wakeFd(), POLLIN, 0}};
-		const auto now = std::chrono::steady_clock::now();
-		auto until = stopped ? stoppedAt + STOP_GRACE : deadline;
-		int wait = static_cast<int>(std::max<long long>(0, std::chrono::duration_cast<std::chrono::milliseconds>(until - now).count()));
-		wait = std::min(wait, 1000);   // also how often a vanished client is noticed
-		int rc = ::poll(fds, 4, wait);
-		if (rc < 0 && errno != EINTR) break;
-		if (fds[3].revents & POLLIN) clearWakeUp();
-		const bool timedOut = std::chrono::steady_clock::now() >= deadline;
-		const bool abandoned = killOnDisconnect && !sink.isOpen();
-		events.clear();
-		if (!stopped && (timedOut || abandoned || _interrupted))
-		{
-			timedOutRun = timedOut && !abandoned && !_interrupted;
-			stopped = true;
-			stoppedAt = std::chrono::steady_clock::now();
-			// Freeze bash and the run's processes; what they wrote until then is
-			// the run's output, anything later is not. Then kill the processes and
-			// let bash skip the rest of the command (see runScript()).
-			::kill(child.pid(), SIGSTOP);
-			Process::waitUntilStopped(child.pid(), 100);
-			std::vector<pid_t> frozen = Process::freezeDescendants(child.pid(), _earlierJobs);
-			readReady(0);
-			readReady(1);
-			if (!events.empty() && sink.isOpen()) sink.emitAll(events);
-			for (pid_t pid: frozen)
-				::kill(pid, SIGKILL);
-			::kill(child.pid(), SIGUSR2);
-			::kill(child.pid(), SIGCONT);
-			continue;
-		}
-		if (stopped && std::chrono::steady_clock::now() - stoppedAt >= STOP_GRACE)
-		{
-			// bash did not come back (the command trapped SIGUSR2, turned off set -T
-			// or exec'ed another program): end it; the next run starts afresh.
-			killAll(child);
-			bashGone = true;
-			break;
-		}
-		for (int i = 0; i < 2; ++i)
-			if (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) readReady(i);
-		if (fds[2].revents & POLLIN)
-		{
-			// bash itself ended (the command called exit): take what is left.
-			for (int i = 0; i < 2; ++i)
-			{
-				readReady(i);
-				(i == 0 ? out : err).finish(events);
-			}
-			bashGone = true;
-		}
-		// After a stop, bash only finishes its marker line.
-		if (!events.empty() && !stopped) sink.emitAll(events);
-		if (bashGone) break;
-	}
-	// Output ended without the marker: bash itself is gone (the command ran exit).
-	if (!out.marked() || !err.marked()) bashGone = true;
+	// The run ends with its marker on both streams; after a stop (timeout,
+	// interrupt, a client gone), bash only finishes its marker line, within STOP_GRACE.
+	OutputPump::Options options = pumpOptions(timeout, killOnDisconnect);
+	options.endsWith = OutputPump::EndsWith::STREAMS;
+	options.stopGrace = STOP_GRACE;
+	options.emitAfterStop = false;
+	OutputPump pump(child, sink, options);
+	auto pOut = std::make_unique<MarkerFilter>(token, EventType::STDOUT);
+	auto pErr = std::make_unique<MarkerFilter>(token, EventType::STDERR);
+	const MarkerFilter& out = *pOut;
+	const MarkerFilter& err = *pErr;
+	pump.setFilters(std::move(pOut), std::move(pErr));
+	watchInterrupts(pump);
+	pump.onStop([this, &child, &pump] { stopRun(child, pump); });
+	const OutputPump::End end = pump.run();
+	// Without both markers bash itself is gone (the command ran exit), or it did
+	// not come back after a stop (it trapped SIGUSR2, exec'ed another program).
+	const bool bashGone = end != OutputPump::End::STREAMS_ENDED || !out.marked() || !err.marked();
 	if (!bashGone && out.extra() != _lastJob)
 	{
 		// The run started a background job ($! changed): what bash's children
@@ -423,19 +259,26 @@ BashSession::Result BashSession::run(const std::string& command, const std::stri
 		_lastJob = out.extra();
 		_earlierJobs = Process::childIdentities(child.pid());
 	}
-	Result result = stopped ? Result{timedOutRun ? Outcome::TIMED_OUT : Outcome::KILLED, -1, "signal: killed"}
-		: Result{Outcome::EXITED, out.status(), "exit status " + std::to_string(out.status())};
+	return endRun(child, pump, bashGone, out.status());
+}
+
+
+BashSession::Result BashSession::endRun(Subprocess& child, const OutputPump& pump, bool bashGone, int status)
+{
+	const bool stopped = pump.stopped() != OutputPump::Stop::NONE;
+	Result result = stopped ? Result{pump.stopped() == OutputPump::Stop::DEADLINE ? Outcome::TIMED_OUT : Outcome::KILLED, -1, "signal: killed"}
+		: Result{Outcome::EXITED, status, "exit status " + std::to_string(status)};
 	std::lock_guard<std::mutex> lock(_mutex);
 	_running = false;
-	int status = 0;
-	if (bashGone || child.reap(status))
+	int raw = 0;
+	if (bashGone || child.tryReap(raw))
 	{
 		// bash ended: with the command's exit, or killed. Reap it; the next run
 		// starts a new one.
-		killAll(child);
-		status = child.wait();
+		child.killDescendants();
+		raw = child.wait();
 		int exitCode = -1;
-		std::string error = describeExit(status, exitCode);
+		std::string error = Subprocess::describeExit(raw, exitCode);
 		if (!stopped) result = Result{Outcome::EXITED, exitCode, error};
 		_pChild.reset();
 	}

@@ -1,9 +1,10 @@
 #pragma once
 
-#include "ChildProcess.h"
 #include "Session.h"
 #include "execd/EventSink.h"
+#include "execd/OutputPump.h"
 #include "execd/Process.h"
+#include "execd/Subprocess.h"
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -42,16 +43,19 @@ public:
 
 private:
 	void start();
-	ChildProcess spawnShell();
+	Subprocess spawnShell();
+	Subprocess& takeShell(bool& fresh);
+		/// bash for a run, started anew if it had ended; fresh when that loses state.
+	void stopRun(Subprocess& child, OutputPump& pump);
+	Result endRun(Subprocess& child, const OutputPump& pump, bool bashGone, int status);
 
 	static constexpr std::chrono::milliseconds STOP_GRACE{1000};
 		///< how long bash has after a stop to finish its marker line
 
 	std::vector<std::string> _env;
 	std::string _bash;
-	std::mutex _runMutex;                 // held for the whole of a run
 	std::mutex _mutex;                    // guards _pChild and the flags below
-	std::unique_ptr<ChildProcess> _pChild;
+	std::unique_ptr<Subprocess> _pChild;
 	bool _restarted = false;
 	bool _terminated = false;             // terminate() was called: no more runs
 	std::string _lastJob;                 // bash's $! after the last run

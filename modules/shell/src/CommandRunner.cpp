@@ -1,5 +1,5 @@
 #include "CommandRunner.h"
-#include "OutputPump.h"
+#include "execd/OutputPump.h"
 #include "execd/ApiException.h"
 #include "execd/Paths.h"
 #include "execd/UserEnvironment.h"
@@ -38,17 +38,6 @@ ErrorDetail execError(const std::string& evalue, const std::string& text)
 }
 
 
-std::string findShell(const std::string& configured)
-	/// bash where the image has it, else sh.
-{
-	if (!configured.empty()) return configured;
-	std::string bash = Paths::findExecutable("bash");
-	if (!bash.empty()) return bash;
-	std::string sh = Paths::findExecutable("sh", {"/bin/sh"});
-	return sh.empty() ? std::string("/bin/sh") : sh;
-}
-
-
 } // namespace
 
 
@@ -64,7 +53,7 @@ CommandRunner::CommandRunner(const ShellSettings& settings):
 	_settings(settings),
 	_registry(settings.keepFinishedCommands, settings.keepFinishedFor)
 {
-	_settings.shell = findShell(settings.shell);
+	if (_settings.shell.empty()) _settings.shell = Paths::findShell();
 	if (_settings.spoolDirectory.empty())
 	{
 		const char* tmp = std::getenv("TMPDIR");
@@ -94,9 +83,9 @@ const ShellSettings& CommandRunner::settings() const
 }
 
 
-SpawnOptions CommandRunner::spawnOptions(const CommandRequest& request) const
+Subprocess::Options CommandRunner::spawnOptions(const CommandRequest& request) const
 {
-	SpawnOptions options;
+	Subprocess::Options options;
 	options.argv = {_settings.shell, "-c", request.command};
 	options.env = UserEnvironment::entries(request.envs);   // the EXECD_ENVS file read now
 	options.cwd = request.cwd;
@@ -138,10 +127,10 @@ void CommandRunner::runForeground(const CommandRequest& request, EventSink& sink
 	status.running = true;
 	_registry.add(status);
 
-	std::optional<ChildProcess> started;
+	Subprocess child;
 	try
 	{
-		started.emplace(ChildProcess::spawn(spawnOptions(request)));
+		child.start(spawnOptions(request));
 	}
 	catch (Poco::Exception& exc)
 	{
@@ -152,22 +141,22 @@ void CommandRunner::runForeground(const CommandRequest& request, EventSink& sink
 		sink.emit(StreamEvent::failure(execError(exc.message(), exc.message())));
 		return;
 	}
-	ChildProcess& child = *started;
 	sink.emit(StreamEvent::init(id));
 	_registry.started(id, child.pid());
 
 	// The deadline is measured from the request, and a client that stops reading
 	// cannot push it back: the send timeout of the connection bounds each write,
 	// and once the client is gone the pump discards the output.
-	std::optional<std::chrono::steady_clock::time_point> deadline;
-	if (request.timeout.count() > 0) deadline = start + request.timeout;
-	OutputPump pump(child, sink, _settings.readChunkBytes);
-	pump.run(deadline);
+	OutputPump::Options options;
+	options.readChunkBytes = _settings.readChunkBytes;
+	if (request.timeout.count() > 0) options.deadline = start + request.timeout;
+	OutputPump pump(child, sink, options);
+	pump.run();
 	pump.finish();
 
 	int raw = child.wait();
 	int exitCode = 0;
-	std::string error = describeExit(raw, exitCode);
+	std::string error = Subprocess::describeExit(raw, exitCode);
 	_registry.finished(id, exitCode, exitCode == 0 ? "" : error);
 	if (exitCode == 0)
 		sink.emit(StreamEvent::complete(millisSince(start)));
@@ -195,11 +184,12 @@ void CommandRunner::runBackground(const CommandRequest& request, EventSink& sink
 	// Registered before init goes out, so /command/status never misses it.
 	_registry.add(status);
 	sink.emit(StreamEvent::init(id));
-	SpawnOptions options = spawnOptions(request);
-	options.outputFd = fd;
+	Subprocess::Options options = spawnOptions(request);
+	options.output = Subprocess::Output::DESCRIPTOR;
+	options.outputDescriptor = fd;
 	try
 	{
-		ChildProcess child = ChildProcess::spawn(options);
+		Subprocess child(options);
 		::close(fd);
 		_registry.started(id, child.pid());
 		Watched watched{std::move(child), id, start + request.timeout, request.timeout.count() > 0, false};
@@ -225,7 +215,7 @@ void CommandRunner::watch(Watched watched)
 			watched.child.signalGroup(SIGKILL);
 			int raw = watched.child.wait();
 			int exitCode = 0;
-			std::string error = describeExit(raw, exitCode);
+			std::string error = Subprocess::describeExit(raw, exitCode);
 			_registry.finished(watched.id, exitCode, error);
 			return;
 		}
@@ -252,7 +242,7 @@ void CommandRunner::watchLoop()
 			fds.push_back({_wakeFd, POLLIN, 0});
 			for (Watched& w: _watched)
 			{
-				fds.push_back({w.child.exitFd(), POLLIN, 0});
+				fds.push_back({w.child.exitDescriptor(), POLLIN, 0});
 				if (w.hasDeadline && !w.killed)
 				{
 					if (now >= w.deadline)
@@ -282,7 +272,7 @@ void CommandRunner::watchLoop()
 			for (std::size_t i = 1; i < fds.size(); ++i)
 			{
 				if (!(fds[i].revents & POLLIN)) continue;
-				auto it = std::find_if(_watched.begin(), _watched.end(), [&](const Watched& w) { return w.child.exitFd() == fds[i].fd; });
+				auto it = std::find_if(_watched.begin(), _watched.end(), [&](const Watched& w) { return w.child.exitDescriptor() == fds[i].fd; });
 				if (it == _watched.end()) continue;
 				done.push_back(std::move(*it));
 				_watched.erase(it);
@@ -292,7 +282,7 @@ void CommandRunner::watchLoop()
 		{
 			int raw = w.child.wait();
 			int exitCode = 0;
-			std::string error = describeExit(raw, exitCode);
+			std::string error = Subprocess::describeExit(raw, exitCode);
 			_registry.finished(w.id, exitCode, exitCode == 0 ? "" : error);
 		}
 	}

@@ -1,10 +1,10 @@
 #pragma once
 
-#include "ChildProcess.h"
 #include "CommandRegistry.h"
 #include "CommandRequest.h"
 #include "execd/EventSink.h"
 #include "execd/Executor.h"
+#include "execd/Subprocess.h"
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -56,14 +56,14 @@ public:
 private:
 	struct Watched
 	{
-		ChildProcess child;
+		Subprocess child;
 		std::string id;
 		std::chrono::steady_clock::time_point deadline;
 		bool hasDeadline = false;
 		bool killed = false;
 	};
 
-	SpawnOptions spawnOptions(const CommandRequest& request) const;
+	Subprocess::Options spawnOptions(const CommandRequest& request) const;
 	void watch(Watched watched);
 	void watchLoop();
 

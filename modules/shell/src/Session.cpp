@@ -1,5 +1,4 @@
 #include "Session.h"
-#include "execd/Process.h"
 #include "Poco/Exception.h"
 #include <cerrno>
 #include <csignal>
@@ -55,17 +54,6 @@ bool Session::interrupt()
 }
 
 
-void Session::killAll(ChildProcess& child)
-{
-	::kill(child.pid(), SIGSTOP);
-	Process::waitUntilStopped(child.pid(), 100);
-	for (pid_t pid: Process::freezeDescendants(child.pid(), {}))
-		::kill(pid, SIGKILL);
-	child.signalGroup(SIGKILL);
-	::kill(child.pid(), SIGKILL);
-}
-
-
 std::string Session::shellQuote(const std::string& text)
 {
 	std::string out = "'";
@@ -80,16 +68,33 @@ std::string Session::shellQuote(const std::string& text)
 }
 
 
-int Session::wakeFd() const
+std::unique_lock<std::mutex> Session::beginRun(const std::string& command, const std::string& cwd)
 {
-	return _wakeFd;
+	if (command.find('\0') != std::string::npos || cwd.find('\0') != std::string::npos)
+		throw Poco::InvalidArgumentException("the command contains a NUL byte");
+	std::unique_lock<std::mutex> runLock(_runMutex, std::try_to_lock);
+	if (runLock.owns_lock()) _interrupted = false;
+	return runLock;
 }
 
 
-void Session::clearWakeUp()
+OutputPump::Options Session::pumpOptions(std::chrono::milliseconds timeout, bool killOnDisconnect)
 {
-	std::uint64_t count = 0;
-	(void) ::read(_wakeFd, &count, sizeof(count));
+	OutputPump::Options options;
+	options.deadline = std::chrono::steady_clock::now() + timeout;
+	options.whenClientGone = killOnDisconnect ? OutputPump::WhenClientGone::STOP : OutputPump::WhenClientGone::KEEP_READING;
+	return options;
+}
+
+
+void Session::watchInterrupts(OutputPump& pump)
+{
+	pump.watch(_wakeFd, [this]
+	{
+		std::uint64_t count = 0;
+		(void) ::read(_wakeFd, &count, sizeof(count));
+		return _interrupted ? OutputPump::Action::STOP : OutputPump::Action::CONTINUE;
+	});
 }
 
 

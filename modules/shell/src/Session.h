@@ -1,10 +1,11 @@
 #pragma once
 
-#include "ChildProcess.h"
 #include "execd/EventSink.h"
+#include "execd/OutputPump.h"
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <mutex>
 #include <string>
 
 
@@ -63,17 +64,18 @@ protected:
 	Session(std::string id, std::string cwd);
 		/// Throws Poco::SystemException when the wake-up eventfd cannot be made.
 
-	static void killAll(ChildProcess& child);
-		/// Stops the shell, so that it starts nothing new, then freezes
-		/// everything below it (looking again until nothing new appears, so that
-		/// no fork slips through) and SIGKILLs it all, the shell's group too.
+	std::unique_lock<std::mutex> beginRun(const std::string& command, const std::string& cwd);
+		/// The run lock, held for the whole of a run; not owned when another run
+		/// is in progress (the run returns BUSY). Throws
+		/// Poco::InvalidArgumentException for a NUL byte in command or cwd.
 
-	void clearWakeUp();
-		/// After poll() found wakeFd() readable.
+	static OutputPump::Options pumpOptions(std::chrono::milliseconds timeout, bool killOnDisconnect);
+		/// The deadline and what a client gone means, for the run's OutputPump.
 
-	int wakeFd() const;
-		/// An eventfd that interrupt() makes readable: a run polls it.
+	void watchInterrupts(OutputPump& pump);
+		/// interrupt() stops the pump's run.
 
+	std::mutex _runMutex;   ///< held for the whole of a run
 	const std::string _id;
 	const std::string _cwd;
 	std::atomic<bool> _running{false};

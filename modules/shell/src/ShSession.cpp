@@ -1,5 +1,5 @@
 #include "ShSession.h"
-#include "OutputSplitter.h"
+#include "execd/OutputPump.h"
 #include "execd/EnvFile.h"
 #include "Poco/Exception.h"
 #include "Poco/Path.h"
@@ -9,7 +9,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
-#include <poll.h>
 #include <unistd.h>
 
 
@@ -135,7 +134,7 @@ void ShSession::terminate()
 {
 	std::lock_guard<std::mutex> lock(_mutex);
 	_terminated = true;
-	if (_pChild) killAll(*_pChild);   // the run reaps it
+	if (_pChild) _pChild->killDescendants();   // the run reaps it
 	killJobs();
 }
 
@@ -169,11 +168,8 @@ void ShSession::killJobs()
 ShSession::Result ShSession::run(const std::string& command, const std::string& cwd, std::chrono::milliseconds timeout,
 	EventSink& sink, bool killOnDisconnect, const std::function<void()>& started)
 {
-	if (command.find('\0') != std::string::npos || cwd.find('\0') != std::string::npos)
-		throw Poco::InvalidArgumentException("the command contains a NUL byte");
-	std::unique_lock<std::mutex> runLock(_runMutex, std::try_to_lock);
+	std::unique_lock<std::mutex> runLock = beginRun(command, cwd);
 	if (!runLock.owns_lock()) return Result{Outcome::BUSY, 0, ""};
-	_interrupted = false;
 	{
 		std::lock_guard<std::mutex> lock(_mutex);
 		if (_terminated) throw Poco::IllegalStateException("the session was deleted");
@@ -188,18 +184,18 @@ ShSession::Result ShSession::run(const std::string& command, const std::string& 
 		if (!writeCommand(command)) throw Poco::IOException("cannot write to the session's directory " + _directory);
 	}
 
-	SpawnOptions options;
+	Subprocess::Options options;
 	options.argv = {_sh, "-c", script(cwd.empty()), "sh"};
 	options.env = _env;
 	options.cwd = cwd.empty() ? "/" : cwd;
-	ChildProcess child = ChildProcess::spawn(options);
+	Subprocess child(options);
 
 	// Whatever happens from here, sh and its processes end, are reaped, and
 	// terminate() no longer sees them.
 	struct Guard
 	{
 		ShSession& session;
-		ChildProcess& child;
+		Subprocess& child;
 		bool reaped = false;
 
 		~Guard()
@@ -207,7 +203,7 @@ ShSession::Result ShSession::run(const std::string& command, const std::string& 
 			if (reaped) return;
 			{
 				std::lock_guard<std::mutex> lock(session._mutex);
-				killAll(child);
+				child.killDescendants();
 				session._pChild = nullptr;
 			}
 			child.wait();
@@ -218,85 +214,15 @@ ShSession::Result ShSession::run(const std::string& command, const std::string& 
 		std::lock_guard<std::mutex> lock(_mutex);
 		_pChild = &child;
 		_running = true;
-		if (_terminated) killAll(child);
+		if (_terminated) child.killDescendants();
 	}
 	started();
 	if (lost)
 		sink.emit(StreamEvent::stderrText("[execd] the session's directory " + _directory + " was removed; exported variables and the directory of earlier runs are lost"));
 
-	const auto deadline = std::chrono::steady_clock::now() + timeout;
-	OutputSplitter splitters[2];
-	std::vector<char> buffer(64 * 1024);
-	std::vector<StreamEvent> events;
-	int fds[2] = {child.stdoutFd(), child.stderrFd()};
-	auto readReady = [&](int i)
-	{
-		// Everything the pipe has now (the descriptors are non-blocking).
-		for (;;)
-		{
-			ssize_t n = ::read(fds[i], buffer.data(), buffer.size());
-			if (n < 0 && errno == EINTR) continue;
-			if (n == 0) fds[i] = -1;
-			if (n <= 0) break;
-			std::vector<std::string> pieces;
-			splitters[i].feed(buffer.data(), static_cast<std::size_t>(n), pieces);
-			for (std::string& p: pieces)
-				events.push_back(i == 0 ? StreamEvent::stdoutText(p) : StreamEvent::stderrText(p));
-		}
-	};
-	auto finishLines = [&]()
-	{
-		for (int i = 0; i < 2; ++i)
-		{
-			std::vector<std::string> pieces;
-			splitters[i].finish(pieces);
-			for (std::string& p: pieces)
-				events.push_back(i == 0 ? StreamEvent::stdoutText(p) : StreamEvent::stderrText(p));
-		}
-	};
-	bool stopped = false;
-	bool timedOutRun = false;
-	bool exited = false;
-	while (!exited)
-	{
-		struct pollfd pfds[4] = {{fds[0], POLLIN, 0}, {fds[1], POLLIN, 0}, {child.exitFd(), POLLIN, 0}, {wakeFd(), POLLIN, 0}};
-		auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
-		int wait = static_cast<int>(std::min<long long>(std::max<long long>(0, left), 1000));   // 1 s: a vanished client is noticed
-		if (::poll(pfds, 4, wait) < 0 && errno != EINTR) break;   // the guard kills sh
-		if (pfds[3].revents & POLLIN) clearWakeUp();
-		events.clear();
-		for (int i = 0; i < 2; ++i)
-			if (pfds[i].revents & (POLLIN | POLLHUP | POLLERR)) readReady(i);
-		const bool timedOut = std::chrono::steady_clock::now() >= deadline;
-		const bool abandoned = killOnDisconnect && !sink.isOpen();
-		if (timedOut || abandoned || _interrupted)
-		{
-			// Frozen first: what they wrote until now is the run's output.
-			timedOutRun = timedOut && !abandoned && !_interrupted;
-			stopped = true;
-			std::lock_guard<std::mutex> lock(_mutex);
-			::kill(child.pid(), SIGSTOP);
-			Process::waitUntilStopped(child.pid(), 100);
-			std::vector<pid_t> frozen = Process::freezeDescendants(child.pid(), {});
-			for (int i = 0; i < 2; ++i)
-				if (fds[i] >= 0) readReady(i);
-			for (pid_t pid: frozen)
-				::kill(pid, SIGKILL);
-			killAll(child);
-			exited = true;
-		}
-		else if (pfds[2].revents & POLLIN)
-		{
-			// sh is done: take what the pipes hold now. A background job of the
-			// command may keep them open; what it writes later is not this run's.
-			for (int i = 0; i < 2; ++i)
-				if (fds[i] >= 0) readReady(i);
-			exited = true;
-		}
-		if (exited) finishLines();
-		if (!events.empty() && sink.isOpen()) sink.emitAll(events);
-	}
-	if (!exited) return Result{Outcome::KILLED, -1, "signal: killed"};   // poll failed: the guard ends sh
+	std::optional<OutputPump::Stop> pumped = pump(child, sink, timeout, killOnDisconnect);
+	if (!pumped) return Result{Outcome::KILLED, -1, "signal: killed"};   // the guard ends sh
+	const OutputPump::Stop stopped = *pumped;
 	{
 		// Out of terminate()'s reach before the reap: after it the pid may be
 		// another process's.
@@ -306,10 +232,10 @@ ShSession::Result ShSession::run(const std::string& command, const std::string& 
 	int status = child.wait();
 	guard.reaped = true;
 	_running = false;
-	if (stopped)
+	if (stopped != OutputPump::Stop::NONE)
 	{
 		::unlinkat(_directoryFd, "state.tmp", 0);
-		return Result{timedOutRun ? Outcome::TIMED_OUT : Outcome::KILLED, -1, "signal: killed"};
+		return Result{stopped == OutputPump::Stop::DEADLINE ? Outcome::TIMED_OUT : Outcome::KILLED, -1, "signal: killed"};
 	}
 	keepJobs(child.pid());
 	// The trailer ran only if the command did not end sh: then state.tmp is the
@@ -317,8 +243,39 @@ ShSession::Result ShSession::run(const std::string& command, const std::string& 
 	if (::renameat(_directoryFd, "state.tmp", _directoryFd, "state") != 0 && errno != ENOENT)
 		sink.emit(StreamEvent::stderrText(std::string("[execd] the session's state could not be kept: ") + std::strerror(errno)));
 	int exitCode = -1;
-	std::string error = describeExit(status, exitCode);
+	std::string error = Subprocess::describeExit(status, exitCode);
 	return Result{Outcome::EXITED, exitCode, error};
+}
+
+
+std::optional<OutputPump::Stop> ShSession::pump(Subprocess& child, EventSink& sink, std::chrono::milliseconds timeout, bool killOnDisconnect)
+{
+	// Until sh exits, or a stop (timeout, interrupt, client gone): then sh and
+	// its processes are frozen first, so that what they wrote until then is the
+	// run's output, and killed. A background job of the command may keep the
+	// pipes open; what it writes later is not this run's.
+	OutputPump::Options options = pumpOptions(timeout, killOnDisconnect);
+	options.stopGrace = std::chrono::milliseconds(0);
+	OutputPump pump(child, sink, options);
+	watchInterrupts(pump);
+	pump.onStop([this, &child, &pump]
+	{
+		std::vector<pid_t> frozen;
+		{
+			std::lock_guard<std::mutex> lock(_mutex);
+			::kill(child.pid(), SIGSTOP);
+			Process::waitUntilStopped(child.pid(), 100);
+			frozen = Process::freezeDescendants(child.pid(), {});
+		}
+		pump.drain();
+		std::lock_guard<std::mutex> lock(_mutex);
+		for (pid_t pid: frozen)
+			::kill(pid, SIGKILL);
+		child.killDescendants();
+	});
+	if (pump.run() == OutputPump::End::FAILED) return std::nullopt;
+	pump.finish();
+	return pump.stopped();
 }
 
 

@@ -1,9 +1,11 @@
 #pragma once
 
-#include "ChildProcess.h"
 #include "Session.h"
+#include "execd/OutputPump.h"
 #include "execd/Process.h"
+#include "execd/Subprocess.h"
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,15 +46,17 @@ private:
 	std::string script(bool restoreDirectory) const;
 	void keepJobs(pid_t group);
 	void killJobs();
+	std::optional<OutputPump::Stop> pump(Subprocess& child, EventSink& sink, std::chrono::milliseconds timeout, bool killOnDisconnect);
+		/// The run's output until sh exits or the run is stopped; why it was
+		/// stopped (Stop::NONE if it was not), nothing when poll() failed.
 
 	std::string _start;                  // the directory the session started in
 	std::vector<std::string> _env;       // the environment it started with, "NAME=value"
 	std::string _sh;
 	std::string _directory;              // private, 0700: command, state, state.tmp
 	int _directoryFd = -1;
-	std::mutex _runMutex;                // held for the whole of a run
 	std::mutex _mutex;                   // guards _pChild, _terminated and _jobs
-	ChildProcess* _pChild = nullptr;     // the running sh
+	Subprocess* _pChild = nullptr;       // the running sh
 	bool _terminated = false;
 	std::vector<Process::Identity> _jobs;   // left running by earlier runs
 };

@@ -1,8 +1,8 @@
-#include "OutputSplitter.h"
+#include "execd/OutputSplitter.h"
 #include <cppunit/extensions/HelperMacros.h>
 
 
-using execd::shell::OutputSplitter;
+using execd::OutputSplitter;
 
 
 namespace {

@@ -1,15 +1,15 @@
 #pragma once
 
+#include "execd/Core.h"
 #include <cstddef>
 #include <string>
 #include <vector>
 
 
 namespace execd {
-namespace shell {
 
 
-class OutputSplitter
+class EXECD_API OutputSplitter
 	/// Cuts a byte stream into the events upstream sends for command output: one
 	/// per line with its terminator stripped, where "\n", "\r" and "\r\n" each end
 	/// a line ("\r\n" once, even when split across reads); an empty line becomes
@@ -37,4 +37,4 @@ private:
 };
 
 
-} } // namespace execd::shell
+} // namespace execd

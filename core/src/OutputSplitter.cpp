@@ -1,8 +1,7 @@
-#include "OutputSplitter.h"
+#include "execd/OutputSplitter.h"
 
 
 namespace execd {
-namespace shell {
 
 
 OutputSplitter::OutputSplitter(std::size_t maxPiece):
@@ -89,4 +88,4 @@ std::size_t OutputSplitter::pending() const
 }
 
 
-} } // namespace execd::shell
+} // namespace execd
