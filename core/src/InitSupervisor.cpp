@@ -1,10 +1,10 @@
 #include "InitSupervisor.h"
 #include "ProcessTree.h"
 #include "execd/Process.h"
+#include "execd/Subprocess.h"
 #include "execd/UserEnvironment.h"
 #include <cerrno>
 #include <cstring>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -127,36 +127,24 @@ int InitSupervisor::runWithoutEntrypoint()
 
 bool InitSupervisor::launch()
 {
-	std::vector<std::string> args = _entrypoint;
-	std::vector<char*> argv;
-	for (std::string& a: args) argv.push_back(&a[0]);
-	argv.push_back(nullptr);
-	std::vector<std::string> env = UserEnvironment::entries();
-	std::vector<char*> envp;
-	for (std::string& e: env) envp.push_back(&e[0]);
-	envp.push_back(nullptr);
-
 	// stdin, stdout and stderr are execd's; nothing else of ours leaks in.
-	posix_spawn_file_actions_t actions;
-	posix_spawnattr_t attr;
-	posix_spawn_file_actions_init(&actions);
-	posix_spawn_file_actions_addclosefrom_np(&actions, 3);
-	posix_spawnattr_init(&attr);
-	int rc = Process::setSpawnGroupAndSignals(attr);
-	if (rc == 0)
+	Subprocess::Options options;
+	options.argv = _entrypoint;
+	options.env = UserEnvironment::entries();
+	options.searchPath = true;
+	options.input = Subprocess::Input::INHERIT;
+	options.output = Subprocess::Output::INHERIT;
+	try
 	{
-		Process::SpawnGuard guard;
-		rc = ::posix_spawnp(&_pid, argv[0], &actions, &attr, argv.data(), envp.data());
-		if (rc == 0) Process::own(_pid);
+		_entry.start(options);
 	}
-	posix_spawn_file_actions_destroy(&actions);
-	posix_spawnattr_destroy(&attr);
-	if (rc != 0)
+	catch (Poco::SystemException& exc)
 	{
 		_pid = -1;
-		_logger.error("cannot start the entrypoint %s: %s", _entrypoint.front(), std::string(std::strerror(rc)));
+		_logger.error("cannot start the entrypoint %s: %s", _entrypoint.front(), std::string(std::strerror(exc.code())));
 		return false;
 	}
+	_pid = _entry.pid();
 	_reaped = false;
 	_logger.information("entrypoint started (pid %d): %s", static_cast<int>(_pid), joined(_entrypoint));
 	return true;
@@ -167,12 +155,10 @@ bool InitSupervisor::reapEntrypoint()
 {
 	if (_reaped) return true;
 	int status = 0;
-	pid_t r = ::waitpid(_pid, &status, WNOHANG);
-	if (r == _pid || (r < 0 && errno == ECHILD))
+	if (_entry.tryReap(status))
 	{
 		_reaped = true;
-		_status = r == _pid ? status : (128 + SIGKILL) << 8;
-		Process::disown(_pid);
+		_status = status == Subprocess::WAIT_FAILED ? (128 + SIGKILL) << 8 : status;
 	}
 	return _reaped;
 }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "execd/Subprocess.h"
 #include "Poco/Logger.h"
 #include <atomic>
 #include <chrono>
@@ -67,6 +68,7 @@ private:
 	Poco::Logger& _logger;
 	sigset_t _all;       ///< every signal this class takes
 	sigset_t _stops;     ///< SIGTERM, SIGINT, SIGQUIT
+	Subprocess _entry;
 	pid_t _pid = -1;
 	bool _reaped = true;
 	int _status = 0;

@@ -516,11 +516,13 @@ bool Subprocess::tryReap(int& status)
 		return _pid > 0;
 	}
 	int s = 0;
-	if (::waitpid(_pid, &s, WNOHANG) != _pid) return false;
+	pid_t r = ::waitpid(_pid, &s, WNOHANG);
+	if (r == 0 || (r < 0 && errno != ECHILD)) return false;
+	// ECHILD: someone else reaped it, its status is lost.
 	_reaped = true;
-	_status = s;
+	_status = r == _pid ? s : WAIT_FAILED;
 	Process::disown(_pid);
-	status = s;
+	status = _status;
 	return true;
 }
 

@@ -120,8 +120,9 @@ public:
 		/// again until nothing new appears, so that nothing forks its way out.
 
 	bool tryReap(int& status);
-		/// Reaps the process if it has exited: true then, with its wait status
-		/// (true at once, with the same status, once reaped).
+		/// Reaps the process if it has exited: true then, with its wait status, or
+		/// WAIT_FAILED when someone else reaped it (true at once, with the same
+		/// status, once reaped; false without a process).
 
 	int wait();
 		/// Waits for the process to exit and reaps it; returns its wait status, or

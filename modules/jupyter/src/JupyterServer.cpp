@@ -17,13 +17,10 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <fstream>
-#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-
-extern char** environ;
 
 
 namespace execd {
@@ -290,40 +287,32 @@ bool JupyterServer::launch()
 	std::vector<std::string> args{_settings.serverCommand, "--ip=127.0.0.1", "--port=" + std::to_string(port),
 		"--no-browser", "--allow-root", "--ServerApp.root_dir=" + _directory + "/root",
 		"--ServerApp.port_retries=0", "--ServerApp.limit_rate=False", "--config=" + _directory + "/jupyter_server_config.py"};
-	std::vector<char*> argv;
-	for (std::string& a: args) argv.push_back(&a[0]);
-	argv.push_back(nullptr);
-	std::vector<std::string> env;
-	for (char** e = environ; *e; ++e)
+	Subprocess::Options options;
+	options.argv = args;
+	for (std::string& e: Subprocess::environment())
 	{
-		if (!secretVariable(*e)) env.emplace_back(*e);
+		if (!secretVariable(e.c_str())) options.env.push_back(std::move(e));
 	}
-	env.push_back("PYDEVD_DISABLE_FILE_VALIDATION=1");
-	env.push_back("JUPYTER_RUNTIME_DIR=" + _directory + "/runtime");
-	env.push_back("EXECD_PID=" + std::to_string(::getpid()));
-	std::vector<char*> envp;
-	for (std::string& e: env) envp.push_back(&e[0]);
-	envp.push_back(nullptr);
-
-	std::string log = _directory + "/jupyter-server.log";
-	posix_spawnattr_t attr;
-	posix_spawn_file_actions_t actions;
-	posix_spawnattr_init(&attr);
-	posix_spawn_file_actions_init(&actions);
-	Process::setSpawnGroupAndSignals(attr);
-	posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-	posix_spawn_file_actions_adddup2(&actions, 1, 2);
-	posix_spawn_file_actions_addclosefrom_np(&actions, 3);
-	pid_t pid = -1;
-	int rc;
+	options.env.push_back("PYDEVD_DISABLE_FILE_VALIDATION=1");
+	options.env.push_back("JUPYTER_RUNTIME_DIR=" + _directory + "/runtime");
+	options.env.push_back("EXECD_PID=" + std::to_string(::getpid()));
+	const std::string log = _directory + "/jupyter-server.log";
+	int logFd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	int rc = logFd < 0 ? errno : 0;
+	if (logFd >= 0)
 	{
-		Process::SpawnGuard guard;
-		rc = ::posix_spawn(&pid, argv[0], &actions, &attr, argv.data(), envp.data());
-		if (rc == 0) Process::own(pid);
+		options.output = Subprocess::Output::DESCRIPTOR;
+		options.outputDescriptor = logFd;
+		try
+		{
+			_server.start(options);
+		}
+		catch (Poco::SystemException& exc)
+		{
+			rc = exc.code() ? exc.code() : EINVAL;
+		}
+		::close(logFd);
 	}
-	posix_spawn_file_actions_destroy(&actions);
-	posix_spawnattr_destroy(&attr);
 	Poco::Logger& logger = Poco::Logger::get("execd.jupyter");
 	if (rc != 0)
 	{
@@ -336,6 +325,7 @@ bool JupyterServer::launch()
 		failed(failure, absent);
 		return false;
 	}
+	const pid_t pid = _server.pid();
 	Poco::URI uri("http://127.0.0.1:" + std::to_string(port));
 	{
 		std::lock_guard<std::mutex> lock(_mutex);
@@ -346,9 +336,8 @@ bool JupyterServer::launch()
 	while (std::chrono::steady_clock::now() < deadline)
 	{
 		int status = 0;
-		if (::waitpid(pid, &status, WNOHANG) == pid)
+		if (_server.tryReap(status))
 		{
-			Process::disown(pid);
 			std::lock_guard<std::mutex> lock(_mutex);
 			_pid = -1;
 			failed("the Jupyter server exited during startup; see " + log, false);
@@ -414,11 +403,7 @@ void JupyterServer::supervise()
 		}
 		if (pid > 0)
 		{
-			int status = 0;
-			while (::waitpid(pid, &status, 0) < 0 && errno == EINTR)
-			{
-			}
-			Process::disown(pid);
+			_server.wait();
 			::kill(-pid, SIGKILL);   // what is left of its process group
 			killKernels();
 			std::lock_guard<std::mutex> lock(_mutex);

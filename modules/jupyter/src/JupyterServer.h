@@ -1,5 +1,6 @@
 #pragma once
 
+#include "execd/Subprocess.h"
 #include "Poco/Net/HTTPResponse.h"
 #include "Poco/URI.h"
 #include <chrono>
@@ -81,7 +82,8 @@ private:
 	std::string _token;
 	Poco::URI _uri;
 	std::string _directory;
-	pid_t _pid = -1;
+	Subprocess _server;        // started and reaped by the supervisor thread only
+	pid_t _pid = -1;           // the server's, for stop()
 	int _generation = 0;
 	bool _ready = false;
 	bool _stopping = false;

@@ -38,10 +38,9 @@ std::vector<std::string> shellCommand()
 	/// bash without its start-up files; in an image without bash, sh (busybox
 	/// ash, dash), interactive as its terminal makes it.
 {
-	std::string bash = Paths::findExecutable("bash", {"/bin/bash"});
-	if (!bash.empty()) return {bash, "--norc", "--noprofile"};
-	std::string sh = Paths::findExecutable("sh", {"/bin/sh"});
-	return {sh.empty() ? std::string("/bin/sh") : sh};
+	std::string shell = Paths::findShell();
+	if (Paths::isBash(shell)) return {shell, "--norc", "--noprofile"};
+	return {shell};
 }
 
 
@@ -56,90 +55,7 @@ int signalNamed(const std::string& name)
 }
 
 
-pid_t forkShell(bool ptyMode, const PtySession::Channels& channels, std::vector<std::string>& args,
-	std::vector<std::string>& variables, const std::string& directory)
-	/// The shell, in a session of its own with the terminal as its controlling
-	/// one, or in a process group of its own on the pipes; -1 when fork failed.
-{
-	std::vector<char*> argv;
-	for (std::string& a: args) argv.push_back(&a[0]);
-	argv.push_back(nullptr);
-	std::vector<char*> envp;
-	for (std::string& v: variables) envp.push_back(&v[0]);
-	envp.push_back(nullptr);
-	const char* cwd = directory.empty() ? nullptr : directory.c_str();
-	const char* slaveName = channels.slaveName.c_str();
-	Process::SpawnGuard guard;
-	pid_t pid = ::fork();
-	if (pid == 0)
-	{
-		// Async-signal-safe calls only from here on.
-		Process::resetSignalsInChild();
-		if (ptyMode)
-		{
-			::setsid();
-			int slave = ::open(slaveName, O_RDWR);
-			if (slave < 0) ::_exit(127);
-			::ioctl(slave, TIOCSCTTY, 0);
-			::dup2(slave, 0);
-			::dup2(slave, 1);
-			::dup2(slave, 2);
-		}
-		else
-		{
-			::setpgid(0, 0);
-			::dup2(channels.in[0], 0);
-			::dup2(channels.out[1], 1);
-			::dup2(channels.err[1], 2);
-		}
-		Process::closeDescriptorsFrom(3);
-		if (cwd && ::chdir(cwd) != 0) ::_exit(126);
-		::execve(argv[0], argv.data(), envp.data());
-		::_exit(127);
-	}
-	if (pid > 0) Process::own(pid);
-	return pid;
-}
-
-
 } // namespace
-
-
-bool PtySession::Channels::open(bool ptyMode, std::string& error)
-{
-	if (ptyMode)
-	{
-		master = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-		char name[128];
-		if (master < 0 || ::grantpt(master) != 0 || ::unlockpt(master) != 0 || ::ptsname_r(master, name, sizeof(name)) != 0)
-		{
-			error = std::string("cannot open a pty: ") + std::strerror(errno);
-			closeAll();
-			return false;
-		}
-		slaveName = name;
-		struct winsize size{24, 80, 0, 0};
-		::ioctl(master, TIOCSWINSZ, &size);
-		return true;
-	}
-	if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0)
-	{
-		error = std::string("cannot create pipes: ") + std::strerror(errno);
-		closeAll();
-		return false;
-	}
-	return true;
-}
-
-
-void PtySession::Channels::closeAll()
-{
-	for (int* fd: {&master, &in[0], &in[1], &out[0], &out[1], &err[0], &err[1]})
-	{
-		if (*fd >= 0) ::close(*fd);
-		*fd = -1;
-	}
-}
 
 
 PtySession::PtySession(std::string id, std::string cwd, std::string command):
@@ -220,46 +136,45 @@ bool PtySession::start(bool ptyMode, std::string& error)
 	// Each shell gets the EXECD_ENVS file as it is when the shell starts.
 	std::vector<std::string> variables = UserEnvironment::entries();
 
-	Channels channels;
-	if (!channels.open(ptyMode, error)) return false;
-	pid_t pid = forkShell(ptyMode, channels, args, variables, _cwd);
-	if (pid < 0)
+	Subprocess::Options options;
+	options.argv = args;
+	options.env = variables;
+	options.cwd = _cwd;
+	options.input = Subprocess::Input::PIPE;
+	options.output = ptyMode ? Subprocess::Output::TERMINAL : Subprocess::Output::PIPES;
+	try
 	{
-		error = std::string("cannot fork: ") + std::strerror(errno);
-		channels.closeAll();
+		_shell.start(options);
+	}
+	catch (Poco::Exception& exc)
+	{
+		error = "cannot start the shell: " + exc.message();
 		return false;
 	}
-	_pid = pid;
+	_pid = _shell.pid();
 	_ptyMode = ptyMode;
 	_stdinBroken = false;
 	_running = true;
-	startReaders(ptyMode, channels);
+	startReaders();
 	return true;
 }
 
 
-void PtySession::startReaders(bool ptyMode, Channels& channels)
+void PtySession::startReaders()
 {
-	// Our ends of the terminal or the pipes; the child's are closed here.
-	if (ptyMode)
+	// The terminal, or stdout and stderr, each read by a thread of its own.
+	_master = _ptyMode ? _shell.terminal() : _shell.input();
+	::fcntl(_master, F_SETFL, ::fcntl(_master, F_GETFL) | O_NONBLOCK);
+	if (_ptyMode)
 	{
-		_master = channels.master;
-		::fcntl(_master, F_SETFL, ::fcntl(_master, F_GETFL) | O_NONBLOCK);
 		_openReaders = 1;
 		int fd = _master;
 		_readers.emplace_back([this, fd] { readLoop(fd, 0x01); });
 	}
 	else
 	{
-		::close(channels.in[0]);
-		::close(channels.out[1]);
-		::close(channels.err[1]);
-		_master = channels.in[1];
-		::fcntl(_master, F_SETFL, ::fcntl(_master, F_GETFL) | O_NONBLOCK);
-		_stdout = channels.out[0];
-		_stderr = channels.err[0];
 		_openReaders = 2;
-		int o = _stdout, e = _stderr;
+		int o = _shell.output(), e = _shell.errors();
 		_readers.emplace_back([this, o] { readLoop(o, 0x01); });
 		_readers.emplace_back([this, e] { readLoop(e, 0x02); });
 	}
@@ -323,16 +238,8 @@ void PtySession::readLoop(int fd, unsigned char channel)
 
 void PtySession::finish()
 {
-	pid_t pid;
-	{
-		std::lock_guard<std::mutex> lock(_mutex);
-		pid = _pid;
-	}
-	int status = 0;
-	while (::waitpid(pid, &status, 0) < 0 && errno == EINTR)
-	{
-	}
-	Process::disown(pid);
+	// The readers have ended: the shell is gone, or going (its terminal closed).
+	int status = _shell.wait();
 	int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 	std::lock_guard<std::mutex> output(_outputMutex);
 	std::shared_ptr<PtyClient> client;
@@ -343,11 +250,8 @@ void PtySession::finish()
 		_running = false;
 		_exitCode = code;
 		_pid = -1;
-		for (int* fd: {&_master, &_stdout, &_stderr})
-		{
-			if (*fd >= 0) ::close(*fd);
-			*fd = -1;
-		}
+		_master = -1;
+		_shell = Subprocess();   // closes the terminal or the pipes
 		_changed.notify_all();
 	}
 	if (client)
@@ -366,7 +270,7 @@ void PtySession::terminate()
 	std::shared_ptr<PtyClient> client;
 	{
 		std::lock_guard<std::mutex> lock(_mutex);
-		if (_running && _pid > 0) ::kill(-_pid, SIGKILL);
+		if (_running) _shell.signalGroup(SIGKILL);
 		client = _pClient;
 		_pClient.reset();
 		_changed.notify_all();

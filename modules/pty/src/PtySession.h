@@ -2,6 +2,7 @@
 
 #include "PtyClient.h"
 #include "ReplayRing.h"
+#include "execd/Subprocess.h"
 #include "Poco/Net/WebSocket.h"
 #include <atomic>
 #include <chrono>
@@ -42,24 +43,9 @@ public:
 
 	static std::string json(const std::string& type, const std::string& key, const std::string& value);
 
-	struct Channels
-		/// A new shell's terminal (master, and the slave's name) or, in pipe
-		/// mode, its three pipes; -1 for what is not open.
-	{
-		int master = -1;
-		std::string slaveName;
-		int in[2] = {-1, -1};
-		int out[2] = {-1, -1};
-		int err[2] = {-1, -1};
-
-		bool open(bool ptyMode, std::string& error);
-			/// False, with the reason, when they cannot be made (nothing left open).
-		void closeAll();
-	};
-
 private:
 	bool start(bool ptyMode, std::string& error);
-	void startReaders(bool ptyMode, Channels& channels);
+	void startReaders();
 	void attach(const std::shared_ptr<PtyClient>& client, long long since);
 		/// The replay and "connected" (and the exit, if the shell already ended),
 		/// at one point of the output: no gap, no duplicate.
@@ -78,11 +64,11 @@ private:
 	mutable std::mutex _mutex;         // process state and the attached client
 	std::condition_variable _changed;
 	std::shared_ptr<PtyClient> _pClient;
-	pid_t _pid = -1;
+	Subprocess _shell;
+	pid_t _pid = -1;                   // the shell's, while it runs
 	int _exitCode = -1;        // of the last shell (finish()); -1 when killed
 	bool _ptyMode = true;
-	int _master = -1;                  // PTY master, or the stdin pipe in pipe mode
-	int _stdout = -1, _stderr = -1;    // pipe mode
+	int _master = -1;                  // the shell's: PTY master, or the stdin pipe in pipe mode
 	std::vector<std::thread> _readers;
 	int _openReaders = 0;
 	std::atomic<bool> _running{false};
