@@ -1,7 +1,5 @@
 #include "CodeHandlers.h"
 #include "execd/Http.h"
-#include "execd/JsonHandler.h"
-#include "execd/StreamHandler.h"
 #include "Poco/JSON/Array.h"
 
 
@@ -57,229 +55,170 @@ Poco::JSON::Object::Ptr contextJson(const ContextInfo& info)
 }
 
 
-class PingHandler: public Poco::Net::HTTPRequestHandler
-{
-public:
-	void handleRequest(Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse& response) override
-	{
-		Http::sendEmpty(response);
-	}
-};
-
-
-class RegistryHandler: public JsonHandler
-	/// A JSON handler that works on the executor registry.
-{
-public:
-	RegistryHandler(const RouteMatch& match, ExecutorRegistry& executors):
-		JsonHandler(match),
-		_executors(executors)
-	{
-	}
-
-protected:
-	ExecutorRegistry& _executors;
-};
-
-
-class RunCodeHandler: public StreamHandler
-	/// POST /code: runs code in a context, or a shell command when no language is given.
-{
-public:
-	RunCodeHandler(const RouteMatch& match, ExecutorRegistry& executors):
-		StreamHandler(match),
-		_executors(executors)
-	{
-	}
-
-protected:
-	void stream(Poco::Net::HTTPServerRequest& request, SseWriter& sink) override
-	{
-		JsonBody body = JsonBody::read(request, PARSE_PREFIX);
-		ExecRequest exec;
-		exec.body = body.object();
-		exec.code = body.getString("code").value_or("");
-		if (auto context = body.getObject("context"))
-		{
-			exec.contextId = context->getString("id").value_or("");
-			exec.language = context->getString("language").value_or("");
-		}
-		if (exec.code.empty())
-		{
-			throw ApiException::badRequest("invalid request, validation error Key: 'RunCodeRequest.Code' "
-				"Error:Field validation for 'Code' failed on the 'required' tag");
-		}
-
-		Executor* pExecutor = nullptr;
-		if (exec.language.empty() || exec.language == "command" || exec.language == "background-command")
-		{
-			pExecutor = _executors.find(ExecutorKey::COMMAND, exec.language.empty() ? "command" : exec.language);
-			if (!pExecutor)
-				throw ApiException::runtimeError("error running codes no executor is loaded for " + (exec.language.empty() ? std::string("command") : exec.language));
-		}
-		else
-		{
-			CodeExecutor* pCode = _executors.findCode(exec.language);
-			if (!pCode)
-				throw ApiException::runtimeError("error running codes unknown language: " + exec.language);
-			if (!exec.contextId.empty())
-			{
-				auto context = pCode->findContext(exec.contextId);
-				if (!context || context->language != exec.language)
-					throw ApiException::runtimeError("error running codes context not found");
-			}
-			pExecutor = pCode;
-		}
-
-		prefixed("error running codes ", [&] { pExecutor->run(exec, sink); });
-	}
-
-private:
-	ExecutorRegistry& _executors;
-};
-
-
-class InterruptHandler: public RegistryHandler
-	/// DELETE /code?id=: interrupts a context, a command or a session.
-{
-public:
-	using RegistryHandler::RegistryHandler;
-
-protected:
-	void handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override
-	{
-		QueryParams query(request);
-		_executors.interruptOrThrow(query.get("id", ""));
-		Http::sendEmpty(response);
-	}
-};
-
-
-class CreateContextHandler: public RegistryHandler
-	/// POST /code/context
-{
-public:
-	using RegistryHandler::RegistryHandler;
-
-protected:
-	void handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override
-	{
-		JsonBody body = JsonBody::read(request, PARSE_PREFIX);
-		std::string language = body.getString("language").value_or("");
-		std::string cwd = body.getString("cwd").value_or("");
-		if (language.empty())
-			throw ApiException::runtimeError("error creating code context. language is required");
-		if (isCommandMode(language))
-			throw ApiException::runtimeError("error creating code context. unsupported language context operation: " + language);
-		CodeExecutor* pCode = _executors.findCode(language);
-		if (!pCode)
-			throw ApiException::runtimeError("error creating code context. unknown language: " + language);
-		ContextInfo info = prefixed("error creating code context. ", [&] { return pCode->createContext(language, cwd); });
-		if (info.language.empty()) info.language = language;
-		if (info.cwd.empty()) info.cwd = cwd;
-		Http::sendJson(response, Poco::Dynamic::Var(contextJson(info)));
-	}
-};
-
-
-class ListContextsHandler: public RegistryHandler
-	/// GET /code/contexts[?language=]
-{
-public:
-	using RegistryHandler::RegistryHandler;
-
-protected:
-	void handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override
-	{
-		QueryParams query(request);
-		std::string language = query.get("language", "");
-		if (isCommandMode(language))
-			throw ApiException::runtimeError("unsupported language context operation: " + language);
-		Poco::JSON::Array::Ptr pList = new Poco::JSON::Array;
-		std::vector<CodeExecutor*> executors;
-		if (language.empty())
-			executors = _executors.codeExecutors();
-		else if (CodeExecutor* p = _executors.findCode(language))
-			executors.push_back(p);
-		for (CodeExecutor* p: executors)
-		{
-			for (const ContextInfo& info: p->listContexts())
-			{
-				if (language.empty() || info.language == language)
-					pList->add(contextJson(info));
-			}
-		}
-		Http::sendJson(response, Poco::Dynamic::Var(pList));
-	}
-};
-
-
-class DeleteContextsHandler: public RegistryHandler
-	/// DELETE /code/contexts?language=
-{
-public:
-	using RegistryHandler::RegistryHandler;
-
-protected:
-	void handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override
-	{
-		QueryParams query(request);
-		std::string language = query.get("language", "");
-		if (language.empty()) throw ApiException::missingQuery("language");
-		if (isCommandMode(language))
-			throw ApiException::runtimeError("unsupported language context operation: " + language);
-		if (CodeExecutor* p = _executors.findCode(language))
-		{
-			for (const ContextInfo& info: p->listContexts())
-			{
-				if (info.language != language) continue;
-				prefixed("error deleting code context " + language + ". error deleting context " + info.id + ": ",
-					[&] { return p->deleteContext(info.id); });
-			}
-		}
-		Http::sendEmpty(response);
-	}
-};
-
-
-class ContextHandler: public RegistryHandler
-	/// GET and DELETE /code/contexts/{contextId}
-{
-public:
-	ContextHandler(const RouteMatch& match, ExecutorRegistry& executors, bool remove):
-		RegistryHandler(match, executors),
-		_remove(remove)
-	{
-	}
-
-protected:
-	void handle(Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse& response) override
-	{
-		const std::string& id = match().param("contextId");
-		for (CodeExecutor* p: _executors.codeExecutors())
-		{
-			auto info = p->findContext(id);
-			if (!info) continue;
-			if (!_remove)
-			{
-				Http::sendJson(response, Poco::Dynamic::Var(contextJson(*info)));
-				return;
-			}
-			if (prefixed("error deleting code context " + id + ". ", [&] { return p->deleteContext(id); }))
-			{
-				Http::sendEmpty(response);
-				return;
-			}
-		}
-		throw ApiException::notFound(ErrorCode::CONTEXT_NOT_FOUND, "context " + id + " not found");
-	}
-
-private:
-	bool _remove;
-};
-
-
 } // namespace
+
+
+void PingHandler::handleRequest(Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse& response)
+{
+	Http::sendEmpty(response);
+}
+
+
+RegistryHandler::RegistryHandler(const RouteMatch& match, ExecutorRegistry& executors):
+	JsonHandler(match),
+	_executors(executors)
+{
+}
+
+
+RunCodeHandler::RunCodeHandler(const RouteMatch& match, ExecutorRegistry& executors):
+	StreamHandler(match),
+	_executors(executors)
+{
+}
+
+
+void RunCodeHandler::stream(Poco::Net::HTTPServerRequest& request, SseWriter& sink)
+{
+	JsonBody body = JsonBody::read(request, PARSE_PREFIX);
+	ExecRequest exec;
+	exec.body = body.object();
+	exec.code = body.getString("code").value_or("");
+	if (auto context = body.getObject("context"))
+	{
+		exec.contextId = context->getString("id").value_or("");
+		exec.language = context->getString("language").value_or("");
+	}
+	if (exec.code.empty())
+	{
+		throw ApiException::badRequest("invalid request, validation error Key: 'RunCodeRequest.Code' "
+			"Error:Field validation for 'Code' failed on the 'required' tag");
+	}
+	Executor& executor = executorFor(exec);
+	prefixed("error running codes ", [&] { executor.run(exec, sink); });
+}
+
+
+Executor& RunCodeHandler::executorFor(const ExecRequest& exec) const
+{
+	if (exec.language.empty() || exec.language == "command" || exec.language == "background-command")
+	{
+		Executor* pExecutor = _executors.find(ExecutorKey::COMMAND, exec.language.empty() ? "command" : exec.language);
+		if (!pExecutor)
+			throw ApiException::runtimeError("error running codes no executor is loaded for " + (exec.language.empty() ? std::string("command") : exec.language));
+		return *pExecutor;
+	}
+	CodeExecutor* pCode = _executors.findCode(exec.language);
+	if (!pCode)
+		throw ApiException::runtimeError("error running codes unknown language: " + exec.language);
+	if (!exec.contextId.empty())
+	{
+		auto context = pCode->findContext(exec.contextId);
+		if (!context || context->language != exec.language)
+			throw ApiException::runtimeError("error running codes context not found");
+	}
+	return *pCode;
+}
+
+
+void InterruptHandler::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response)
+{
+	QueryParams query(request);
+	_executors.interruptOrThrow(query.get("id", ""));
+	Http::sendEmpty(response);
+}
+
+
+void CreateContextHandler::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response)
+{
+	JsonBody body = JsonBody::read(request, PARSE_PREFIX);
+	std::string language = body.getString("language").value_or("");
+	std::string cwd = body.getString("cwd").value_or("");
+	if (language.empty())
+		throw ApiException::runtimeError("error creating code context. language is required");
+	if (isCommandMode(language))
+		throw ApiException::runtimeError("error creating code context. unsupported language context operation: " + language);
+	CodeExecutor* pCode = _executors.findCode(language);
+	if (!pCode)
+		throw ApiException::runtimeError("error creating code context. unknown language: " + language);
+	ContextInfo info = prefixed("error creating code context. ", [&] { return pCode->createContext(language, cwd); });
+	if (info.language.empty()) info.language = language;
+	if (info.cwd.empty()) info.cwd = cwd;
+	Http::sendJson(response, Poco::Dynamic::Var(contextJson(info)));
+}
+
+
+void ListContextsHandler::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response)
+{
+	QueryParams query(request);
+	std::string language = query.get("language", "");
+	if (isCommandMode(language))
+		throw ApiException::runtimeError("unsupported language context operation: " + language);
+	Poco::JSON::Array::Ptr pList = new Poco::JSON::Array;
+	std::vector<CodeExecutor*> executors;
+	if (language.empty())
+		executors = _executors.codeExecutors();
+	else if (CodeExecutor* p = _executors.findCode(language))
+		executors.push_back(p);
+	for (CodeExecutor* p: executors)
+	{
+		for (const ContextInfo& info: p->listContexts())
+		{
+			if (language.empty() || info.language == language)
+				pList->add(contextJson(info));
+		}
+	}
+	Http::sendJson(response, Poco::Dynamic::Var(pList));
+}
+
+
+void DeleteContextsHandler::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response)
+{
+	QueryParams query(request);
+	std::string language = query.get("language", "");
+	if (language.empty()) throw ApiException::missingQuery("language");
+	if (isCommandMode(language))
+		throw ApiException::runtimeError("unsupported language context operation: " + language);
+	if (CodeExecutor* p = _executors.findCode(language))
+	{
+		for (const ContextInfo& info: p->listContexts())
+		{
+			if (info.language != language) continue;
+			prefixed("error deleting code context " + language + ". error deleting context " + info.id + ": ",
+				[&] { return p->deleteContext(info.id); });
+		}
+	}
+	Http::sendEmpty(response);
+}
+
+
+ContextHandler::ContextHandler(const RouteMatch& match, ExecutorRegistry& executors, bool remove):
+	RegistryHandler(match, executors),
+	_remove(remove)
+{
+}
+
+
+void ContextHandler::handle(Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse& response)
+{
+	const std::string& id = match().param("contextId");
+	for (CodeExecutor* p: _executors.codeExecutors())
+	{
+		auto info = p->findContext(id);
+		if (!info) continue;
+		if (!_remove)
+		{
+			Http::sendJson(response, Poco::Dynamic::Var(contextJson(*info)));
+			return;
+		}
+		if (prefixed("error deleting code context " + id + ". ", [&] { return p->deleteContext(id); }))
+		{
+			Http::sendEmpty(response);
+			return;
+		}
+	}
+	throw ApiException::notFound(ErrorCode::CONTEXT_NOT_FOUND, "context " + id + " not found");
+}
 
 
 std::vector<Route> coreRoutes(ExecutorRegistry& executors)

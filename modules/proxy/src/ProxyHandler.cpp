@@ -49,76 +49,91 @@ void ProxyHandler::handleRequest(Poco::Net::HTTPServerRequest& request, Poco::Ne
 	{
 		forward(request, response);
 	}
-	catch (ApiException& exc)
+	catch (std::exception& exc)
 	{
 		abort();
-		// The rest of a body that was cut off cannot be drained: no keep-alive.
-		if (_bodyStarted) response.setKeepAlive(false);
-		if (!response.sent()) Http::sendError(response, exc);
-		else response.setKeepAlive(false);
-	}
-	catch (Poco::Exception& exc)
-	{
-		abort();
-		if (_bodyStarted) response.setKeepAlive(false);
+		// The rest of a body that was cut off cannot be drained, and a response
+		// already under way cannot carry an error: no keep-alive.
+		if (_bodyStarted || response.sent()) response.setKeepAlive(false);
 		if (!response.sent())
-			Http::sendError(response, ApiException(502, ErrorCode::RUNTIME_ERROR, "bad gateway: " + exc.displayText()));
-		else
-			response.setKeepAlive(false);
+			Http::sendError(response, clientError(exc, request));
+		else if (!dynamic_cast<const Poco::Exception*>(&exc))
+			throw;   // not the upstream's doing: the dispatcher logs it, as for any handler
 	}
 }
 
 
 void ProxyHandler::forward(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response)
 {
+	parsePort();
+	const bool upgrade = Poco::icompare(request.get("Upgrade", ""), "websocket") == 0;
+	const std::string head = sendRequest(request, upgrade);
+	Framing framing = writeResponseHead(response, head, upgrade);
+	relay(request, response, framing);
+}
+
+
+void ProxyHandler::parsePort()
+{
 	const std::string& portText = _match.param("port");
 	if (portText.empty() || portText.size() > 5 || portText.find_first_not_of("0123456789") != std::string::npos ||
 		(_port = std::stoi(portText)) < 1 || _port > 65535)
 		throw ApiException::badRequest("invalid port '" + portText + "': the proxy needs a port from 1 to 65535");
+}
 
-	const bool upgrade = Poco::icompare(request.get("Upgrade", ""), "websocket") == 0;
+
+std::string ProxyHandler::sendRequest(Poco::Net::HTTPServerRequest& request, bool upgrade)
+{
 	const bool chunked = request.getChunkedTransferEncoding();
 	const bool body = Http::hasBody(request);
-	const std::string head = requestHead(request, upgrade, chunked);
+	std::string head = requestHead(request, upgrade, chunked);
 	sendHead(head, !body && !upgrade);
 	if (body)
 	{
 		_bodyStarted = true;
 		BodyForwarder(request, _settings.bodyTimeout).forward(*_pUpstream);
 	}
+	return head;
+}
 
-	int status = 0;
+
+ProxyHandler::Framing ProxyHandler::writeResponseHead(Poco::Net::HTTPServerResponse& response, const std::string& head, bool upgrade)
+{
+	Framing framing;
 	std::string reason;
 	UpstreamReader::Headers headers;
-	readResponseHead(head, status, reason, headers);
+	readResponseHead(head, framing.status, reason, headers);
 
-	long long length = -1;
-	bool upstreamChunked = false;
-	bool reusable = !upgrade;
-	response.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status), reason);
+	framing.reusable = !upgrade;
+	response.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(framing.status), reason);
 	for (const auto& h: headers)
 	{
 		std::string name = Poco::toLower(h.first);
 		if (name == "content-length")
 		{
-			length = std::stoll(h.second);
+			framing.length = std::stoll(h.second);
 			continue;
 		}
-		if (name == "connection" && Poco::toLower(h.second).find("close") != std::string::npos) reusable = false;
+		if (name == "connection" && Poco::toLower(h.second).find("close") != std::string::npos) framing.reusable = false;
 		if (name == "transfer-encoding")
 		{
-			upstreamChunked = Poco::toLower(h.second).find("chunked") != std::string::npos;
+			framing.chunked = Poco::toLower(h.second).find("chunked") != std::string::npos;
 			continue;
 		}
-		// A 101 keeps the upstream's Upgrade; Connection is set once below (an
+		// A 101 keeps the upstream's Upgrade; Connection is set once in relay() (an
 		// added copy would make two, which WebSocket clients such as undici's refuse).
-		if (HOP_BY_HOP.count(name) && !(status == 101 && name == "upgrade")) continue;
+		if (HOP_BY_HOP.count(name) && !(framing.status == 101 && name == "upgrade")) continue;
 		if (name == "date") response.erase("Date");
 		response.add(h.first, h.second);
 	}
+	return framing;
+}
 
+
+void ProxyHandler::relay(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response, const Framing& framing)
+{
 	auto& client = Http::socketOf(request);
-	if (status == 101)
+	if (framing.status == 101)
 	{
 		response.set("Connection", "Upgrade");
 		response.send().flush();
@@ -126,17 +141,17 @@ void ProxyHandler::forward(Poco::Net::HTTPServerRequest& request, Poco::Net::HTT
 		response.setKeepAlive(false);
 		return;
 	}
-	if (request.getMethod() == "HEAD" || status == 204 || status == 304)
+	if (request.getMethod() == "HEAD" || framing.status == 204 || framing.status == 304)
 	{
-		if (length >= 0) response.setContentLength64(length);
+		if (framing.length >= 0) response.setContentLength64(framing.length);
 		response.send();
-		if (reusable) release();
+		if (framing.reusable) release();
 		return;
 	}
-	if (upstreamChunked)
-		relayChunked(response, reusable);
-	else if (length >= 0)
-		relaySized(response, client, length, reusable);
+	if (framing.chunked)
+		relayChunked(response, framing.reusable);
+	else if (framing.length >= 0)
+		relaySized(response, client, framing.length, framing.reusable);
 	else
 		relayUntilClose(response);
 }
@@ -393,6 +408,20 @@ std::unique_ptr<Poco::Net::StreamSocket> ProxyHandler::connect() const
 	socket->setReceiveTimeout(timespan(_settings.idleTimeout));
 	socket->setSendTimeout(timespan(_settings.idleTimeout));
 	return socket;
+}
+
+
+ApiException ProxyHandler::clientError(const std::exception& exc, const Poco::Net::HTTPServerRequest& request) const
+{
+	// A Poco::Exception that is no ApiException comes from talking to the
+	// upstream (a reset, a timeout, malformed HTTP): the gateway's fault, not
+	// execd's. Everything else is mapped as for any handler.
+	if (!dynamic_cast<const ApiException*>(&exc))
+	{
+		if (auto pPoco = dynamic_cast<const Poco::Exception*>(&exc))
+			return ApiException(502, ErrorCode::RUNTIME_ERROR, "bad gateway: " + pPoco->displayText());
+	}
+	return Http::translate(exc, request.getMethod() + " " + _match.pattern());
 }
 
 

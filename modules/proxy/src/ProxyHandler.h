@@ -1,12 +1,14 @@
 #pragma once
 
 #include "UpstreamReader.h"
+#include "execd/ApiException.h"
 #include "execd/Route.h"
 #include "Poco/Net/HTTPRequestHandler.h"
 #include "Poco/Net/HTTPServerRequest.h"
 #include "Poco/Net/HTTPServerResponse.h"
 #include "Poco/Net/StreamSocket.h"
 #include <chrono>
+#include <exception>
 #include <memory>
 #include <string>
 
@@ -36,6 +38,11 @@ class ProxyHandler: public Poco::Net::HTTPRequestHandler
 	/// terminating chunk and never pooled, so the upstream never sees a cut-off
 	/// body as complete. A body that makes no progress for bodyTimeout does the
 	/// same, and the client gets 408 {"code":"INVALID_REQUEST_BODY"}.
+	///
+	/// An upstream that cannot be reached or fails (a reset, a timeout, a
+	/// malformed status line) is a 502 RUNTIME_ERROR "bad gateway: ..." while the
+	/// response has not started; after that the client connection is closed
+	/// instead. Any other error is mapped by Http::translate.
 {
 public:
 	ProxyHandler(const RouteMatch& match, const ProxySettings& settings);
@@ -44,10 +51,23 @@ public:
 	void handleRequest(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override;
 
 private:
+	struct Framing
+		/// How the upstream's response is to be relayed.
+	{
+		int status = 0;
+		long long length = -1;   ///< the upstream's Content-Length, or -1
+		bool chunked = false;    ///< the upstream's body is chunked
+		bool reusable = false;   ///< the connection may go back to the pool after the body
+	};
+
 	void forward(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response);
+	void parsePort();
+	std::string sendRequest(Poco::Net::HTTPServerRequest& request, bool upgrade);
 	std::string requestHead(Poco::Net::HTTPServerRequest& request, bool upgrade, bool chunked) const;
 	void sendHead(const std::string& head, bool mayPool);
 	void readResponseHead(const std::string& head, int& status, std::string& reason, UpstreamReader::Headers& headers);
+	Framing writeResponseHead(Poco::Net::HTTPServerResponse& response, const std::string& head, bool upgrade);
+	void relay(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response, const Framing& framing);
 	void relayChunked(Poco::Net::HTTPServerResponse& response, bool reusable);
 	void relaySized(Poco::Net::HTTPServerResponse& response, Poco::Net::StreamSocket& client, long long length, bool reusable);
 	void relayUntilClose(Poco::Net::HTTPServerResponse& response);
@@ -55,6 +75,7 @@ private:
 	void release();
 	void abort();
 	std::unique_ptr<Poco::Net::StreamSocket> connect() const;
+	ApiException clientError(const std::exception& exc, const Poco::Net::HTTPServerRequest& request) const;
 
 	RouteMatch _match;
 	ProxySettings _settings;

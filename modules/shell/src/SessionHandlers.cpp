@@ -1,9 +1,7 @@
 #include "SessionHandlers.h"
 #include "CommandRequest.h"
 #include "execd/Http.h"
-#include "execd/JsonHandler.h"
 #include "execd/Paths.h"
-#include "execd/StreamHandler.h"
 
 
 namespace execd {
@@ -55,124 +53,100 @@ void emitOutcome(const Session::Result& result, std::chrono::steady_clock::time_
 }
 
 
-class CreateSessionHandler: public JsonHandler
-	/// POST /session {"cwd"?}: a new bash session; cwd is expanded and created.
-{
-public:
-	CreateSessionHandler(const RouteMatch& match, SessionManager& sessions):
-		JsonHandler(match),
-		_sessions(sessions)
-	{
-	}
-
-protected:
-	void handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override
-	{
-		std::string raw = JsonBody::readBody(request);
-		std::string cwd;
-		if (raw.find_first_not_of(" \t\r\n") != std::string::npos)
-			cwd = JsonBody::parse(raw, PARSE).getString("cwd").value_or("");
-		try
-		{
-			if (!cwd.empty())
-			{
-				cwd = Environment::expand(cwd, Environment::current());
-				Paths::createDirectories(cwd);
-			}
-			auto pSession = _sessions.create(cwd);
-			Http::sendJson(response, "{\"session_id\":\"" + pSession->id() + "\"}");
-		}
-		catch (ApiException&)
-		{
-			throw;   // a cwd past the path limits: 400
-		}
-		catch (Poco::Exception& exc)
-		{
-			throw ApiException::runtimeError("error creating session. " + exc.message());
-		}
-	}
-
-private:
-	SessionManager& _sessions;
-};
-
-
-class RunInSessionHandler: public StreamHandler
-	/// POST /session/{sessionId}/run {"command","cwd"?,"timeout"?}
-{
-public:
-	RunInSessionHandler(const RouteMatch& match, SessionManager& sessions):
-		StreamHandler(match),
-		_sessions(sessions)
-	{
-	}
-
-protected:
-	void stream(Poco::Net::HTTPServerRequest& request, SseWriter& sink) override
-	{
-		SessionRunRequest run = SessionRunRequest::fromJson(JsonBody::read(request, PARSE));
-		auto pSession = _sessions.find(match().param("sessionId"));
-		if (!pSession)
-			throw ApiException::runtimeError("error running in session. context not found");
-
-		const auto start = std::chrono::steady_clock::now();
-		const std::chrono::milliseconds limit = run.timeout;
-		Session::Result result;
-		try
-		{
-			// init goes out once the session is ours: a busy session is still an
-			// ordinary JSON error.
-			result = pSession->run(run.command, run.cwd, limit, sink, true, [&] { sink.emit(StreamEvent::init(pSession->id())); });
-		}
-		catch (Poco::InvalidArgumentException& exc)
-		{
-			throw ApiException::badRequest(INVALID + exc.message());
-		}
-		catch (Poco::Exception& exc)
-		{
-			throw ApiException::runtimeError("error running in session. " + exc.message());
-		}
-		if (result.outcome == Session::Outcome::BUSY)
-			throw ApiException::runtimeError("error running in session. session is busy");
-		if (result.outcome == Session::Outcome::TIMED_OUT)
-		{
-			// Upstream's wire format for a session timeout: no error event, the JSON
-			// error appended to the stream. The session itself stays usable.
-			throw ApiException::runtimeError("error running in session. timeout after " + goDuration(limit));
-		}
-		emitOutcome(result, start, sink);
-	}
-
-private:
-	SessionManager& _sessions;
-};
-
-
-class DeleteSessionHandler: public JsonHandler
-	/// DELETE /session/{sessionId}
-{
-public:
-	DeleteSessionHandler(const RouteMatch& match, SessionManager& sessions):
-		JsonHandler(match),
-		_sessions(sessions)
-	{
-	}
-
-protected:
-	void handle(Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse& response) override
-	{
-		const std::string& id = match().param("sessionId");
-		if (!_sessions.remove(id))
-			throw ApiException::notFound(ErrorCode::CONTEXT_NOT_FOUND, "session " + id + " not found");
-		Http::sendEmpty(response);
-	}
-
-private:
-	SessionManager& _sessions;
-};
-
-
 } // namespace
+
+
+CreateSessionHandler::CreateSessionHandler(const RouteMatch& match, SessionManager& sessions):
+	JsonHandler(match),
+	_sessions(sessions)
+{
+}
+
+
+void CreateSessionHandler::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response)
+{
+	std::string raw = JsonBody::readBody(request);
+	std::string cwd;
+	if (raw.find_first_not_of(" \t\r\n") != std::string::npos)
+		cwd = JsonBody::parse(raw, PARSE).getString("cwd").value_or("");
+	try
+	{
+		if (!cwd.empty())
+		{
+			cwd = Environment::expand(cwd, Environment::current());
+			Paths::createDirectories(cwd);
+		}
+		auto pSession = _sessions.create(cwd);
+		Http::sendJson(response, "{\"session_id\":\"" + pSession->id() + "\"}");
+	}
+	catch (ApiException&)
+	{
+		throw;   // a cwd past the path limits: 400
+	}
+	catch (Poco::Exception& exc)
+	{
+		throw ApiException::runtimeError("error creating session. " + exc.message());
+	}
+}
+
+
+RunInSessionHandler::RunInSessionHandler(const RouteMatch& match, SessionManager& sessions):
+	StreamHandler(match),
+	_sessions(sessions)
+{
+}
+
+
+void RunInSessionHandler::stream(Poco::Net::HTTPServerRequest& request, SseWriter& sink)
+{
+	SessionRunRequest run = SessionRunRequest::fromJson(JsonBody::read(request, PARSE));
+	auto pSession = _sessions.find(match().param("sessionId"));
+	if (!pSession)
+		throw ApiException::runtimeError("error running in session. context not found");
+
+	const auto start = std::chrono::steady_clock::now();
+	const std::chrono::milliseconds limit = run.timeout;
+	Session::Result result;
+	try
+	{
+		// init goes out once the session is ours: a busy session is still an
+		// ordinary JSON error.
+		result = pSession->run(run.command, run.cwd, limit, sink, true, [&] { sink.emit(StreamEvent::init(pSession->id())); });
+	}
+	catch (Poco::InvalidArgumentException& exc)
+	{
+		throw ApiException::badRequest(INVALID + exc.message());
+	}
+	catch (Poco::Exception& exc)
+	{
+		throw ApiException::runtimeError("error running in session. " + exc.message());
+	}
+	if (result.outcome == Session::Outcome::BUSY)
+		throw ApiException::runtimeError("error running in session. session is busy");
+	if (result.outcome == Session::Outcome::TIMED_OUT)
+	{
+		// Upstream's wire format for a session timeout: no error event, the JSON
+		// error appended to the stream. The session itself stays usable.
+		throw ApiException::runtimeError("error running in session. timeout after " + goDuration(limit));
+	}
+	emitOutcome(result, start, sink);
+}
+
+
+DeleteSessionHandler::DeleteSessionHandler(const RouteMatch& match, SessionManager& sessions):
+	JsonHandler(match),
+	_sessions(sessions)
+{
+}
+
+
+void DeleteSessionHandler::handle(Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse& response)
+{
+	const std::string& id = match().param("sessionId");
+	if (!_sessions.remove(id))
+		throw ApiException::notFound(ErrorCode::CONTEXT_NOT_FOUND, "session " + id + " not found");
+	Http::sendEmpty(response);
+}
 
 
 std::vector<Route> sessionRoutes(SessionManager& sessions)
