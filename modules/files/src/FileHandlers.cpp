@@ -77,16 +77,6 @@ JsonBody entryObject(const Poco::JSON::Object::Ptr& object, const std::string& k
 }
 
 
-Permission permissionOf(const JsonBody& body)
-{
-	Permission p;
-	p.owner = body.getString("owner").value_or("");
-	p.group = body.getString("group").value_or("");
-	p.mode = body.getInt("mode", -2147483648LL, 2147483647LL).value_or(0);
-	return p;
-}
-
-
 std::vector<std::pair<std::string, Permission>> permissionEntries(Poco::Net::HTTPServerRequest& request);
 
 
@@ -99,7 +89,7 @@ std::vector<std::pair<std::string, Permission>> permissionEntries(Poco::Net::HTT
 	for (const std::string& raw: sortedKeys(body))
 	{
 		checkPath(raw);
-		entries.emplace_back(raw, permissionOf(entryObject(body, raw)));
+		entries.emplace_back(raw, Permission::from(entryObject(body, raw)));
 	}
 	return entries;
 }

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "FileSystem.h"
+#include "FilesSettings.h"
 #include "execd/Route.h"
 #include <memory>
 #include <vector>

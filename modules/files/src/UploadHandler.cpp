@@ -192,9 +192,7 @@ void parseMetadata(const std::string& text, Upload& upload)
 		}
 		Paths::checkLimits(path, ErrorCode::INVALID_FILE_METADATA);
 		upload._target = path;
-		upload._permission.owner = body.getString("owner").value_or("");
-		upload._permission.group = body.getString("group").value_or("");
-		upload._permission.mode = body.getInt("mode", -2147483648LL, 2147483647LL).value_or(0);
+		upload._permission = Permission::from(body);
 	}
 	catch (ApiException& exc)
 	{
