@@ -2,7 +2,6 @@
 
 #include "DownloadHandler.h"
 #include "BodyWriter.h"
-#include "FileHandlers.h"
 #include "FileSystem.h"
 #include "LineWindow.h"
 #include "Transfer.h"
@@ -235,12 +234,6 @@ std::optional<long long> DownloadHandler::lineBound(const std::string& name, con
 	std::optional<long long> value = LineWindow::parseBound(raw);
 	if (!value) throw ApiException::badRequest("invalid query parameter '" + name + "': " + raw);
 	return value;
-}
-
-
-std::unique_ptr<Poco::Net::HTTPRequestHandler> makeDownloadHandler(const RouteMatch& match)
-{
-	return std::make_unique<DownloadHandler>(match);
 }
 
 

@@ -1,7 +1,6 @@
 // POST /files/upload: streamed to temporary files, in constant memory.
 
 #include "UploadHandler.h"
-#include "FileHandlers.h"
 #include "Multipart.h"
 #include "Transfer.h"
 #include "execd/Http.h"
@@ -165,12 +164,6 @@ std::string UploadHandler::spoolDirectory()
 {
 	const char* dir = std::getenv("TMPDIR");
 	return dir && *dir ? dir : "/tmp";
-}
-
-
-std::unique_ptr<Poco::Net::HTTPRequestHandler> makeUploadHandler(const RouteMatch& match)
-{
-	return std::make_unique<UploadHandler>(match);
 }
 
 
