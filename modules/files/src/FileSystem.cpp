@@ -1,133 +1,18 @@
 #include "FileSystem.h"
+#include "IdTable.h"
 #include "execd/Http.h"
 #include "execd/StreamEvent.h"
 #include "Poco/Exception.h"
 #include "Poco/Net/StreamSocket.h"
-#include <algorithm>
-#include <chrono>
-#include <cctype>
 #include <cerrno>
-#include <cstdlib>
+#include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <map>
-#include <mutex>
 #include <poll.h>
-#include <set>
-#include <sstream>
 #include <unistd.h>
-#include <vector>
 
 
 namespace execd {
 namespace files {
-
-
-namespace {
-
-
-class IdTable
-	/// name <-> id from /etc/passwd or /etc/group, re-read when the file changes.
-{
-public:
-	explicit IdTable(const char* path):
-		_path(path)
-	{
-	}
-
-	std::optional<std::string> name(unsigned id)
-	{
-		std::lock_guard<std::mutex> lock(_mutex);
-		refresh();
-		auto it = _names.find(id);
-		if (it == _names.end()) return std::nullopt;
-		return it->second;
-	}
-
-	std::optional<unsigned> id(const std::string& name)
-	{
-		std::lock_guard<std::mutex> lock(_mutex);
-		refresh();
-		auto it = _ids.find(name);
-		if (it == _ids.end()) return std::nullopt;
-		return it->second;
-	}
-
-private:
-	void refresh()
-	{
-		// Looked at no more than once a second: listings ask for every entry.
-		auto now = std::chrono::steady_clock::now();
-		if (_loaded && now - _checked < std::chrono::seconds(1)) return;
-		_checked = now;
-		struct stat st;
-		if (::stat(_path, &st) != 0)
-		{
-			_names.clear();
-			_ids.clear();
-			return;
-		}
-		if (_loaded && st.st_mtim.tv_sec == _mtime.tv_sec && st.st_mtim.tv_nsec == _mtime.tv_nsec && st.st_ino == _inode) return;
-		_loaded = true;
-		_mtime = st.st_mtim;
-		_inode = st.st_ino;
-		_names.clear();
-		_ids.clear();
-		std::ifstream in(_path);
-		std::string line;
-		while (std::getline(in, line))
-		{
-			// name:password:id:...
-			std::size_t a = line.find(':');
-			if (a == std::string::npos || a == 0) continue;
-			std::size_t b = line.find(':', a + 1);
-			if (b == std::string::npos) continue;
-			std::size_t c = line.find(':', b + 1);
-			std::string digits = line.substr(b + 1, c == std::string::npos ? std::string::npos : c - b - 1);
-			if (digits.empty() || !std::all_of(digits.begin(), digits.end(), [](char ch) { return std::isdigit(static_cast<unsigned char>(ch)); }))
-				continue;
-			unsigned id = static_cast<unsigned>(std::strtoul(digits.c_str(), nullptr, 10));
-			std::string name = line.substr(0, a);
-			_names.emplace(id, name);   // the first entry wins, as in getpwuid
-			_ids.emplace(name, id);
-		}
-	}
-
-	const char* _path;
-	std::mutex _mutex;
-	bool _loaded = false;
-	std::chrono::steady_clock::time_point _checked;
-	struct timespec _mtime{};
-	ino_t _inode = 0;
-	std::map<unsigned, std::string> _names;
-	std::map<std::string, unsigned> _ids;
-};
-
-
-IdTable& users()
-{
-	static IdTable table("/etc/passwd");
-	return table;
-}
-
-
-IdTable& groups()
-{
-	static IdTable table("/etc/group");
-	return table;
-}
-
-
-} // namespace
-
-
-FilesSettings FilesSettings::from(const ConfigReader& config)
-{
-	FilesSettings s;
-	s.walkMaxEntries = static_cast<std::size_t>(config.getInt64("walkMaxEntries", static_cast<Poco::Int64>(s.walkMaxEntries), 1, 1000000000LL));
-	s.replaceMaxBytes = static_cast<std::size_t>(config.getInt64("replaceMaxBytes", static_cast<Poco::Int64>(s.replaceMaxBytes), 0, 1LL << 40));
-	return s;
-}
 
 
 WalkBudget::WalkBudget(Poco::Net::HTTPServerRequest& request, std::size_t maxEntries, std::string what):
@@ -269,21 +154,21 @@ std::string FileInfoWriter::timestamp(const struct timespec& ts)
 
 std::string FileInfoWriter::userName(uid_t uid)
 {
-	auto name = users().name(uid);
+	auto name = IdTable::users().name(uid);
 	return name ? *name : std::to_string(uid);
 }
 
 
 std::string FileInfoWriter::groupName(gid_t gid)
 {
-	auto name = groups().name(gid);
+	auto name = IdTable::groups().name(gid);
 	return name ? *name : std::to_string(gid);
 }
 
 
 std::optional<uid_t> FileInfoWriter::userId(const std::string& name)
 {
-	auto id = users().id(name);
+	auto id = IdTable::users().id(name);
 	if (!id) return std::nullopt;
 	return static_cast<uid_t>(*id);
 }
@@ -291,7 +176,7 @@ std::optional<uid_t> FileInfoWriter::userId(const std::string& name)
 
 std::optional<gid_t> FileInfoWriter::groupId(const std::string& name)
 {
-	auto id = groups().id(name);
+	auto id = IdTable::groups().id(name);
 	if (!id) return std::nullopt;
 	return static_cast<gid_t>(*id);
 }
@@ -378,6 +263,16 @@ bool ifMatchPasses(const std::string& header, const struct stat* st)
 	for (const std::string& t: entityTags(header))
 		if (t == "*" || t == tag) return true;
 	return false;
+}
+
+
+Permission Permission::from(const JsonBody& body)
+{
+	Permission p;
+	p.owner = body.getString("owner").value_or("");
+	p.group = body.getString("group").value_or("");
+	p.mode = body.getInt("mode", -2147483648LL, 2147483647LL).value_or(0);
+	return p;
 }
 
 

@@ -1,7 +1,6 @@
 #pragma once
 
 #include "execd/ApiException.h"
-#include "execd/ConfigReader.h"
 #include "execd/Http.h"
 #include "execd/Paths.h"
 #include "Poco/Exception.h"
@@ -16,22 +15,6 @@
 
 namespace execd {
 namespace files {
-
-
-struct FilesSettings
-	/// The module.files.* keys, read once at startup.
-{
-	std::size_t walkMaxEntries = 1000000;
-		/// module.files.walkMaxEntries: the most entries one /files/search or
-		/// /directories/list visits; past it, 400 INVALID_REQUEST_BODY.
-
-	std::size_t replaceMaxBytes = 64 * 1024 * 1024;
-		/// module.files.replaceMaxBytes: the largest file /files/replace edits, before
-		/// and after the edit; past it, 413 PAYLOAD_TOO_LARGE.
-
-	static FilesSettings from(const ConfigReader& config);
-		/// Missing keys keep the defaults above; malformed values throw ConfigurationException.
-};
 
 
 class WalkBudget
@@ -134,6 +117,10 @@ struct Permission
 	std::string owner;
 	std::string group;
 	long long mode = 0;   ///< octal digits read as decimal (755); 0 = no chmod
+
+	static Permission from(const JsonBody& body);
+		/// The three keys of body, each optional; throws ApiException 400 (with
+		/// body's prefix) for a value of the wrong type or a mode out of range.
 };
 
 

@@ -1,37 +1,57 @@
+#include "FilesModule.h"
+#include "DirectoryHandlers.h"
+#include "DownloadHandler.h"
 #include "FileHandlers.h"
-#include "execd/Module.h"
+#include "ReplaceHandler.h"
+#include "SearchHandler.h"
+#include "UploadHandler.h"
+#include "execd/ModuleContext.h"
 #include "Poco/ClassLibrary.h"
+#include <memory>
+#include <type_traits>
 
 
 namespace execd {
 namespace files {
 
 
-class FilesModule: public Module
-	/// The filesystem API: /files and /directories. Keys (see FilesSettings):
-	///   module.files.walkMaxEntries = 1000000     entries one search or list visits
-	///   module.files.replaceMaxBytes = 67108864   largest file /files/replace edits
-	/// Unknown module.files.* keys are reported at startup.
+std::string FilesModule::name() const
 {
-public:
-	std::string name() const override
-	{
-		return "files";
-	}
+	return "files";
+}
 
-	void configure(ModuleContext& context) override
-	{
-		_settings = FilesSettings::from(context.settings());
-	}
 
-	std::vector<Route> routes() override
-	{
-		return fileRoutes(_settings);
-	}
+void FilesModule::configure(ModuleContext& context)
+{
+	_settings = FilesSettings::from(context.settings());
+}
 
-private:
-	FilesSettings _settings;
-};
+
+std::vector<Route> FilesModule::routes()
+{
+	auto make = [](auto tag) {
+		using Handler = typename decltype(tag)::type;
+		return [](const RouteMatch& m) { return std::unique_ptr<Poco::Net::HTTPRequestHandler>(new Handler(m)); };
+	};
+	auto configured = [this](auto tag) {
+		using Handler = typename decltype(tag)::type;
+		const FilesSettings* pSettings = &_settings;
+		return [pSettings](const RouteMatch& m) { return std::unique_ptr<Poco::Net::HTTPRequestHandler>(new Handler(m, *pSettings)); };
+	};
+	return {
+		{"GET", "/files/info", make(std::common_type<InfoHandler>())},
+		{"DELETE", "/files", make(std::common_type<DeleteFilesHandler>())},
+		{"POST", "/files/permissions", make(std::common_type<PermissionsHandler>())},
+		{"POST", "/files/mv", make(std::common_type<MoveHandler>())},
+		{"GET", "/files/search", configured(std::common_type<SearchHandler>())},
+		{"POST", "/files/replace", configured(std::common_type<ReplaceHandler>())},
+		{"POST", "/files/upload", make(std::common_type<UploadHandler>())},
+		{"GET", "/files/download", make(std::common_type<DownloadHandler>())},
+		{"GET", "/directories/list", configured(std::common_type<ListHandler>())},
+		{"POST", "/directories", make(std::common_type<MakeDirectoriesHandler>())},
+		{"DELETE", "/directories", make(std::common_type<RemoveDirectoriesHandler>())},
+	};
+}
 
 
 } } // namespace execd::files

@@ -34,6 +34,7 @@ class GlobTest: public CppUnit::TestFixture
 	CPPUNIT_TEST_SUITE(GlobTest);
 	CPPUNIT_TEST(testStarsAndQuestionMarks);
 	CPPUNIT_TEST(testClasses);
+	CPPUNIT_TEST(testClassRanges);
 	CPPUNIT_TEST(testAlternatives);
 	CPPUNIT_TEST(testNegation);
 	CPPUNIT_TEST(testDoublestarAndSlashes);
@@ -41,6 +42,7 @@ class GlobTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testSyntaxErrors);
 	CPPUNIT_TEST(testLengthLimit);
 	CPPUNIT_TEST(testNestingLimit);
+	CPPUNIT_TEST(testPatternAndMessages);
 	CPPUNIT_TEST(testManyStarsArePolynomial);
 	CPPUNIT_TEST(testNestedNegationsArePolynomial);
 	CPPUNIT_TEST_SUITE_END();
@@ -73,6 +75,22 @@ public:
 		CPPUNIT_ASSERT(matches("[\\]]", "]"));
 		CPPUNIT_ASSERT(matches("[\xC3\xA9]", "\xC3\xA9"));
 		CPPUNIT_ASSERT(matches("{[,]}", ","));           // a class inside a group keeps its comma
+	}
+
+	void testClassRanges()
+	{
+		CPPUNIT_ASSERT(matches("[a-c]", "b"));
+		CPPUNIT_ASSERT(!matches("[a-c]", "d"));
+		CPPUNIT_ASSERT(matches("[!a-c]x", "dx"));
+		CPPUNIT_ASSERT(!matches("[!a-c]x", "bx"));
+		CPPUNIT_ASSERT(matches("[a-]", "-"));            // a trailing "-" is a literal
+		CPPUNIT_ASSERT(matches("[-a]", "-"));
+		CPPUNIT_ASSERT(matches("[a\\-c]", "-"));         // an escaped "-" is no range
+		CPPUNIT_ASSERT(!matches("[a\\-c]", "b"));
+		CPPUNIT_ASSERT(!matches("[z-a]", "m"));          // an empty range matches nothing
+		CPPUNIT_ASSERT(matches("[\xC3\xA0-\xC3\xBF]", "\xC3\xA9"));   // ranges of UTF-8 characters
+		CPPUNIT_ASSERT(!matches("[\xC3\xA0-\xC3\xBF]", "a"));
+		CPPUNIT_ASSERT(!matches("[a-c]", "\xC3\xA9"));
 	}
 
 	void testAlternatives()
@@ -156,6 +174,18 @@ public:
 		// The pattern: 3,000 nested "{" (too long before it is too deep).
 		CPPUNIT_ASSERT(Glob(repeated("{", 3000)).status() == Glob::TOO_LONG);
 		CPPUNIT_ASSERT(Glob(repeated("{", 500)).status() == Glob::TOO_DEEP);
+	}
+
+	void testPatternAndMessages()
+	{
+		Glob valid("*.txt");
+		CPPUNIT_ASSERT_EQUAL(std::string("*.txt"), valid.pattern());
+		CPPUNIT_ASSERT_EQUAL(std::string(), valid.message());
+		Glob deep(repeated("{", Glob::MAX_NESTING + 1) + repeated("}", Glob::MAX_NESTING + 1));
+		CPPUNIT_ASSERT(deep.status() == Glob::TOO_DEEP);
+		CPPUNIT_ASSERT(!deep.valid());
+		CPPUNIT_ASSERT(deep.message().find("32") != std::string::npos);
+		CPPUNIT_ASSERT_EQUAL(repeated("{", Glob::MAX_NESTING + 1) + repeated("}", Glob::MAX_NESTING + 1), deep.pattern());
 	}
 
 	void testManyStarsArePolynomial()

@@ -1,0 +1,42 @@
+#pragma once
+
+#include "ByteRange.h"
+#include "execd/JsonHandler.h"
+#include <optional>
+#include <string>
+#include <sys/stat.h>
+
+
+namespace execd {
+namespace files {
+
+
+class DownloadHandler: public JsonHandler
+	/// GET /files/download?path=: the file's bytes through sendfile(2), with
+	/// conditional requests (If-Match is not one of them: If-None-Match,
+	/// If-Modified-Since, If-Unmodified-Since) and one byte range (Range, If-Range);
+	/// or, with offset or limit, a window of its lines as text, streamed in
+	/// constant memory. Line windows and Range are mutually exclusive (400).
+{
+public:
+	using JsonHandler::JsonHandler;
+
+protected:
+	// execd::JsonHandler
+	void handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override;
+
+private:
+	static void sendBytes(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response, int fd, const std::string& path, const struct stat& st);
+	static bool notModified(const Poco::Net::HTTPServerRequest& request, const struct stat& st, const std::string& tag);
+	static void sendNotModified(Poco::Net::HTTPServerResponse& response, const std::string& tag, const std::string& lastModified);
+	static bool chooseRange(const Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response, long long size, ByteRange& range);
+	static bool rangeApplies(const Poco::Net::HTTPServerRequest& request, const std::string& tag, const struct stat& st);
+	static void rangeError(Poco::Net::HTTPServerResponse& response, long long size, const std::string& message);
+	static void sendFile(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response, int fd, const std::string& path, const ByteRange& range);
+	static void sendLines(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response, int fd, const std::string& path,
+		const struct stat& st, const std::string& rawOffset, const std::string& rawLimit);
+	static std::optional<long long> lineBound(const std::string& name, const std::string& raw);
+};
+
+
+} } // namespace execd::files
