@@ -1,5 +1,6 @@
 #pragma once
 
+#include "JupyterSettings.h"
 #include "Poco/Net/HTTPResponse.h"
 #include "Poco/URI.h"
 #include <chrono>
@@ -12,18 +13,6 @@
 
 namespace execd {
 namespace jupyter {
-
-
-struct JupyterSettings
-	/// Settings under module.jupyter (see etc/execd.properties).
-{
-	std::string host;                                       ///< external server; "" = embedded
-	std::string token;
-	std::string serverCommand = "/usr/bin/jupyter-server";
-	std::chrono::milliseconds startupTimeout{30000};
-	std::chrono::milliseconds kernelStartTimeout{60000};
-	bool rawMessages = true;   ///< offer the v1.kernel.websocket.jupyter.org subprotocol
-};
 
 
 class JupyterServer
