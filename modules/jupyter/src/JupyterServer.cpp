@@ -1,4 +1,5 @@
 #include "JupyterServer.h"
+#include "KernelReaper.h"
 #include "execd/Process.h"
 #include "Poco/Exception.h"
 #include "Poco/File.h"
@@ -126,44 +127,6 @@ bool secretVariable(const char* entry)
 		if (std::strncmp(entry, name, std::strlen(name)) == 0) return true;
 	}
 	return false;
-}
-
-
-std::string procFile(pid_t pid, const char* name)
-{
-	std::ifstream in("/proc/" + std::to_string(pid) + "/" + name);
-	return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-
-std::vector<pid_t> leftovers(const std::string& runtimeDir)
-	// Processes the dead server left behind: kernels (their command line names a
-	// connection file in its runtime directory) and whatever inherited the
-	// environment it gave them, plus all their descendants.
-{
-	std::vector<pid_t> found;
-	const std::string variable = std::string("JUPYTER_RUNTIME_DIR=") + runtimeDir + '\0';
-	const std::string connectionFile = runtimeDir + "/kernel-";
-	DIR* dir = ::opendir("/proc");
-	if (!dir) return found;
-	while (struct dirent* entry = ::readdir(dir))
-	{
-		pid_t pid = static_cast<pid_t>(std::atoi(entry->d_name));
-		if (pid <= 0 || pid == ::getpid()) continue;
-		if (procFile(pid, "cmdline").find(connectionFile) != std::string::npos
-			|| ('\0' + procFile(pid, "environ")).find('\0' + variable) != std::string::npos)
-			found.push_back(pid);
-	}
-	::closedir(dir);
-	std::size_t roots = found.size();
-	for (std::size_t i = 0; i < roots; ++i)
-	{
-		for (pid_t child: Process::descendants(found[i]))
-		{
-			if (std::find(found.begin(), found.end(), child) == found.end()) found.push_back(child);
-		}
-	}
-	return found;
 }
 
 
@@ -448,22 +411,7 @@ void JupyterServer::supervise()
 
 void JupyterServer::killKernels()
 {
-	// jupyter_client starts each kernel in a session of its own, so they are not
-	// in the server's process group, and ipykernel only notices a dead parent
-	// when it is reparented to PID 1: adopted by execd (a subreaper) they would
-	// run for ever. Several rounds, as killing a process reparents its children.
-	int killed = 0;
-	for (int round = 0; round < 3; ++round)
-	{
-		std::vector<pid_t> pids = leftovers(_directory + "/runtime");
-		if (pids.empty()) break;
-		for (pid_t pid: pids)
-		{
-			::kill(-pid, SIGKILL);   // a kernel leads its own process group
-			if (::kill(pid, SIGKILL) == 0) ++killed;
-		}
-		std::this_thread::sleep_for(std::chrono::milliseconds(20));
-	}
+	int killed = KernelReaper::killLeftovers(_directory + "/runtime");
 	if (killed > 0)
 		Poco::Logger::get("execd.jupyter").warning("killed %d kernel process(es) the Jupyter server left behind", killed);
 }
