@@ -451,34 +451,4 @@ Poco::URI JupyterServer::base(std::chrono::milliseconds wait)
 }
 
 
-std::string JupyterServer::request(const std::string& method, const std::string& path, const std::string& body,
-	int& status, std::chrono::milliseconds timeout)
-{
-	Poco::URI uri = base(timeout);
-	Poco::Net::HTTPClientSession session(uri.getHost(), uri.getPort());
-	session.setTimeout(Poco::Timespan(timeout.count() * 1000));
-	std::string prefix = uri.getPath();
-	if (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
-	Poco::Net::HTTPRequest request(method, prefix + path, Poco::Net::HTTPMessage::HTTP_1_1);
-	request.set("Authorization", "token " + _token);
-	if (!body.empty())
-	{
-		request.setContentType("application/json");
-		request.setContentLength(static_cast<std::streamsize>(body.size()));
-		session.sendRequest(request) << body;
-	}
-	else
-	{
-		if (method == "POST") request.setContentLength(0);
-		session.sendRequest(request);
-	}
-	Poco::Net::HTTPResponse response;
-	std::istream& in = session.receiveResponse(response);
-	std::string out;
-	Poco::StreamCopier::copyToString(in, out);
-	status = response.getStatus();
-	return out;
-}
-
-
 } } // namespace execd::jupyter

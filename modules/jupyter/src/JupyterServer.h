@@ -52,10 +52,6 @@ public:
 		/// Incremented each time the embedded server is (re)started: kernels of an
 		/// earlier generation are gone.
 
-	std::string request(const std::string& method, const std::string& path, const std::string& body,
-		int& status, std::chrono::milliseconds timeout);
-		/// One REST call with the token; returns the body.
-
 private:
 	void supervise();
 	bool launch();

@@ -1,4 +1,5 @@
 #include "KernelExecutor.h"
+#include "JupyterClient.h"
 #include "execd/ApiException.h"
 #include "execd/Paths.h"
 #include "Poco/Buffer.h"
@@ -255,7 +256,7 @@ void KernelContext::sendInterrupt(JupyterServer& server)
 	int status = 0;
 	try
 	{
-		server.request("POST", "/api/kernels/" + _kernelId + "/interrupt", "", status, std::chrono::seconds(10));
+		JupyterClient(server).request("POST", "/api/kernels/" + _kernelId + "/interrupt", "", status, std::chrono::seconds(10));
 	}
 	catch (Poco::Exception& exc)
 	{
@@ -892,7 +893,7 @@ void KernelExecutor::startKernel(const std::string& language, const std::string&
 	int status = 0;
 	_server.base(_settings.startupTimeout);   // wait for the server: the generation must be the one that serves us
 	generation = _server.generation();
-	std::string answer = _server.request("POST", "/api/sessions", out.str(), status, _settings.startupTimeout);
+	std::string answer = JupyterClient(_server).request("POST", "/api/sessions", out.str(), status, _settings.startupTimeout);
 	if (status != 200 && status != 201)
 	{
 		std::string message = answer;
@@ -924,7 +925,7 @@ std::shared_ptr<KernelContext> KernelExecutor::create(const std::string& languag
 	catch (Poco::Exception&)
 	{
 		int ignored = 0;
-		_server.request("DELETE", "/api/sessions/" + sessionId, "", ignored, std::chrono::seconds(10));
+		JupyterClient(_server).request("DELETE", "/api/sessions/" + sessionId, "", ignored, std::chrono::seconds(10));
 		throw;
 	}
 	std::lock_guard<std::mutex> lock(_mutex);
@@ -983,7 +984,7 @@ bool KernelExecutor::deleteContext(const std::string& id)
 	}
 	pContext->close();
 	int status = 0;
-	_server.request("DELETE", "/api/sessions/" + pContext->sessionId(), "", status, std::chrono::seconds(10));
+	JupyterClient(_server).request("DELETE", "/api/sessions/" + pContext->sessionId(), "", status, std::chrono::seconds(10));
 	if (status != 200 && status != 204 && status != 404)
 		throw Poco::RuntimeException("Jupyter answered HTTP " + std::to_string(status));
 	return true;
@@ -1075,7 +1076,7 @@ bool KernelExecutor::interrupt(const std::string& id)
 	auto pContext = find(id);
 	if (!pContext) return false;
 	int status = 0;
-	_server.request("POST", "/api/kernels/" + pContext->kernelId() + "/interrupt", "", status, std::chrono::seconds(10));
+	JupyterClient(_server).request("POST", "/api/kernels/" + pContext->kernelId() + "/interrupt", "", status, std::chrono::seconds(10));
 	if (status != 200 && status != 204)
 		throw Poco::RuntimeException("Jupyter answered HTTP " + std::to_string(status) + " to the interrupt");
 	pContext->interrupted();
