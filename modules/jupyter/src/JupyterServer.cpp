@@ -1,4 +1,5 @@
 #include "JupyterServer.h"
+#include "KernelReaper.h"
 #include "execd/Process.h"
 #include "Poco/Exception.h"
 #include "Poco/File.h"
@@ -123,44 +124,6 @@ bool secretVariable(const char* entry)
 		if (std::strncmp(entry, name, std::strlen(name)) == 0) return true;
 	}
 	return false;
-}
-
-
-std::string procFile(pid_t pid, const char* name)
-{
-	std::ifstream in("/proc/" + std::to_string(pid) + "/" + name);
-	return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-
-std::vector<pid_t> leftovers(const std::string& runtimeDir)
-	// Processes the dead server left behind: kernels (their command line names a
-	// connection file in its runtime directory) and whatever inherited the
-	// environment it gave them, plus all their descendants.
-{
-	std::vector<pid_t> found;
-	const std::string variable = std::string("JUPYTER_RUNTIME_DIR=") + runtimeDir + '\0';
-	const std::string connectionFile = runtimeDir + "/kernel-";
-	DIR* dir = ::opendir("/proc");
-	if (!dir) return found;
-	while (struct dirent* entry = ::readdir(dir))
-	{
-		pid_t pid = static_cast<pid_t>(std::atoi(entry->d_name));
-		if (pid <= 0 || pid == ::getpid()) continue;
-		if (procFile(pid, "cmdline").find(connectionFile) != std::string::npos
-			|| ('\0' + procFile(pid, "environ")).find('\0' + variable) != std::string::npos)
-			found.push_back(pid);
-	}
-	::closedir(dir);
-	std::size_t roots = found.size();
-	for (std::size_t i = 0; i < roots; ++i)
-	{
-		for (pid_t child: Process::descendants(found[i]))
-		{
-			if (std::find(found.begin(), found.end(), child) == found.end()) found.push_back(child);
-		}
-	}
-	return found;
 }
 
 
@@ -433,22 +396,7 @@ void JupyterServer::supervise()
 
 void JupyterServer::killKernels()
 {
-	// jupyter_client starts each kernel in a session of its own, so they are not
-	// in the server's process group, and ipykernel only notices a dead parent
-	// when it is reparented to PID 1: adopted by execd (a subreaper) they would
-	// run for ever. Several rounds, as killing a process reparents its children.
-	int killed = 0;
-	for (int round = 0; round < 3; ++round)
-	{
-		std::vector<pid_t> pids = leftovers(_directory + "/runtime");
-		if (pids.empty()) break;
-		for (pid_t pid: pids)
-		{
-			::kill(-pid, SIGKILL);   // a kernel leads its own process group
-			if (::kill(pid, SIGKILL) == 0) ++killed;
-		}
-		std::this_thread::sleep_for(std::chrono::milliseconds(20));
-	}
+	int killed = KernelReaper::killLeftovers(_directory + "/runtime");
 	if (killed > 0)
 		Poco::Logger::get("execd.jupyter").warning("killed %d kernel process(es) the Jupyter server left behind", killed);
 }
@@ -485,36 +433,6 @@ Poco::URI JupyterServer::base(std::chrono::milliseconds wait)
 	if (_ready) return _uri;
 	if (_stopping) throw Poco::IllegalStateException("shutting down");
 	throw Poco::IllegalStateException(_failure);
-}
-
-
-std::string JupyterServer::request(const std::string& method, const std::string& path, const std::string& body,
-	int& status, std::chrono::milliseconds timeout)
-{
-	Poco::URI uri = base(timeout);
-	Poco::Net::HTTPClientSession session(uri.getHost(), uri.getPort());
-	session.setTimeout(Poco::Timespan(timeout.count() * 1000));
-	std::string prefix = uri.getPath();
-	if (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
-	Poco::Net::HTTPRequest request(method, prefix + path, Poco::Net::HTTPMessage::HTTP_1_1);
-	request.set("Authorization", "token " + _token);
-	if (!body.empty())
-	{
-		request.setContentType("application/json");
-		request.setContentLength(static_cast<std::streamsize>(body.size()));
-		session.sendRequest(request) << body;
-	}
-	else
-	{
-		if (method == "POST") request.setContentLength(0);
-		session.sendRequest(request);
-	}
-	Poco::Net::HTTPResponse response;
-	std::istream& in = session.receiveResponse(response);
-	std::string out;
-	Poco::StreamCopier::copyToString(in, out);
-	status = response.getStatus();
-	return out;
 }
 
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "JupyterSettings.h"
 #include "execd/Subprocess.h"
 #include "Poco/Net/HTTPResponse.h"
 #include "Poco/URI.h"
@@ -13,18 +14,6 @@
 
 namespace execd {
 namespace jupyter {
-
-
-struct JupyterSettings
-	/// Settings under module.jupyter (see etc/execd.properties).
-{
-	std::string host;                                       ///< external server; "" = embedded
-	std::string token;
-	std::string serverCommand = "/usr/bin/jupyter-server";
-	std::chrono::milliseconds startupTimeout{30000};
-	std::chrono::milliseconds kernelStartTimeout{60000};
-	bool rawMessages = true;   ///< offer the v1.kernel.websocket.jupyter.org subprotocol
-};
 
 
 class JupyterServer
@@ -63,10 +52,6 @@ public:
 	int generation() const;
 		/// Incremented each time the embedded server is (re)started: kernels of an
 		/// earlier generation are gone.
-
-	std::string request(const std::string& method, const std::string& path, const std::string& body,
-		int& status, std::chrono::milliseconds timeout);
-		/// One REST call with the token; returns the body.
 
 private:
 	void supervise();

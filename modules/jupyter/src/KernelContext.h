@@ -1,0 +1,105 @@
+#pragma once
+
+#include "JupyterServer.h"
+#include "KernelChannel.h"
+#include "KernelProcess.h"
+#include "TslabHooks.h"
+#include "execd/EventSink.h"
+#include "Poco/Exception.h"
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <optional>
+#include <string>
+
+
+namespace execd {
+namespace jupyter {
+
+
+class KernelContext
+	/// One code context: a Jupyter session, its kernel, and a WebSocket to the
+	/// kernel's channels that stays open between runs.
+{
+public:
+	KernelContext(std::string id, std::string sessionId, std::string kernelId, std::string language, std::string cwd, int generation);
+	~KernelContext();
+
+	const std::string& id() const;
+	const std::string& kernelId() const;
+	const std::string& sessionId() const;   ///< Jupyter's session id (the context id unless the kernel was replaced)
+
+	void rebind(std::string sessionId, std::string kernelId, int generation);
+		/// A new kernel for this context, after the Jupyter server was restarted.
+	const std::string& language() const;
+	const std::string& cwd() const;
+	int generation() const;
+
+	void run(JupyterServer& server, const std::string& code, EventSink& sink, bool restartedNotice = false);
+		/// Executes code (see KernelRun); emits init, the kernel's output and the
+		/// terminal events. Throws ApiException "session is busy" before init when
+		/// a run is going on, and when it cannot connect to the kernel.
+
+	void waitReady(JupyterServer& server, std::chrono::milliseconds timeout);
+		/// Connects and waits for kernel_info_reply.
+
+	bool running() const;
+	void interrupted();
+		/// Called after the kernel was sent an interrupt. The run sends it again
+		/// once the kernel is busy with the run's request (an interrupt that came
+		/// first would be lost), and every half second until the kernel replies; a run
+		/// that does not end within 2 s of the first interrupt the kernel got while
+		/// running it ends with an error event (ijavascript restarts its session on
+		/// an interrupt and never answers the request that was running).
+	void close();
+	void abort();
+		/// Shuts the connection down from another thread: a run in progress ends
+		/// with an error event.
+
+	static std::string reason(const Poco::Exception& exc);
+		/// What went wrong, never empty: some Poco exceptions (a refused connection)
+		/// have only a name.
+
+private:
+	friend class KernelRun;   // the run loop works on the connection and on what is known of the kernel
+
+	void connect(JupyterServer& server);
+	void prepare(JupyterServer& server);
+		/// With _runMutex held, before a run: connects, and waits for a replaced
+		/// kernel. Throws ApiException.
+	void sendInterrupt(JupyterServer& server);
+	void awaitKernelInfo(JupyterServer& server, std::chrono::milliseconds timeout);   // with _runMutex held
+	void adapt(std::chrono::milliseconds timeout);
+		/// After the kernel is ready (with _runMutex held): for tslab's kernels,
+		/// hooks that mark the value of the last expression and errors in the
+		/// output, so that they become result and error events.
+	int executeQuietly(const std::string& code, std::chrono::milliseconds timeout);
+		/// Runs code of our own and waits for its reply; no events. Returns the
+		/// reply's execution count.
+	static long long nowMillis();
+		/// The steady clock in milliseconds, as _interruptedAt keeps it.
+
+	std::string _id;
+	std::string _sessionId;
+	std::string _kernelId;
+	std::string _language;
+	std::string _cwd;
+	int _generation;
+	std::mutex _runMutex;
+	std::atomic<bool> _running{false};
+
+	std::string _implementation;   ///< kernel_info_reply's "implementation" (ipython, tslab, jslab, ...)
+	std::optional<TslabHooks> _hooks;   ///< tslab/jslab: the hooks installed in the kernel
+	int _countOffset = 0;          ///< executions of our own that the kernel counted
+	std::chrono::steady_clock::time_point _quietUntil;   ///< tslab aborts requests for 200 ms after an error
+
+	bool _restarted = false;   ///< the kernel died: wait for the new one before the next run
+	std::string _busyWith;     ///< the request the kernel said it is busy with and has not finished (any run's)
+
+	std::atomic<long long> _interruptedAt{0};   ///< steady clock, ms, of the last interrupt sent; 0 = none during this run
+	KernelProcess _process;   ///< found in /proc for a local server
+	KernelChannel _channel;
+};
+
+
+} } // namespace execd::jupyter
