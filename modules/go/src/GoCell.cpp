@@ -115,6 +115,36 @@ std::string declaredName(const std::string& decl)
 }
 
 
+void addImport(const std::string& text, int start, Cell& cell)
+	// An import declaration (text, from cell line start on): its specs, one or a
+	// parenthesised group, go to cell.imports.
+{
+	std::string body = text.substr(6);
+	std::size_t open = body.find('(');
+	if (open != std::string::npos)
+	{
+		body = body.substr(open + 1, body.rfind(')') - open - 1);
+		for (auto& spec: lines(body))
+		{
+			std::string s = spec.substr(spec.find_first_not_of(" \t") == std::string::npos ? spec.size() : spec.find_first_not_of(" \t"));
+			s = s.substr(0, s.find_last_not_of(" \t;") + 1);
+			if (!s.empty() && s.rfind("//", 0) != 0) cell.imports.push_back(s);
+		}
+	}
+	else if (body.find_first_not_of(" \t\r") == std::string::npos)
+	{
+		// "import" without a spec: a statement, so that the compiler reports
+		// it at its cell line (substr(npos) used to throw std::out_of_range).
+		cell.stmts.emplace_back(text, start);
+	}
+	else
+	{
+		std::string s = body.substr(body.find_first_not_of(" \t"));
+		cell.imports.push_back(s.substr(0, s.find_last_not_of(" \t;") + 1));
+	}
+}
+
+
 } // namespace
 
 
@@ -161,29 +191,7 @@ Cell split(const std::string& code)
 			const int start = static_cast<int>(i) + 1;
 			std::string text;
 			collect(text);
-			std::string body = text.substr(6);
-			std::size_t open = body.find('(');
-			if (open != std::string::npos)
-			{
-				body = body.substr(open + 1, body.rfind(')') - open - 1);
-				for (auto& spec: lines(body))
-				{
-					std::string s = spec.substr(spec.find_first_not_of(" \t") == std::string::npos ? spec.size() : spec.find_first_not_of(" \t"));
-					s = s.substr(0, s.find_last_not_of(" \t;") + 1);
-					if (!s.empty() && s.rfind("//", 0) != 0) cell.imports.push_back(s);
-				}
-			}
-			else if (body.find_first_not_of(" \t\r") == std::string::npos)
-			{
-				// "import" without a spec: a statement, so that the compiler reports
-				// it at its cell line (substr(npos) used to throw std::out_of_range).
-				cell.stmts.emplace_back(text, start);
-			}
-			else
-			{
-				std::string s = body.substr(body.find_first_not_of(" \t"));
-				cell.imports.push_back(s.substr(0, s.find_last_not_of(" \t;") + 1));
-			}
+			addImport(text, start, cell);
 			continue;
 		}
 		int line = static_cast<int>(i) + 1;

@@ -2,30 +2,10 @@
 // each run compiles one program (remembered declarations + the cell, whose
 // statements become the body of main) and runs it. Public module API only.
 
-#include "GoCell.h"
-#include "execd/ApiException.h"
-#include "execd/ContextTable.h"
-#include "execd/Executor.h"
-#include "execd/Module.h"
+#include "GoModule.h"
 #include "execd/Paths.h"
-#include "execd/StreamEvent.h"
-#include "execd/Subprocess.h"
 #include "Poco/ClassLibrary.h"
-#include "Poco/File.h"
-#include "Poco/UUIDGenerator.h"
-#include <algorithm>
-#include <cerrno>
-#include <chrono>
-#include <csignal>
 #include <cstdlib>
-#include <cstring>
-#include <fstream>
-#include <map>
-#include <mutex>
-#include <poll.h>
-#include <regex>
-#include <set>
-#include <sys/wait.h>
 #include <unistd.h>
 
 
@@ -36,15 +16,9 @@ namespace go {
 namespace {
 
 
-long long millisSince(std::chrono::steady_clock::time_point start)
-{
-	return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
-}
-
-
 std::string defaultGo()
-	/// $GOROOT/bin/go, else go on the PATH, else the official images' and
-	/// Debian's places.
+	// $GOROOT/bin/go, else go on the PATH, else the official images' and
+	// Debian's places.
 {
 	const char* root = std::getenv("GOROOT");
 	if (root && *root && ::access((std::string(root) + "/bin/go").c_str(), X_OK) == 0) return std::string(root) + "/bin/go";
@@ -53,399 +27,37 @@ std::string defaultGo()
 }
 
 
-struct Settings
-{
-	std::string goBinary = "/usr/bin/go";
-	std::string workRoot = "/tmp";
-	std::chrono::milliseconds buildTimeout{120000};
-};
-
-
-class GoContext
-{
-public:
-	GoContext(std::string id, std::string cwd, const Settings& settings):
-		_id(std::move(id)),
-		_cwd(std::move(cwd)),
-		_settings(settings),
-		_dir(settings.workRoot + "/execd-go-" + _id)
-	{
-		Paths::createDirectories(_dir + "/cache");
-		Paths::createDirectories(_dir + "/gopath");
-	}
-
-	~GoContext()
-	{
-		try
-		{
-			Poco::File(_dir).remove(true);
-		}
-		catch (...)
-		{
-		}
-	}
-
-	const std::string& id() const { return _id; }
-	const std::string& cwd() const { return _cwd; }
-
-	void run(const std::string& code, EventSink& sink)
-	{
-		std::unique_lock<std::mutex> runLock(_runMutex, std::try_to_lock);
-		if (!runLock.owns_lock()) throw ApiException::runtimeError("error running codes session is busy");
-		auto begin = std::chrono::steady_clock::now();
-		_interrupted = false;
-		sink.emit(StreamEvent::init(_id));
-		++_count;
-		Cell cell = split(code);
-		std::vector<int> lineMap;   // program line (0-based) -> cell line, 0 = not the cell's
-		std::string program = cell.wholeProgram ? code : compose(cell, lineMap);
-		if (cell.wholeProgram)
-			for (std::size_t i = 0; i < lines(code).size(); ++i) lineMap.push_back(static_cast<int>(i) + 1);
-		{
-			std::ofstream out(_dir + "/main.go", std::ios::trunc);
-			out << program;
-		}
-		// Build.
-		std::string buildErrors;
-		int status = execute({_settings.goBinary, "build", "-o", _dir + "/prog", _dir + "/main.go"}, _dir, nullptr, &buildErrors);
-		if (_interrupted)
-		{
-			interrupted(sink, begin);
-			return;
-		}
-		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		{
-			compileError(buildErrors, lineMap, sink);
-			sink.emit(StreamEvent::complete(millisSince(begin)));
-			return;
-		}
-		if (!cell.wholeProgram) remember(cell);
-		// Run.
-		std::string errors;
-		status = execute({_dir + "/prog"}, _cwd.empty() ? std::string() : _cwd, &sink, &errors);
-		if (_interrupted)
-		{
-			interrupted(sink, begin);
-			return;
-		}
-		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		{
-			ErrorDetail detail;
-			std::size_t panic = errors.find("panic: ");
-			if (panic != std::string::npos)
-			{
-				detail.ename = "panic";
-				std::size_t eol = errors.find('\n', panic);
-				detail.evalue = errors.substr(panic + 7, eol == std::string::npos ? std::string::npos : eol - panic - 7);
-			}
-			else
-			{
-				detail.ename = "ExitError";
-				detail.evalue = WIFEXITED(status) ? "exit status " + std::to_string(WEXITSTATUS(status)) : "signal " + std::to_string(WTERMSIG(status));
-			}
-			detail.traceback = lines(errors);
-			sink.emit(StreamEvent::status("error"));
-			sink.emit(StreamEvent::failure(detail));
-		}
-		sink.emit(StreamEvent::complete(millisSince(begin)));
-	}
-
-	void interrupt()
-	{
-		std::lock_guard<std::mutex> lock(_processMutex);
-		_interrupted = true;
-		if (_pProcess) _pProcess->signalGroup(SIGKILL);
-	}
-
-private:
-	std::string compose(const Cell& cell, std::vector<int>& lineMap)
-	{
-		// A name the cell declares again replaces the remembered declaration.
-		std::set<std::string> redeclared;
-		for (const auto& d: cell.decls)
-		{
-			std::string n = declName(d.first);
-			if (!n.empty()) redeclared.insert(n);
-		}
-		std::vector<std::pair<std::string, int>> decls;
-		for (const auto& d: _decls)
-			if (!redeclared.count(d.first)) decls.emplace_back(d.second, 0);
-		for (const auto& d: cell.decls) decls.push_back(d);
-
-		std::vector<std::string> used;
-		for (const auto& s: cell.stmts)
-		{
-			for (std::string& n: shortDeclNames(s.first)) used.push_back(std::move(n));
-		}
-		std::string code;
-		auto add = [&](const std::string& text, int cellLine) {
-			int k = 0;
-			for (const auto& l: lines(text))
-			{
-				code += l + "\n";
-				lineMap.push_back(cellLine > 0 ? cellLine + k : 0);
-				++k;
-			}
-		};
-		std::string rest;
-		for (const auto& d: decls) rest += d.first + "\n";
-		for (const auto& s: cell.stmts) rest += s.first + "\n";
-		add("package main", 0);
-		std::set<std::string> seen;
-		std::vector<std::string> imports = _imports;
-		imports.insert(imports.end(), cell.imports.begin(), cell.imports.end());
-		// Standard packages a cell may use without importing them (as notebook Go
-		// kernels do with goimports), unless an explicit import takes the name.
-		static const char* const IMPLICIT[] = {"\"fmt\"", "\"strings\"", "\"strconv\"", "\"math\"", "\"os\"", "\"time\"",
-			"\"sort\"", "\"errors\"", "\"bytes\"", "\"io\"", "\"bufio\"", "\"regexp\"", "\"sync\"", "\"math/rand\"",
-			"\"encoding/json\"", "\"path/filepath\"", "\"unicode\"", "\"context\""};
-		std::set<std::string> names;
-		for (const auto& spec: imports) names.insert(importName(spec));
-		for (const char* spec: IMPLICIT)
-			if (!names.count(importName(spec))) imports.push_back(spec);
-		for (const auto& spec: imports)
-		{
-			if (!seen.insert(spec).second) continue;
-			std::string name = importName(spec);
-			// Unused imports do not compile: only those the program mentions.
-			if (!name.empty() && !mentions(rest, name)) continue;
-			add("import " + spec, 0);
-		}
-		for (const auto& d: decls) add(d.first, d.second);
-		add("func main() {", 0);
-		for (const auto& s: cell.stmts) add(s.first, s.second);
-		for (const auto& n: used) add("_ = " + n, 0);
-		add("}", 0);
-		return code;
-	}
-
-	void remember(const Cell& cell)
-	{
-		for (const auto& spec: cell.imports)
-			if (std::find(_imports.begin(), _imports.end(), spec) == _imports.end()) _imports.push_back(spec);
-		for (const auto& d: cell.decls)
-		{
-			std::string n = declName(d.first);
-			if (n.empty()) n = "#" + std::to_string(_anonymous++);
-			auto it = std::find_if(_decls.begin(), _decls.end(), [&n](const auto& e) { return e.first == n; });
-			if (it != _decls.end()) it->second = d.first;
-			else _decls.emplace_back(n, d.first);
-		}
-	}
-
-	void compileError(const std::string& output, const std::vector<int>& lineMap, EventSink& sink)
-	{
-		ErrorDetail detail;
-		detail.ename = "CompileError";
-		static const std::regex location("(?:\\./)?(?:[^\\s:]*/)?main\\.go:(\\d+):(\\d+): ");
-		for (const auto& l: lines(output))
-		{
-			if (l.empty() || l[0] == '#') continue;
-			std::smatch m;
-			std::string mapped = l;
-			if (std::regex_search(l, m, location))
-			{
-				std::size_t programLine = static_cast<std::size_t>(std::stoi(m[1].str()));
-				int cellLine = programLine >= 1 && programLine <= lineMap.size() ? lineMap[programLine - 1] : 0;
-				std::string where = cellLine > 0 ? "line " + std::to_string(cellLine) + ":" + m[2].str() + ": " : "(earlier declarations): ";
-				mapped = m.prefix().str() + where + m.suffix().str();
-			}
-			if (detail.evalue.empty()) detail.evalue = mapped;
-			detail.traceback.push_back(mapped);
-		}
-		if (detail.evalue.empty()) detail.evalue = "the program did not compile";
-		sink.emit(StreamEvent::status("error"));
-		sink.emit(StreamEvent::failure(detail));
-	}
-
-	void interrupted(EventSink& sink, std::chrono::steady_clock::time_point begin)
-	{
-		sink.emit(StreamEvent::status("error"));
-		sink.emit(StreamEvent::failure(ErrorDetail{"Interrupted", "the run was interrupted; remembered declarations are kept", {}, false}));
-		sink.emit(StreamEvent::complete(millisSince(begin)));
-	}
-
-	int execute(const std::vector<std::string>& argv, const std::string& cwd, EventSink* pSink, std::string* pErrors)
-		/// Runs a process to its end: its stdout (and stderr) streamed to pSink when
-		/// given, its stderr kept in pErrors (first 64 KiB).
-	{
-		auto process = std::make_shared<Subprocess>();
-		Subprocess::Options o;
-		o.argv = argv;
-		o.cwd = cwd;
-		o.env = Subprocess::environment();
-		o.env.insert(o.env.end(), {"GOCACHE=" + _dir + "/cache", "GOPATH=" + _dir + "/gopath", "GOFLAGS=-mod=mod", "GO111MODULE=auto", "CGO_ENABLED=0"});
-		try
-		{
-			process->start(o);
-		}
-		catch (Poco::Exception& exc)
-		{
-			if (pErrors) *pErrors = exc.displayText();
-			return 127 << 8;
-		}
-		process->closeInput();
-		{
-			std::lock_guard<std::mutex> lock(_processMutex);
-			_pProcess = process;
-			if (_interrupted) process->signalGroup(SIGKILL);
-		}
-		bool outOpen = true, errOpen = true;
-		char buffer[65536];
-		while (outOpen || errOpen)
-		{
-			struct pollfd fds[2] = {{outOpen ? process->output() : -1, POLLIN, 0}, {errOpen ? process->errors() : -1, POLLIN, 0}};
-			int ready = ::poll(fds, 2, 500);
-			if (ready < 0 && errno == EINTR) continue;
-			for (int i = 0; i < 2; ++i)
-			{
-				if (!fds[i].revents) continue;
-				ssize_t n = ::read(i == 0 ? process->output() : process->errors(), buffer, sizeof(buffer));
-				if (n <= 0)
-				{
-					(i == 0 ? outOpen : errOpen) = false;
-					continue;
-				}
-				std::string text(buffer, static_cast<std::size_t>(n));
-				if (i == 1 && pErrors && pErrors->size() < 65536) *pErrors += text;
-				if (pSink) pSink->emit(i == 0 ? StreamEvent::stdoutText(text) : StreamEvent::stderrText(text));
-			}
-		}
-		int status = process->wait();
-		std::lock_guard<std::mutex> lock(_processMutex);
-		_pProcess.reset();
-		return status;
-	}
-
-	std::string _id;
-	std::string _cwd;
-	const Settings& _settings;
-	std::string _dir;
-	std::mutex _runMutex;
-	std::mutex _processMutex;
-	std::shared_ptr<Subprocess> _pProcess;
-	bool _interrupted = false;
-	int _count = 0;
-	int _anonymous = 0;
-	std::vector<std::string> _imports;
-	std::vector<std::pair<std::string, std::string>> _decls;   ///< name -> declaration text, in order
-};
-
-
-class GoExecutor: public CodeExecutor
-{
-public:
-	explicit GoExecutor(const Settings& settings):
-		_settings(settings)
-	{
-	}
-
-	ContextInfo createContext(const std::string& language, const std::string& cwd) override
-	{
-		auto c = create(cwd);
-		_contexts.add(c->id(), c);
-		return ContextInfo{c->id(), language, cwd};
-	}
-
-	std::vector<ContextInfo> listContexts() override
-	{
-		return _contexts.infos("go");
-	}
-
-	std::optional<ContextInfo> findContext(const std::string& id) override
-	{
-		return _contexts.info(id, "go");
-	}
-
-	bool deleteContext(const std::string& id) override
-	{
-		auto c = _contexts.remove(id);
-		if (!c) return false;
-		c->interrupt();
-		return true;   // its directory goes with the last reference
-	}
-
-	void run(const ExecRequest& request, EventSink& sink) override
-	{
-		std::shared_ptr<GoContext> c;
-		if (!request.contextId.empty())
-		{
-			c = _contexts.find(request.contextId);
-			if (!c) throw ApiException::runtimeError("error running codes context not found");
-		}
-		else
-		{
-			c = _contexts.defaultContext([this] {
-				auto created = create("");
-				return std::make_pair(created->id(), created);
-			});
-		}
-		c->run(request.code, sink);
-	}
-
-	bool interrupt(const std::string& id) override
-	{
-		auto c = _contexts.find(id);
-		if (!c) return false;
-		c->interrupt();
-		return true;
-	}
-
-	void shutdown()
-	{
-		for (auto& c: _contexts.takeAll()) c.second->interrupt();
-	}
-
-private:
-	std::shared_ptr<GoContext> create(const std::string& cwd)
-	{
-		if (!cwd.empty()) Paths::createDirectories(cwd);
-		return std::make_shared<GoContext>(Poco::UUIDGenerator::defaultGenerator().createRandom().toString(), cwd, _settings);
-	}
-
-	const Settings& _settings;
-	ContextTable<GoContext> _contexts;
-};
-
-
 } // namespace
 
 
-class GoModule: public Module
-	/// Go code contexts compiled with the Go toolchain, one build cache per context.
+std::string GoModule::name() const
 {
-public:
-	std::string name() const override
-	{
-		return "go";
-	}
+	return "go";
+}
 
-	void configure(ModuleContext& context) override
-	{
-		ConfigReader config = context.settings();
-		_settings.goBinary = config.getString("go", defaultGo());
-		_settings.workRoot = config.getString("workDirectory", std::getenv("TMPDIR") && *std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp");
-		_language = config.getString("language", "go");
-		if (::access(_settings.goBinary.c_str(), X_OK) != 0)
-			context.logger().warning("%s is not executable: go runs will fail", _settings.goBinary);
-		_pExecutor = std::make_unique<GoExecutor>(_settings);
-	}
 
-	std::vector<ExecutorBinding> executors() override
-	{
-		return {ExecutorBinding::code(_language, *_pExecutor)};
-	}
+void GoModule::configure(ModuleContext& context)
+{
+	ConfigReader config = context.settings();
+	_settings.goBinary = config.getString("go", defaultGo());
+	_settings.workRoot = config.getString("workDirectory", std::getenv("TMPDIR") && *std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp");
+	_language = config.getString("language", "go");
+	if (::access(_settings.goBinary.c_str(), X_OK) != 0)
+		context.logger().warning("%s is not executable: go runs will fail", _settings.goBinary);
+	_pExecutor = std::make_unique<GoExecutor>(_settings);
+}
 
-	void shutdown() override
-	{
-		_pExecutor->shutdown();
-	}
 
-private:
-	Settings _settings;
-	std::string _language = "go";
-	std::unique_ptr<GoExecutor> _pExecutor;
-};
+std::vector<ExecutorBinding> GoModule::executors()
+{
+	return {ExecutorBinding::code(_language, *_pExecutor)};
+}
+
+
+void GoModule::shutdown()
+{
+	_pExecutor->shutdown();
+}
 
 
 } } // namespace execd::go

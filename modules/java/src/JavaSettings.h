@@ -1,0 +1,23 @@
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+
+namespace execd {
+namespace java {
+
+
+struct JavaSettings
+	/// What the java module read from its configuration, shared read-only by its
+	/// executor and contexts.
+{
+	std::string java = "/usr/bin/java";
+	std::string classPath;                            ///< where ExecdJShell.class is
+	std::vector<std::string> jvmOptions{"-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xss4m", "-Xshare:auto"};
+	std::chrono::milliseconds startTimeout{20000};    ///< a new JVM must say READY within this
+};
+
+
+} } // namespace execd::java

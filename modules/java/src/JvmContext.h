@@ -1,0 +1,69 @@
+#pragma once
+
+#include "JavaSettings.h"
+#include "execd/EventSink.h"
+#include "execd/Subprocess.h"
+#include <chrono>
+#include <mutex>
+#include <string>
+
+
+namespace execd {
+namespace java {
+
+
+class JvmContext
+	/// One JShell in one JVM, running execd's runner (ExecdJShell) with requests
+	/// on fd 3 and replies on fd 4 (see JShellReply). Runs are serialised; an
+	/// interrupt may come from any thread.
+{
+public:
+	JvmContext(std::string id, std::string cwd, const JavaSettings& settings);
+		/// Starts nothing yet (see start()). settings must outlive the context.
+
+	const std::string& id() const;
+	const std::string& cwd() const;   ///< the JVM's working directory; "" = execd's cwd
+
+	void start();
+		/// Starts the JVM and waits for the runner's READY (settings.startTimeout).
+		/// Throws Poco::RuntimeException "the JVM did not start: <its stderr>" when
+		/// it does not come.
+
+	void run(const std::string& code, EventSink& sink);
+		/// Runs the code in JShell: init, the JVM's output, a result per value, an
+		/// error event for an exception, then execution_complete. A JVM that has
+		/// ended is started again first (with a note on stderr: its state is lost);
+		/// one that dies during the run is reported as "JvmDied". Throws
+		/// ApiException 500 when the context is busy or the JVM cannot be started.
+
+	void interrupt();
+		/// Asks the runner to stop the run under way (STOP).
+
+	void stop();
+		/// Kills the JVM and waits for it.
+
+private:
+	bool parse(std::string& pending, EventSink& sink, bool& done);
+		/// One whole reply from pending, if there is one.
+	void forward(int fd, EventSink& sink, bool error);
+	void drain(int fd, EventSink& sink, bool error);
+	void died(EventSink& sink, std::chrono::steady_clock::time_point begin);
+	bool readReply(std::string& line, std::chrono::steady_clock::time_point deadline);
+	bool writeRequest(const std::string& request);
+		/// Whole: a STOP must not land inside a long RUN that is still being written.
+	static bool writeAll(int fd, const std::string& data);
+
+	std::string _id;
+	std::string _cwd;
+	const JavaSettings& _settings;
+	std::mutex _runMutex;
+	std::mutex _processMutex;
+	std::mutex _writeMutex;
+	Subprocess _process;
+	std::string _stderr;
+	int _count = 0;
+	bool _started = false;
+};
+
+
+} } // namespace execd::java
