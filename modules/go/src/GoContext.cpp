@@ -4,6 +4,8 @@
 
 #include "GoContext.h"
 #include "execd/ApiException.h"
+#include "execd/CaptureSink.h"
+#include "execd/OutputPump.h"
 #include "execd/Paths.h"
 #include "execd/StreamEvent.h"
 #include "Poco/File.h"
@@ -11,7 +13,6 @@
 #include <cerrno>
 #include <csignal>
 #include <fstream>
-#include <poll.h>
 #include <regex>
 #include <set>
 #include <sys/wait.h>
@@ -274,33 +275,21 @@ int GoContext::execute(const std::vector<std::string>& argv, const std::string& 
 		if (pErrors) *pErrors = exc.displayText();
 		return 127 << 8;
 	}
-	process->closeInput();
 	{
 		std::lock_guard<std::mutex> lock(_processMutex);
 		_pProcess = process;
 		if (_interrupted) process->signalGroup(SIGKILL);
 	}
-	bool outOpen = true, errOpen = true;
-	char buffer[65536];
-	while (outOpen || errOpen)
-	{
-		struct pollfd fds[2] = {{outOpen ? process->output() : -1, POLLIN, 0}, {errOpen ? process->errors() : -1, POLLIN, 0}};
-		int ready = ::poll(fds, 2, 500);
-		if (ready < 0 && errno == EINTR) continue;
-		for (int i = 0; i < 2; ++i)
-		{
-			if (!fds[i].revents) continue;
-			ssize_t n = ::read(i == 0 ? process->output() : process->errors(), buffer, sizeof(buffer));
-			if (n <= 0)
-			{
-				(i == 0 ? outOpen : errOpen) = false;
-				continue;
-			}
-			std::string text(buffer, static_cast<std::size_t>(n));
-			if (i == 1 && pErrors && pErrors->size() < 65536) *pErrors += text;
-			if (pSink) pSink->emit(i == 0 ? StreamEvent::stdoutText(text) : StreamEvent::stderrText(text));
-		}
-	}
+	// Its output as it comes, one event a read; stderr kept for the error
+	// detail. An interrupt kills it (interrupt()), which ends the pump.
+	CaptureSink capture(pSink);
+	OutputPump::Options options;
+	options.whenClientGone = OutputPump::WhenClientGone::KEEP_READING;
+	OutputPump pump(*process, capture, options);
+	pump.setFilters(std::make_unique<ChunkFilter>(EventType::STDOUT), std::make_unique<ChunkFilter>(EventType::STDERR));
+	pump.run();
+	pump.finish();
+	if (pErrors) *pErrors += capture.errors();
 	int status = process->wait();
 	std::lock_guard<std::mutex> lock(_processMutex);
 	_pProcess.reset();

@@ -5,10 +5,10 @@
 #include "JvmContext.h"
 #include "JShellReply.h"
 #include "execd/ApiException.h"
+#include "execd/CaptureSink.h"
 #include "execd/StreamEvent.h"
 #include <cerrno>
 #include <csignal>
-#include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -60,14 +60,41 @@ void JvmContext::start()
 	o.cwd = _cwd;
 	o.control = true;
 	_process.start(o);
-	std::string line;
-	if (!readReply(line, std::chrono::steady_clock::now() + _settings.startTimeout) || line != "READY")
+	_pending.clear();
+	std::string errors;
+	if (!awaitReady(errors))
 	{
 		_process.signalGroup(SIGKILL);
 		_process.wait();
-		throw Poco::RuntimeException("the JVM did not start: " + (_stderr.empty() ? std::string("no answer") : _stderr));
+		throw Poco::RuntimeException("the JVM did not start: " + (errors.empty() ? std::string("no answer") : errors));
 	}
-	_stderr.clear();
+}
+
+
+bool JvmContext::awaitReady(std::string& errors)
+{
+	// The runner's first line on fd 4, within the start timeout; what the JVM
+	// says on stderr meanwhile explains a failure.
+	CaptureSink capture(nullptr, 4096);
+	OutputPump::Options options;
+	options.deadline = std::chrono::steady_clock::now() + _settings.startTimeout;
+	options.whenClientGone = OutputPump::WhenClientGone::KEEP_READING;
+	options.stopGrace = std::chrono::milliseconds(0);
+	OutputPump pump(_process, capture, options);
+	pump.setFilters(std::make_unique<ChunkFilter>(EventType::STDOUT), std::make_unique<ChunkFilter>(EventType::STDERR));
+	bool ready = false;
+	pump.watch(_process.controlOut(), [this, &ready]
+	{
+		if (!readControl()) return OutputPump::Action::END;
+		std::size_t eol = _pending.find('\n');
+		if (eol == std::string::npos) return OutputPump::Action::CONTINUE;
+		ready = _pending.compare(0, eol, "READY") == 0;
+		_pending.erase(0, eol + 1);
+		return OutputPump::Action::END;
+	});
+	pump.run();
+	errors = capture.errors();
+	return ready;
 }
 
 
@@ -93,50 +120,29 @@ void JvmContext::run(const std::string& code, EventSink& sink)
 	if (restarted && _started)
 		sink.emit(StreamEvent::stderrText("[execd] the JVM of this context had ended; this run starts a fresh one and earlier state is lost\n"));
 	_started = true;
-	std::string request = "RUN " + std::to_string(code.size()) + "\n" + code;
-	if (!writeRequest(request))
+	// The JVM's output as it comes, one event a read, until the runner's DONE;
+	// a JVM that exits, or closes its replies, has died.
+	OutputPump::Options options;
+	options.whenClientGone = OutputPump::WhenClientGone::KEEP_READING;
+	OutputPump pump(_process, sink, options);
+	pump.setFilters(std::make_unique<ChunkFilter>(EventType::STDOUT), std::make_unique<ChunkFilter>(EventType::STDERR));
+	bool done = false;
+	pump.watch(_process.controlOut(), [this, &pump, &sink, &done]
 	{
-		died(sink, begin);
+		if (!readControl()) return OutputPump::Action::END;
+		done = takeReplies(pump, sink);
+		return done ? OutputPump::Action::END : OutputPump::Action::CONTINUE;
+	});
+	if (writeRequest("RUN " + std::to_string(code.size()) + "\n" + code))
+		pump.run();
+	if (!done)
+	{
+		died(pump, sink, begin);
 		return;
 	}
-	std::string pending;   // control bytes not yet a whole reply
-	for (;;)
-	{
-		struct pollfd fds[3] = {{_process.output(), POLLIN, 0}, {_process.errors(), POLLIN, 0}, {_process.controlOut(), POLLIN, 0}};
-		int ready = ::poll(fds, 3, 250);
-		if (ready < 0 && errno == EINTR) continue;
-		if (fds[0].revents) forward(_process.output(), sink, false);
-		if (fds[1].revents) forward(_process.errors(), sink, true);
-		if (fds[2].revents)
-		{
-			char buffer[65536];
-			ssize_t n = ::read(_process.controlOut(), buffer, sizeof(buffer));
-			if (n <= 0)
-			{
-				died(sink, begin);
-				return;
-			}
-			pending.append(buffer, static_cast<std::size_t>(n));
-			bool done = false;
-			while (parse(pending, sink, done))
-			{
-			}
-			if (done)
-			{
-				// Output written before the reply is in the pipes already.
-				drain(_process.output(), sink, false);
-				drain(_process.errors(), sink, true);
-				sink.emit(StreamEvent::complete(millisSince(begin)));
-				return;
-			}
-		}
-		int status;
-		if (ready == 0 && _process.tryReap(status))
-		{
-			died(sink, begin);
-			return;
-		}
-	}
+	// Output written before the reply is in the pipes already.
+	pump.drain();
+	sink.emit(StreamEvent::complete(millisSince(begin)));
 }
 
 
@@ -157,103 +163,59 @@ void JvmContext::stop()
 }
 
 
-bool JvmContext::parse(std::string& pending, EventSink& sink, bool& done)
+bool JvmContext::readControl()
 {
-	JShellReply reply;
-	if (!JShellReply::take(pending, reply)) return false;
-	if (reply.kind == JShellReply::DONE)
+	char buffer[65536];
+	ssize_t n;
+	do
 	{
-		_count = reply.count;
-		done = true;
-		return false;
+		n = ::read(_process.controlOut(), buffer, sizeof(buffer));
 	}
-	if (reply.kind == JShellReply::RESULT)
-	{
-		drain(_process.output(), sink, false);
-		drain(_process.errors(), sink, true);
-		sink.emit(StreamEvent::count(_count + 1));
-		Poco::JSON::Object::Ptr results = new Poco::JSON::Object;
-		results->set("text", reply.body);
-		sink.emit(StreamEvent::result(results));
-	}
-	else if (reply.kind == JShellReply::ERROR)
-	{
-		drain(_process.output(), sink, false);
-		drain(_process.errors(), sink, true);
-		sink.emit(StreamEvent::status("error"));
-		sink.emit(StreamEvent::failure(reply.error()));
-	}
+	while (n < 0 && errno == EINTR);
+	if (n <= 0) return false;
+	_pending.append(buffer, static_cast<std::size_t>(n));
 	return true;
 }
 
 
-void JvmContext::forward(int fd, EventSink& sink, bool error)
+bool JvmContext::takeReplies(OutputPump& pump, EventSink& sink)
 {
-	char buffer[65536];
-	ssize_t n = ::read(fd, buffer, sizeof(buffer));
-	if (n > 0)
+	JShellReply reply;
+	while (JShellReply::take(_pending, reply))
 	{
-		std::string text(buffer, static_cast<std::size_t>(n));
-		sink.emit(error ? StreamEvent::stderrText(text) : StreamEvent::stdoutText(text));
+		if (reply.kind == JShellReply::DONE)
+		{
+			_count = reply.count;
+			return true;
+		}
+		if (reply.kind == JShellReply::RESULT)
+		{
+			pump.drain();
+			sink.emit(StreamEvent::count(_count + 1));
+			Poco::JSON::Object::Ptr results = new Poco::JSON::Object;
+			results->set("text", reply.body);
+			sink.emit(StreamEvent::result(results));
+		}
+		else if (reply.kind == JShellReply::ERROR)
+		{
+			pump.drain();
+			sink.emit(StreamEvent::status("error"));
+			sink.emit(StreamEvent::failure(reply.error()));
+		}
 	}
+	return false;
 }
 
 
-void JvmContext::drain(int fd, EventSink& sink, bool error)
+void JvmContext::died(OutputPump& pump, EventSink& sink, std::chrono::steady_clock::time_point begin)
 {
-	for (;;)
-	{
-		struct pollfd p{fd, POLLIN, 0};
-		if (::poll(&p, 1, 0) <= 0 || !(p.revents & POLLIN)) return;
-		char buffer[65536];
-		ssize_t n = ::read(fd, buffer, sizeof(buffer));
-		if (n <= 0) return;
-		std::string text(buffer, static_cast<std::size_t>(n));
-		sink.emit(error ? StreamEvent::stderrText(text) : StreamEvent::stdoutText(text));
-	}
-}
-
-
-void JvmContext::died(EventSink& sink, std::chrono::steady_clock::time_point begin)
-{
-	drain(_process.output(), sink, false);
-	drain(_process.errors(), sink, true);
+	pump.drain();
 	_process.signalGroup(SIGKILL);
 	int status = _process.wait();
 	std::string how = WIFSIGNALED(status) ? "was killed by signal " + std::to_string(WTERMSIG(status)) : "exited with status " + std::to_string(WEXITSTATUS(status));
 	sink.emit(StreamEvent::status("error"));
 	sink.emit(StreamEvent::failure(ErrorDetail{"JvmDied", "the JVM of this context " + how + "; the next run starts a fresh one", {}, false}));
 	sink.emit(StreamEvent::complete(millisSince(begin)));
-}
-
-
-bool JvmContext::readReply(std::string& line, std::chrono::steady_clock::time_point deadline)
-{
-	std::string buffer;
-	while (std::chrono::steady_clock::now() < deadline)
-	{
-		struct pollfd fds[2] = {{_process.controlOut(), POLLIN, 0}, {_process.errors(), POLLIN, 0}};
-		if (::poll(fds, 2, 100) <= 0) continue;
-		if (fds[1].revents)
-		{
-			char b[4096];
-			ssize_t n = ::read(_process.errors(), b, sizeof(b));
-			if (n > 0 && _stderr.size() < 4096) _stderr.append(b, static_cast<std::size_t>(n));
-		}
-		if (fds[0].revents)
-		{
-			char c;
-			ssize_t n = ::read(_process.controlOut(), &c, 1);
-			if (n <= 0) return false;
-			if (c == '\n')
-			{
-				line = buffer;
-				return true;
-			}
-			buffer += c;
-		}
-	}
-	return false;
 }
 
 

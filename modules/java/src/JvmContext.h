@@ -2,6 +2,7 @@
 
 #include "JavaSettings.h"
 #include "execd/EventSink.h"
+#include "execd/OutputPump.h"
 #include "execd/Subprocess.h"
 #include <chrono>
 #include <mutex>
@@ -43,12 +44,13 @@ public:
 		/// Kills the JVM and waits for it.
 
 private:
-	bool parse(std::string& pending, EventSink& sink, bool& done);
-		/// One whole reply from pending, if there is one.
-	void forward(int fd, EventSink& sink, bool error);
-	void drain(int fd, EventSink& sink, bool error);
-	void died(EventSink& sink, std::chrono::steady_clock::time_point begin);
-	bool readReply(std::string& line, std::chrono::steady_clock::time_point deadline);
+	bool awaitReady(std::string& errors);
+		/// True once the runner said READY; else errors holds the start of the JVM's stderr.
+	bool readControl();
+		/// What fd 4 has now, appended to _pending; false at its end.
+	bool takeReplies(OutputPump& pump, EventSink& sink);
+		/// Sends the results and errors of the whole replies in _pending; true at DONE.
+	void died(OutputPump& pump, EventSink& sink, std::chrono::steady_clock::time_point begin);
 	bool writeRequest(const std::string& request);
 		/// Whole: a STOP must not land inside a long RUN that is still being written.
 	static bool writeAll(int fd, const std::string& data);
@@ -60,7 +62,7 @@ private:
 	std::mutex _processMutex;
 	std::mutex _writeMutex;
 	Subprocess _process;
-	std::string _stderr;
+	std::string _pending;                 // reply bytes read, not yet a whole reply
 	int _count = 0;
 	bool _started = false;
 };
