@@ -1,4 +1,5 @@
 #include "PtySession.h"
+#include "PtyInput.h"
 #include "execd/Paths.h"
 #include "execd/Process.h"
 #include "execd/StreamEvent.h"
@@ -41,17 +42,6 @@ std::vector<std::string> shellCommand()
 	std::string shell = Paths::findShell();
 	if (Paths::isBash(shell)) return {shell, "--norc", "--noprofile"};
 	return {shell};
-}
-
-
-int signalNamed(const std::string& name)
-{
-	if (name == "SIGINT") return SIGINT;
-	if (name == "SIGTERM") return SIGTERM;
-	if (name == "SIGKILL") return SIGKILL;
-	if (name == "SIGQUIT") return SIGQUIT;
-	if (name == "SIGHUP") return SIGHUP;
-	return 0;
 }
 
 
@@ -322,7 +312,7 @@ void PtySession::serve(Poco::Net::WebSocket& socket, bool ptyMode, long long sin
 		}
 	}
 	attach(client, since);
-	receive(socket, client);
+	PtyInput(*this, socket, client).run();
 	{
 		std::lock_guard<std::mutex> lock(_mutex);
 		if (_pClient == client) _pClient.reset();
@@ -367,67 +357,6 @@ void PtySession::attach(const std::shared_ptr<PtyClient>& client, long long sinc
 }
 
 
-void PtySession::receive(Poco::Net::WebSocket& socket, const std::shared_ptr<PtyClient>& client)
-{
-	auto lastFrame = std::chrono::steady_clock::now();
-	auto lastPing = lastFrame;
-	std::chrono::steady_clock::time_point closedAt;
-	Poco::Buffer<char> buffer(0);
-	bool closing = false;
-	for (;;)
-	{
-		if (!closing && client->closed())
-		{
-			// We closed (exit, takeover, delete): a second for the client's close reply.
-			closing = true;
-			closedAt = std::chrono::steady_clock::now();
-		}
-		int flags = 0;
-		int n = 0;
-		try
-		{
-			buffer.resize(0);
-			n = socket.receiveFrame(buffer, flags);
-		}
-		catch (Poco::TimeoutException&)
-		{
-			auto now = std::chrono::steady_clock::now();
-			if (closing && now - closedAt >= std::chrono::seconds(1)) break;
-			if (closing) continue;
-			if (now - lastFrame > std::chrono::seconds(60)) break;   // read deadline
-			if (now - lastFrame > std::chrono::seconds(30) && now - lastPing > std::chrono::seconds(30))
-			{
-				client->sendPing();
-				lastPing = now;
-			}
-			continue;
-		}
-		catch (Poco::Exception&)
-		{
-			break;
-		}
-		lastFrame = std::chrono::steady_clock::now();
-		_lastActivity = nowMillis();
-		int op = flags & Poco::Net::WebSocket::FRAME_OP_BITMASK;
-		if ((n == 0 && flags == 0) || op == Poco::Net::WebSocket::FRAME_OP_CLOSE) break;
-		if (closing) continue;
-		if (op == Poco::Net::WebSocket::FRAME_OP_PING)
-		{
-			std::string payload(buffer.begin(), buffer.size());
-			socket.sendFrame(payload.data(), static_cast<int>(payload.size()), Poco::Net::WebSocket::FRAME_FLAG_FIN | Poco::Net::WebSocket::FRAME_OP_PONG);
-			continue;
-		}
-		if (op == Poco::Net::WebSocket::FRAME_OP_BINARY)
-		{
-			if (buffer.size() > 1 && buffer[0] == 0x00) writeInput(buffer.begin() + 1, buffer.size() - 1, *client);
-			continue;
-		}
-		if (op == Poco::Net::WebSocket::FRAME_OP_TEXT)
-			handleText(std::string(buffer.begin(), buffer.size()), *client);
-	}
-}
-
-
 void PtySession::writeInput(const char* data, std::size_t size, PtyClient& client)
 {
 	int fd;
@@ -462,65 +391,32 @@ void PtySession::writeInput(const char* data, std::size_t size, PtyClient& clien
 }
 
 
-void PtySession::handleText(const std::string& text, PtyClient& client)
+void PtySession::resize(int columns, int rows)
 {
-	Poco::JSON::Object::Ptr message;
-	try
+	std::lock_guard<std::mutex> lock(_mutex);
+	if (columns > 0 && rows > 0 && columns < 65536 && rows < 65536 && _ptyMode && _master >= 0)
 	{
-		Poco::Dynamic::Var v = Poco::JSON::Parser().parse(text);
-		if (v.type() != typeid(Poco::JSON::Object::Ptr)) return;
-		message = v.extract<Poco::JSON::Object::Ptr>();
+		struct winsize size{static_cast<unsigned short>(rows), static_cast<unsigned short>(columns), 0, 0};
+		::ioctl(_master, TIOCSWINSZ, &size);
 	}
-	catch (Poco::Exception&)
-	{
-		return;   // not JSON: ignored
-	}
-	std::string type = message->optValue<std::string>("type", "");
-	if (type == "stdin")
-	{
-		std::string data = message->optValue<std::string>("data", "");
-		writeInput(data.data(), data.size(), client);
-	}
-	else if (type == "resize")
-	{
-		int cols = 0, rows = 0;
-		try
-		{
-			cols = message->optValue<int>("cols", 0);
-			rows = message->optValue<int>("rows", 0);
-		}
-		catch (Poco::Exception&)
-		{
-			return;
-		}
-		std::lock_guard<std::mutex> lock(_mutex);
-		if (cols > 0 && rows > 0 && cols < 65536 && rows < 65536 && _ptyMode && _master >= 0)
-		{
-			struct winsize size{static_cast<unsigned short>(rows), static_cast<unsigned short>(cols), 0, 0};
-			::ioctl(_master, TIOCSWINSZ, &size);
-		}
-	}
-	else if (type == "signal")
-	{
-		int sig = signalNamed(message->optValue<std::string>("signal", ""));
-		std::lock_guard<std::mutex> lock(_mutex);
-		if (sig == 0 || !_running || _pid <= 0) return;
-		// In a terminal the job in the foreground has a process group of its own
-		// (bash's job control): the signal goes to the foreground group, as Ctrl-C
-		// would (the shell's own group when it is at its prompt).
-		pid_t foreground = _ptyMode && _master >= 0 ? ::tcgetpgrp(_master) : -1;
-		::kill(foreground > 0 ? -foreground : -_pid, sig);
-	}
-	else if (type == "ping")
-	{
-		client.sendText("{\"type\":\"pong\"}\n");
-	}
-	else
-	{
-		std::string out = "{\"type\":\"error\",\"error\":";
-		Json::appendString(out, "unknown frame type \"" + type + "\"");
-		client.sendText(out + ",\"code\":\"INVALID_FRAME\"}\n");
-	}
+}
+
+
+void PtySession::signalForeground(int sig)
+{
+	std::lock_guard<std::mutex> lock(_mutex);
+	if (sig == 0 || !_running || _pid <= 0) return;
+	// In a terminal the job in the foreground has a process group of its own
+	// (bash's job control): the signal goes to the foreground group, as Ctrl-C
+	// would (the shell's own group when it is at its prompt).
+	pid_t foreground = _ptyMode && _master >= 0 ? ::tcgetpgrp(_master) : -1;
+	::kill(foreground > 0 ? -foreground : -_pid, sig);
+}
+
+
+void PtySession::touch()
+{
+	_lastActivity = nowMillis();
 }
 
 

@@ -37,6 +37,20 @@ public:
 		/// shell if needed, sends the replay and "connected", then reads client
 		/// frames until the client or the shell goes away.
 
+	void writeInput(const char* data, std::size_t size, PtyClient& client);
+		/// To the shell's terminal (or stdin pipe), waiting at most 10 s for it to
+		/// take the bytes; else the client gets STDIN_WRITE_FAILED and is shut down.
+
+	void resize(int columns, int rows);
+		/// The terminal's size; ignored in pipe mode and out of range.
+
+	void signalForeground(int sig);
+		/// To the job in the terminal's foreground (the shell's group at its
+		/// prompt, or in pipe mode).
+
+	void touch();
+		/// A client frame came: the session is in use.
+
 	void terminate();
 		/// SIGKILL to the shell's process group; the attached client gets the exit
 		/// frame and is closed.
@@ -49,12 +63,8 @@ private:
 	void attach(const std::shared_ptr<PtyClient>& client, long long since);
 		/// The replay and "connected" (and the exit, if the shell already ended),
 		/// at one point of the output: no gap, no duplicate.
-	void receive(Poco::Net::WebSocket& socket, const std::shared_ptr<PtyClient>& client);
-		/// The client's frames until it or the shell goes away.
 	void readLoop(int fd, unsigned char channel);
 	void finish();
-	void handleText(const std::string& text, PtyClient& client);
-	void writeInput(const char* data, std::size_t size, PtyClient& client);
 	void evict(std::chrono::milliseconds wait);
 
 	std::string _id;
