@@ -246,37 +246,8 @@ bool JupyterServer::launch()
 {
 	Poco::Logger::get("execd.jupyter").debug("starting %s", _settings.serverCommand);
 	int port = freePort();
-	// No secret on the command line: the token is in the 0600 config file.
-	std::vector<std::string> args{_settings.serverCommand, "--ip=127.0.0.1", "--port=" + std::to_string(port),
-		"--no-browser", "--allow-root", "--ServerApp.root_dir=" + _directory + "/root",
-		"--ServerApp.port_retries=0", "--ServerApp.limit_rate=False", "--config=" + _directory + "/jupyter_server_config.py"};
-	Subprocess::Options options;
-	options.argv = args;
-	for (std::string& e: Subprocess::environment())
-	{
-		if (!secretVariable(e.c_str())) options.env.push_back(std::move(e));
-	}
-	options.env.push_back("PYDEVD_DISABLE_FILE_VALIDATION=1");
-	options.env.push_back("JUPYTER_RUNTIME_DIR=" + _directory + "/runtime");
-	options.env.push_back("EXECD_PID=" + std::to_string(::getpid()));
 	const std::string log = _directory + "/jupyter-server.log";
-	int logFd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-	int rc = logFd < 0 ? errno : 0;
-	if (logFd >= 0)
-	{
-		options.output = Subprocess::Output::DESCRIPTOR;
-		options.outputDescriptor = logFd;
-		try
-		{
-			_server.start(options);
-		}
-		catch (Poco::SystemException& exc)
-		{
-			rc = exc.code() ? exc.code() : EINVAL;
-		}
-		::close(logFd);
-	}
-	Poco::Logger& logger = Poco::Logger::get("execd.jupyter");
+	int rc = spawn(port, log);
 	if (rc != 0)
 	{
 		std::lock_guard<std::mutex> lock(_mutex);
@@ -288,13 +259,52 @@ bool JupyterServer::launch()
 		failed(failure, absent);
 		return false;
 	}
-	const pid_t pid = _server.pid();
 	Poco::URI uri("http://127.0.0.1:" + std::to_string(port));
 	{
 		std::lock_guard<std::mutex> lock(_mutex);
-		_pid = pid;
+		_pid = _server.pid();
 		_uri = uri;
 	}
+	return awaitAnswer(uri, log);
+}
+
+
+int JupyterServer::spawn(int port, const std::string& log)
+{
+	// No secret on the command line: the token is in the 0600 config file; nor
+	// in its environment (kernels inherit it).
+	Subprocess::Options options;
+	options.argv = {_settings.serverCommand, "--ip=127.0.0.1", "--port=" + std::to_string(port),
+		"--no-browser", "--allow-root", "--ServerApp.root_dir=" + _directory + "/root",
+		"--ServerApp.port_retries=0", "--ServerApp.limit_rate=False", "--config=" + _directory + "/jupyter_server_config.py"};
+	for (std::string& e: Subprocess::environment())
+	{
+		if (!secretVariable(e.c_str())) options.env.push_back(std::move(e));
+	}
+	options.env.push_back("PYDEVD_DISABLE_FILE_VALIDATION=1");
+	options.env.push_back("JUPYTER_RUNTIME_DIR=" + _directory + "/runtime");
+	options.env.push_back("EXECD_PID=" + std::to_string(::getpid()));
+	int logFd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (logFd < 0) return errno;
+	options.output = Subprocess::Output::DESCRIPTOR;
+	options.outputDescriptor = logFd;
+	int rc = 0;
+	try
+	{
+		_server.start(options);
+	}
+	catch (Poco::SystemException& exc)
+	{
+		rc = exc.code() ? exc.code() : EINVAL;
+	}
+	::close(logFd);
+	return rc;
+}
+
+
+bool JupyterServer::awaitAnswer(const Poco::URI& uri, const std::string& log)
+{
+	Poco::Logger& logger = Poco::Logger::get("execd.jupyter");
 	auto deadline = std::chrono::steady_clock::now() + _settings.startupTimeout;
 	while (std::chrono::steady_clock::now() < deadline)
 	{
@@ -312,7 +322,7 @@ bool JupyterServer::launch()
 			_ready = true;
 			++_generation;
 			_failure.clear();
-			logger.information("Jupyter server ready at %s (pid %d, log %s)", uri.toString(), static_cast<int>(pid), log);
+			logger.information("Jupyter server ready at %s (pid %d, log %s)", uri.toString(), static_cast<int>(_server.pid()), log);
 			_changed.notify_all();
 			return true;
 		}

@@ -56,6 +56,10 @@ public:
 private:
 	void supervise();
 	bool launch();
+	int spawn(int port, const std::string& log);
+		/// Starts the server on port, its output to log; 0, or why it could not (errno).
+	bool awaitAnswer(const Poco::URI& uri, const std::string& log);
+		/// Until it answers at uri, exits or the startup timeout passes.
 	void failed(const std::string& failure, bool absent);
 		/// With _mutex held: a start attempt failed (said once per distinct reason).
 	void killKernels();

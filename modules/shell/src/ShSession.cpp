@@ -165,6 +165,17 @@ void ShSession::killJobs()
 }
 
 
+bool ShSession::placeCommand(const std::string& command)
+{
+	if (writeCommand(command)) return true;
+	// The directory was removed (by the session's own commands): a new one,
+	// and the state of earlier runs is gone with the old.
+	makeDirectory();
+	if (!writeCommand(command)) throw Poco::IOException("cannot write to the session's directory " + _directory);
+	return false;
+}
+
+
 ShSession::Result ShSession::run(const std::string& command, const std::string& cwd, std::chrono::milliseconds timeout,
 	EventSink& sink, bool killOnDisconnect, const std::function<void()>& started)
 {
@@ -174,15 +185,7 @@ ShSession::Result ShSession::run(const std::string& command, const std::string& 
 		std::lock_guard<std::mutex> lock(_mutex);
 		if (_terminated) throw Poco::IllegalStateException("the session was deleted");
 	}
-	bool lost = false;
-	if (!writeCommand(command))
-	{
-		// The directory was removed (by the session's own commands): a new one,
-		// and the state of earlier runs is gone with the old.
-		makeDirectory();
-		lost = true;
-		if (!writeCommand(command)) throw Poco::IOException("cannot write to the session's directory " + _directory);
-	}
+	const bool lost = !placeCommand(command);
 
 	Subprocess::Options options;
 	options.argv = {_sh, "-c", script(cwd.empty()), "sh"};

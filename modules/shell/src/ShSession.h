@@ -43,6 +43,9 @@ public:
 private:
 	void makeDirectory();
 	bool writeCommand(const std::string& command);
+	bool placeCommand(const std::string& command);
+		/// writeCommand(), in a new directory if the old one is gone: false then
+		/// (the state of earlier runs is lost).
 	std::string script(bool restoreDirectory) const;
 	void keepJobs(pid_t group);
 	void killJobs();
