@@ -260,7 +260,7 @@ void PtySession::terminate()
 	std::shared_ptr<PtyClient> client;
 	{
 		std::lock_guard<std::mutex> lock(_mutex);
-		if (_running) _shell.signalGroup(SIGKILL);
+		if (_running && _pid > 0) ::kill(-_pid, SIGKILL);   // _pid, not _shell: finish() may be reaping it
 		client = _pClient;
 		_pClient.reset();
 		_changed.notify_all();
