@@ -1,4 +1,4 @@
-#include "CommandLine.h"
+#include "config/CommandLine.h"
 #include "execd/ApiException.h"
 #include "execd/ConfigReader.h"
 #include "execd/ModuleContext.h"

@@ -1,4 +1,4 @@
-#include "RequestDispatcher.h"
+#include "http/RequestDispatcher.h"
 #include "execd/Http.h"
 #include <cppunit/extensions/HelperMacros.h>
 

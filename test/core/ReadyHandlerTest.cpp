@@ -1,5 +1,5 @@
 #include "ExecdProcess.h"
-#include "ReadyHandler.h"
+#include "server/ReadyHandler.h"
 #include "Poco/Net/HTTPRequestHandlerFactory.h"
 #include "Poco/Net/HTTPServer.h"
 #include "Poco/Net/ServerSocket.h"

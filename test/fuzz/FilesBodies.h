@@ -9,10 +9,9 @@ namespace files {
 namespace fuzz {
 
 
-// The files module decodes its JSON bodies with helpers that are private to
-// FileHandlers.cpp and UploadHandler.cpp. FilesBodies.cpp and UploadMetadata.cpp
-// compile those files into the fuzz targets and call the helpers from here, so
-// that no handler touches the filesystem.
+// The files module's JSON bodies, decoded as its handlers decode them (with
+// RequestBody and Upload) up to their first system call, so that the fuzz
+// targets touch no file system.
 
 
 void decodePermissionEntries(Poco::Net::HTTPServerRequest& request);

@@ -7,7 +7,7 @@
 // goes through RequestHead::validate as HttpConnection::serveOne does.
 
 #include "FuzzSupport.h"
-#include "RequestHead.h"
+#include "http/RequestHead.h"
 #include "execd/Http.h"
 #include "Poco/Net/HTTPRequest.h"
 #include "Poco/Net/HTTPServerParams.h"

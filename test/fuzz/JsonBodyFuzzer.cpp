@@ -3,7 +3,7 @@
 // 5xx); a crash, an uncaught non-Poco exception, or an "internal error" answer
 // (Http::translate met an exception it did not expect, and logged it) is a finding.
 
-#include "CodeHandlers.h"
+#include "modules/CodeHandlers.h"
 #include "CommandRequest.h"
 #include "FilesBodies.h"
 #include "FuzzSupport.h"

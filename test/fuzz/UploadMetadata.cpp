@@ -1,8 +1,5 @@
-// parseMetadata() and Upload are in the anonymous namespace of UploadHandler.cpp:
-// compiling the file here makes them callable from this translation unit.
-
-#include "UploadHandler.cpp"
 #include "FilesBodies.h"
+#include "Upload.h"
 
 
 namespace execd {
@@ -13,8 +10,8 @@ namespace fuzz {
 void decodeUploadMetadata(const std::string& text)
 {
 	Upload upload;
-	parseMetadata(text, upload);
-	if (upload._error) throw *upload._error;
+	upload.describe(text);
+	if (upload.error()) throw *upload.error();
 }
 
 

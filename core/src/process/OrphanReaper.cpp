@@ -1,4 +1,4 @@
-#include "OrphanReaper.h"
+#include "process/OrphanReaper.h"
 #include "execd/Process.h"
 #include <cerrno>
 #include <cstdio>

@@ -1,4 +1,4 @@
-#include "ModuleLoader.h"
+#include "modules/ModuleLoader.h"
 #include "execd/ApiException.h"
 #include "execd/ConfigReader.h"
 #include "Poco/File.h"

@@ -1,4 +1,4 @@
-#include "ReadyHandler.h"
+#include "server/ReadyHandler.h"
 #include "execd/Http.h"
 
 

@@ -10,13 +10,15 @@ namespace execd {
 
 namespace ProcessTree
 	/// Last-resort cleanup at shutdown: whatever a module failed to stop must not
-	/// outlive execd.
+	/// outlive execd. Internal to libexecd_core, behind Process::descendants and
+	/// friends; the three functions the daemon calls are exported (EXECD_API) for
+	/// execd_daemon, but this header is not installed: they are no module API.
 {
-	std::vector<pid_t> descendants(pid_t root, std::vector<pid_t>* pGroups = nullptr);
+	EXECD_API std::vector<pid_t> descendants(pid_t root, std::vector<pid_t>* pGroups = nullptr);
 		/// Every live descendant of root, found through /proc/<pid>/stat; their
 		/// process groups (other than root's own) are added to *pGroups.
 
-	std::vector<pid_t> children(pid_t parent);
+	EXECD_API std::vector<pid_t> children(pid_t parent);
 		/// Every live child of parent, whichever of its threads started it (unlike
 		/// childIdentities, which sees the children of the main thread only).
 
@@ -28,7 +30,7 @@ namespace ProcessTree
 	bool waitUntilStopped(pid_t pid, int timeoutMillis);
 		/// See execd/Process.h.
 
-	int killDescendants(pid_t root);
+	EXECD_API int killDescendants(pid_t root);
 		/// SIGKILLs the process groups of every descendant and every descendant,
 		/// reaps our own children, and returns how many descendants were signalled.
 		/// Processes reparented away before this runs (daemons) are out of reach

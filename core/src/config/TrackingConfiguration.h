@@ -1,5 +1,6 @@
 #pragma once
 
+#include "execd/Core.h"
 #include "Poco/AutoPtr.h"
 #include "Poco/Util/AbstractConfiguration.h"
 #include <mutex>
@@ -10,9 +11,11 @@
 namespace execd {
 
 
-class TrackingConfiguration: public Poco::Util::AbstractConfiguration
+class EXECD_API TrackingConfiguration: public Poco::Util::AbstractConfiguration
 	/// A read-only view of another configuration that remembers which keys were
 	/// looked up, so that the core can warn about keys nobody reads (typos).
+	/// In libexecd_core behind ModuleContext::config(); exported for execd_daemon,
+	/// which tracks the execd.* keys with it, but this header is not installed.
 {
 public:
 	TrackingConfiguration(Poco::AutoPtr<Poco::Util::AbstractConfiguration> pInner, const Poco::Util::AbstractConfiguration* pRoot);

@@ -1,5 +1,5 @@
 #include "execd/Process.h"
-#include "ProcessTree.h"
+#include "process/ProcessTree.h"
 #include <csignal>
 
 

@@ -1,8 +1,8 @@
 #pragma once
 
-#include "CommandLine.h"
-#include "HttpServer.h"
-#include "TrackingConfiguration.h"
+#include "config/CommandLine.h"
+#include "http/HttpServer.h"
+#include "config/TrackingConfiguration.h"
 #include "Poco/Util/ServerApplication.h"
 #include <atomic>
 #include <chrono>

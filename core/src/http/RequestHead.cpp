@@ -1,4 +1,4 @@
-#include "RequestHead.h"
+#include "http/RequestHead.h"
 #include "execd/ApiException.h"
 #include "Poco/String.h"
 #include <algorithm>

@@ -1,4 +1,4 @@
-#include "BufferedLogChannel.h"
+#include "server/BufferedLogChannel.h"
 #include "Poco/Exception.h"
 #include <cerrno>
 #include <cstdio>

@@ -1,4 +1,4 @@
-#include "RequestDispatcher.h"
+#include "http/RequestDispatcher.h"
 #include "execd/Metrics.h"
 #include "execd/Http.h"
 #include "Poco/Net/HTTPServerRequestImpl.h"

@@ -1,6 +1,6 @@
-#include "Clone3Compat.h"
-#include "CommandLine.h"
-#include "ExecdServer.h"
+#include "process/Clone3Compat.h"
+#include "config/CommandLine.h"
+#include "server/ExecdServer.h"
 #include <cerrno>
 #include <csignal>
 #include <cstring>

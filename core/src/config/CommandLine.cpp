@@ -1,4 +1,4 @@
-#include "CommandLine.h"
+#include "config/CommandLine.h"
 #include "execd/ConfigReader.h"
 #include "Poco/Exception.h"
 #include "Poco/NumberParser.h"

@@ -1,4 +1,4 @@
-#include "LogFormatter.h"
+#include "server/LogFormatter.h"
 #include "Poco/Message.h"
 #include <cstdio>
 #include <ctime>

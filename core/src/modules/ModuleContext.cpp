@@ -1,5 +1,5 @@
 #include "execd/ModuleContext.h"
-#include "TrackingConfiguration.h"
+#include "config/TrackingConfiguration.h"
 #include "Poco/Exception.h"
 
 

@@ -1,4 +1,4 @@
-#include "Clone3Compat.h"
+#include "process/Clone3Compat.h"
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>

@@ -1,8 +1,8 @@
 #pragma once
 
-#include "HttpConnection.h"
-#include "RequestDispatcher.h"
-#include "WorkerPool.h"
+#include "http/HttpConnection.h"
+#include "http/RequestDispatcher.h"
+#include "server/WorkerPool.h"
 #include "Poco/Net/HTTPServerParams.h"
 #include "Poco/Net/ServerSocket.h"
 #include <atomic>

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "RequestDispatcher.h"
+#include "http/RequestDispatcher.h"
 #include "Poco/Net/HTTPServerParams.h"
 #include "Poco/Net/StreamSocket.h"
 #include <atomic>

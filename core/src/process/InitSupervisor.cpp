@@ -1,5 +1,5 @@
-#include "InitSupervisor.h"
-#include "ProcessTree.h"
+#include "process/InitSupervisor.h"
+#include "process/ProcessTree.h"
 #include "execd/Process.h"
 #include "execd/Subprocess.h"
 #include "execd/UserEnvironment.h"

@@ -1,4 +1,4 @@
-#include "ProcessTree.h"
+#include "process/ProcessTree.h"
 #include <cerrno>
 #include <csignal>
 #include <cstdio>

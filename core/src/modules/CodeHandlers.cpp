@@ -1,4 +1,4 @@
-#include "CodeHandlers.h"
+#include "modules/CodeHandlers.h"
 #include "execd/Http.h"
 #include "Poco/JSON/Array.h"
 
