@@ -1,20 +1,20 @@
 #include "server/ExecdServer.h"
-#include "execd/Metrics.h"
-#include "server/BufferedLogChannel.h"
-#include "modules/CodeHandlers.h"
+#include "config/TrackingConfiguration.h"
 #include "http/HttpServer.h"
-#include "execd/SseWriter.h"
+#include "modules/CodeHandlers.h"
+#include "modules/ModuleLoader.h"
 #include "process/InitSupervisor.h"
 #include "process/OrphanReaper.h"
-#include "server/LogFormatter.h"
-#include "modules/ModuleLoader.h"
-#include "config/TrackingConfiguration.h"
 #include "process/ProcessTree.h"
+#include "server/BufferedLogChannel.h"
+#include "server/LogFormatter.h"
 #include "server/ReadyHandler.h"
 #include "execd/ApiException.h"
 #include "execd/ConfigReader.h"
-#include "execd/Process.h"
 #include "execd/Http.h"
+#include "execd/Metrics.h"
+#include "execd/Process.h"
+#include "execd/SseWriter.h"
 #include "execd/StreamRegistry.h"
 #include "Poco/AutoPtr.h"
 #include "Poco/ConsoleChannel.h"
@@ -24,7 +24,6 @@
 #include "Poco/FormattingChannel.h"
 #include "Poco/Path.h"
 #include "Poco/SplitterChannel.h"
-#include <malloc.h>
 #include "Poco/Util/MapConfiguration.h"
 #include "Poco/Util/PropertyFileConfiguration.h"
 #include <atomic>
@@ -32,10 +31,11 @@
 #include <condition_variable>
 #include <cstring>
 #include <iostream>
+#include <malloc.h>
 #include <set>
 #include <thread>
-#include <sys/prctl.h>
 #include <unistd.h>
+#include <sys/prctl.h>
 
 
 namespace execd {
@@ -323,41 +323,9 @@ int ExecdServer::main(const std::vector<std::string>&)
 {
 	CoreSettings settings;
 	HttpSettings http;
-	try
-	{
-		loadConfiguration();
-		_pSettings = new TrackingConfiguration(Poco::AutoPtr<Poco::Util::AbstractConfiguration>(&config(), true), nullptr);
-		settings = readCoreSettings();
-		setUpLogging(settings);
-		setLogger(Poco::Logger::get("execd"));
-		http = readHttpSettings();
-	}
-	catch (Poco::Exception& exc)
-	{
-		std::cerr << "execd: " << exc.message() << std::endl;
-		return 1;
-	}
-
-	// With --init, orphans are ours to reap whatever execd.subreaper says.
-	const bool initMode = _commandLine.init();
-	const bool subreaperSetting = ConfigReader(*_pSettings, "").getBool("execd.subreaper", true);
-	bool subreaper = initMode || subreaperSetting;
-	if (subreaper && ::getpid() != 1 && ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0)
-	{
-		if (initMode) std::cerr << "execd: cannot become a child subreaper: " << std::strerror(errno) << std::endl;
-		subreaper = false;
-	}
-	std::unique_ptr<OrphanReaper> pReaper;
-	if (OrphanReaper::needed()) pReaper = std::make_unique<OrphanReaper>();
-
-	logger().information("execd %s starting (pid %d)%s", std::string(EXECD_VERSION), static_cast<int>(::getpid()),
-		std::string(_configFile.empty() ? ", built-in defaults" : ", configuration " + _configFile));
-	if (_clone3Active)
-		logger().warning("clone3 compatibility is active: clone3(2) fails with ENOSYS in execd and every child");
-	logKernelSupport();
-	JsonBody::setDefaultLimit(settings.maxJsonBodyBytes);
-	JsonBody::setReadTimeout(http.requestTimeout);
-	SseWriter::setStallTimeout(http.sendTimeout);
+	if (!loadSettings(settings, http)) return 1;
+	std::unique_ptr<OrphanReaper> pReaper = setUpReaping();
+	logStartup(settings, http);
 
 	// Declaration order is teardown order in reverse: the server (and its
 	// threads) goes before the dispatcher, the modules and the router it uses.
@@ -368,26 +336,7 @@ int ExecdServer::main(const std::vector<std::string>&)
 	std::unique_ptr<HttpServer> pServer;
 	try
 	{
-		for (const Route& route: coreRoutes(executors))
-			router.add(route, "core");
-		router.add(readyRoute(_ready), "core");
-		dispatcher.allowWithoutToken("/ready");
-		Poco::Path dropIn(_launcher.empty() ? config().getString("application.path") : _launcher);
-		dropIn.setFileName("");
-		dropIn.pushDirectory("modules");
-		modules.load(*_pSettings, dropIn.toString());
-		warnUnknownCoreKeys();   // now that the modules read execd.modules.*
-		modules.start();
-		pServer = std::make_unique<HttpServer>(http, dispatcher);
-		if (!settings.portFile.empty())
-		{
-			std::string tmp = settings.portFile + ".tmp";
-			{
-				Poco::FileOutputStream out(tmp);
-				out << pServer->port() << "\n";
-			}
-			Poco::File(tmp).renameTo(settings.portFile);
-		}
+		pServer = assemble(router, executors, modules, dispatcher, settings, http);
 	}
 	catch (Poco::Exception& exc)
 	{
@@ -401,34 +350,117 @@ int ExecdServer::main(const std::vector<std::string>&)
 		std::cerr << "execd: " << exc.what() << std::endl;
 		return 1;
 	}
+	logger().information("listening on %s:%hu with %z routes; modules: %s", http.bindAddress, pServer->port(), router.size(),
+		[&modules] { std::string s; for (const auto& n: modules.names()) s += (s.empty() ? "" : ", ") + n; return s.empty() ? std::string("none") : s; }());
+	int status = serve(*pServer, settings);
+	shutDown(pServer, modules, router, settings, status);
+	return status;
+}
 
+
+bool ExecdServer::loadSettings(CoreSettings& settings, HttpSettings& http)
+{
+	try
+	{
+		loadConfiguration();
+		_pSettings = new TrackingConfiguration(Poco::AutoPtr<Poco::Util::AbstractConfiguration>(&config(), true), nullptr);
+		settings = readCoreSettings();
+		setUpLogging(settings);
+		setLogger(Poco::Logger::get("execd"));
+		http = readHttpSettings();
+		return true;
+	}
+	catch (Poco::Exception& exc)
+	{
+		std::cerr << "execd: " << exc.message() << std::endl;
+		return false;
+	}
+}
+
+
+std::unique_ptr<OrphanReaper> ExecdServer::setUpReaping()
+{
+	// With --init, orphans are ours to reap whatever execd.subreaper says.
+	const bool initMode = _commandLine.init();
+	bool subreaper = initMode || ConfigReader(*_pSettings, "").getBool("execd.subreaper", true);
+	if (subreaper && ::getpid() != 1 && ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0)
+	{
+		if (initMode) std::cerr << "execd: cannot become a child subreaper: " << std::strerror(errno) << std::endl;
+		subreaper = false;
+	}
+	if (!OrphanReaper::needed()) return nullptr;
+	return std::make_unique<OrphanReaper>();
+}
+
+
+void ExecdServer::logStartup(const CoreSettings& settings, const HttpSettings& http)
+{
+	logger().information("execd %s starting (pid %d)%s", std::string(EXECD_VERSION), static_cast<int>(::getpid()),
+		std::string(_configFile.empty() ? ", built-in defaults" : ", configuration " + _configFile));
+	if (_clone3Active)
+		logger().warning("clone3 compatibility is active: clone3(2) fails with ENOSYS in execd and every child");
+	logKernelSupport();
+	JsonBody::setDefaultLimit(settings.maxJsonBodyBytes);
+	JsonBody::setReadTimeout(http.requestTimeout);
+	SseWriter::setStallTimeout(http.sendTimeout);
+}
+
+
+std::unique_ptr<HttpServer> ExecdServer::assemble(Router& router, ExecutorRegistry& executors, ModuleLoader& modules,
+	RequestDispatcher& dispatcher, const CoreSettings& settings, const HttpSettings& http)
+{
+	for (const Route& route: coreRoutes(executors))
+		router.add(route, "core");
+	router.add(readyRoute(_ready), "core");
+	dispatcher.allowWithoutToken("/ready");
+	Poco::Path dropIn(_launcher.empty() ? config().getString("application.path") : _launcher);
+	dropIn.setFileName("");
+	dropIn.pushDirectory("modules");
+	modules.load(*_pSettings, dropIn.toString());
+	warnUnknownCoreKeys();   // now that the modules read execd.modules.*
+	modules.start();
+	auto pServer = std::make_unique<HttpServer>(http, dispatcher);
+	if (!settings.portFile.empty())
+	{
+		std::string tmp = settings.portFile + ".tmp";
+		{
+			Poco::FileOutputStream out(tmp);
+			out << pServer->port() << "\n";
+		}
+		Poco::File(tmp).renameTo(settings.portFile);
+	}
+	return pServer;
+}
+
+
+int ExecdServer::serve(HttpServer& server, const CoreSettings& settings)
+{
 	StreamRegistry::instance().start(settings.pingInterval);
 	Metrics::instance().addGauge("execd_active_streams", "Open SSE streams (code, command and session runs).",
 		[] { return static_cast<double>(StreamRegistry::instance().active()); });
-	HttpServer* pHttp = pServer.get();
+	HttpServer* pHttp = &server;
 	Metrics::instance().addGauge("execd_http_open_connections", "Open client connections, busy or between requests.",
 		[pHttp] { return static_cast<double>(pHttp->openConnections()); });
 	// Classic startup: user workloads may run as soon as we answer. With
 	// --init, once the entrypoint was launched.
+	const bool initMode = _commandLine.init();
 	if (!initMode) _ready = true;
-	pServer->start();
-	logger().information("listening on %s:%hu with %z routes; modules: %s", http.bindAddress, pServer->port(), router.size(),
-		[&modules] { std::string s; for (const auto& n: modules.names()) s += (s.empty() ? "" : ", ") + n; return s.empty() ? std::string("none") : s; }());
+	server.start();
+	Housekeeper housekeeper(server);
+	if (initMode) return InitSupervisor(_commandLine.positional(), _ready, settings.initStopGrace).run();
+	waitForTerminationRequest();
+	return Poco::Util::Application::EXIT_OK;
+}
 
-	int status = Poco::Util::Application::EXIT_OK;
-	{
-		Housekeeper housekeeper(*pServer);
-		if (initMode)
-			status = InitSupervisor(_commandLine.positional(), _ready, settings.initStopGrace).run();
-		else
-			waitForTerminationRequest();
-	}
 
+void ExecdServer::shutDown(std::unique_ptr<HttpServer>& pServer, ModuleLoader& modules, Router& router,
+	const CoreSettings& settings, int status)
+{
 	// Orderly shutdown: stop accepting, let modules end their work (open streams
 	// get their final events), wait for streams up to the grace period, then cut
 	// what is left. The watchdog holds us to grace + 1 s whatever happens.
 	logger().information("shutting down");
-	ShutdownWatchdog watchdog(settings.gracefulShutdownTimeout + std::chrono::milliseconds(900), initMode ? status : 1);
+	ShutdownWatchdog watchdog(settings.gracefulShutdownTimeout + std::chrono::milliseconds(900), _commandLine.init() ? status : 1);
 	auto deadline = std::chrono::steady_clock::now() + settings.gracefulShutdownTimeout;
 	Metrics::instance().removeGauge("execd_http_open_connections");
 	pServer->stopAccepting();
@@ -447,7 +479,6 @@ int ExecdServer::main(const std::vector<std::string>&)
 	modules.unload();
 	logger().information("stopped");
 	Poco::Logger::root().getChannel()->close();   // flush the log before exit
-	return status;
 }
 
 

@@ -1,16 +1,24 @@
 #pragma once
 
 #include "config/CommandLine.h"
-#include "http/HttpServer.h"
 #include "config/TrackingConfiguration.h"
+#include "http/HttpServer.h"
 #include "Poco/Util/ServerApplication.h"
 #include <atomic>
 #include <chrono>
 #include <map>
+#include <memory>
 #include <string>
 
 
 namespace execd {
+
+
+class ExecutorRegistry;
+class ModuleLoader;
+class OrphanReaper;
+class RequestDispatcher;
+class Router;
 
 
 struct CoreSettings
@@ -52,6 +60,19 @@ private:
 	HttpSettings readHttpSettings();
 	void warnUnknownCoreKeys();
 	void logKernelSupport();
+	bool loadSettings(CoreSettings& settings, HttpSettings& http);
+		/// False, with the reason on stderr, when the configuration is unusable.
+	std::unique_ptr<OrphanReaper> setUpReaping();
+		/// Becomes a child subreaper (execd.subreaper, --init) and reaps orphans
+		/// when that or being PID 1 makes them ours.
+	void logStartup(const CoreSettings& settings, const HttpSettings& http);
+	std::unique_ptr<HttpServer> assemble(Router& router, ExecutorRegistry& executors, ModuleLoader& modules,
+		RequestDispatcher& dispatcher, const CoreSettings& settings, const HttpSettings& http);
+		/// Routes, modules (loaded and started) and the bound server; throws what stops startup.
+	int serve(HttpServer& server, const CoreSettings& settings);
+		/// Until a termination request (or, with --init, the entrypoint's end); the exit status.
+	void shutDown(std::unique_ptr<HttpServer>& pServer, ModuleLoader& modules, Router& router,
+		const CoreSettings& settings, int status);
 
 	CommandLine _commandLine;
 	std::map<std::string, std::string> _environmentSettings;
