@@ -67,25 +67,11 @@ void scrubVariable(const char* name)
 }
 
 
-} // namespace
-
-
-int main(int argc, char** argv)
+void prepareProcess()
+	/// Before any thread exists: the signal mask every later thread inherits, so
+	/// that SIGTERM/SIGINT reach waitForTerminationRequest() and not a worker
+	/// thread; SIGPIPE ignored; malloc arenas; the descriptor limit.
 {
-	// First of all, before any thread exists: the clone3 filter (TSYNC covers the
-	// rest anyway) and the signal mask that every later thread inherits, so that
-	// SIGTERM/SIGINT reach waitForTerminationRequest() and not a worker thread.
-	bool clone3Active = execd::applyClone3Compat(argv) != 0;
-
-	// Set by dist/execd's launcher (launcher/launcher.c): the file that was
-	// started, whose directory holds the drop-in modules. Not for children.
-	std::string launcher;
-	if (const char* pLauncher = std::getenv("EXECD_LAUNCHER"))
-	{
-		launcher = pLauncher;
-		::unsetenv("EXECD_LAUNCHER");
-	}
-
 	sigset_t signals;
 	sigemptyset(&signals);
 	sigaddset(&signals, SIGINT);
@@ -103,9 +89,12 @@ int main(int argc, char** argv)
 		files.rlim_cur = files.rlim_max;
 		::setrlimit(RLIMIT_NOFILE, &files);
 	}
+}
 
-	execd::CommandLine commandLine;
-	std::map<std::string, std::string> environment;
+
+int parseCommandLine(int argc, char** argv, execd::CommandLine& commandLine, std::map<std::string, std::string>& environment)
+	/// -1 to go on, else the exit status (after --help, or a usage error).
+{
 	try
 	{
 		commandLine.parse(std::vector<std::string>(argv + 1, argv + argc));
@@ -121,12 +110,18 @@ int main(int argc, char** argv)
 			if (eq) env[std::string(*e, static_cast<std::size_t>(eq - *e))] = eq + 1;
 		}
 		environment = execd::CommandLine::fromEnvironment(env);
+		return -1;
 	}
 	catch (execd::CommandLine::Error& error)
 	{
 		std::cerr << error.message << "\n\n" << execd::CommandLine::usage(argv[0]);
 		return 2;
 	}
+}
+
+
+void prepareMode(const execd::CommandLine& commandLine)
+{
 	if (commandLine.init())
 	{
 		// Still single-threaded: every later thread inherits this mask, so that
@@ -147,6 +142,33 @@ int main(int argc, char** argv)
 		for (const std::string& arg: commandLine.positional()) ignored += (ignored.empty() ? "" : " ") + arg;
 		std::cerr << "execd: ignoring arguments after the flags: " << ignored << std::endl;
 	}
+}
+
+
+} // namespace
+
+
+int main(int argc, char** argv)
+{
+	// First of all, before any thread exists: the clone3 filter (TSYNC covers the
+	// rest anyway), then the signal mask that every later thread inherits.
+	bool clone3Active = execd::applyClone3Compat(argv) != 0;
+
+	// Set by dist/execd's launcher (launcher/launcher.c): the file that was
+	// started, whose directory holds the drop-in modules. Not for children.
+	std::string launcher;
+	if (const char* pLauncher = std::getenv("EXECD_LAUNCHER"))
+	{
+		launcher = pLauncher;
+		::unsetenv("EXECD_LAUNCHER");
+	}
+	prepareProcess();
+
+	execd::CommandLine commandLine;
+	std::map<std::string, std::string> environment;
+	int status = parseCommandLine(argc, argv, commandLine, environment);
+	if (status >= 0) return status;
+	prepareMode(commandLine);
 	scrubSecrets(argc, argv);
 	// Children inherit the environment: the tokens stay with us (both were read
 	// into the settings above). unsetenv() alone would leave the strings where
