@@ -1,0 +1,295 @@
+#include "process/SubprocessLauncher.h"
+#include "execd/Process.h"
+#include "Poco/Exception.h"
+#include <cctype>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <grp.h>
+#include <spawn.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+
+namespace execd {
+
+
+namespace {
+
+
+std::string errnoText(int err)
+	/// Go's wording for os/exec errors: "operation not permitted", lowercase.
+{
+	std::string text = std::strerror(err);
+	if (!text.empty()) text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
+	return text;
+}
+
+
+[[noreturn]] void failInChild(int errorPipe, int err)
+{
+	ssize_t ignored = ::write(errorPipe, &err, sizeof(err));
+	(void) ignored;
+	::_exit(127);
+}
+
+
+
+
+} // namespace
+
+
+Pipe::~Pipe()
+{
+	closeBoth();
+}
+
+
+void Pipe::open()
+{
+	if (::pipe2(fds, O_CLOEXEC) != 0) throw Poco::SystemException("cannot create a pipe: " + errnoText(errno), errno);
+}
+
+
+int Pipe::take(int side)
+{
+	int fd = fds[side];
+	fds[side] = -1;
+	return fd;
+}
+
+
+void Pipe::closeSide(int side)
+{
+	if (fds[side] >= 0) ::close(fds[side]);
+	fds[side] = -1;
+}
+
+
+void Pipe::closeBoth()
+{
+	closeSide(0);
+	closeSide(1);
+}
+
+
+
+
+SubprocessLauncher::SubprocessLauncher(const Subprocess::Options& options):
+	_options(options)
+{
+	if (options.argv.empty() || options.argv[0].empty()) throw Poco::InvalidArgumentException("no program to start");
+	for (const std::string& a: options.argv) _argv.push_back(const_cast<char*>(a.c_str()));
+	_argv.push_back(nullptr);
+	for (const std::string& e: options.env) _envp.push_back(const_cast<char*>(e.c_str()));
+	_envp.push_back(nullptr);
+	openChannels();
+}
+
+
+SubprocessLauncher::~SubprocessLauncher()
+{
+	if (_master >= 0) ::close(_master);
+}
+
+
+void SubprocessLauncher::fail(int err) const
+{
+	throw Poco::SystemException("fork/exec " + _options.argv[0] + ": " + errnoText(err), err);
+}
+
+
+void SubprocessLauncher::openChannels()
+{
+	if (_options.output == Subprocess::Output::TERMINAL)
+	{
+		openTerminal();
+	}
+	else
+	{
+		if (_options.input == Subprocess::Input::PIPE) _in.open();
+		if (_options.output == Subprocess::Output::PIPES)
+		{
+			_out.open();
+			_err.open();
+		}
+		if (_options.output == Subprocess::Output::DESCRIPTOR && _options.outputDescriptor < 0)
+			throw Poco::InvalidArgumentException("no descriptor for the output");
+	}
+	if (_options.control)
+	{
+		_c3.open();
+		_c4.open();
+	}
+}
+
+
+void SubprocessLauncher::openTerminal()
+{
+	_master = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	char name[128];
+	if (_master < 0 || ::grantpt(_master) != 0 || ::unlockpt(_master) != 0 || ::ptsname_r(_master, name, sizeof(name)) != 0)
+		throw Poco::SystemException("cannot open a pty: " + std::string(std::strerror(errno)), errno);
+	_slaveName = name;
+	struct winsize size{_options.rows, _options.columns, 0, 0};
+	::ioctl(_master, TIOCSWINSZ, &size);
+}
+
+
+bool SubprocessLauncher::needsFork() const
+{
+	return _options.uid || _options.gid || _options.output == Subprocess::Output::TERMINAL;
+}
+
+
+pid_t SubprocessLauncher::launch()
+{
+	// Until the child is registered as ours, execd's orphan reaper must not touch it.
+	Process::SpawnGuard guard;
+	pid_t pid = needsFork() ? forkExec() : spawn();
+	Process::own(pid);
+	return pid;
+}
+
+
+pid_t SubprocessLauncher::spawn()
+{
+	// posix_spawn (clone with CLONE_VM|CLONE_VFORK in glibc) does not copy our
+	// page tables, which fork() would do for every command.
+	posix_spawnattr_t attr;
+	posix_spawn_file_actions_t actions;
+	posix_spawnattr_init(&attr);
+	posix_spawn_file_actions_init(&actions);
+	Process::setSpawnGroupAndSignals(attr);
+	if (_options.input == Subprocess::Input::PIPE)
+		posix_spawn_file_actions_adddup2(&actions, _in.fds[0], 0);
+	else if (_options.input == Subprocess::Input::NONE)
+		posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+	if (_options.output != Subprocess::Output::INHERIT)
+	{
+		const bool pipes = _options.output == Subprocess::Output::PIPES;
+		posix_spawn_file_actions_adddup2(&actions, pipes ? _out.fds[1] : _options.outputDescriptor, 1);
+		posix_spawn_file_actions_adddup2(&actions, pipes ? _err.fds[1] : _options.outputDescriptor, 2);
+	}
+	if (_options.control)
+	{
+		posix_spawn_file_actions_adddup2(&actions, _c3.fds[0], 3);
+		posix_spawn_file_actions_adddup2(&actions, _c4.fds[1], 4);
+	}
+	posix_spawn_file_actions_addclosefrom_np(&actions, _options.control ? 5 : 3);
+	if (!_options.cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, _options.cwd.c_str());
+	pid_t pid = -1;
+	int rc = _options.searchPath
+		? ::posix_spawnp(&pid, _argv[0], &actions, &attr, _argv.data(), _envp.data())
+		: ::posix_spawn(&pid, _argv[0], &actions, &attr, _argv.data(), _envp.data());
+	posix_spawn_file_actions_destroy(&actions);
+	posix_spawnattr_destroy(&attr);
+	if (rc != 0) fail(rc);
+	return pid;
+}
+
+
+pid_t SubprocessLauncher::forkExec()
+{
+	Pipe status;
+	status.open();
+	pid_t pid = ::fork();
+	if (pid < 0) fail(errno);
+	if (pid == 0) childSide(status.fds[1]);
+	status.closeSide(1);
+	int childErrno = 0;
+	ssize_t n;
+	do
+	{
+		n = ::read(status.fds[0], &childErrno, sizeof(childErrno));
+	}
+	while (n < 0 && errno == EINTR);
+	if (n == static_cast<ssize_t>(sizeof(childErrno)))
+	{
+		// It did not get to exec: the exit status is ours to collect.
+		while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR)
+		{
+		}
+		fail(childErrno);
+	}
+	return pid;
+}
+
+
+void SubprocessLauncher::childSide(int errorPipe)
+{
+	// Async-signal-safe calls only from here on.
+	Process::resetSignalsInChild();
+	if (_options.output == Subprocess::Output::TERMINAL)
+	{
+		::setsid();
+		int slave = ::open(_slaveName.c_str(), O_RDWR);
+		if (slave < 0) failInChild(errorPipe, errno);
+		::ioctl(slave, TIOCSCTTY, 0);
+		if (::dup2(slave, 0) < 0 || ::dup2(slave, 1) < 0 || ::dup2(slave, 2) < 0) failInChild(errorPipe, errno);
+	}
+	else
+	{
+		::setpgid(0, 0);
+		int input = _options.input == Subprocess::Input::PIPE ? _in.fds[0]
+			: _options.input == Subprocess::Input::NONE ? ::open("/dev/null", O_RDONLY) : 0;
+		if (input < 0 || (input != 0 && ::dup2(input, 0) < 0)) failInChild(errorPipe, errno);
+		if (_options.output != Subprocess::Output::INHERIT)
+		{
+			const bool pipes = _options.output == Subprocess::Output::PIPES;
+			if (::dup2(pipes ? _out.fds[1] : _options.outputDescriptor, 1) < 0 ||
+				::dup2(pipes ? _err.fds[1] : _options.outputDescriptor, 2) < 0)
+				failInChild(errorPipe, errno);
+		}
+	}
+	if (_options.control && (::dup2(_c3.fds[0], 3) < 0 || ::dup2(_c4.fds[1], 4) < 0)) failInChild(errorPipe, errno);
+	if (!_options.cwd.empty() && ::chdir(_options.cwd.c_str()) != 0) failInChild(errorPipe, errno);
+	if (_options.uid || _options.gid)
+	{
+		if (::setgroups(_options.groups.size(), _options.groups.data()) != 0) failInChild(errorPipe, errno);
+		if (_options.gid && ::setgid(*_options.gid) != 0) failInChild(errorPipe, errno);
+		if (_options.uid && ::setuid(*_options.uid) != 0) failInChild(errorPipe, errno);
+	}
+	// Nothing of execd's leaks into the program: every other descriptor goes,
+	// except the error pipe, which closes itself on exec.
+	Process::closeDescriptorsFrom(_options.control ? 5 : 3, errorPipe);
+	if (_options.searchPath)
+		::execvpe(_argv[0], _argv.data(), _envp.data());
+	else
+		::execve(_argv[0], _argv.data(), _envp.data());
+	failInChild(errorPipe, errno);
+}
+
+
+void SubprocessLauncher::handOver(Subprocess& process, pid_t pid)
+{
+	process._pid = pid;
+	process._reaped = false;
+	process._status = 0;
+	process._in = _in.take(1);
+	process._out = _out.take(0);
+	process._err = _err.take(0);
+	process._ctlIn = _c3.take(1);
+	process._ctlOut = _c4.take(0);
+	process._terminal = _master;
+	_master = -1;
+	for (int fd: {process._out, process._err})
+	{
+		if (fd >= 0) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+	}
+	process._exit = Process::openExitDescriptor(pid);
+	if (process._exit < 0)
+	{
+		// Without it nobody would notice the exit: give up on this child.
+		int e = errno;
+		process.reapAfterKill();
+		process.closeAll();
+		throw Poco::SystemException("cannot watch for the exit of " + _options.argv[0] + ": " + errnoText(e), e);
+	}
+}
+
+
+} // namespace execd
