@@ -8,6 +8,7 @@
 #include <cppunit/extensions/HelperMacros.h>
 #include <csignal>
 #include <cstdint>
+#include <fcntl.h>
 #include <mutex>
 #include <sys/eventfd.h>
 #include <sys/wait.h>
@@ -124,6 +125,20 @@ Subprocess script(const std::string& text)
 }
 
 
+bool alive(const Subprocess& child)
+	/// Still running: not exited (a zombie would count as exited), not reaped.
+{
+	siginfo_t info{};
+	return child.running() && ::waitid(P_PID, static_cast<id_t>(child.pid()), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == 0;
+}
+
+
+bool exitedWith(int status, int code)
+{
+	return WIFEXITED(status) && WEXITSTATUS(status) == code;
+}
+
+
 long long millisSince(Clock::time_point start)
 {
 	return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
@@ -144,6 +159,7 @@ class OutputPumpTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testClientGoneDiscards);
 	CPPUNIT_TEST(testClientGoneStops);
 	CPPUNIT_TEST(testWatcherStopsAndEnds);
+	CPPUNIT_TEST(testWatchedPipeAtItsEnd);
 	CPPUNIT_TEST(testStreamsEndBeforeTheExit);
 	CPPUNIT_TEST(testStopGraceAndMute);
 	CPPUNIT_TEST(testFinishIsBounded);
@@ -161,7 +177,7 @@ public:
 		pump.finish();
 		CPPUNIT_ASSERT_EQUAL(std::string("a|b|c|\n|d|"), sink.text(EventType::STDOUT));
 		CPPUNIT_ASSERT(pump.stopped() == OutputPump::Stop::NONE);
-		CPPUNIT_ASSERT_EQUAL(0, WEXITSTATUS(child.wait()));
+		CPPUNIT_ASSERT(exitedWith(child.wait(), 0));
 	}
 
 	void testStreamsStayApart()
@@ -173,7 +189,7 @@ public:
 		pump.finish();
 		CPPUNIT_ASSERT_EQUAL(std::string("out1|out2|"), sink.text(EventType::STDOUT));
 		CPPUNIT_ASSERT_EQUAL(std::string("err1|"), sink.text(EventType::STDERR));
-		CPPUNIT_ASSERT_EQUAL(3, WEXITSTATUS(child.wait()));
+		CPPUNIT_ASSERT(exitedWith(child.wait(), 3));
 	}
 
 	void testOneFlushPerRead()
@@ -231,7 +247,7 @@ public:
 		CPPUNIT_ASSERT(pump.discarding());
 		CPPUNIT_ASSERT(pump.stopped() == OutputPump::Stop::NONE);
 		CPPUNIT_ASSERT_EQUAL(std::string("first|"), sink.text(EventType::STDOUT));
-		CPPUNIT_ASSERT_EQUAL(4, WEXITSTATUS(child.wait()));
+		CPPUNIT_ASSERT(exitedWith(child.wait(), 4));
 	}
 
 	void testClientGoneStops()
@@ -295,11 +311,42 @@ public:
 			std::thread poker(poke);
 			CPPUNIT_ASSERT(pump.run() == OutputPump::End::WATCHER);
 			poker.join();
-			CPPUNIT_ASSERT(child.running());
+			CPPUNIT_ASSERT(alive(child));
 			child.signalGroup(SIGKILL);
 			child.wait();
 		}
 		::close(wake);
+	}
+
+	void testWatchedPipeAtItsEnd()
+	{
+		// The writer of a watched pipe goes away while the process lives on: the
+		// watcher sees the end (a read of 0) instead of the pump spinning.
+		int fds[2];
+		CPPUNIT_ASSERT_EQUAL(0, ::pipe2(fds, O_CLOEXEC | O_NONBLOCK));
+		Subprocess child = script("sleep 30");
+		RecordingSink sink;
+		OutputPump::Options options;
+		options.deadline = Clock::now() + std::chrono::seconds(20);
+		OutputPump pump(child, sink, options);
+		int calls = 0;
+		int readFd = fds[0];
+		pump.watch(readFd, [&calls, readFd]
+		{
+			++calls;
+			char byte;
+			return ::read(readFd, &byte, 1) == 0 ? OutputPump::Action::END : OutputPump::Action::CONTINUE;
+		});
+		std::thread closer([&fds] { std::this_thread::sleep_for(std::chrono::milliseconds(100)); ::close(fds[1]); });
+		auto start = Clock::now();
+		CPPUNIT_ASSERT(pump.run() == OutputPump::End::WATCHER);
+		closer.join();
+		CPPUNIT_ASSERT(millisSince(start) < 10000);
+		CPPUNIT_ASSERT_EQUAL(1, calls);
+		CPPUNIT_ASSERT(alive(child));
+		::close(fds[0]);
+		child.signalGroup(SIGKILL);
+		child.wait();
 	}
 
 	void testStreamsEndBeforeTheExit()
@@ -313,7 +360,7 @@ public:
 		CPPUNIT_ASSERT(pump.run() == OutputPump::End::STREAMS_ENDED);
 		CPPUNIT_ASSERT_EQUAL(std::string("a|"), sink.text(EventType::STDOUT));
 		CPPUNIT_ASSERT_EQUAL(std::string("b|"), sink.text(EventType::STDERR));
-		CPPUNIT_ASSERT(child.running());
+		CPPUNIT_ASSERT(alive(child));
 		child.killDescendants();
 		child.wait();
 	}
@@ -351,7 +398,7 @@ public:
 		CPPUNIT_ASSERT(millisSince(start) < 20000);
 		CPPUNIT_ASSERT(sink.bytes() <= OutputPump::TAIL_BYTES * 2 + 1024 * 1024);
 		child.signalGroup(SIGKILL);
-		CPPUNIT_ASSERT_EQUAL(0, WEXITSTATUS(child.wait()));
+		CPPUNIT_ASSERT(exitedWith(child.wait(), 0));   // the shell itself exited before the kill
 	}
 };
 

@@ -383,9 +383,18 @@ public:
 		Subprocess::Options options;
 		options.argv = {"/nonexistent/x"};
 		assertStartFails(options, "fork/exec /nonexistent/x: no such file or directory", ENOENT);
-		Subprocess process;
+		// No program, or an empty name: as posix_spawn says of an empty path, so
+		// that callers handle it as any missing program.
 		options.argv = {};
-		CPPUNIT_ASSERT_THROW(process.start(options), Poco::InvalidArgumentException);
+		assertStartFails(options, "fork/exec : no such file or directory", ENOENT);
+		options.argv = {""};
+		assertStartFails(options, "fork/exec : no such file or directory", ENOENT);
+		// A failed start of a reused object names no process, not the last one.
+		Subprocess reused(shell("true"));
+		reused.wait();
+		options.argv = {"/nonexistent/x"};
+		CPPUNIT_ASSERT_THROW(reused.start(options), Poco::SystemException);
+		CPPUNIT_ASSERT_EQUAL(-1, reused.pid());
 	}
 
 	void testBadDirectoryIsSystemException()

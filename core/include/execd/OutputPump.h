@@ -108,7 +108,8 @@ public:
 
 	void watch(int fd, std::function<Action()> onReadable);
 		/// Also waits for fd (a control pipe, an interrupt eventfd): when it is
-		/// readable, onReadable() runs on the pump's thread and says what next.
+		/// readable, or at its end (POLLHUP, POLLERR: a read then returns 0 or
+		/// fails), onReadable() runs on the pump's thread and says what next.
 
 	void onStop(std::function<void()> action);
 		/// What a stop does instead of SIGKILL to the group. It may call drain().

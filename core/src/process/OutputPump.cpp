@@ -81,8 +81,9 @@ OutputPump::End OutputPump::run()
 			{_watched, POLLIN, 0}};
 		int rc = ::poll(fds, 4, pollTimeout());
 		if (rc < 0 && errno != EINTR) return End::FAILED;
-		if (rc > 0 && (fds[3].revents & POLLIN))
+		if (rc > 0 && (fds[3].revents & (POLLIN | POLLHUP | POLLERR)))
 		{
+			// Readable, or at its end (a pipe whose writer closed): the watcher reads and says.
 			Action action = _onReadable();
 			if (action == Action::END) return End::WATCHER;
 			if (action == Action::STOP && _stopped == Stop::NONE) stop(Stop::REQUESTED);
@@ -141,12 +142,14 @@ bool OutputPump::checkStop()
 
 void OutputPump::stop(Stop reason)
 {
+	// The grace runs from the stop, whatever the stop action takes (a freeze,
+	// a drain to a slow client).
 	_stopped = reason;
+	_stoppedAt = Clock::now();
 	if (_onStop)
 		_onStop();
 	else
 		_process.signalGroup(SIGKILL);
-	_stoppedAt = Clock::now();
 	_muted = !_options.emitAfterStop;
 }
 

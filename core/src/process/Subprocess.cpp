@@ -99,6 +99,8 @@ void Subprocess::start(const Options& options)
 {
 	if (!_reaped) throw Poco::IllegalStateException("the process is still running");
 	closeAll();
+	_pid = -1;   // a failed start leaves no process behind, not the last one
+	_status = 0;
 	SubprocessLauncher launcher(options);
 	launcher.handOver(*this, launcher.launch());
 }

@@ -29,6 +29,16 @@ std::string errnoText(int err)
 }
 
 
+int moveTo(int fd, int target)
+	/// dup2() in the child, where fd may already be target: dup2 leaves its
+	/// close-on-exec flag then, and exec would close it. Async-signal-safe.
+{
+	if (fd != target) return ::dup2(fd, target) < 0 ? -1 : 0;
+	int flags = ::fcntl(fd, F_GETFD);
+	return flags < 0 || ::fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC) < 0 ? -1 : 0;
+}
+
+
 [[noreturn]] void failInChild(int errorPipe, int err)
 {
 	ssize_t ignored = ::write(errorPipe, &err, sizeof(err));
@@ -81,12 +91,30 @@ void Pipe::closeBoth()
 SubprocessLauncher::SubprocessLauncher(const Subprocess::Options& options):
 	_options(options)
 {
-	if (options.argv.empty() || options.argv[0].empty()) throw Poco::InvalidArgumentException("no program to start");
+	// As posix_spawn would say of an empty path.
+	if (options.argv.empty() || options.argv[0].empty()) throw Poco::SystemException("fork/exec : no such file or directory", ENOENT);
 	for (const std::string& a: options.argv) _argv.push_back(const_cast<char*>(a.c_str()));
 	_argv.push_back(nullptr);
 	for (const std::string& e: options.env) _envp.push_back(const_cast<char*>(e.c_str()));
 	_envp.push_back(nullptr);
-	openChannels();
+	try
+	{
+		openChannels();
+	}
+	catch (Poco::SystemException& exc)
+	{
+		// The pipes close themselves; the terminal is a plain descriptor.
+		if (_master >= 0) ::close(_master);
+		_master = -1;
+		if (exc.code() == 0) throw;
+		fail(exc.code());
+	}
+	catch (...)
+	{
+		if (_master >= 0) ::close(_master);
+		_master = -1;
+		throw;
+	}
 }
 
 
@@ -229,23 +257,23 @@ void SubprocessLauncher::childSide(int errorPipe)
 		int slave = ::open(_slaveName.c_str(), O_RDWR);
 		if (slave < 0) failInChild(errorPipe, errno);
 		::ioctl(slave, TIOCSCTTY, 0);
-		if (::dup2(slave, 0) < 0 || ::dup2(slave, 1) < 0 || ::dup2(slave, 2) < 0) failInChild(errorPipe, errno);
+		if (moveTo(slave, 0) < 0 || moveTo(slave, 1) < 0 || moveTo(slave, 2) < 0) failInChild(errorPipe, errno);
 	}
 	else
 	{
 		::setpgid(0, 0);
 		int input = _options.input == Subprocess::Input::PIPE ? _in.fds[0]
 			: _options.input == Subprocess::Input::NONE ? ::open("/dev/null", O_RDONLY) : 0;
-		if (input < 0 || (input != 0 && ::dup2(input, 0) < 0)) failInChild(errorPipe, errno);
+		if (input < 0 || moveTo(input, 0) < 0) failInChild(errorPipe, errno);
 		if (_options.output != Subprocess::Output::INHERIT)
 		{
 			const bool pipes = _options.output == Subprocess::Output::PIPES;
-			if (::dup2(pipes ? _out.fds[1] : _options.outputDescriptor, 1) < 0 ||
-				::dup2(pipes ? _err.fds[1] : _options.outputDescriptor, 2) < 0)
+			if (moveTo(pipes ? _out.fds[1] : _options.outputDescriptor, 1) < 0 ||
+				moveTo(pipes ? _err.fds[1] : _options.outputDescriptor, 2) < 0)
 				failInChild(errorPipe, errno);
 		}
 	}
-	if (_options.control && (::dup2(_c3.fds[0], 3) < 0 || ::dup2(_c4.fds[1], 4) < 0)) failInChild(errorPipe, errno);
+	if (_options.control && (moveTo(_c3.fds[0], 3) < 0 || moveTo(_c4.fds[1], 4) < 0)) failInChild(errorPipe, errno);
 	if (!_options.cwd.empty() && ::chdir(_options.cwd.c_str()) != 0) failInChild(errorPipe, errno);
 	if (_options.uid || _options.gid)
 	{
@@ -287,6 +315,7 @@ void SubprocessLauncher::handOver(Subprocess& process, pid_t pid)
 		int e = errno;
 		process.reapAfterKill();
 		process.closeAll();
+		process._pid = -1;
 		throw Poco::SystemException("cannot watch for the exit of " + _options.argv[0] + ": " + errnoText(e), e);
 	}
 }

@@ -352,7 +352,11 @@ int ExecdServer::main(const std::vector<std::string>&)
 	}
 	logger().information("listening on %s:%hu with %z routes; modules: %s", http.bindAddress, pServer->port(), router.size(),
 		[&modules] { std::string s; for (const auto& n: modules.names()) s += (s.empty() ? "" : ", ") + n; return s.empty() ? std::string("none") : s; }());
-	int status = serve(*pServer, settings);
+	// With --init the entrypoint's supervisor outlives the shutdown: its
+	// process goes with the rest, after the grace period.
+	std::unique_ptr<InitSupervisor> pInit;
+	if (_commandLine.init()) pInit = std::make_unique<InitSupervisor>(_commandLine.positional(), _ready, settings.initStopGrace);
+	int status = serve(*pServer, settings, pInit.get());
 	shutDown(pServer, modules, router, settings, status);
 	return status;
 }
@@ -433,7 +437,7 @@ std::unique_ptr<HttpServer> ExecdServer::assemble(Router& router, ExecutorRegist
 }
 
 
-int ExecdServer::serve(HttpServer& server, const CoreSettings& settings)
+int ExecdServer::serve(HttpServer& server, const CoreSettings& settings, InitSupervisor* pInit)
 {
 	StreamRegistry::instance().start(settings.pingInterval);
 	Metrics::instance().addGauge("execd_active_streams", "Open SSE streams (code, command and session runs).",
@@ -443,11 +447,10 @@ int ExecdServer::serve(HttpServer& server, const CoreSettings& settings)
 		[pHttp] { return static_cast<double>(pHttp->openConnections()); });
 	// Classic startup: user workloads may run as soon as we answer. With
 	// --init, once the entrypoint was launched.
-	const bool initMode = _commandLine.init();
-	if (!initMode) _ready = true;
+	if (!pInit) _ready = true;
 	server.start();
 	Housekeeper housekeeper(server);
-	if (initMode) return InitSupervisor(_commandLine.positional(), _ready, settings.initStopGrace).run();
+	if (pInit) return pInit->run();
 	waitForTerminationRequest();
 	return Poco::Util::Application::EXIT_OK;
 }

@@ -15,6 +15,7 @@ namespace execd {
 
 
 class ExecutorRegistry;
+class InitSupervisor;
 class ModuleLoader;
 class OrphanReaper;
 class RequestDispatcher;
@@ -69,8 +70,8 @@ private:
 	std::unique_ptr<HttpServer> assemble(Router& router, ExecutorRegistry& executors, ModuleLoader& modules,
 		RequestDispatcher& dispatcher, const CoreSettings& settings, const HttpSettings& http);
 		/// Routes, modules (loaded and started) and the bound server; throws what stops startup.
-	int serve(HttpServer& server, const CoreSettings& settings);
-		/// Until a termination request (or, with --init, the entrypoint's end); the exit status.
+	int serve(HttpServer& server, const CoreSettings& settings, InitSupervisor* pInit);
+		/// Until a termination request (or, with pInit, the entrypoint's end); the exit status.
 	void shutDown(std::unique_ptr<HttpServer>& pServer, ModuleLoader& modules, Router& router,
 		const CoreSettings& settings, int status);
 

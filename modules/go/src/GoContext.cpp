@@ -290,10 +290,12 @@ int GoContext::execute(const std::vector<std::string>& argv, const std::string& 
 	pump.run();
 	pump.finish();
 	if (pErrors) *pErrors += capture.errors();
-	int status = process->wait();
-	std::lock_guard<std::mutex> lock(_processMutex);
-	_pProcess.reset();
-	return status;
+	{
+		// Out of interrupt()'s reach before the reap: it signals the group by pid.
+		std::lock_guard<std::mutex> lock(_processMutex);
+		_pProcess.reset();
+	}
+	return process->wait();
 }
 
 

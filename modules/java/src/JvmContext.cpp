@@ -210,8 +210,13 @@ bool JvmContext::takeReplies(OutputPump& pump, EventSink& sink)
 void JvmContext::died(OutputPump& pump, EventSink& sink, std::chrono::steady_clock::time_point begin)
 {
 	pump.drain();
-	_process.signalGroup(SIGKILL);
-	int status = _process.wait();
+	int status;
+	{
+		// stop() may be reaping it at the same time.
+		std::lock_guard<std::mutex> lock(_processMutex);
+		_process.signalGroup(SIGKILL);
+		status = _process.wait();
+	}
 	std::string how = WIFSIGNALED(status) ? "was killed by signal " + std::to_string(WTERMSIG(status)) : "exited with status " + std::to_string(WEXITSTATUS(status));
 	sink.emit(StreamEvent::status("error"));
 	sink.emit(StreamEvent::failure(ErrorDetail{"JvmDied", "the JVM of this context " + how + "; the next run starts a fresh one", {}, false}));
