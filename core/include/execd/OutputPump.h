@@ -85,8 +85,8 @@ public:
 		WhenClientGone whenClientGone = WhenClientGone::DISCARD;
 		EndsWith endsWith = EndsWith::EXIT;
 		std::optional<std::chrono::milliseconds> stopGrace;
-			///< how long a run goes on after a stop at most (0: it ends with the
-			///< stop); unset: until the (killed) process exits
+			///< how long a run goes on after the stop action at most (0: it ends
+			///< with the stop); unset: until the (killed) process exits
 		bool emitAfterStop = true;
 			///< false: what the filters make after the stop action is not sent
 	};

@@ -142,14 +142,14 @@ bool OutputPump::checkStop()
 
 void OutputPump::stop(Stop reason)
 {
-	// The grace runs from the stop, whatever the stop action takes (a freeze,
-	// a drain to a slow client).
+	// The grace runs from the end of the stop action: a process it froze (a
+	// session's shell) can only begin to wind down then.
 	_stopped = reason;
-	_stoppedAt = Clock::now();
 	if (_onStop)
 		_onStop();
 	else
 		_process.signalGroup(SIGKILL);
+	_stoppedAt = Clock::now();
 	_muted = !_options.emitAfterStop;
 }
 
