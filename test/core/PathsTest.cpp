@@ -1,4 +1,5 @@
 #include "execd/Paths.h"
+#include "Poco/File.h"
 #include <cppunit/extensions/HelperMacros.h>
 #include <cerrno>
 #include <cstdlib>
@@ -35,10 +36,19 @@ std::string errorOf(const std::function<void()>& f)
 }
 
 
+std::vector<std::string>& scratchDirectories()
+{
+	static std::vector<std::string> dirs;
+	return dirs;
+}
+
+
 std::string scratch()
+	/// A new directory, removed by the fixture's tearDown().
 {
 	char dir[] = "/tmp/execd-paths-XXXXXX";
 	CPPUNIT_ASSERT(::mkdtemp(dir));
+	scratchDirectories().push_back(dir);
 	return dir;
 }
 
@@ -76,6 +86,21 @@ class PathsTest: public CppUnit::TestFixture
 	CPPUNIT_TEST_SUITE_END();
 
 public:
+	void tearDown() override
+	{
+		for (const std::string& dir: scratchDirectories())
+		{
+			try
+			{
+				Poco::File(dir).remove(true);
+			}
+			catch (Poco::Exception&)
+			{
+			}
+		}
+		scratchDirectories().clear();
+	}
+
 	void testCreateDirectoriesMakesEveryComponent()
 	{
 		std::string dir = scratch();

@@ -20,6 +20,7 @@
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <vector>
 #include <thread>
 #include <unistd.h>
 
@@ -55,12 +56,43 @@ int port()
 }
 
 
-std::string scratch()
-	/// A fresh directory for one test.
+std::vector<std::string>& scratchDirectories()
+{
+	static std::vector<std::string> dirs;
+	return dirs;
+}
+
+
+std::string newDirectory()
 {
 	char dir[] = "/tmp/execd-files-XXXXXX";
 	CPPUNIT_ASSERT(::mkdtemp(dir));
 	return dir;
+}
+
+
+std::string scratch()
+	/// A fresh directory for one test, removed by the fixture's tearDown().
+{
+	std::string dir = newDirectory();
+	scratchDirectories().push_back(dir);
+	return dir;
+}
+
+
+void removeScratch()
+{
+	for (const std::string& dir: scratchDirectories())
+	{
+		try
+		{
+			Poco::File(dir).remove(true);   // root: whatever modes the test left
+		}
+		catch (Poco::Exception&)
+		{
+		}
+	}
+	scratchDirectories().clear();
 }
 
 
@@ -314,7 +346,7 @@ public:
 
 private:
 	HugeFile():
-		_dir(scratch()),
+		_dir(newDirectory()),   // shared by the tests, removed at exit
 		_path(_dir + "/huge.txt")
 	{
 		std::string block;
@@ -406,6 +438,11 @@ class IntegrationFilesTest: public CppUnit::TestFixture
 	CPPUNIT_TEST_SUITE_END();
 
 public:
+	void tearDown() override
+	{
+		removeScratch();
+	}
+
 	void testInfo()
 	{
 		std::string dir = scratch();

@@ -1,6 +1,7 @@
 // /pty with real PTYs and a real WebSocket client (POCO).
 
 #include "ExecdProcess.h"
+#include "Poco/File.h"
 #include "Poco/Buffer.h"
 #include "Poco/JSON/Object.h"
 #include "Poco/Net/HTTPClientSession.h"
@@ -232,6 +233,7 @@ public:
 		CPPUNIT_ASSERT_EQUAL(200, r.status);
 		CPPUNIT_ASSERT_EQUAL(std::string("0"), r.header("Content-Length"));
 		CPPUNIT_ASSERT_EQUAL(404, request(port(), "GET", "/pty/" + id).status);
+		Poco::File(dir).remove(true);
 	}
 
 	void testEchoResizeAndBadFrames()

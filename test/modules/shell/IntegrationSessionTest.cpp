@@ -1,6 +1,7 @@
 // Bash sessions and the bash code language through the real daemon.
 
 #include "ExecdProcess.h"
+#include "Poco/File.h"
 #include "Poco/JSON/Object.h"
 #include "Poco/JSON/Parser.h"
 #include "Poco/Net/SocketAddress.h"
@@ -111,9 +112,11 @@ public:
 			CPPUNIT_ASSERT_EQUAL(200, r.status);
 			CPPUNIT_ASSERT(std::regex_match(r.body, std::regex("^\\{\"session_id\":\"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\"\\}$")));
 		}
-		std::string dir = "/tmp/execd-session-test-" + std::to_string(::getpid()) + "/a/b";
+		const std::string top = "/tmp/execd-session-test-" + std::to_string(::getpid());
+		std::string dir = top + "/a/b";
 		std::string id = newSession(execd.port(), "{\"cwd\":\"" + dir + "\"}");
 		CPPUNIT_ASSERT_EQUAL("[" + dir + "]", texts(runIn(execd.port(), id, "pwd"), "stdout"));
+		Poco::File(top).remove(true);
 		HttpResult r = request(execd.port(), "POST", "/session", "{\"cwd\":");
 		CPPUNIT_ASSERT_EQUAL(400, r.status);
 		CPPUNIT_ASSERT(r.body.find("error parsing request. ") != std::string::npos);
