@@ -1,7 +1,7 @@
 #include "process/SubprocessLauncher.h"
+#include "execd/Paths.h"
 #include "execd/Process.h"
 #include "Poco/Exception.h"
-#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -18,15 +18,6 @@ namespace execd {
 
 
 namespace {
-
-
-std::string errnoText(int err)
-	/// Go's wording for os/exec errors: "operation not permitted", lowercase.
-{
-	std::string text = std::strerror(err);
-	if (!text.empty()) text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
-	return text;
-}
 
 
 int moveTo(int fd, int target)
@@ -58,9 +49,9 @@ Pipe::~Pipe()
 }
 
 
-void Pipe::open()
+bool Pipe::open()
 {
-	if (::pipe2(fds, O_CLOEXEC) != 0) throw Poco::SystemException("cannot create a pipe: " + errnoText(errno), errno);
+	return ::pipe2(fds, O_CLOEXEC) == 0;
 }
 
 
@@ -92,7 +83,7 @@ SubprocessLauncher::SubprocessLauncher(const Subprocess::Options& options):
 	_options(options)
 {
 	// As posix_spawn would say of an empty path.
-	if (options.argv.empty() || options.argv[0].empty()) throw Poco::SystemException("fork/exec : no such file or directory", ENOENT);
+	if (options.argv.empty() || options.argv[0].empty()) throw Poco::SystemException(Paths::errorText(ENOENT, "fork/exec", ""), ENOENT);
 	for (const std::string& a: options.argv) _argv.push_back(const_cast<char*>(a.c_str()));
 	_argv.push_back(nullptr);
 	for (const std::string& e: options.env) _envp.push_back(const_cast<char*>(e.c_str()));
@@ -101,16 +92,9 @@ SubprocessLauncher::SubprocessLauncher(const Subprocess::Options& options):
 	{
 		openChannels();
 	}
-	catch (Poco::SystemException& exc)
-	{
-		// The pipes close themselves; the terminal is a plain descriptor.
-		if (_master >= 0) ::close(_master);
-		_master = -1;
-		if (exc.code() == 0) throw;
-		fail(exc.code());
-	}
 	catch (...)
 	{
+		// The pipes close themselves; the terminal is a plain descriptor.
 		if (_master >= 0) ::close(_master);
 		_master = -1;
 		throw;
@@ -126,7 +110,7 @@ SubprocessLauncher::~SubprocessLauncher()
 
 void SubprocessLauncher::fail(int err) const
 {
-	throw Poco::SystemException("fork/exec " + _options.argv[0] + ": " + errnoText(err), err);
+	throw Poco::SystemException(Paths::errorText(err, "fork/exec", _options.argv[0]), err);
 }
 
 
@@ -138,20 +122,12 @@ void SubprocessLauncher::openChannels()
 	}
 	else
 	{
-		if (_options.input == Subprocess::Input::PIPE) _in.open();
-		if (_options.output == Subprocess::Output::PIPES)
-		{
-			_out.open();
-			_err.open();
-		}
+		if (_options.input == Subprocess::Input::PIPE && !_in.open()) fail(errno);
+		if (_options.output == Subprocess::Output::PIPES && (!_out.open() || !_err.open())) fail(errno);
 		if (_options.output == Subprocess::Output::DESCRIPTOR && _options.outputDescriptor < 0)
 			throw Poco::InvalidArgumentException("no descriptor for the output");
 	}
-	if (_options.control)
-	{
-		_c3.open();
-		_c4.open();
-	}
+	if (_options.control && (!_c3.open() || !_c4.open())) fail(errno);
 }
 
 
@@ -160,7 +136,7 @@ void SubprocessLauncher::openTerminal()
 	_master = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
 	char name[128];
 	if (_master < 0 || ::grantpt(_master) != 0 || ::unlockpt(_master) != 0 || ::ptsname_r(_master, name, sizeof(name)) != 0)
-		throw Poco::SystemException("cannot open a pty: " + std::string(std::strerror(errno)), errno);
+		fail(errno);
 	_slaveName = name;
 	struct winsize size{_options.rows, _options.columns, 0, 0};
 	::ioctl(_master, TIOCSWINSZ, &size);
@@ -223,7 +199,7 @@ pid_t SubprocessLauncher::spawn()
 pid_t SubprocessLauncher::forkExec()
 {
 	Pipe status;
-	status.open();
+	if (!status.open()) fail(errno);
 	pid_t pid = ::fork();
 	if (pid < 0) fail(errno);
 	if (pid == 0) childSide(status.fds[1]);
@@ -316,7 +292,7 @@ void SubprocessLauncher::handOver(Subprocess& process, pid_t pid)
 		process.reapAfterKill();
 		process.closeAll();
 		process._pid = -1;
-		throw Poco::SystemException("cannot watch for the exit of " + _options.argv[0] + ": " + errnoText(e), e);
+		throw Poco::SystemException(Paths::errorText(e, "cannot watch for the exit of", _options.argv[0]), e);
 	}
 }
 

@@ -14,8 +14,8 @@ struct Pipe
 	int fds[2] = {-1, -1};
 
 	~Pipe();
-	void open();
-		/// Throws Poco::SystemException.
+	bool open();
+		/// False, with errno set, when pipe2 fails.
 	int take(int side);
 		/// The end, now the caller's.
 	void closeSide(int side);
