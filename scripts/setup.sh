@@ -17,7 +17,8 @@ done
 # Build: compiler, CMake, POCO, libseccomp, CppUnit. curl: the out-of-tree module test.
 # Jupyter: the embedded server and the Python kernel (the jupyter module); matplotlib for the
 # image test; libzmq3-dev so that ijavascript's zeromq@5 builds against the system library
-# (its own build downloads libzmq, which fails offline). Java and Go: the JDK (javac
+# (its own build downloads libzmq, which fails offline), and with cppzmq-dev (header-only
+# C++ bindings) for the jupyter module's direct kernel connections (issue #17). Java and Go: the JDK (javac
 # builds the java module's JShell runner) and the Go toolchain (the go module).
 # clang and libclang-rt-14-dev (the libFuzzer and sanitizer runtimes): make fuzz.
 # zlib1g-dev (libz.a for the static launcher) and binutils (objdump, strip): make dist;
@@ -29,7 +30,7 @@ APT_PKGS="build-essential cmake pkg-config curl ca-certificates clang libclang-r
   zlib1g-dev binutils busybox-static bash-static crossbuild-essential-arm64 qemu-user-static
   libpoco-dev libseccomp-dev libcppunit-dev
   jupyter-server python3-jupyter-server jupyter-core jupyter-client python3-jupyter-client python3-ipykernel
-  python3-matplotlib libzmq3-dev
+  python3-matplotlib libzmq3-dev cppzmq-dev
   openjdk-17-jdk-headless golang-go"
 [ "$want_bench" = 1 ] && APT_PKGS="$APT_PKGS wrk nginx hyperfine python3-websocket"
 
