@@ -1,6 +1,6 @@
 #pragma once
 
-#include "JupyterServer.h"
+#include "KernelHost.h"
 #include "KernelExecutor.h"
 #include "execd/Module.h"
 #include <memory>
@@ -14,12 +14,16 @@ namespace jupyter {
 
 
 class JupyterModule: public Module
-	/// Code contexts through a Jupyter server: python, javascript, typescript and
-	/// any language whose kernel is installed and mapped.
+	/// Code contexts in Jupyter kernels: python, javascript, typescript and any
+	/// language whose kernel is installed and mapped. By default execd starts the
+	/// kernels itself and speaks their protocol (DirectHost); with a host, or mode =
+	/// server, it goes through a Jupyter server (ServerHost).
 	///
 	/// Settings (module.jupyter.*):
+	///   mode                    direct (default) or server: a Jupyter server, the one of host,
+	///                           or, without a host, one execd starts (embedded)
 	///   host                    external Jupyter server, http(s)://host:port; flag --jupyter-host,
-	///                           env JUPYTER_HOST. Empty (default): execd starts its own.
+	///                           env JUPYTER_HOST. Implies mode = server.
 	///   token                   its token; flag --jupyter-token, env JUPYTER_TOKEN
 	///   idlePollIntervalMillis  accepted for upstream compatibility, unused: runs end on the
 	///                           kernel's own messages (default 100)
@@ -30,6 +34,9 @@ class JupyterModule: public Module
 	///   kernel.<language>       kernelspec for a language (python = python3,
 	///                           javascript = javascript, typescript = tslab)
 	///   prewarm                 start the default python context at startup (default true)
+	///   spareKernels.<language> ready kernels kept for new contexts (python 1, others 0)
+	///   heartbeatTimeoutMillis  direct: a kernel that answered its heartbeat, then leaves a ping
+	///                           unanswered this long, is killed and restarted (default 10000; 0 = off)
 {
 public:
 	// execd::Module
@@ -37,15 +44,17 @@ public:
 	void configure(ModuleContext& context) override;
 	std::vector<ExecutorBinding> executors() override;
 	void start() override;
-		/// Starts the server (embedded) and, unless prewarm is off, the default python context.
+		/// Starts the host and, unless prewarm is off, the default python context, then the spares.
 	void shutdown() override;
-		/// Runs in progress end with an error event; stops the server.
+		/// Runs in progress end with an error event; stops the host and its kernels.
 
 private:
 	static std::map<std::string, std::string> kernelsFrom(ModuleContext& context);
 		/// language -> kernelspec: the defaults, changed by the kernel.<language> keys.
+	static std::map<std::string, int> sparesFrom(ModuleContext& context);
+		/// language -> spares: python 1, changed by the spareKernels.<language> keys.
 
-	std::unique_ptr<JupyterServer> _pServer;
+	std::unique_ptr<KernelHost> _pHost;
 	std::unique_ptr<KernelExecutor> _pExecutor;
 	bool _prewarm = true;
 	std::thread _prewarmThread;

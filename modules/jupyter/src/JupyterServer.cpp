@@ -1,5 +1,6 @@
 #include "JupyterServer.h"
 #include "KernelReaper.h"
+#include "KernelSecrets.h"
 #include "execd/Process.h"
 #include "Poco/Exception.h"
 #include "Poco/File.h"
@@ -31,46 +32,10 @@ namespace jupyter {
 namespace {
 
 
-std::string randomHex(int bytes)
-{
-	static const char HEX[] = "0123456789abcdef";
-	std::string raw(static_cast<std::size_t>(bytes), '\0');
-	Poco::RandomInputStream().read(&raw[0], bytes);
-	std::string out;
-	for (unsigned char c: raw)
-	{
-		out += HEX[c >> 4];
-		out += HEX[c & 0xF];
-	}
-	return out;
-}
-
-
 int freePort()
 {
 	Poco::Net::ServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", 0));
 	return socket.address().port();
-}
-
-
-void writePrivate(const std::string& path, const std::string& text)
-	// A new file only its owner can read, whatever the umask.
-{
-	int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0) throw Poco::SystemException("cannot create " + path);
-	std::size_t done = 0;
-	while (done < text.size())
-	{
-		ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-		if (n < 0 && errno == EINTR) continue;
-		if (n <= 0)
-		{
-			::close(fd);
-			throw Poco::SystemException("cannot write " + path);
-		}
-		done += static_cast<std::size_t>(n);
-	}
-	::close(fd);
 }
 
 
@@ -116,15 +81,6 @@ std::string serverConfig(const std::string& token)
 }
 
 
-bool secretVariable(const char* entry)
-	// execd's secrets must not reach the server, and so its kernels.
-{
-	for (const char* name: {"EXECD_ACCESS_TOKEN=", "JUPYTER_TOKEN=", "JUPYTER_TOKEN_FILE="})
-	{
-		if (std::strncmp(entry, name, std::strlen(name)) == 0) return true;
-	}
-	return false;
-}
 
 
 } // namespace
@@ -136,7 +92,7 @@ JupyterServer::JupyterServer(const JupyterSettings& settings):
 {
 	if (_embedded)
 	{
-		_token = randomHex(24);
+		_token = KernelSecrets::randomHex(24);
 		// Everything of the server's lives in one directory only root can enter:
 		// its config (with the token), its runtime files (connection files with
 		// the kernels' HMAC keys, the cookie secret, jpserver-*.json with the
@@ -149,7 +105,7 @@ JupyterServer::JupyterServer(const JupyterSettings& settings):
 			if (::mkdir((_directory + sub).c_str(), 0700) != 0)
 				throw Poco::SystemException("cannot create " + _directory + sub);
 		}
-		writePrivate(_directory + "/jupyter_server_config.py", serverConfig(_token));
+		KernelSecrets::writePrivate(_directory + "/jupyter_server_config.py", serverConfig(_token));
 	}
 	else
 	{
@@ -277,10 +233,7 @@ int JupyterServer::spawn(int port, const std::string& log)
 	options.argv = {_settings.serverCommand, "--ip=127.0.0.1", "--port=" + std::to_string(port),
 		"--no-browser", "--allow-root", "--ServerApp.root_dir=" + _directory + "/root",
 		"--ServerApp.port_retries=0", "--ServerApp.limit_rate=False", "--config=" + _directory + "/jupyter_server_config.py"};
-	for (std::string& e: Subprocess::environment())
-	{
-		if (!secretVariable(e.c_str())) options.env.push_back(std::move(e));
-	}
+	options.env = KernelSecrets::environment();
 	options.env.push_back("PYDEVD_DISABLE_FILE_VALIDATION=1");
 	options.env.push_back("JUPYTER_RUNTIME_DIR=" + _directory + "/runtime");
 	options.env.push_back("EXECD_PID=" + std::to_string(::getpid()));

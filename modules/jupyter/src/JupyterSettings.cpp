@@ -25,6 +25,11 @@ JupyterSettings JupyterSettings::from(const ConfigReader& config)
 	if (!s.host.empty() && s.host.rfind("http://", 0) != 0 && s.host.rfind("https://", 0) != 0)
 		throw ConfigurationException("module.jupyter.host: '" + s.host + "' must start with http:// or https://");
 	s.rawMessages = config.getBool("rawMessages", true);
+	const std::string mode = config.getString("mode", s.host.empty() ? "direct" : "server");
+	if (mode != "direct" && mode != "server")
+		throw ConfigurationException("module.jupyter.mode: '" + mode + "' must be direct or server");
+	s.mode = mode == "server" || !s.host.empty() ? Mode::SERVER : Mode::DIRECT;
+	s.heartbeatTimeout = config.getMillis("heartbeatTimeoutMillis", s.heartbeatTimeout, std::chrono::milliseconds(0), std::chrono::hours(1));
 	return s;
 }
 

@@ -1,4 +1,5 @@
 #include "KernelChannel.h"
+#include "JupyterServer.h"
 #include "Poco/Buffer.h"
 #include "Poco/DateTimeFormatter.h"
 #include "Poco/JSON/Array.h"
@@ -40,8 +41,10 @@ std::string stringify(const Poco::JSON::Object& object)
 const std::string KernelChannel::V1_PROTOCOL = "v1.kernel.websocket.jupyter.org";
 
 
-KernelChannel::KernelChannel(std::string clientSession):
-	_clientSession(std::move(clientSession))
+KernelChannel::KernelChannel(std::string clientSession, JupyterServer* pServer, std::string kernelId):
+	KernelLink(std::move(clientSession)),
+	_pServer(pServer),
+	_kernelId(std::move(kernelId))
 {
 }
 
@@ -52,21 +55,16 @@ KernelChannel::~KernelChannel()
 }
 
 
-const std::string& KernelChannel::clientSession() const
-{
-	return _clientSession;
-}
-
-
-std::string KernelChannel::nextId()
-{
-	return _clientSession + "-" + std::to_string(++_counter);
-}
-
-
 bool KernelChannel::isOpen() const
 {
 	return _pSocket != nullptr;
+}
+
+
+void KernelChannel::open()
+{
+	if (!_pServer) throw Poco::IllegalStateException("a channel without a server");
+	open(_pServer->base(std::chrono::seconds(30)), _pServer->token(), _kernelId, _pServer->rawMessages());
 }
 
 
@@ -76,7 +74,7 @@ void KernelChannel::open(const Poco::URI& base, const std::string& token, const 
 	if (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
 	_pSession = std::make_unique<Poco::Net::HTTPClientSession>(base.getHost(), base.getPort());
 	Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_GET,
-		prefix + "/api/kernels/" + kernelId + "/channels?session_id=" + _clientSession, Poco::Net::HTTPMessage::HTTP_1_1);
+		prefix + "/api/kernels/" + kernelId + "/channels?session_id=" + clientSession(), Poco::Net::HTTPMessage::HTTP_1_1);
 	request.set("Authorization", "token " + token);
 	// jupyter-server >= 1.21 forwards messages of this subprotocol as raw parts:
 	// it neither decodes nor re-encodes their JSON, a few hundred microseconds
@@ -113,7 +111,7 @@ void KernelChannel::shutdown()
 
 void KernelChannel::send(const std::string& channel, const std::string& type, Poco::JSON::Object::Ptr content, const std::string& msgId)
 {
-	Poco::JSON::Object::Ptr pHeader = header(_clientSession, type, msgId);
+	Poco::JSON::Object::Ptr pHeader = header(clientSession(), type, msgId);
 	if (_binary)
 	{
 		std::string frame = encodeBinary(channel, pHeader, content);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "KernelLink.h"
 #include "Poco/JSON/Object.h"
 #include "Poco/Net/HTTPClientSession.h"
 #include "Poco/Net/WebSocket.h"
@@ -14,50 +15,40 @@ namespace execd {
 namespace jupyter {
 
 
-class KernelChannel
+class JupyterServer;
+
+
+class KernelChannel: public KernelLink
 	/// The WebSocket to one kernel's channels (shell, iopub, ...) through the
 	/// Jupyter server, and the wire encoding of the messages on it: JSON text
 	/// frames, or binary frames of raw message parts when the server agrees to the
 	/// v1.kernel.websocket.jupyter.org subprotocol. The server signs what it
 	/// forwards to the kernel: nothing here is signed.
-	///
-	/// One thread uses a channel at a time, except for shutdown().
 {
 public:
 	static const std::string V1_PROTOCOL;   ///< "v1.kernel.websocket.jupyter.org"
 
-	explicit KernelChannel(std::string clientSession);
-		/// clientSession names this client in the headers and message ids it sends.
+	explicit KernelChannel(std::string clientSession, JupyterServer* pServer = nullptr, std::string kernelId = "");
+		/// A channel to the kernel kernelId of the server (once it answers).
 
-	~KernelChannel();
+	~KernelChannel() override;
 
-	const std::string& clientSession() const;
-
-	std::string nextId();
-		/// A new message id: the client session, '-' and a counter.
-
-	bool isOpen() const;
+	// KernelLink
+	bool isOpen() const override;
+	void open() override;
+		/// open(base, token, kernel, offer) with the server's: throws
+		/// Poco::IllegalStateException without a server.
+	void close() override;
+	void shutdown() override;
+	void send(const std::string& channel, const std::string& type, Poco::JSON::Object::Ptr content, const std::string& msgId) override;
+	Poco::JSON::Object::Ptr receive(std::chrono::milliseconds timeout) override;
+		/// Answers pings. Throws Poco::Net::ConnectionResetException when the
+		/// connection closes.
 
 	void open(const Poco::URI& base, const std::string& token, const std::string& kernelId, bool offerRaw);
 		/// Opens base's /api/kernels/<kernelId>/channels with the token, offering the
 		/// v1 subprotocol when offerRaw is true. Throws the Poco::Net exceptions of
 		/// a failed connection or handshake.
-
-	void close();
-		/// Shuts the connection down and forgets it; open() may follow.
-
-	void shutdown();
-		/// Shuts the socket down from another thread: the thread in receive()
-		/// gets an exception; the objects stay for that thread to close().
-
-	void send(const std::string& channel, const std::string& type, Poco::JSON::Object::Ptr content, const std::string& msgId);
-		/// Sends a request of the given type with an empty parent header and metadata.
-
-	Poco::JSON::Object::Ptr receive(std::chrono::milliseconds timeout);
-		/// The next message as an object with channel, header, parent_header,
-		/// metadata and content; nullptr on timeout. Answers pings. Throws
-		/// Poco::Net::ConnectionResetException when the connection closes, and
-		/// Poco::DataFormatException or a JSON exception for a malformed message.
 
 	static Poco::JSON::Object::Ptr executeRequest(const std::string& code, bool userCode);
 		/// The content of an execute_request. User code is stored in the history
@@ -85,8 +76,8 @@ public:
 		/// A received message: decodeV1() for a binary one, else its JSON.
 
 private:
-	std::string _clientSession;
-	unsigned _counter = 0;
+	JupyterServer* _pServer;
+	std::string _kernelId;
 	std::unique_ptr<Poco::Net::HTTPClientSession> _pSession;
 	std::unique_ptr<Poco::Net::WebSocket> _pSocket;
 	bool _binary = false;   ///< the server speaks the v1 subprotocol: raw message parts, no JSON re-encoding

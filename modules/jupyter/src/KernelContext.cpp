@@ -1,24 +1,22 @@
 #include "KernelContext.h"
-#include "JupyterClient.h"
+#include "KernelChannel.h"
 #include "KernelMessage.h"
 #include "KernelRun.h"
 #include "execd/ApiException.h"
 #include "Poco/Logger.h"
-#include "Poco/UUIDGenerator.h"
+#include <algorithm>
 
 
 namespace execd {
 namespace jupyter {
 
 
-KernelContext::KernelContext(std::string id, std::string sessionId, std::string kernelId, std::string language, std::string cwd, int generation):
+KernelContext::KernelContext(std::string id, std::shared_ptr<Kernel> pKernel, std::string language, std::string cwd):
 	_id(std::move(id)),
-	_sessionId(std::move(sessionId)),
-	_kernelId(std::move(kernelId)),
+	_pKernel(std::move(pKernel)),
+	_pLink(_pKernel->link()),
 	_language(std::move(language)),
-	_cwd(std::move(cwd)),
-	_generation(generation),
-	_channel(Poco::UUIDGenerator::defaultGenerator().createRandom().toString())
+	_cwd(std::move(cwd))
 {
 }
 
@@ -35,26 +33,19 @@ const std::string& KernelContext::id() const
 }
 
 
-const std::string& KernelContext::kernelId() const
+Kernel& KernelContext::kernel() const
 {
-	return _kernelId;
+	return *_pKernel;
 }
 
 
-const std::string& KernelContext::sessionId() const
-{
-	return _sessionId;
-}
-
-
-void KernelContext::rebind(std::string sessionId, std::string kernelId, int generation)
+void KernelContext::rebind(std::shared_ptr<Kernel> pKernel)
 {
 	std::lock_guard<std::mutex> lock(_runMutex);
 	close();
-	_sessionId = std::move(sessionId);
-	_kernelId = std::move(kernelId);
-	_generation = generation;
-	_process.forget();
+	_pLink.reset();
+	_pKernel = std::move(pKernel);
+	_pLink = _pKernel->link();
 	_restarted = true;   // wait for kernel_info before the next execute
 }
 
@@ -73,7 +64,7 @@ const std::string& KernelContext::cwd() const
 
 int KernelContext::generation() const
 {
-	return _generation;
+	return _pKernel->generation();
 }
 
 
@@ -91,14 +82,14 @@ void KernelContext::interrupted()
 
 void KernelContext::close()
 {
-	_channel.close();
+	_pLink->close();
 }
 
 
 void KernelContext::abort()
 {
-	// Only the socket's shutdown: the running thread owns the objects.
-	_channel.shutdown();
+	// Only the link's shutdown: the running thread owns the objects.
+	_pLink->shutdown();
 }
 
 
@@ -114,34 +105,65 @@ long long KernelContext::nowMillis()
 }
 
 
-void KernelContext::sendInterrupt(JupyterServer& server)
+void KernelContext::sendInterrupt()
 {
 	try
 	{
-		JupyterClient(server).interruptKernel(_kernelId);
+		_pKernel->interrupt();
 	}
 	catch (Poco::Exception& exc)
 	{
-		Poco::Logger::get("execd.jupyter").warning("could not interrupt kernel %s: %s", _kernelId, exc.displayText());
+		Poco::Logger::get("execd.jupyter").warning("could not interrupt the kernel of context %s: %s", _id, exc.displayText());
 	}
 }
 
 
-void KernelContext::connect(JupyterServer& server)
+void KernelContext::connect()
 {
-	if (_channel.isOpen()) return;
+	if (_pLink->isOpen()) return;
 	_busyWith.clear();   // a new connection learns anew
-	Poco::URI base = server.base(std::chrono::seconds(30));
-	_channel.open(base, server.token(), _kernelId, server.rawMessages());
+	_pLink->open();
 }
 
 
-void KernelContext::waitReady(JupyterServer& server, std::chrono::milliseconds timeout)
+void KernelContext::waitReady(std::chrono::milliseconds timeout)
 {
 	std::lock_guard<std::mutex> lock(_runMutex);
-	connect(server);
-	awaitKernelInfo(server, timeout);
+	connect();
+	awaitKernelInfo(timeout);
 	adapt(std::chrono::seconds(30));
+}
+
+
+void KernelContext::enter(const std::string& cwd, const std::string& directory, std::chrono::milliseconds timeout)
+{
+	std::lock_guard<std::mutex> lock(_runMutex);
+	if (!directory.empty())
+	{
+		const std::string code = chdirCode(_language, directory);
+		if (code.empty()) throw Poco::NotImplementedException("no way to change directory in " + _language);
+		connect();
+		executeQuietly(code, timeout);
+	}
+	_cwd = cwd;
+}
+
+
+std::string KernelContext::chdirCode(const std::string& language, const std::string& dir)
+{
+	// The directory as hex, so that no quoting rule of either language matters.
+	static const char HEX[] = "0123456789abcdef";
+	std::string hex;
+	for (unsigned char c: dir)
+	{
+		hex += HEX[c >> 4];
+		hex += HEX[c & 0xF];
+	}
+	if (language == "python")
+		return "__import__('os').chdir(bytes.fromhex('" + hex + "').decode('utf-8', 'surrogateescape'))";
+	if (language == "javascript" || language == "typescript")
+		return "process.chdir(Buffer.from('" + hex + "', 'hex').toString())";
+	return "";
 }
 
 
@@ -159,12 +181,12 @@ void KernelContext::adapt(std::chrono::milliseconds timeout)
 
 int KernelContext::executeQuietly(const std::string& code, std::chrono::milliseconds timeout)
 {
-	const std::string msgId = _channel.nextId();
-	_channel.send("shell", "execute_request", KernelChannel::executeRequest(code, false), msgId);
+	const std::string msgId = _pLink->nextId();
+	_pLink->send("shell", "execute_request", KernelChannel::executeRequest(code, false), msgId);
 	auto deadline = std::chrono::steady_clock::now() + timeout;
 	while (std::chrono::steady_clock::now() < deadline)
 	{
-		auto pMessage = _channel.receive(std::chrono::milliseconds(250));
+		auto pMessage = _pLink->receive(std::chrono::milliseconds(250));
 		if (!pMessage) continue;
 		KernelMessage message(pMessage);
 		if (message.parentId() != msgId || message.type() != "execute_reply") continue;
@@ -178,38 +200,44 @@ int KernelContext::executeQuietly(const std::string& code, std::chrono::millisec
 }
 
 
-void KernelContext::awaitKernelInfo(JupyterServer& server, std::chrono::milliseconds timeout)
+void KernelContext::awaitKernelInfo(std::chrono::milliseconds timeout)
 {
 	bool gotReply = false;
 	bool gotIopub = false;
 	auto deadline = std::chrono::steady_clock::now() + timeout;
 	auto nextAsk = std::chrono::steady_clock::now();
+	auto askEvery = std::chrono::milliseconds(50);
 	auto reconnectAt = std::chrono::steady_clock::now() + std::chrono::seconds(5);
 	while (std::chrono::steady_clock::now() < deadline)
 	{
-		if (std::chrono::steady_clock::now() >= reconnectAt)
+		if (std::chrono::steady_clock::now() >= reconnectAt || !_pLink->isOpen())
 		{
 			// Channels opened while the kernel was being replaced may never reach
-			// the new one: open them again.
+			// the new one: open them again (at once when the link knows; a kernel
+			// that is gone for good fails here).
 			close();
-			connect(server);
+			connect();
 			reconnectAt = std::chrono::steady_clock::now() + std::chrono::seconds(5);
 			nextAsk = std::chrono::steady_clock::now();
 		}
 		if (std::chrono::steady_clock::now() >= nextAsk)
 		{
-			// A kernel that is still starting may miss the first request: ask again.
-			_channel.send("shell", "kernel_info_request", new Poco::JSON::Object, _channel.nextId());
-			nextAsk = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+			// A kernel that is still starting may miss the first request, and the
+			// status messages of a request sent before the iopub subscription took
+			// hold are lost: ask again, soon at first, then every 2 s.
+			_pLink->send("shell", "kernel_info_request", new Poco::JSON::Object, _pLink->nextId());
+			nextAsk = std::chrono::steady_clock::now() + askEvery;
+			askEvery = std::min<std::chrono::milliseconds>(askEvery * 2, std::chrono::seconds(2));
 		}
-		auto pMessage = _channel.receive(std::chrono::milliseconds(500));
+		auto pMessage = _pLink->receive(std::min<std::chrono::milliseconds>(std::chrono::milliseconds(500),
+			std::chrono::duration_cast<std::chrono::milliseconds>(nextAsk - std::chrono::steady_clock::now()) + std::chrono::milliseconds(1)));
 		if (!pMessage) continue;
 		// Only answers to our own requests count: Jupyter sends kernel_info
 		// requests of its own when channels open. And both channels must work:
 		// the reply (shell) and a status message (iopub, which like any ZeroMQ
 		// subscription drops what is published before it is connected).
 		KernelMessage message(pMessage);
-		const bool ours = message.parentId().rfind(_channel.clientSession() + "-", 0) == 0;
+		const bool ours = message.parentId().rfind(_pLink->clientSession() + "-", 0) == 0;
 		if (ours && message.type() == "kernel_info_reply")
 		{
 			gotReply = true;
@@ -223,15 +251,15 @@ void KernelContext::awaitKernelInfo(JupyterServer& server, std::chrono::millisec
 }
 
 
-void KernelContext::prepare(JupyterServer& server)
+void KernelContext::prepare()
 {
 	try
 	{
-		connect(server);
+		connect();
 		if (_restarted)
 		{
-			// The kernel died in an earlier run: wait for Jupyter's new one.
-			awaitKernelInfo(server, std::chrono::seconds(60));
+			// The kernel died in an earlier run: wait for the new one.
+			awaitKernelInfo(std::chrono::seconds(60));
 			adapt(std::chrono::seconds(30));
 			_restarted = false;
 		}
@@ -244,12 +272,12 @@ void KernelContext::prepare(JupyterServer& server)
 }
 
 
-void KernelContext::run(JupyterServer& server, const std::string& code, EventSink& sink, bool restartedNotice)
+void KernelContext::run(const std::string& code, EventSink& sink, bool restartedNotice)
 {
 	std::unique_lock<std::mutex> lock(_runMutex, std::try_to_lock);
 	if (!lock.owns_lock())
 		throw ApiException::runtimeError("error running codes session is busy");
-	prepare(server);
+	prepare();
 	_interruptedAt = 0;
 	_running = true;
 	struct Reset
@@ -257,7 +285,7 @@ void KernelContext::run(JupyterServer& server, const std::string& code, EventSin
 		std::atomic<bool>& flag;
 		~Reset() { flag = false; }
 	} reset{_running};
-	KernelRun(*this, server, code, sink).execute(restartedNotice);
+	KernelRun(*this, code, sink).execute(restartedNotice);
 }
 
 

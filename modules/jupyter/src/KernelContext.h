@@ -1,13 +1,13 @@
 #pragma once
 
-#include "JupyterServer.h"
-#include "KernelChannel.h"
-#include "KernelProcess.h"
+#include "Kernel.h"
+#include "KernelLink.h"
 #include "TslabHooks.h"
 #include "execd/EventSink.h"
 #include "Poco/Exception.h"
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -18,30 +18,38 @@ namespace jupyter {
 
 
 class KernelContext
-	/// One code context: a Jupyter session, its kernel, and a WebSocket to the
-	/// kernel's channels that stays open between runs.
+	/// One code context: its kernel (Kernel), and a link to the kernel's channels
+	/// (KernelLink) that stays open between runs.
 {
 public:
-	KernelContext(std::string id, std::string sessionId, std::string kernelId, std::string language, std::string cwd, int generation);
+	KernelContext(std::string id, std::shared_ptr<Kernel> pKernel, std::string language, std::string cwd);
 	~KernelContext();
 
 	const std::string& id() const;
-	const std::string& kernelId() const;
-	const std::string& sessionId() const;   ///< Jupyter's session id (the context id unless the kernel was replaced)
+	Kernel& kernel() const;
 
-	void rebind(std::string sessionId, std::string kernelId, int generation);
+	void rebind(std::shared_ptr<Kernel> pKernel);
 		/// A new kernel for this context, after the Jupyter server was restarted.
 	const std::string& language() const;
 	const std::string& cwd() const;
-	int generation() const;
+	int generation() const;   ///< the kernel's
 
-	void run(JupyterServer& server, const std::string& code, EventSink& sink, bool restartedNotice = false);
+	void run(const std::string& code, EventSink& sink, bool restartedNotice = false);
 		/// Executes code (see KernelRun); emits init, the kernel's output and the
 		/// terminal events. Throws ApiException "session is busy" before init when
 		/// a run is going on, and when it cannot connect to the kernel.
 
-	void waitReady(JupyterServer& server, std::chrono::milliseconds timeout);
+	void waitReady(std::chrono::milliseconds timeout);
 		/// Connects and waits for kernel_info_reply.
+
+	void enter(const std::string& cwd, const std::string& directory, std::chrono::milliseconds timeout);
+		/// For a spare, before it is handed out: makes directory the kernel's
+		/// working directory (chdirCode; nothing when it is that already) and cwd
+		/// the context's. Throws Poco::Exception.
+
+	static std::string chdirCode(const std::string& language, const std::string& dir);
+		/// Code that changes the kernel's working directory, binding no name;
+		/// "" for a language it is not known for.
 
 	bool running() const;
 	void interrupted();
@@ -63,12 +71,12 @@ public:
 private:
 	friend class KernelRun;   // the run loop works on the connection and on what is known of the kernel
 
-	void connect(JupyterServer& server);
-	void prepare(JupyterServer& server);
+	void connect();
+	void prepare();
 		/// With _runMutex held, before a run: connects, and waits for a replaced
 		/// kernel. Throws ApiException.
-	void sendInterrupt(JupyterServer& server);
-	void awaitKernelInfo(JupyterServer& server, std::chrono::milliseconds timeout);   // with _runMutex held
+	void sendInterrupt();
+	void awaitKernelInfo(std::chrono::milliseconds timeout);   // with _runMutex held
 	void adapt(std::chrono::milliseconds timeout);
 		/// After the kernel is ready (with _runMutex held): for tslab's kernels,
 		/// hooks that mark the value of the last expression and errors in the
@@ -80,11 +88,10 @@ private:
 		/// The steady clock in milliseconds, as _interruptedAt keeps it.
 
 	std::string _id;
-	std::string _sessionId;
-	std::string _kernelId;
+	std::shared_ptr<Kernel> _pKernel;
+	std::unique_ptr<KernelLink> _pLink;   ///< after _pKernel: closed first
 	std::string _language;
 	std::string _cwd;
-	int _generation;
 	std::mutex _runMutex;
 	std::atomic<bool> _running{false};
 
@@ -97,8 +104,6 @@ private:
 	std::string _busyWith;     ///< the request the kernel said it is busy with and has not finished (any run's)
 
 	std::atomic<long long> _interruptedAt{0};   ///< steady clock, ms, of the last interrupt sent; 0 = none during this run
-	KernelProcess _process;   ///< found in /proc for a local server
-	KernelChannel _channel;
 };
 
 

@@ -2,22 +2,28 @@
 #include "execd/ApiException.h"
 #include "execd/Paths.h"
 #include "Poco/Logger.h"
+#include "Poco/UUIDGenerator.h"
 
 
 namespace execd {
 namespace jupyter {
 
 
-KernelExecutor::KernelExecutor(JupyterServer& server, std::map<std::string, std::string> kernels, const JupyterSettings& settings):
-	_server(server),
-	_client(server),
+const std::string KernelExecutor::DEFAULT_DIRECTORY = "/tmp";
+
+
+KernelExecutor::KernelExecutor(KernelHost& host, std::map<std::string, std::string> kernels, const JupyterSettings& settings):
+	_host(host),
 	_kernels(std::move(kernels)),
 	_settings(settings)
 {
 }
 
 
-KernelExecutor::~KernelExecutor() = default;
+KernelExecutor::~KernelExecutor()
+{
+	shutdown();
+}
 
 
 const std::map<std::string, std::string>& KernelExecutor::kernels() const
@@ -26,33 +32,106 @@ const std::map<std::string, std::string>& KernelExecutor::kernels() const
 }
 
 
-JupyterClient::Session KernelExecutor::startKernel(const std::string& language, const std::string& cwd)
+std::string KernelExecutor::directoryFor(const std::string& cwd)
+{
+	std::string dir = cwd.empty() ? DEFAULT_DIRECTORY : cwd;
+	if (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+	Paths::createDirectories(dir);   // as upstream: the context's cwd is created
+	return dir;
+}
+
+
+std::shared_ptr<Kernel> KernelExecutor::startKernel(const std::string& language, const std::string& directory)
 {
 	auto spec = _kernels.find(language);
 	if (spec == _kernels.end())
 		throw Poco::NotFoundException("no kernel is configured for language " + language);
-	std::string dir = cwd.empty() ? std::string("/tmp") : cwd;
-	if (dir.size() > 1 && dir.back() == '/') dir.pop_back();
-	Paths::createDirectories(dir);   // as upstream: the context's cwd is created
-	return _client.startSession(dir, spec->second, _settings.startupTimeout);
+	return _host.startKernel(language, spec->second, directory);
+}
+
+
+std::shared_ptr<KernelContext> KernelExecutor::launch(const std::string& language, const std::string& cwd, const std::string& directory)
+{
+	std::shared_ptr<Kernel> pKernel = startKernel(language, directory);
+	auto pContext = std::make_shared<KernelContext>(Poco::UUIDGenerator::defaultGenerator().createRandom().toString(), pKernel, language, cwd);
+	{
+		// shutdown() aborts the wait.
+		std::lock_guard<std::mutex> lock(_mutex);
+		_starting.insert(pContext);
+	}
+	try
+	{
+		if (_stopping) throw Poco::IllegalStateException("execd is shutting down");
+		pContext->waitReady(_settings.kernelStartTimeout);
+	}
+	catch (Poco::Exception&)
+	{
+		{
+			std::lock_guard<std::mutex> lock(_mutex);
+			_starting.erase(pContext);
+		}
+		discard(pContext);
+		throw;
+	}
+	std::lock_guard<std::mutex> lock(_mutex);
+	_starting.erase(pContext);
+	return pContext;
+}
+
+
+void KernelExecutor::discard(const std::shared_ptr<KernelContext>& pContext)
+{
+	pContext->close();
+	try
+	{
+		pContext->kernel().shutdown();
+	}
+	catch (Poco::Exception& exc)
+	{
+		Poco::Logger::get("execd.jupyter").warning("could not end the kernel of context %s: %s", pContext->id(), exc.displayText());
+	}
+}
+
+
+std::shared_ptr<KernelContext> KernelExecutor::takeSpare(const std::string& language, const std::string& cwd, const std::string& directory)
+{
+	for (;;)
+	{
+		std::shared_ptr<KernelContext> pSpare;
+		{
+			std::lock_guard<std::mutex> lock(_spareMutex);
+			auto& pool = _spares[language];
+			if (pool.empty()) return nullptr;
+			pSpare = pool.front();
+			pool.erase(pool.begin());
+		}
+		_spareChanged.notify_all();   // refill
+		if (pSpare->kernel().gone() || pSpare->generation() != _host.generation())
+		{
+			discard(pSpare);   // died while waiting: its restart is not known to be ready
+			continue;
+		}
+		try
+		{
+			pSpare->enter(cwd, directory == DEFAULT_DIRECTORY ? std::string() : directory, std::chrono::seconds(10));
+			return pSpare;
+		}
+		catch (Poco::Exception& exc)
+		{
+			Poco::Logger::get("execd.jupyter").warning("a spare %s kernel could not enter %s: %s", language, directory, exc.displayText());
+			discard(pSpare);
+		}
+	}
 }
 
 
 std::shared_ptr<KernelContext> KernelExecutor::create(const std::string& language, const std::string& cwd)
 {
-	JupyterClient::Session session = startKernel(language, cwd);
-	auto pContext = std::make_shared<KernelContext>(session.sessionId, session.sessionId, session.kernelId, language, cwd, session.generation);
-	try
-	{
-		pContext->waitReady(_server, _settings.kernelStartTimeout);
-	}
-	catch (Poco::Exception&)
-	{
-		_client.deleteSession(session.sessionId);
-		throw;
-	}
+	const std::string directory = directoryFor(cwd);
+	std::shared_ptr<KernelContext> pContext = takeSpare(language, cwd, directory);
+	if (!pContext) pContext = launch(language, cwd, directory);
 	std::lock_guard<std::mutex> lock(_mutex);
-	_contexts[session.sessionId] = pContext;
+	_contexts[pContext->id()] = pContext;
 	return pContext;
 }
 
@@ -106,9 +185,7 @@ bool KernelExecutor::deleteContext(const std::string& id)
 			it = it->second == id ? _defaults.erase(it) : std::next(it);
 	}
 	pContext->close();
-	const int status = _client.deleteSession(pContext->sessionId());
-	if (status != 200 && status != 204 && status != 404)
-		throw Poco::RuntimeException("Jupyter answered HTTP " + std::to_string(status));
+	pContext->kernel().shutdown();
 	return true;
 }
 
@@ -117,14 +194,14 @@ void KernelExecutor::run(const ExecRequest& request, EventSink& sink)
 {
 	std::shared_ptr<KernelContext> pContext = contextFor(request);
 	std::unique_lock<std::mutex> rebindLock(_defaultMutex);
-	if (pContext->generation() != _server.generation()) renew(*pContext);
+	if (pContext->generation() != _host.generation()) renew(*pContext);
 	rebindLock.unlock();
 	bool notice = false;
 	{
 		std::lock_guard<std::mutex> lock(_mutex);
 		notice = _notices.erase(pContext->id()) > 0;
 	}
-	pContext->run(_server, request.code, sink, notice);
+	pContext->run(request.code, sink, notice);
 }
 
 
@@ -151,16 +228,16 @@ void KernelExecutor::renew(KernelContext& context)
 {
 	// The Jupyter server was restarted and the kernel went with it: give the
 	// context a new one, and say so.
-	JupyterClient::Session session;
+	std::shared_ptr<Kernel> pKernel;
 	try
 	{
-		session = startKernel(context.language(), context.cwd());
+		pKernel = startKernel(context.language(), directoryFor(context.cwd()));
 	}
 	catch (Poco::Exception& exc)
 	{
 		throw ApiException::runtimeError("error running codes the Jupyter server was restarted and no new kernel could be started: " + KernelContext::reason(exc));
 	}
-	context.rebind(session.sessionId, session.kernelId, session.generation);
+	context.rebind(pKernel);
 	std::lock_guard<std::mutex> lock(_mutex);
 	_notices[context.id()] = true;
 }
@@ -173,7 +250,7 @@ std::shared_ptr<KernelContext> KernelExecutor::defaultContext(const std::string&
 	std::shared_ptr<KernelContext> pContext;
 	auto it = _defaults.find(language);
 	if (it != _defaults.end()) pContext = find(it->second);
-	if (!pContext || pContext->generation() != _server.generation())
+	if (!pContext || pContext->generation() != _host.generation())
 	{
 		pContext = create(language, "");
 		_defaults[language] = pContext->id();
@@ -192,7 +269,7 @@ void KernelExecutor::prewarm(const std::string& language)
 	catch (Poco::Exception& exc)
 	{
 		// Without a server in the image that was said once already.
-		if (!_server.absent())
+		if (!_host.absent())
 			Poco::Logger::get("execd.jupyter").warning("could not pre-warm the default %s context: %s", language, exc.displayText());
 	}
 }
@@ -202,18 +279,93 @@ bool KernelExecutor::interrupt(const std::string& id)
 {
 	auto pContext = find(id);
 	if (!pContext) return false;
-	const int status = _client.interruptKernel(pContext->kernelId());
-	if (status != 200 && status != 204)
-		throw Poco::RuntimeException("Jupyter answered HTTP " + std::to_string(status) + " to the interrupt");
+	pContext->kernel().interrupt();
 	pContext->interrupted();
 	return true;
 }
 
 
+void KernelExecutor::startSpares()
+{
+	std::lock_guard<std::mutex> lock(_spareMutex);
+	if (_spareThread.joinable() || _stopping) return;
+	_spareThread = std::thread([this] { keepSpares(); });
+}
+
+
+std::size_t KernelExecutor::spares(const std::string& language)
+{
+	std::lock_guard<std::mutex> lock(_spareMutex);
+	auto it = _spares.find(language);
+	return it == _spares.end() ? 0 : it->second.size();
+}
+
+
+std::optional<std::string> KernelExecutor::spareWanted()
+{
+	const auto now = std::chrono::steady_clock::now();
+	for (const auto& s: _settings.spareKernels)
+	{
+		if (s.second <= 0 || !_kernels.count(s.first) || KernelContext::chdirCode(s.first, "/").empty()) continue;
+		auto retry = _spareRetry.find(s.first);
+		if (retry != _spareRetry.end() && now < retry->second) continue;
+		if (static_cast<int>(_spares[s.first].size()) < s.second) return s.first;
+	}
+	return std::nullopt;
+}
+
+
+void KernelExecutor::keepSpares()
+{
+	std::unique_lock<std::mutex> lock(_spareMutex);
+	for (;;)
+	{
+		_spareChanged.wait_for(lock, std::chrono::seconds(5), [this] { return _stopping || spareWanted(); });
+		if (_stopping) return;
+		std::optional<std::string> language = spareWanted();
+		if (!language) continue;
+		lock.unlock();
+		std::shared_ptr<KernelContext> pSpare;
+		try
+		{
+			pSpare = launch(*language, "", DEFAULT_DIRECTORY);
+			pSpare->kernel().watch();   // gone() from here on says whether it died waiting
+		}
+		catch (Poco::Exception& exc)
+		{
+			if (!_host.absent())   // else said once already
+				Poco::Logger::get("execd.jupyter").warning("could not start a spare %s kernel: %s", *language, exc.displayText());
+		}
+		lock.lock();
+		if (!pSpare)
+		{
+			_spareRetry[*language] = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+			continue;
+		}
+		if (_stopping)
+		{
+			lock.unlock();
+			discard(pSpare);
+			return;
+		}
+		_spares[*language].push_back(pSpare);
+	}
+}
+
+
 void KernelExecutor::shutdown()
 {
-	std::lock_guard<std::mutex> lock(_mutex);
-	for (auto& c: _contexts) c.second->abort();
+	{
+		std::lock_guard<std::mutex> lock(_spareMutex);
+		_stopping = true;
+	}
+	_spareChanged.notify_all();
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		for (auto& c: _contexts) c.second->abort();
+		for (auto& c: _starting) c->abort();
+	}
+	if (_spareThread.joinable()) _spareThread.join();
 }
 
 

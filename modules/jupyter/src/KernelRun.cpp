@@ -1,4 +1,5 @@
 #include "KernelRun.h"
+#include "KernelChannel.h"
 #include <thread>
 
 
@@ -6,9 +7,8 @@ namespace execd {
 namespace jupyter {
 
 
-KernelRun::KernelRun(KernelContext& context, JupyterServer& server, const std::string& code, EventSink& sink):
+KernelRun::KernelRun(KernelContext& context, const std::string& code, EventSink& sink):
 	_context(context),
-	_server(server),
 	_sink(sink),
 	_content(KernelChannel::executeRequest(code, true)),
 	_start(std::chrono::steady_clock::now())
@@ -18,7 +18,7 @@ KernelRun::KernelRun(KernelContext& context, JupyterServer& server, const std::s
 
 void KernelRun::execute(bool restartedNotice)
 {
-	_context._process.find(_context._kernelId);
+	_context._pKernel->watch();
 	_sink.emit(StreamEvent::init(_context._id));
 	if (restartedNotice)
 		_sink.emit(StreamEvent::stderrText("[execd] the Jupyter server was restarted; this context runs in a new kernel and its earlier state is lost\n"));
@@ -81,8 +81,8 @@ void KernelRun::resend()
 
 void KernelRun::transmit()
 {
-	_msgId = _context._channel.nextId();
-	_context._channel.send("shell", "execute_request", _content, _msgId);
+	_msgId = _context._pLink->nextId();
+	_context._pLink->send("shell", "execute_request", _content, _msgId);
 	_phase = Phase::AWAITING_ACK;
 	_waitingSince = std::chrono::steady_clock::now();
 }
@@ -90,7 +90,7 @@ void KernelRun::transmit()
 
 void KernelRun::step()
 {
-	auto pMessage = _context._channel.receive(std::chrono::milliseconds(_context._interruptedAt != 0 ? 100 : 250));
+	auto pMessage = _context._pLink->receive(std::chrono::milliseconds(_context._interruptedAt != 0 ? 100 : 250));
 	const long long now = KernelContext::nowMillis();
 	forwardInterrupt(now);
 	if (overdue(now)) return;
@@ -112,7 +112,7 @@ void KernelRun::forwardInterrupt(long long now)
 	if (interruptedAt == 0 || replied() || !acknowledged()) return;
 	if (interruptedAt < _acknowledgedAt || now - interruptedAt >= 500)
 	{
-		_context.sendInterrupt(_server);
+		_context.sendInterrupt();
 		interruptedAt = _context._interruptedAt = now;
 	}
 	if (_deliveredAt == 0) _deliveredAt = interruptedAt;
@@ -155,14 +155,13 @@ void KernelRun::onSilence()
 		_phase = Phase::DONE;
 		return;
 	}
-	if (_context._process.gone())
-		kernelDied("the kernel died; Jupyter restarts it and its state is lost");
+	if (_context._pKernel->gone())
+		kernelDied(_context._pKernel->goneReason());
 }
 
 
 void KernelRun::kernelDied(const std::string& message)
 {
-	_context._process.forget();   // Jupyter starts a new one
 	_context._restarted = true;
 	_context.close();             // the new kernel gets a fresh connection
 	stop(ErrorDetail{"KernelDied", message, {}, false});

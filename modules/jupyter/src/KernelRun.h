@@ -1,6 +1,5 @@
 #pragma once
 
-#include "JupyterServer.h"
 #include "KernelContext.h"
 #include "KernelMessage.h"
 #include "execd/EventSink.h"
@@ -34,7 +33,7 @@ class KernelRun
 	/// again, back to AWAITING_ACK, up to 3 times.
 {
 public:
-	KernelRun(KernelContext& context, JupyterServer& server, const std::string& code, EventSink& sink);
+	KernelRun(KernelContext& context, const std::string& code, EventSink& sink);
 
 	void execute(bool restartedNotice);
 		/// Emits init (and, with restartedNotice, a note that the kernel is new), the
@@ -82,7 +81,6 @@ private:
 		/// Emits the error and ends the run; returns true.
 
 	KernelContext& _context;
-	JupyterServer& _server;
 	EventSink& _sink;
 	Poco::JSON::Object::Ptr _content;
 	const std::chrono::steady_clock::time_point _start;

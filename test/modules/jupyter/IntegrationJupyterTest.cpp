@@ -1,6 +1,7 @@
 // The jupyter module with its embedded Jupyter server and a real Python kernel.
 
 #include "ExecdProcess.h"
+#include "JupyterTestSupport.h"
 #include "Poco/JSON/Array.h"
 #include "Poco/JSON/Object.h"
 #include "Poco/JSON/Parser.h"
@@ -9,11 +10,13 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <cstdlib>
 #include <ctime>
 #include <csignal>
 #include <cppunit/extensions/HelperMacros.h>
 #include <dirent.h>
 #include <fstream>
+#include <map>
 #include <future>
 #include <random>
 #include <regex>
@@ -28,15 +31,29 @@ using namespace execd::test;
 namespace {
 
 
-// One execd (and so one Jupyter server) for the whole suite: starting them takes
-// about a second.
+bool serverSuite = false;   ///< IntegrationJupyterServerTest runs: daemon() is in server mode
+
+
+std::string jupyterMode()
+	// The mode IntegrationJupyterTest runs in: EXECD_TEST_JUPYTER_MODE, direct
+	// (the default) or server (the embedded Jupyter server); make test runs both.
+{
+	if (serverSuite) return "server";
+	const char* mode = std::getenv("EXECD_TEST_JUPYTER_MODE");
+	return mode && *mode ? std::string(mode) : std::string("direct");
+}
+
+
+// One execd (and so one Jupyter server, in server mode) per mode for the whole
+// suite: starting them takes about a second.
 ExecdProcess& daemon()
 {
-	static std::unique_ptr<ExecdProcess> pExecd;
+	static std::map<std::string, std::unique_ptr<ExecdProcess>> daemons;
+	const std::string mode = jupyterMode();
 	ExecdProcess::Options o;
 	o.testModules = false;
-	o.properties = {"execd.modules.load = jupyter", "module.jupyter.kernel.cobol = nosuchspec"};
-	return ExecdProcess::keep(pExecd, o);
+	o.properties = {"execd.modules.load = jupyter", "module.jupyter.kernel.cobol = nosuchspec", "module.jupyter.mode = " + mode};
+	return ExecdProcess::keep(daemons[mode], o);
 }
 
 
@@ -67,98 +84,11 @@ HttpResult runCode(const std::string& code, const std::string& id, const DataCal
 }
 
 
-std::vector<Poco::JSON::Object::Ptr> events(const HttpResult& r)
-{
-	std::vector<Poco::JSON::Object::Ptr> result;
-	for (const std::string& e: withoutPings(sseEvents(r.body)))
-	{
-		auto o = object(e);
-		if (o->has("type")) result.push_back(o);
-	}
-	return result;
-}
-
-
-std::string types(const std::vector<Poco::JSON::Object::Ptr>& evs)
-{
-	std::string out;
-	for (const auto& e: evs) out += (out.empty() ? "" : ",") + e->getValue<std::string>("type");
-	return out;
-}
-
-
-Poco::JSON::Object::Ptr firstOf(const std::vector<Poco::JSON::Object::Ptr>& evs, const std::string& type)
-{
-	for (const auto& e: evs)
-		if (e->getValue<std::string>("type") == type) return e;
-	CPPUNIT_FAIL("no " + type + " event");
-	return nullptr;
-}
-
-
 std::string resultText(const HttpResult& r)
 {
 	auto evs = events(r);
 	CPPUNIT_ASSERT_MESSAGE(r.body, types(evs).find("result") != std::string::npos);
 	return firstOf(evs, "result")->getObject("results")->getValue<std::string>("text");
-}
-
-
-std::string stdoutText(const std::vector<Poco::JSON::Object::Ptr>& evs)
-{
-	std::string out;
-	for (const auto& e: evs)
-		if (e->getValue<std::string>("type") == "stdout") out += e->getValue<std::string>("text");
-	return out;
-}
-
-
-std::vector<int> childrenNamed(int parent, const std::string& needle)
-{
-	std::vector<int> pids;
-	DIR* dir = ::opendir("/proc");
-	while (struct dirent* entry = ::readdir(dir))
-	{
-		int pid = std::atoi(entry->d_name);
-		if (pid <= 0) continue;
-		std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-		std::string line;
-		std::getline(stat, line);
-		std::size_t close = line.rfind(')');
-		if (close == std::string::npos) continue;
-		std::istringstream rest(line.substr(close + 2));
-		char state;
-		int ppid;
-		rest >> state >> ppid;
-		std::ifstream cmd("/proc/" + std::to_string(pid) + "/cmdline");
-		std::string cmdline((std::istreambuf_iterator<char>(cmd)), std::istreambuf_iterator<char>());
-		if (ppid == parent && cmdline.find(needle) != std::string::npos) pids.push_back(pid);
-	}
-	::closedir(dir);
-	return pids;
-}
-
-
-std::string procText(int pid, const std::string& name)
-{
-	std::ifstream in("/proc/" + std::to_string(pid) + "/" + name);
-	std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-	std::replace(text.begin(), text.end(), '\0', '\n');
-	return text;
-}
-
-
-std::string fileText(const std::string& path)
-{
-	std::ifstream in(path);
-	return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-
-std::string match(const std::string& text, const std::string& pattern)
-{
-	std::smatch m;
-	return std::regex_search(text, m, std::regex(pattern)) ? m[1].str() : std::string();
 }
 
 
@@ -171,84 +101,6 @@ std::string serverToken(int server)
 	if (token.empty()) token = match(fileText(match(cmdline, "--config=(\\S+)")), "c.ServerApp.token = '([0-9a-f]+)'");
 	return token;
 }
-
-
-bool gone(int pid)
-{
-	std::string stat = procText(pid, "stat");
-	std::size_t close = stat.rfind(')');
-	return close == std::string::npos || close + 2 >= stat.size() || stat[close + 2] == 'Z' || stat[close + 2] == 'X';
-}
-
-
-// What a command of another uid runs: it looks for execd's secrets wherever it
-// can read and tries to write a root-owned file through the Jupyter server.
-const std::string PROBE = R"PY(# Run as another uid: look for execd's secrets wherever that uid can read,
-# then try to write a root-owned file through the Jupyter server's REST API.
-import os, re, sys, urllib.request
-
-port, nonce = sys.argv[1], sys.argv[2]
-WORD = re.compile(rb'[0-9A-Za-z+/=_-]{20,}')
-found = []
-SECRET_FILE = re.compile(r'execd-jupyter-|kernel-.*\.json$|jupyter_cookie_secret$|jpserver-|jupyter_server_config')
-
-
-def note(where, data):
-    for m in WORD.findall(data):
-        for word in [m.decode()] + m.decode().split('='):
-            if len(word) >= 20 and word not in found:
-                found.append(word)
-                print('CANDIDATE', where, word)
-
-
-def read(path, limit=65536):
-    try:
-        with open(path, 'rb') as f:
-            return f.read(limit)
-    except OSError:
-        return None
-
-
-for pid in os.listdir('/proc'):
-    if not pid.isdigit() or int(pid) == os.getpid():
-        continue
-    for name in ('cmdline', 'environ'):
-        data = read('/proc/%s/%s' % (pid, name))
-        if data:
-            note('/proc/%s/%s' % (pid, name), data.replace(b'\0', b' '))
-
-roots = [os.environ.get('TMPDIR', '/tmp'), '/tmp', '/var/tmp', '/dev/shm', '/run', '/root', '/root/.local/share/jupyter']
-for root in sorted(set(roots)):
-    for top, dirs, files in os.walk(root):
-        if top.count('/') > 8:
-            dirs[:] = []
-        for name in files:
-            path = os.path.join(top, name)
-            if os.path.islink(path) or not os.path.isfile(path):
-                continue
-            data = read(path)
-            if data is not None:
-                if SECRET_FILE.search(path):
-                    print('READABLE', path)
-                note(path, data)
-
-for token in [''] + found[:200]:
-    for target in ('root', 'etc'):
-        url = 'http://127.0.0.1:%s/api/contents/%s/execd-probe-%s.txt' % (port, target, nonce)
-        request = urllib.request.Request(url, method='PUT',
-            data=b'{"type":"file","format":"text","content":"pwned"}')
-        if token:
-            request.add_header('Authorization', 'token ' + token)
-        try:
-            status = urllib.request.urlopen(request, timeout=5).status
-        except urllib.error.HTTPError as e:
-            status = e.code
-        except OSError:
-            status = 0
-        if 200 <= status < 300 or token == '':
-            print('PUT', status, url, token)
-print('PROBE DONE', len(found))
-)PY";
 
 
 } // namespace
@@ -264,7 +116,6 @@ class IntegrationJupyterTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testDisplayDataIsForwarded);
 	CPPUNIT_TEST(testInterrupt);
 	CPPUNIT_TEST(testLargeOutputIsComplete);
-	CPPUNIT_TEST(testExternalServerWithJsonFrames);
 	CPPUNIT_TEST(testMatplotlibImage);
 	CPPUNIT_TEST(testJavaScript);
 	CPPUNIT_TEST(testTypeScript);
@@ -274,12 +125,9 @@ class IntegrationJupyterTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testUnknownContext);
 	CPPUNIT_TEST(testDeleteAndDeleteByLanguage);
 	CPPUNIT_TEST(testUninstalledLanguageFailsFast);
-	CPPUNIT_TEST(testImageWithoutJupyterFailsAtOnceAndLooksAgain);
-	CPPUNIT_TEST(testBrokenJupyterFailsFast);
 	CPPUNIT_TEST(testBadInput);
 	CPPUNIT_TEST(testContextCwd);
 	CPPUNIT_TEST(testKernelKilledMidRun);
-	CPPUNIT_TEST(testServerKilledMidRun);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -373,40 +221,6 @@ public:
 		CPPUNIT_ASSERT_EQUAL(std::string("19999"), out.substr(out.size() - 200, 5));
 		CPPUNIT_ASSERT(out.find("rate exceeded") == std::string::npos);
 		CPPUNIT_ASSERT(types(evs).find("error") == std::string::npos);
-	}
-
-	void testExternalServerWithJsonFrames()
-	{
-		// A second execd uses the first one's Jupyter server as an external server
-		// (--jupyter-host/--jupyter-token) and JSON text frames instead of the v1
-		// subprotocol, as with a server older than 1.21.
-		runCode("1", "");
-		std::vector<int> servers = childrenNamed(daemon().pid(), "jupyter-server");
-		CPPUNIT_ASSERT_EQUAL(std::size_t(1), servers.size());
-		std::ifstream in("/proc/" + std::to_string(servers[0]) + "/cmdline");
-		std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-		std::smatch port;
-		CPPUNIT_ASSERT(std::regex_search(cmdline, port, std::regex("--port=(\\d+)")));
-		std::string token = serverToken(servers[0]);
-		CPPUNIT_ASSERT(!token.empty());
-		ExecdProcess::Options o;
-		o.testModules = false;
-		o.properties = {"execd.modules.load = jupyter", "module.jupyter.rawMessages = false", "module.jupyter.prewarm = false"};
-		o.args = {"--jupyter-host=http://127.0.0.1:" + port[1].str(), "--jupyter-token=" + token};
-		ExecdProcess other(o);
-		auto code = [&](const std::string& text)
-		{
-			return events(request(other.port(), "POST", "/code", "{\"code\":" + quote(text) + ",\"context\":{\"language\":\"python\"}}"));
-		};
-		auto evs = code("v = 20\nprint('hi')\nv * 2");
-		CPPUNIT_ASSERT_EQUAL(std::string("init,stdout,execution_count,result,execution_complete"), types(evs));
-		CPPUNIT_ASSERT_EQUAL(std::string("40"), evs[3]->getObject("results")->getValue<std::string>("text"));
-		evs = code("1/0");
-		CPPUNIT_ASSERT_EQUAL(std::string("init,status,error,execution_complete"), types(evs));
-		CPPUNIT_ASSERT_EQUAL(std::string("ZeroDivisionError"), evs[2]->getObject("error")->getValue<std::string>("ename"));
-		CPPUNIT_ASSERT_EQUAL(std::string("21\n"), stdoutText(code("print(v + 1)")));
-		// Its contexts are its own: the first execd does not list them.
-		CPPUNIT_ASSERT(request(daemon().port(), "GET", "/code/contexts").body.find(evs[0]->getValue<std::string>("text")) == std::string::npos);
 	}
 
 	void testMatplotlibImage()
@@ -599,83 +413,6 @@ public:
 		CPPUNIT_ASSERT(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
 	}
 
-	void testImageWithoutJupyterFailsAtOnceAndLooksAgain()
-	{
-		// Most sandbox images have no Jupyter: the module stays idle (one look,
-		// no retry timer, no pre-warm warning), a code request fails at once with
-		// the reason, and a server installed later is started by the next request.
-		struct Scratch
-		{
-			std::string dir;
-			Scratch()
-			{
-				char name[] = "/tmp/execd-nojupyter-XXXXXX";
-				dir = ::mkdtemp(name);
-			}
-			~Scratch()
-			{
-				Poco::File(dir).remove(true);
-			}
-		} scratch;
-		const std::string command = scratch.dir + "/jupyter-server";
-		auto starts = [&](const std::string& log)
-		{
-			std::size_t n = 0;
-			for (std::size_t at = log.find("starting " + command); at != std::string::npos; at = log.find("starting " + command, at + 1))
-				++n;
-			return n;
-		};
-		ExecdProcess::Options o;
-		o.testModules = false;
-		o.properties = {"execd.modules.load = jupyter", "module.jupyter.serverCommand = " + command, "execd.logLevel = 7"};
-		ExecdProcess execd(o);
-		std::this_thread::sleep_for(std::chrono::milliseconds(1500));   // a 200 ms backoff would have tried 3 times
-		CPPUNIT_ASSERT_EQUAL_MESSAGE(execd.output(), std::size_t(1), starts(execd.output()));
-		for (int i = 0; i < 2; ++i)
-		{
-			auto start = std::chrono::steady_clock::now();
-			HttpResult r = request(execd.port(), "POST", "/code", "{\"code\":\"1+1\",\"context\":{\"language\":\"python\"}}");
-			CPPUNIT_ASSERT_EQUAL(500, r.status);
-			CPPUNIT_ASSERT_MESSAGE(r.body, r.body.find("no Jupyter server in this image (cannot start " + command + ": No such file or directory)") != std::string::npos);
-			CPPUNIT_ASSERT(std::chrono::steady_clock::now() - start < std::chrono::seconds(1));
-		}
-		CPPUNIT_ASSERT_EQUAL_MESSAGE(execd.output(), std::size_t(1), starts(execd.output()));
-		CPPUNIT_ASSERT_EQUAL(0, ::symlink("/usr/bin/jupyter-server", command.c_str()));
-		HttpResult r = request(execd.port(), "POST", "/code", "{\"code\":\"6*7\",\"context\":{\"language\":\"python\"}}");
-		CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
-		CPPUNIT_ASSERT_MESSAGE(r.body, r.body.find("\"results\":{\"text\":\"42\"}") != std::string::npos);
-		CPPUNIT_ASSERT_EQUAL(0, execd.stop());
-		const std::string& log = execd.output();
-		std::size_t said = 0;
-		for (std::size_t at = log.find("no Jupyter server in this image"); at != std::string::npos; at = log.find("no Jupyter server in this image", at + 1))
-			++said;
-		CPPUNIT_ASSERT_EQUAL_MESSAGE(log, std::size_t(1), said);
-		CPPUNIT_ASSERT_MESSAGE(log, log.find("could not pre-warm") == std::string::npos);
-		CPPUNIT_ASSERT_MESSAGE(log, log.find(" Error ") == std::string::npos);
-	}
-
-	void testBrokenJupyterFailsFast()
-	{
-		// Installed but broken (a half-installed package): the request fails with
-		// the reason after the first failed start, not after the 30 s wait.
-		char dir[] = "/tmp/execd-brokenjupyter-XXXXXX";
-		CPPUNIT_ASSERT(::mkdtemp(dir));
-		const std::string command = std::string(dir) + "/jupyter-server";
-		std::ofstream(command) << "#!/bin/sh\necho broken >&2\nexit 1\n";
-		::chmod(command.c_str(), 0755);
-		ExecdProcess::Options o;
-		o.testModules = false;
-		o.properties = {"execd.modules.load = jupyter", "module.jupyter.serverCommand = " + command, "module.jupyter.prewarm = false"};
-		ExecdProcess execd(o);
-		auto start = std::chrono::steady_clock::now();
-		HttpResult r = request(execd.port(), "POST", "/code", "{\"code\":\"1+1\",\"context\":{\"language\":\"python\"}}");
-		auto took = std::chrono::steady_clock::now() - start;
-		Poco::File(dir).remove(true);
-		CPPUNIT_ASSERT_EQUAL(500, r.status);
-		CPPUNIT_ASSERT_MESSAGE(r.body, r.body.find("the Jupyter server exited during startup") != std::string::npos);
-		CPPUNIT_ASSERT(took < std::chrono::seconds(12));
-	}
-
 	void testBadInput()
 	{
 		HttpResult r = request(daemon().port(), "POST", "/code", "{\"context\":{\"language\":\"python\"}}");
@@ -741,6 +478,147 @@ public:
 		}
 		CPPUNIT_ASSERT_EQUAL_MESSAGE(last, std::string("again\n"), out);
 	}
+};
+
+
+CPPUNIT_TEST_SUITE_REGISTRATION(IntegrationJupyterTest);
+
+
+class IntegrationJupyterServerTest: public CppUnit::TestFixture
+	/// What only the Jupyter server mode has: an external server, an image without
+	/// one, a broken one, one that dies.
+{
+	CPPUNIT_TEST_SUITE(IntegrationJupyterServerTest);
+	CPPUNIT_TEST(testExternalServerWithJsonFrames);
+	CPPUNIT_TEST(testImageWithoutJupyterFailsAtOnceAndLooksAgain);
+	CPPUNIT_TEST(testBrokenJupyterFailsFast);
+	CPPUNIT_TEST(testServerKilledMidRun);
+	CPPUNIT_TEST_SUITE_END();
+
+public:
+	void setUp() override
+	{
+		serverSuite = true;
+	}
+
+	void tearDown() override
+	{
+		serverSuite = false;
+	}
+
+	void testExternalServerWithJsonFrames()
+	{
+		// A second execd uses the first one's Jupyter server as an external server
+		// (--jupyter-host/--jupyter-token) and JSON text frames instead of the v1
+		// subprotocol, as with a server older than 1.21.
+		runCode("1", "");
+		std::vector<int> servers = childrenNamed(daemon().pid(), "jupyter-server");
+		CPPUNIT_ASSERT_EQUAL(std::size_t(1), servers.size());
+		std::ifstream in("/proc/" + std::to_string(servers[0]) + "/cmdline");
+		std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+		std::smatch port;
+		CPPUNIT_ASSERT(std::regex_search(cmdline, port, std::regex("--port=(\\d+)")));
+		std::string token = serverToken(servers[0]);
+		CPPUNIT_ASSERT(!token.empty());
+		ExecdProcess::Options o;
+		o.testModules = false;
+		o.properties = {"execd.modules.load = jupyter", "module.jupyter.rawMessages = false", "module.jupyter.prewarm = false"};
+		o.args = {"--jupyter-host=http://127.0.0.1:" + port[1].str(), "--jupyter-token=" + token};
+		ExecdProcess other(o);
+		auto code = [&](const std::string& text)
+		{
+			return events(request(other.port(), "POST", "/code", "{\"code\":" + quote(text) + ",\"context\":{\"language\":\"python\"}}"));
+		};
+		auto evs = code("v = 20\nprint('hi')\nv * 2");
+		CPPUNIT_ASSERT_EQUAL(std::string("init,stdout,execution_count,result,execution_complete"), types(evs));
+		CPPUNIT_ASSERT_EQUAL(std::string("40"), evs[3]->getObject("results")->getValue<std::string>("text"));
+		evs = code("1/0");
+		CPPUNIT_ASSERT_EQUAL(std::string("init,status,error,execution_complete"), types(evs));
+		CPPUNIT_ASSERT_EQUAL(std::string("ZeroDivisionError"), evs[2]->getObject("error")->getValue<std::string>("ename"));
+		CPPUNIT_ASSERT_EQUAL(std::string("21\n"), stdoutText(code("print(v + 1)")));
+		// Its contexts are its own: the first execd does not list them.
+		CPPUNIT_ASSERT(request(daemon().port(), "GET", "/code/contexts").body.find(evs[0]->getValue<std::string>("text")) == std::string::npos);
+	}
+
+
+	void testImageWithoutJupyterFailsAtOnceAndLooksAgain()
+	{
+		// Most sandbox images have no Jupyter: the module stays idle (one look,
+		// no retry timer, no pre-warm warning), a code request fails at once with
+		// the reason, and a server installed later is started by the next request.
+		struct Scratch
+		{
+			std::string dir;
+			Scratch()
+			{
+				char name[] = "/tmp/execd-nojupyter-XXXXXX";
+				dir = ::mkdtemp(name);
+			}
+			~Scratch()
+			{
+				Poco::File(dir).remove(true);
+			}
+		} scratch;
+		const std::string command = scratch.dir + "/jupyter-server";
+		auto starts = [&](const std::string& log)
+		{
+			std::size_t n = 0;
+			for (std::size_t at = log.find("starting " + command); at != std::string::npos; at = log.find("starting " + command, at + 1))
+				++n;
+			return n;
+		};
+		ExecdProcess::Options o;
+		o.testModules = false;
+		o.properties = {"execd.modules.load = jupyter", "module.jupyter.mode = server", "module.jupyter.serverCommand = " + command, "execd.logLevel = 7"};
+		ExecdProcess execd(o);
+		std::this_thread::sleep_for(std::chrono::milliseconds(1500));   // a 200 ms backoff would have tried 3 times
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(execd.output(), std::size_t(1), starts(execd.output()));
+		for (int i = 0; i < 2; ++i)
+		{
+			auto start = std::chrono::steady_clock::now();
+			HttpResult r = request(execd.port(), "POST", "/code", "{\"code\":\"1+1\",\"context\":{\"language\":\"python\"}}");
+			CPPUNIT_ASSERT_EQUAL(500, r.status);
+			CPPUNIT_ASSERT_MESSAGE(r.body, r.body.find("no Jupyter server in this image (cannot start " + command + ": No such file or directory)") != std::string::npos);
+			CPPUNIT_ASSERT(std::chrono::steady_clock::now() - start < std::chrono::seconds(1));
+		}
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(execd.output(), std::size_t(1), starts(execd.output()));
+		CPPUNIT_ASSERT_EQUAL(0, ::symlink("/usr/bin/jupyter-server", command.c_str()));
+		HttpResult r = request(execd.port(), "POST", "/code", "{\"code\":\"6*7\",\"context\":{\"language\":\"python\"}}");
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
+		CPPUNIT_ASSERT_MESSAGE(r.body, r.body.find("\"results\":{\"text\":\"42\"}") != std::string::npos);
+		CPPUNIT_ASSERT_EQUAL(0, execd.stop());
+		const std::string& log = execd.output();
+		std::size_t said = 0;
+		for (std::size_t at = log.find("no Jupyter server in this image"); at != std::string::npos; at = log.find("no Jupyter server in this image", at + 1))
+			++said;
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(log, std::size_t(1), said);
+		CPPUNIT_ASSERT_MESSAGE(log, log.find("could not pre-warm") == std::string::npos);
+		CPPUNIT_ASSERT_MESSAGE(log, log.find(" Error ") == std::string::npos);
+	}
+
+
+	void testBrokenJupyterFailsFast()
+	{
+		// Installed but broken (a half-installed package): the request fails with
+		// the reason after the first failed start, not after the 30 s wait.
+		char dir[] = "/tmp/execd-brokenjupyter-XXXXXX";
+		CPPUNIT_ASSERT(::mkdtemp(dir));
+		const std::string command = std::string(dir) + "/jupyter-server";
+		std::ofstream(command) << "#!/bin/sh\necho broken >&2\nexit 1\n";
+		::chmod(command.c_str(), 0755);
+		ExecdProcess::Options o;
+		o.testModules = false;
+		o.properties = {"execd.modules.load = jupyter", "module.jupyter.mode = server", "module.jupyter.serverCommand = " + command, "module.jupyter.prewarm = false"};
+		ExecdProcess execd(o);
+		auto start = std::chrono::steady_clock::now();
+		HttpResult r = request(execd.port(), "POST", "/code", "{\"code\":\"1+1\",\"context\":{\"language\":\"python\"}}");
+		auto took = std::chrono::steady_clock::now() - start;
+		Poco::File(dir).remove(true);
+		CPPUNIT_ASSERT_EQUAL(500, r.status);
+		CPPUNIT_ASSERT_MESSAGE(r.body, r.body.find("the Jupyter server exited during startup") != std::string::npos);
+		CPPUNIT_ASSERT(took < std::chrono::seconds(12));
+	}
+
 
 	void testServerKilledMidRun()
 	{
@@ -783,7 +661,7 @@ public:
 };
 
 
-CPPUNIT_TEST_SUITE_REGISTRATION(IntegrationJupyterTest);
+CPPUNIT_TEST_SUITE_REGISTRATION(IntegrationJupyterServerTest);
 
 
 namespace {
@@ -812,7 +690,7 @@ ExecdProcess& guardedDaemon()
 	static std::unique_ptr<ExecdProcess> pExecd;
 	ExecdProcess::Options o;
 	o.testModules = false;
-	o.properties = {"execd.modules.load = jupyter, shell"};
+	o.properties = {"execd.modules.load = jupyter, shell", "module.jupyter.mode = server"};
 	o.args = {"--access-token", ACCESS_TOKEN};
 	o.env = {{"EXECD_ACCESS_TOKEN", ENV_ACCESS_TOKEN}, {"JUPYTER_TOKEN", ENV_JUPYTER_TOKEN}};
 	return ExecdProcess::keep(pExecd, o);

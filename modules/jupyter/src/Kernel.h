@@ -1,0 +1,45 @@
+#pragma once
+
+#include "KernelLink.h"
+#include <memory>
+#include <string>
+
+
+namespace execd {
+namespace jupyter {
+
+
+class Kernel
+	/// One kernel as a context sees it, wherever it runs: behind a Jupyter server
+	/// (ServerKernel) or started by execd itself (DirectKernel). Its methods may
+	/// be called from any thread.
+{
+public:
+	virtual ~Kernel() = default;
+
+	virtual std::unique_ptr<KernelLink> link() = 0;
+		/// A connection to the kernel, not yet open unless the kernel kept one open
+		/// (a spare: its channels are subscribed already).
+
+	virtual void interrupt() = 0;
+		/// Interrupts what the kernel is running, by signal or interrupt_request
+		/// as it wants. Throws Poco::Exception when that fails.
+
+	virtual void watch() = 0;
+		/// At the start of a run: gone() reports on the kernel that runs now.
+
+	virtual bool gone() = 0;
+		/// True when the kernel watched died (or stopped answering) since watch().
+
+	virtual std::string goneReason() const = 0;
+		/// For a run's error event: what happened, and what becomes of the kernel.
+
+	virtual void shutdown() = 0;
+		/// Ends the kernel (for good). Throws Poco::Exception when that fails.
+
+	virtual int generation() const = 0;
+		/// The generation of the Jupyter server it was started by; 0 for execd's own.
+};
+
+
+} } // namespace execd::jupyter

@@ -1,0 +1,67 @@
+#include "ServerKernel.h"
+#include "KernelChannel.h"
+#include "Poco/UUIDGenerator.h"
+
+
+namespace execd {
+namespace jupyter {
+
+
+ServerKernel::ServerKernel(JupyterServer& server, JupyterClient::Session session):
+	_server(server),
+	_session(std::move(session))
+{
+}
+
+
+std::unique_ptr<KernelLink> ServerKernel::link()
+{
+	return std::make_unique<KernelChannel>(Poco::UUIDGenerator::defaultGenerator().createRandom().toString(), &_server, _session.kernelId);
+}
+
+
+void ServerKernel::interrupt()
+{
+	const int status = JupyterClient(_server).interruptKernel(_session.kernelId);
+	if (status != 200 && status != 204)
+		throw Poco::RuntimeException("Jupyter answered HTTP " + std::to_string(status) + " to the interrupt");
+}
+
+
+void ServerKernel::watch()
+{
+	std::lock_guard<std::mutex> lock(_mutex);
+	_process.find(_session.kernelId);
+}
+
+
+bool ServerKernel::gone()
+{
+	std::lock_guard<std::mutex> lock(_mutex);
+	if (!_process.gone()) return false;
+	_process.forget();   // Jupyter starts a new one: the next watch() finds it
+	return true;
+}
+
+
+std::string ServerKernel::goneReason() const
+{
+	return "the kernel died; Jupyter restarts it and its state is lost";
+}
+
+
+void ServerKernel::shutdown()
+{
+	const int status = JupyterClient(_server).deleteSession(_session.sessionId);
+	if (status != 200 && status != 204 && status != 404)
+		throw Poco::RuntimeException("Jupyter answered HTTP " + std::to_string(status));
+}
+
+
+int ServerKernel::generation() const
+{
+	return _session.generation;
+}
+
+
+} } // namespace execd::jupyter
