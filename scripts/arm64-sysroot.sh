@@ -1,6 +1,7 @@
 #!/bin/sh
 # Lays out the private arm64 sysroot that make dist ARCH=arm64 builds against: Debian's
-# arm64 packages of what execd links (POCO, libseccomp, zlib, PCRE, expat) and the
+# arm64 packages of what execd links (POCO, libseccomp, libzmq and what it needs, zlib,
+# PCRE, expat) and the
 # aarch64 static busybox and bash for deploy.Arm64Qemu, fetched with apt-get download and unpacked
 # with dpkg-deb -x. Nothing is installed: the host's dpkg state is left alone (apart from
 # the arm64 architecture that scripts/setup.sh adds, so that apt sees the packages).
@@ -11,7 +12,9 @@
 set -eu
 dir=$1
 PKGS="libpoco-dev libpocofoundation80 libpoconet80 libpocojson80 libpocoutil80 libpocoxml80
-  libpcre3 libpcre3-dev libexpat1 libexpat1-dev zlib1g zlib1g-dev libseccomp2 libseccomp-dev busybox-static bash-static"
+  libpcre3 libpcre3-dev libexpat1 libexpat1-dev zlib1g zlib1g-dev libseccomp2 libseccomp-dev busybox-static bash-static
+  libzmq3-dev libzmq5 cppzmq-dev libsodium23 libpgm-5.3-0 libnorm1 libgssapi-krb5-2 libkrb5-3 libk5crypto3
+  libcom-err2 libkrb5support0 libkeyutils1 libbsd0 libmd0"
 stamp="$dir/sysroot/.packages"
 list=$(echo $PKGS)
 [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$list" ] && exit 0

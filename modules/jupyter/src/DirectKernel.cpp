@@ -10,11 +10,14 @@
 #include "Poco/UUIDGenerator.h"
 #include <cerrno>
 #include <csignal>
+#include <cstdlib>
+#include <dirent.h>
 #include <fcntl.h>
 #include <fstream>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sstream>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -181,6 +184,7 @@ void DirectKernel::start()
 	_silent = false;
 	_startedAt = std::chrono::steady_clock::now();
 	++_endpoint.incarnation;
+	if (_background) applyPriority();   // before it starts threads, which inherit it
 	Poco::Logger::get("execd.jupyter").debug("kernel %s (%s) started, pid %d", _id, _spec.name, static_cast<int>(_process.pid()));
 }
 
@@ -264,6 +268,34 @@ void DirectKernel::shutdown()
 int DirectKernel::generation() const
 {
 	return 0;
+}
+
+
+void DirectKernel::setBackground(bool background)
+{
+	std::lock_guard<std::mutex> lock(_mutex);
+	_background = background;
+	applyPriority();
+}
+
+
+void DirectKernel::applyPriority()
+{
+	// Linux keeps a nice value per thread: each of the kernel's, from /proc.
+	if (!_process.running()) return;
+	errno = 0;
+	const int own = ::getpriority(PRIO_PROCESS, 0);
+	if (own == -1 && errno != 0) return;
+	const int nice = _background ? std::min(own + 10, 19) : own;
+	const std::string dir = "/proc/" + std::to_string(_process.pid()) + "/task";
+	DIR* tasks = ::opendir(dir.c_str());
+	if (!tasks) return;
+	while (struct dirent* entry = ::readdir(tasks))
+	{
+		const int tid = std::atoi(entry->d_name);
+		if (tid > 0) ::setpriority(PRIO_PROCESS, static_cast<id_t>(tid), nice);
+	}
+	::closedir(tasks);
 }
 
 

@@ -56,6 +56,7 @@ public:
 	void shutdown() override;
 		/// requestShutdown(), then finish() within a second.
 	int generation() const override;
+	void setBackground(bool background) override;
 
 	const KernelSpec& spec() const;
 	int incarnation() const;
@@ -82,6 +83,7 @@ public:
 
 private:
 	void start();   // with _mutex held
+	void applyPriority();   // with _mutex held: to every thread of the process
 	void sendControl(const std::string& type);   // with _mutex held
 	void removeFiles();
 	std::string startFailure() const;
@@ -102,6 +104,7 @@ private:
 	int _quickDeaths = 0;     ///< deaths within 5 s of a start, in a row
 	int _watched = -1;        ///< the incarnation watch() saw
 	bool _lost = false;       ///< gone for good: shut down, or died at start too often
+	bool _background = false; ///< a spare not handed out yet
 	bool _silent = false;     ///< this incarnation was killed for not answering its heartbeat
 	std::string _why;         ///< how the last incarnation ended
 };

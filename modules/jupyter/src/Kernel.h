@@ -39,7 +39,17 @@ public:
 
 	virtual int generation() const = 0;
 		/// The generation of the Jupyter server it was started by; 0 for execd's own.
+
+	virtual void setBackground(bool background);
+		/// A spare starts and waits in the background (nice 10 more than execd), so
+		/// that its start does not slow down the contexts that run; it is put back
+		/// when handed out. Nothing for a kernel of a Jupyter server.
 };
+
+
+inline void Kernel::setBackground(bool)
+{
+}
 
 
 } } // namespace execd::jupyter

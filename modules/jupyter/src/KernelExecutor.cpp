@@ -50,9 +50,10 @@ std::shared_ptr<Kernel> KernelExecutor::startKernel(const std::string& language,
 }
 
 
-std::shared_ptr<KernelContext> KernelExecutor::launch(const std::string& language, const std::string& cwd, const std::string& directory)
+std::shared_ptr<KernelContext> KernelExecutor::launch(const std::string& language, const std::string& cwd, const std::string& directory, bool spare)
 {
 	std::shared_ptr<Kernel> pKernel = startKernel(language, directory);
+	if (spare) pKernel->setBackground(true);
 	auto pContext = std::make_shared<KernelContext>(Poco::UUIDGenerator::defaultGenerator().createRandom().toString(), pKernel, language, cwd);
 	{
 		// shutdown() aborts the wait.
@@ -111,6 +112,7 @@ std::shared_ptr<KernelContext> KernelExecutor::takeSpare(const std::string& lang
 			discard(pSpare);   // died while waiting: its restart is not known to be ready
 			continue;
 		}
+		pSpare->kernel().setBackground(false);
 		try
 		{
 			pSpare->enter(cwd, directory == DEFAULT_DIRECTORY ? std::string() : directory, std::chrono::seconds(10));
@@ -328,7 +330,7 @@ void KernelExecutor::keepSpares()
 		std::shared_ptr<KernelContext> pSpare;
 		try
 		{
-			pSpare = launch(*language, "", DEFAULT_DIRECTORY);
+			pSpare = launch(*language, "", DEFAULT_DIRECTORY, true);
 			pSpare->kernel().watch();   // gone() from here on says whether it died waiting
 		}
 		catch (Poco::Exception& exc)

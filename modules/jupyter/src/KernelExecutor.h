@@ -31,8 +31,9 @@ class KernelExecutor: public CodeExecutor
 	/// directory, /tmp, with no user code run. A new context takes one: its
 	/// directory is applied by a silent first cell (KernelContext::chdirCode), so
 	/// it sees os.getcwd() / process.cwd() as asked, while the kernel process was
-	/// started in /tmp (its PWD variable and /proc/<pid>/cwd at start say so). The
-	/// pool refills in the background, one kernel at a time.
+	/// started in /tmp (its PWD variable says so). The pool refills in the
+	/// background, one kernel at a time, the spare at a nice value 10 above execd's
+	/// until it is handed out (Kernel::setBackground).
 {
 public:
 	KernelExecutor(KernelHost& host, std::map<std::string, std::string> kernels, const JupyterSettings& settings);
@@ -66,7 +67,7 @@ public:
 private:
 	std::shared_ptr<KernelContext> defaultContext(const std::string& language);
 	std::shared_ptr<KernelContext> create(const std::string& language, const std::string& cwd);
-	std::shared_ptr<KernelContext> launch(const std::string& language, const std::string& cwd, const std::string& directory);
+	std::shared_ptr<KernelContext> launch(const std::string& language, const std::string& cwd, const std::string& directory, bool spare = false);
 		/// A new kernel in directory, and its context once ready.
 	std::shared_ptr<KernelContext> takeSpare(const std::string& language, const std::string& cwd, const std::string& directory);
 	std::shared_ptr<Kernel> startKernel(const std::string& language, const std::string& directory);
