@@ -381,9 +381,11 @@ int DirectKernel::exitDescriptor() const
 void DirectKernel::exited()
 {
 	std::lock_guard<std::mutex> lock(_mutex);
+	// What it left in its group goes too; signalled before the reap, while the
+	// zombie still holds the group's id.
+	_process.signalGroup(SIGKILL);
 	int status = 0;
 	if (!_process.tryReap(status)) return;
-	_process.signalGroup(SIGKILL);   // what it left in its group
 	int code = 0;
 	const std::string how = Subprocess::describeExit(status, code);
 	if (_lost) return;

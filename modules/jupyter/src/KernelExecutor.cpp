@@ -335,7 +335,7 @@ void KernelExecutor::keepSpares()
 		}
 		catch (Poco::Exception& exc)
 		{
-			if (!_host.absent())   // else said once already
+			if (!_host.absent() && !_stopping)   // else said once already, or shutting down
 				Poco::Logger::get("execd.jupyter").warning("could not start a spare %s kernel: %s", *language, exc.displayText());
 		}
 		lock.lock();

@@ -767,21 +767,8 @@ public:
 		auto secrets = secretsOf(server);
 		std::string port = match(procText(server, "cmdline"), "--port=(\\d+)");
 
-		char dir[] = "/tmp/execd-probe-XXXXXX";
-		CPPUNIT_ASSERT(::mkdtemp(dir));
-		::chmod(dir, 0755);
-		std::string script = std::string(dir) + "/probe.py";
-		std::ofstream(script) << PROBE;
-		::chmod(script.c_str(), 0644);
 		const std::string nonce = std::to_string(::getpid()) + "x" + std::to_string(std::time(nullptr));
-		HttpResult r = guarded("POST", "/command", "{\"command\":" + quote("/usr/bin/python3 " + script + " " + port + " " + nonce)
-			+ ",\"uid\":65534,\"gid\":65534}");
-		Poco::File(dir).remove(true);
-		CPPUNIT_ASSERT_EQUAL(200, r.status);
-		std::string out;
-		for (const auto& e: events(r))
-			if (e->getValue<std::string>("type") == "stdout") out += e->getValue<std::string>("text") + "\n";
-		CPPUNIT_ASSERT_MESSAGE(r.body.substr(0, 2000), out.find("PROBE DONE") != std::string::npos);
+		const std::string out = probeAsNobody(guardedDaemon().port(), {{"X-EXECD-ACCESS-TOKEN", ACCESS_TOKEN}}, port, nonce);
 		auto linesWith = [&out](const std::string& word)
 		{
 			std::istringstream in(out);

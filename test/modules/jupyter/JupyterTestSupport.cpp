@@ -1,10 +1,12 @@
 #include "JupyterTestSupport.h"
+#include "Poco/File.h"
 #include "Poco/JSON/Parser.h"
 #include <algorithm>
 #include <cppunit/extensions/HelperMacros.h>
 #include <dirent.h>
 #include <fstream>
 #include <regex>
+#include <sys/stat.h>
 #include <sstream>
 
 
@@ -175,6 +177,27 @@ for token in [''] + found[:200]:
             print('PUT', status, url, token)
 print('PROBE DONE', len(found))
 )PY";
+
+
+std::string probeAsNobody(int execdPort, const std::map<std::string, std::string>& headers, const std::string& serverPort,
+	const std::string& nonce)
+{
+	char dir[] = "/tmp/execd-probe-XXXXXX";
+	CPPUNIT_ASSERT(::mkdtemp(dir));
+	::chmod(dir, 0755);
+	const std::string script = std::string(dir) + "/probe.py";
+	std::ofstream(script) << PROBE;
+	::chmod(script.c_str(), 0644);
+	HttpResult r = request(execdPort, "POST", "/command", "{\"command\":" + quote("/usr/bin/python3 " + script + " " + serverPort + " " + nonce)
+		+ ",\"uid\":65534,\"gid\":65534}", headers);
+	Poco::File(dir).remove(true);
+	CPPUNIT_ASSERT_EQUAL(200, r.status);
+	std::string out;
+	for (const auto& e: events(r))
+		if (e->getValue<std::string>("type") == "stdout") out += e->getValue<std::string>("text") + "\n";
+	CPPUNIT_ASSERT_MESSAGE(r.body.substr(0, 2000), out.find("PROBE DONE") != std::string::npos);
+	return out;
+}
 
 
 } } // namespace execd::test

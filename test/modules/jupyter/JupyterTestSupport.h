@@ -3,6 +3,7 @@
 
 #include "ExecdProcess.h"
 #include "Poco/JSON/Object.h"
+#include <map>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,10 @@ bool gone(int pid);
 extern const std::string PROBE;
 	///< What a command of another uid runs: it looks for execd's secrets wherever it
 	///< can read and tries to write a root-owned file through a Jupyter server (argv: port, nonce).
+
+std::string probeAsNobody(int execdPort, const std::map<std::string, std::string>& headers, const std::string& serverPort,
+	const std::string& nonce);
+	///< Runs PROBE as uid 65534 through execd's POST /command; its stdout, a line per event.
 
 
 } } // namespace execd::test
