@@ -5,6 +5,7 @@
 #include "KernelHost.h"
 #include <atomic>
 #include <condition_variable>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -43,10 +44,12 @@ public:
 		/// installed (except python3: then python3 -m ipykernel_launcher, as
 		/// jupyter_client falls back to its own interpreter's ipykernel).
 	int generation() const override;
+	bool endsKernelsAtStop() const override;
 	bool absent() const override;
 
 	zmq::context_t& zmqContext();
-	const std::string& directory() const;
+	std::string directory() const;
+		/// "" once stopped.
 	unsigned long badSignature();
 		/// Counts a message dropped for its signature; returns the count.
 	unsigned long badSignatures() const;
@@ -57,10 +60,17 @@ public:
 	static KernelSpec nativePython();
 		/// The spec used for python3 when none is installed.
 
+	static bool canRestorePriority();
+		/// Whether execd may lower a nice value again (CAP_SYS_NICE, or RLIMIT_NICE
+		/// allows it): without, spares are not started in the background.
+
 private:
 	struct Beat;
 
 	void watcher();
+	void watch(std::vector<std::shared_ptr<DirectKernel>>& kernels, std::map<DirectKernel*, Beat>& beats,
+		std::chrono::steady_clock::time_point& lastPass);
+		/// One pass of the watcher: pings due, one poll, what it found.
 	void wake();
 
 	JupyterSettings _settings;

@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
+#include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
 #include <fstream>
@@ -131,6 +132,7 @@ void DirectKernel::launch()
 {
 	std::lock_guard<std::mutex> lock(_mutex);
 	start();
+	_watched = _endpoint.incarnation;   // gone() is about what happens from here on
 }
 
 
@@ -145,8 +147,10 @@ void DirectKernel::start()
 	_endpoint.hbPort = ports[4];
 	if (_endpoint.key.empty()) _endpoint.key = KernelSecrets::randomHex(32);
 	removeFiles();
-	_connectionFile = _host.directory() + "/kernel-" + _id + ".json";
-	_logFile = _host.directory() + "/kernel-" + _id + ".log";
+	const std::string directory = _host.directory();
+	if (directory.empty()) throw Poco::IllegalStateException("execd is shutting down");
+	_connectionFile = directory + "/kernel-" + _id + ".json";
+	_logFile = directory + "/kernel-" + _id + ".log";
 	KernelSecrets::writePrivate(_connectionFile, connectionJson(_endpoint, _spec.name));
 
 	Subprocess::Options options;
@@ -200,7 +204,16 @@ void DirectKernel::interrupt()
 	std::lock_guard<std::mutex> lock(_mutex);
 	if (_lost || !_process.running()) throw Poco::IllegalStateException("the kernel is not running");
 	if (_spec.interruptByMessage)
-		sendControl("interrupt_request");
+	{
+		try
+		{
+			sendControl("interrupt_request");
+		}
+		catch (zmq::error_t& exc)
+		{
+			throw Poco::IOException(std::string("cannot send interrupt_request: ") + exc.what());
+		}
+	}
 	else if (aloneOnInterrupt(_spec))
 	{
 		// One signal per restart: another during its session's restart wedges it.
@@ -271,8 +284,24 @@ int DirectKernel::generation() const
 }
 
 
+bool DirectKernel::heartbeatWhileBusy() const
+{
+	for (const std::string& arg: _spec.argv)
+		if (arg.find("tslab") != std::string::npos) return false;
+	return true;
+}
+
+
+bool DirectKernel::usable() const
+{
+	std::lock_guard<std::mutex> lock(_mutex);
+	return !_lost;
+}
+
+
 void DirectKernel::setBackground(bool background)
 {
+	if (background && !DirectHost::canRestorePriority()) return;   // it would stay slow
 	std::lock_guard<std::mutex> lock(_mutex);
 	_background = background;
 	applyPriority();
@@ -293,7 +322,8 @@ void DirectKernel::applyPriority()
 	while (struct dirent* entry = ::readdir(tasks))
 	{
 		const int tid = std::atoi(entry->d_name);
-		if (tid > 0) ::setpriority(PRIO_PROCESS, static_cast<id_t>(tid), nice);
+		if (tid > 0 && ::setpriority(PRIO_PROCESS, static_cast<id_t>(tid), nice) != 0 && errno != ESRCH)
+			Poco::Logger::get("execd.jupyter").warning("could not set the priority of kernel %s: %s", _id, std::string(std::strerror(errno)));
 	}
 	::closedir(tasks);
 }
@@ -362,8 +392,9 @@ void DirectKernel::finish(std::chrono::steady_clock::time_point deadline)
 			auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
 			if (left <= 0 || ::poll(&p, 1, static_cast<int>(left)) != 0) break;
 		}
-		// The kernel's children (ijavascript's session) go with its group.
-		_process.signalGroup(SIGKILL);
+		// The kernel's children (ijavascript's session) go with it, also those
+		// that left its group.
+		_process.killDescendants();
 		_process.wait();
 	}
 	_pControl.reset();
@@ -415,10 +446,10 @@ void DirectKernel::exited()
 }
 
 
-void DirectKernel::heartbeatLost()
+void DirectKernel::heartbeatLost(int incarnation)
 {
 	std::lock_guard<std::mutex> lock(_mutex);
-	if (_lost || !_process.running()) return;
+	if (_lost || !_process.running() || incarnation != _endpoint.incarnation) return;
 	_silent = true;
 	Poco::Logger::get("execd.jupyter").warning("kernel %s (%s) stopped answering its heartbeat: killing it", _id, _spec.name);
 	_process.signalGroup(SIGKILL);

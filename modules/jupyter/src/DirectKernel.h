@@ -56,6 +56,7 @@ public:
 	void shutdown() override;
 		/// requestShutdown(), then finish() within a second.
 	int generation() const override;
+	bool usable() const override;
 	void setBackground(bool background) override;
 
 	const KernelSpec& spec() const;
@@ -76,8 +77,13 @@ public:
 		/// -1 once the process was reaped.
 	void exited();
 		/// The process ended: reaps it, and starts the next incarnation.
-	void heartbeatLost();
-		/// Kills the process (exited() follows).
+	void heartbeatLost(int incarnation);
+		/// Kills the process of that incarnation, if it still runs (exited() follows).
+
+	bool heartbeatWhileBusy() const;
+		/// False for tslab and jslab, whose heartbeat is answered on the thread that
+		/// runs the user's code: a long synchronous cell silences it, so their
+		/// heartbeat is not watched (their exit is).
 
 	static std::string newSessionId();
 

@@ -40,11 +40,21 @@ public:
 	virtual int generation() const = 0;
 		/// The generation of the Jupyter server it was started by; 0 for execd's own.
 
+	virtual bool usable() const;
+		/// False once the kernel is gone for good (it kept dying at start): a
+		/// default context is then given a new one.
+
 	virtual void setBackground(bool background);
 		/// A spare starts and waits in the background (nice 10 more than execd), so
 		/// that its start does not slow down the contexts that run; it is put back
 		/// when handed out. Nothing for a kernel of a Jupyter server.
 };
+
+
+inline bool Kernel::usable() const
+{
+	return true;
+}
 
 
 inline void Kernel::setBackground(bool)

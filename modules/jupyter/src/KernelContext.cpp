@@ -33,19 +33,21 @@ const std::string& KernelContext::id() const
 }
 
 
-Kernel& KernelContext::kernel() const
+std::shared_ptr<Kernel> KernelContext::kernel() const
 {
-	return *_pKernel;
+	std::lock_guard<std::mutex> lock(_kernelMutex);
+	return _pKernel;
 }
 
 
 void KernelContext::rebind(std::shared_ptr<Kernel> pKernel)
 {
 	std::lock_guard<std::mutex> lock(_runMutex);
+	std::unique_ptr<KernelLink> pLink = pKernel->link();
 	close();
-	_pLink.reset();
+	std::lock_guard<std::mutex> kernelLock(_kernelMutex);
+	_pLink = std::move(pLink);
 	_pKernel = std::move(pKernel);
-	_pLink = _pKernel->link();
 	_restarted = true;   // wait for kernel_info before the next execute
 }
 
@@ -64,7 +66,7 @@ const std::string& KernelContext::cwd() const
 
 int KernelContext::generation() const
 {
-	return _pKernel->generation();
+	return kernel()->generation();
 }
 
 
@@ -89,7 +91,16 @@ void KernelContext::close()
 void KernelContext::abort()
 {
 	// Only the link's shutdown: the running thread owns the objects.
+	std::lock_guard<std::mutex> lock(_kernelMutex);
 	_pLink->shutdown();
+}
+
+
+void KernelContext::retire()
+{
+	abort();
+	std::lock_guard<std::mutex> lock(_runMutex);
+	close();
 }
 
 
@@ -109,7 +120,7 @@ void KernelContext::sendInterrupt()
 {
 	try
 	{
-		_pKernel->interrupt();
+		kernel()->interrupt();
 	}
 	catch (Poco::Exception& exc)
 	{
@@ -255,6 +266,13 @@ void KernelContext::prepare()
 {
 	try
 	{
+		if (!_restarted && _pKernel->gone())
+		{
+			// It died while no run was going on: say so, and wait for the new one.
+			_diedBetweenRuns = _pKernel->goneReason();
+			_restarted = true;
+			close();
+		}
 		connect();
 		if (_restarted)
 		{

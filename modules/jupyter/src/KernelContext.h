@@ -26,7 +26,8 @@ public:
 	~KernelContext();
 
 	const std::string& id() const;
-	Kernel& kernel() const;
+	std::shared_ptr<Kernel> kernel() const;
+		/// The kernel now (rebind() replaces it).
 
 	void rebind(std::shared_ptr<Kernel> pKernel);
 		/// A new kernel for this context, after the Jupyter server was restarted.
@@ -63,6 +64,9 @@ public:
 	void abort();
 		/// Shuts the connection down from another thread: a run in progress ends
 		/// with an error event.
+	void retire();
+		/// abort(), then close() once a run in progress has ended: before the
+		/// context's kernel is ended.
 
 	static std::string reason(const Poco::Exception& exc);
 		/// What went wrong, never empty: some Poco exceptions (a refused connection)
@@ -88,6 +92,7 @@ private:
 		/// The steady clock in milliseconds, as _interruptedAt keeps it.
 
 	std::string _id;
+	mutable std::mutex _kernelMutex;      ///< for _pKernel and _pLink themselves, which rebind() replaces
 	std::shared_ptr<Kernel> _pKernel;
 	std::unique_ptr<KernelLink> _pLink;   ///< after _pKernel: closed first
 	std::string _language;
@@ -101,6 +106,7 @@ private:
 	std::chrono::steady_clock::time_point _quietUntil;   ///< tslab aborts requests for 200 ms after an error
 
 	bool _restarted = false;   ///< the kernel died: wait for the new one before the next run
+	std::string _diedBetweenRuns;   ///< why, when the kernel died while no run was going on: said at the next run
 	std::string _busyWith;     ///< the request the kernel said it is busy with and has not finished (any run's)
 
 	std::atomic<long long> _interruptedAt{0};   ///< steady clock, ms, of the last interrupt sent; 0 = none during this run

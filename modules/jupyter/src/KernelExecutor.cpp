@@ -54,7 +54,16 @@ std::shared_ptr<KernelContext> KernelExecutor::launch(const std::string& languag
 {
 	std::shared_ptr<Kernel> pKernel = startKernel(language, directory);
 	if (spare) pKernel->setBackground(true);
-	auto pContext = std::make_shared<KernelContext>(Poco::UUIDGenerator::defaultGenerator().createRandom().toString(), pKernel, language, cwd);
+	std::shared_ptr<KernelContext> pContext;
+	try
+	{
+		pContext = std::make_shared<KernelContext>(Poco::UUIDGenerator::defaultGenerator().createRandom().toString(), pKernel, language, cwd);
+	}
+	catch (Poco::Exception&)
+	{
+		pKernel->shutdown();
+		throw;
+	}
 	{
 		// shutdown() aborts the wait.
 		std::lock_guard<std::mutex> lock(_mutex);
@@ -82,10 +91,10 @@ std::shared_ptr<KernelContext> KernelExecutor::launch(const std::string& languag
 
 void KernelExecutor::discard(const std::shared_ptr<KernelContext>& pContext)
 {
-	pContext->close();
+	pContext->retire();
 	try
 	{
-		pContext->kernel().shutdown();
+		pContext->kernel()->shutdown();
 	}
 	catch (Poco::Exception& exc)
 	{
@@ -107,12 +116,12 @@ std::shared_ptr<KernelContext> KernelExecutor::takeSpare(const std::string& lang
 			pool.erase(pool.begin());
 		}
 		_spareChanged.notify_all();   // refill
-		if (pSpare->kernel().gone() || pSpare->generation() != _host.generation())
+		if (pSpare->kernel()->gone() || pSpare->generation() != _host.generation())
 		{
 			discard(pSpare);   // died while waiting: its restart is not known to be ready
 			continue;
 		}
-		pSpare->kernel().setBackground(false);
+		pSpare->kernel()->setBackground(false);
 		try
 		{
 			pSpare->enter(cwd, directory == DEFAULT_DIRECTORY ? std::string() : directory, std::chrono::seconds(10));
@@ -186,8 +195,8 @@ bool KernelExecutor::deleteContext(const std::string& id)
 		for (auto it = _defaults.begin(); it != _defaults.end();)
 			it = it->second == id ? _defaults.erase(it) : std::next(it);
 	}
-	pContext->close();
-	pContext->kernel().shutdown();
+	pContext->retire();   // a run going on ends first
+	pContext->kernel()->shutdown();
 	return true;
 }
 
@@ -252,8 +261,17 @@ std::shared_ptr<KernelContext> KernelExecutor::defaultContext(const std::string&
 	std::shared_ptr<KernelContext> pContext;
 	auto it = _defaults.find(language);
 	if (it != _defaults.end()) pContext = find(it->second);
-	if (!pContext || pContext->generation() != _host.generation())
+	if (!pContext || pContext->generation() != _host.generation() || !pContext->kernel()->usable())
 	{
+		if (pContext)
+		{
+			// Its kernel kept dying: another one.
+			{
+				std::lock_guard<std::mutex> contextsLock(_mutex);
+				_contexts.erase(pContext->id());
+			}
+			discard(pContext);
+		}
 		pContext = create(language, "");
 		_defaults[language] = pContext->id();
 	}
@@ -281,7 +299,7 @@ bool KernelExecutor::interrupt(const std::string& id)
 {
 	auto pContext = find(id);
 	if (!pContext) return false;
-	pContext->kernel().interrupt();
+	pContext->kernel()->interrupt();
 	pContext->interrupted();
 	return true;
 }
@@ -331,12 +349,16 @@ void KernelExecutor::keepSpares()
 		try
 		{
 			pSpare = launch(*language, "", DEFAULT_DIRECTORY, true);
-			pSpare->kernel().watch();   // gone() from here on says whether it died waiting
+			pSpare->kernel()->watch();   // gone() from here on says whether it died waiting
 		}
 		catch (Poco::Exception& exc)
 		{
 			if (!_host.absent() && !_stopping)   // else said once already, or shutting down
 				Poco::Logger::get("execd.jupyter").warning("could not start a spare %s kernel: %s", *language, exc.displayText());
+		}
+		catch (std::exception& exc)
+		{
+			Poco::Logger::get("execd.jupyter").warning("could not start a spare %s kernel: %s", *language, std::string(exc.what()));
 		}
 		lock.lock();
 		if (!pSpare)
@@ -351,6 +373,7 @@ void KernelExecutor::keepSpares()
 			return;
 		}
 		_spares[*language].push_back(pSpare);
+		Poco::Logger::get("execd.jupyter").debug("a spare %s kernel is ready", *language);
 	}
 }
 
@@ -368,6 +391,15 @@ void KernelExecutor::shutdown()
 		for (auto& c: _starting) c->abort();
 	}
 	if (_spareThread.joinable()) _spareThread.join();
+	// Spares are nobody's: an external server would keep their sessions.
+	std::map<std::string, std::vector<std::shared_ptr<KernelContext>>> spares;
+	{
+		std::lock_guard<std::mutex> lock(_spareMutex);
+		spares.swap(_spares);
+	}
+	if (!_host.endsKernelsAtStop())
+		for (auto& pool: spares)
+			for (auto& pSpare: pool.second) discard(pSpare);
 }
 
 

@@ -30,6 +30,10 @@ public:
 	virtual int generation() const = 0;
 		/// Changes when every kernel was lost at once (a Jupyter server restarted).
 
+	virtual bool endsKernelsAtStop() const = 0;
+		/// Whether stop() ends every kernel it started (execd's own, or those of an
+		/// embedded server); not those of an external server.
+
 	virtual bool absent() const = 0;
 		/// True when kernels cannot be had at all (no Jupyter in the image), which
 		/// was logged already.

@@ -22,6 +22,11 @@ void KernelRun::execute(bool restartedNotice)
 	_sink.emit(StreamEvent::init(_context._id));
 	if (restartedNotice)
 		_sink.emit(StreamEvent::stderrText("[execd] the Jupyter server was restarted; this context runs in a new kernel and its earlier state is lost\n"));
+	if (!_context._diedBetweenRuns.empty())
+	{
+		_sink.emit(StreamEvent::stderrText("[execd] since the last run, " + _context._diedBetweenRuns + "\n"));
+		_context._diedBetweenRuns.clear();
+	}
 	try
 	{
 		send();

@@ -44,6 +44,12 @@ int ServerHost::generation() const
 }
 
 
+bool ServerHost::endsKernelsAtStop() const
+{
+	return _settings.host.empty();
+}
+
+
 bool ServerHost::absent() const
 {
 	return _server.absent();

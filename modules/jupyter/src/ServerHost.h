@@ -22,6 +22,7 @@ public:
 	void stop() override;
 	std::shared_ptr<Kernel> startKernel(const std::string& language, const std::string& specName, const std::string& cwd) override;
 	int generation() const override;
+	bool endsKernelsAtStop() const override;
 	bool absent() const override;
 
 private:

@@ -102,10 +102,8 @@ void ZmqLink::open()
 
 void ZmqLink::close()
 {
+	// A shutdown() stays: it is the end of the link's context.
 	disconnect();
-	eventfd_t ignored;
-	::eventfd_read(_wake, &ignored);
-	_shutdown = false;
 }
 
 
@@ -135,7 +133,14 @@ void ZmqLink::send(const std::string& channel, const std::string& type, Poco::JS
 	message.metadata = "{}";
 	message.content = content ? stringify(*content) : std::string("{}");
 	zmq::socket_t& socket = channel == "control" ? *_pControl : *_pShell;
-	sendFrames(socket, _pWire->encode(message));
+	try
+	{
+		sendFrames(socket, _pWire->encode(message));
+	}
+	catch (zmq::error_t& exc)
+	{
+		throw Poco::IOException(std::string("cannot send to the kernel: ") + exc.what());
+	}
 }
 
 
@@ -161,7 +166,14 @@ Poco::JSON::Object::Ptr ZmqLink::receive(std::chrono::milliseconds timeout)
 		for (int i = 0; n > 0 && i < 4; ++i)
 		{
 			if (!(items[i].revents & ZMQ_POLLIN)) continue;
-			if (auto pMessage = read(*sockets[i], CHANNELS[i])) return pMessage;
+			try
+			{
+				if (auto pMessage = read(*sockets[i], CHANNELS[i])) return pMessage;
+			}
+			catch (zmq::error_t& exc)
+			{
+				throw Poco::IOException(std::string("cannot receive from the kernel: ") + exc.what());
+			}
 		}
 		if (n > 0 && (items[4].revents & ZMQ_POLLIN))
 			throw Poco::Net::ConnectionResetException("the connection to the kernel was shut down");

@@ -32,6 +32,7 @@ public:
 	void open() override;
 	void close() override;
 	void shutdown() override;
+		/// For good: once shut down the link does not receive again.
 	void send(const std::string& channel, const std::string& type, Poco::JSON::Object::Ptr content, const std::string& msgId) override;
 	Poco::JSON::Object::Ptr receive(std::chrono::milliseconds timeout) override;
 

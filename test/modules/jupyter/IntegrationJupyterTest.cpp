@@ -128,6 +128,7 @@ class IntegrationJupyterTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testBadInput);
 	CPPUNIT_TEST(testContextCwd);
 	CPPUNIT_TEST(testKernelKilledMidRun);
+	CPPUNIT_TEST(testKernelKilledBetweenRuns);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -440,6 +441,22 @@ public:
 			request(daemon().port(), "DELETE", "/code/contexts/" + id);
 		}
 		Poco::File(base).remove(true);
+	}
+
+	void testKernelKilledBetweenRuns()
+	{
+		// The next run says the state is lost, and runs in the new kernel.
+		std::string id = context();
+		const int pid = std::stoi(stdoutText(events(runCode("import os\nx = 1\nprint(os.getpid())", id))));
+		::kill(pid, SIGKILL);
+		std::this_thread::sleep_for(std::chrono::milliseconds(300));
+		HttpResult r = runCode("print('x' in globals())", id);
+		auto evs = events(r);
+		std::string err;
+		for (const auto& e: evs)
+			if (e->getValue<std::string>("type") == "stderr") err += e->getValue<std::string>("text");
+		CPPUNIT_ASSERT_MESSAGE(r.body, err.find("[execd] since the last run, the kernel died") != std::string::npos);
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, std::string("False\n"), stdoutText(evs));
 	}
 
 	void testKernelKilledMidRun()

@@ -150,6 +150,9 @@ for root in sorted(set(roots)):
     for top, dirs, files in os.walk(root):
         if top.count('/') > 8:
             dirs[:] = []
+        # Source and build trees (a CI clone in /tmp) hold no secret of execd's and
+        # would take longer to read than the request may.
+        dirs[:] = [d for d in dirs if d not in ('.git', 'node_modules') and not os.path.exists(os.path.join(top, d, 'CMakeCache.txt'))]
         for name in files:
             path = os.path.join(top, name)
             if os.path.islink(path) or not os.path.isfile(path):
