@@ -38,6 +38,10 @@ std::unique_ptr<zmq::socket_t> connected(zmq::context_t& context, zmq::socket_ty
 {
 	auto pSocket = std::make_unique<zmq::socket_t>(context, type);
 	pSocket->set(zmq::sockopt::linger, 0);
+	// A kernel that is starting binds its ports a moment after we connect: try
+	// again every 10 ms, not libzmq's 100, so that its first messages are not
+	// held back for up to 100 ms after it listens.
+	pSocket->set(zmq::sockopt::reconnect_ivl, 10);
 	if (!identity.empty()) pSocket->set(zmq::sockopt::routing_id, identity);
 	if (type == zmq::socket_type::sub) pSocket->set(zmq::sockopt::subscribe, "");
 	pSocket->connect(address);
