@@ -1,6 +1,5 @@
 #include "DirectKernel.h"
 #include "DirectHost.h"
-#include "KernelChannel.h"
 #include "KernelSecrets.h"
 #include "KernelWire.h"
 #include "ZmqLink.h"
@@ -235,16 +234,9 @@ void DirectKernel::sendControl(const std::string& type)
 		_pControl->set(zmq::sockopt::linger, 0);
 		_pControl->connect("tcp://" + _endpoint.ip + ":" + std::to_string(_endpoint.controlPort));
 	}
-	KernelWire::Message message;
-	std::ostringstream header;
-	KernelChannel::header("execd-" + _id, type, newSessionId())->stringify(header);
-	message.header = header.str();
-	message.parentHeader = "{}";
-	message.metadata = "{}";
-	message.content = type == "shutdown_request" ? "{\"restart\":false}" : "{}";
-	std::vector<std::string> frames = KernelWire(_endpoint.key).encode(message);
-	for (std::size_t i = 0; i < frames.size(); ++i)
-		_pControl->send(zmq::buffer(frames[i]), (i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none) | zmq::send_flags::dontwait);
+	const std::string content = type == "shutdown_request" ? "{\"restart\":false}" : "{}";
+	ZmqLink::sendFrames(*_pControl, KernelWire(_endpoint.key).encode(ZmqLink::message("execd-" + _id, type, newSessionId(), content)),
+		zmq::send_flags::dontwait);
 }
 
 

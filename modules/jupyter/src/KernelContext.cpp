@@ -3,6 +3,8 @@
 #include "KernelMessage.h"
 #include "KernelRun.h"
 #include "execd/ApiException.h"
+#include "Poco/Bugcheck.h"
+#include "Poco/DigestEngine.h"
 #include "Poco/Logger.h"
 #include <algorithm>
 
@@ -151,8 +153,9 @@ void KernelContext::enter(const std::string& cwd, const std::string& directory, 
 	std::lock_guard<std::mutex> lock(_runMutex);
 	if (!directory.empty())
 	{
+		// Spares are kept only for the languages chdirCode() knows (KernelExecutor::spareWanted).
 		const std::string code = chdirCode(_language, directory);
-		if (code.empty()) throw Poco::NotImplementedException("no way to change directory in " + _language);
+		poco_assert_msg(!code.empty(), "a spare of a language without a chdir cell");
 		connect();
 		executeQuietly(code, timeout);
 	}
@@ -163,13 +166,7 @@ void KernelContext::enter(const std::string& cwd, const std::string& directory, 
 std::string KernelContext::chdirCode(const std::string& language, const std::string& dir)
 {
 	// The directory as hex, so that no quoting rule of either language matters.
-	static const char HEX[] = "0123456789abcdef";
-	std::string hex;
-	for (unsigned char c: dir)
-	{
-		hex += HEX[c >> 4];
-		hex += HEX[c & 0xF];
-	}
+	const std::string hex = Poco::DigestEngine::digestToHex(Poco::DigestEngine::Digest(dir.begin(), dir.end()));
 	if (language == "python")
 		return "__import__('os').chdir(bytes.fromhex('" + hex + "').decode('utf-8', 'surrogateescape'))";
 	if (language == "javascript" || language == "typescript")

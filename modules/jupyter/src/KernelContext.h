@@ -45,8 +45,8 @@ public:
 
 	void enter(const std::string& cwd, const std::string& directory, std::chrono::milliseconds timeout);
 		/// For a spare, before it is handed out: makes directory the kernel's
-		/// working directory (chdirCode; nothing when it is that already) and cwd
-		/// the context's. Throws Poco::Exception.
+		/// working directory (chdirCode, which must know the language; nothing when
+		/// directory is "") and cwd the context's. Throws Poco::Exception.
 
 	static std::string chdirCode(const std::string& language, const std::string& dir);
 		/// Code that changes the kernel's working directory, binding no name;

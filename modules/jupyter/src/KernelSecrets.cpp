@@ -1,5 +1,6 @@
 #include "KernelSecrets.h"
 #include "execd/Subprocess.h"
+#include "Poco/DigestEngine.h"
 #include "Poco/Exception.h"
 #include "Poco/RandomStream.h"
 #include <cerrno>
@@ -13,16 +14,9 @@ namespace jupyter {
 
 std::string KernelSecrets::randomHex(int bytes)
 {
-	static const char HEX[] = "0123456789abcdef";
-	std::string raw(static_cast<std::size_t>(bytes), '\0');
-	Poco::RandomInputStream().read(&raw[0], bytes);
-	std::string out;
-	for (unsigned char c: raw)
-	{
-		out += HEX[c >> 4];
-		out += HEX[c & 0xF];
-	}
-	return out;
+	Poco::DigestEngine::Digest raw(static_cast<std::size_t>(bytes));
+	Poco::RandomInputStream().read(reinterpret_cast<char*>(raw.data()), bytes);
+	return Poco::DigestEngine::digestToHex(raw);
 }
 
 

@@ -49,14 +49,26 @@ std::unique_ptr<zmq::socket_t> connected(zmq::context_t& context, zmq::socket_ty
 }
 
 
-void sendFrames(zmq::socket_t& socket, const std::vector<std::string>& frames)
+} // namespace
+
+
+KernelWire::Message ZmqLink::message(const std::string& session, const std::string& type, const std::string& msgId,
+	std::string content, std::string parentHeader)
 {
-	for (std::size_t i = 0; i < frames.size(); ++i)
-		socket.send(zmq::buffer(frames[i]), i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
+	KernelWire::Message m;
+	m.header = stringify(*KernelChannel::header(session, type, msgId));
+	m.parentHeader = std::move(parentHeader);
+	m.metadata = "{}";
+	m.content = std::move(content);
+	return m;
 }
 
 
-} // namespace
+void ZmqLink::sendFrames(zmq::socket_t& socket, const std::vector<std::string>& frames, zmq::send_flags flags)
+{
+	for (std::size_t i = 0; i < frames.size(); ++i)
+		socket.send(zmq::buffer(frames[i]), (i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none) | flags);
+}
 
 
 ZmqLink::ZmqLink(std::shared_ptr<DirectKernel> pKernel):
@@ -131,15 +143,10 @@ void ZmqLink::shutdown()
 void ZmqLink::send(const std::string& channel, const std::string& type, Poco::JSON::Object::Ptr content, const std::string& msgId)
 {
 	if (!_pShell) throw Poco::Net::ConnectionResetException("the kernel's channels are closed");
-	KernelWire::Message message;
-	message.header = stringify(*KernelChannel::header(clientSession(), type, msgId));
-	message.parentHeader = "{}";
-	message.metadata = "{}";
-	message.content = content ? stringify(*content) : std::string("{}");
 	zmq::socket_t& socket = channel == "control" ? *_pControl : *_pShell;
 	try
 	{
-		sendFrames(socket, _pWire->encode(message));
+		sendFrames(socket, _pWire->encode(message(clientSession(), type, msgId, content ? stringify(*content) : std::string("{}"))));
 	}
 	catch (zmq::error_t& exc)
 	{
@@ -222,12 +229,7 @@ Poco::JSON::Object::Ptr ZmqLink::read(zmq::socket_t& socket, const std::string& 
 
 void ZmqLink::answerInput(const KernelWire::Message& request)
 {
-	KernelWire::Message reply;
-	reply.header = stringify(*KernelChannel::header(clientSession(), "input_reply", nextId()));
-	reply.parentHeader = request.header;
-	reply.metadata = "{}";
-	reply.content = "{\"value\":\"\"}";
-	sendFrames(*_pStdin, _pWire->encode(reply));
+	sendFrames(*_pStdin, _pWire->encode(message(clientSession(), "input_reply", nextId(), "{\"value\":\"\"}", request.header)));
 }
 
 

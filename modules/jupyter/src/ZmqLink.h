@@ -36,6 +36,14 @@ public:
 	void send(const std::string& channel, const std::string& type, Poco::JSON::Object::Ptr content, const std::string& msgId) override;
 	Poco::JSON::Object::Ptr receive(std::chrono::milliseconds timeout) override;
 
+	static KernelWire::Message message(const std::string& session, const std::string& type, const std::string& msgId,
+		std::string content, std::string parentHeader = "{}");
+		/// A message of ours: a header of protocol 5.3, empty metadata, the JSON
+		/// content and parent header given.
+
+	static void sendFrames(zmq::socket_t& socket, const std::vector<std::string>& frames, zmq::send_flags flags = zmq::send_flags::none);
+		/// One multipart message (KernelWire::encode()); flags are added to every part.
+
 private:
 	void disconnect();
 	Poco::JSON::Object::Ptr read(zmq::socket_t& socket, const std::string& channel);
