@@ -30,7 +30,7 @@ APT_PKGS="build-essential cmake pkg-config curl ca-certificates clang libclang-r
   zlib1g-dev binutils busybox-static bash-static crossbuild-essential-arm64 qemu-user-static
   libpoco-dev libseccomp-dev libcppunit-dev
   jupyter-server python3-jupyter-server jupyter-core jupyter-client python3-jupyter-client python3-ipykernel
-  python3-matplotlib libzmq3-dev cppzmq-dev
+  python3-matplotlib libzmq3-dev cppzmq-dev bubblewrap
   openjdk-17-jdk-headless golang-go"
 [ "$want_bench" = 1 ] && APT_PKGS="$APT_PKGS wrk nginx hyperfine python3-websocket"
 
