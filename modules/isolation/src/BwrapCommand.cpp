@@ -1,0 +1,127 @@
+#include "BwrapCommand.h"
+#include <algorithm>
+#include <cctype>
+
+
+namespace execd {
+namespace isolation {
+
+
+namespace {
+
+
+std::string upper(std::string text)
+{
+	for (char& c: text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+	return text;
+}
+
+
+bool endsWith(const std::string& text, const std::string& suffix)
+{
+	return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+
+bool isExecdVariable(const std::string& name)
+{
+	return std::find(BwrapCommand::EXECD_VARIABLES.begin(), BwrapCommand::EXECD_VARIABLES.end(), name) != BwrapCommand::EXECD_VARIABLES.end();
+}
+
+
+} // namespace
+
+
+const std::vector<std::string> BwrapCommand::EXECD_VARIABLES{"EXECD_ACCESS_TOKEN", "JUPYTER_HOST", "JUPYTER_TOKEN",
+	"EXECD_ISOLATION_CONFIG", "EXECD_ENVS"};
+
+
+bool BwrapCommand::secretName(const std::string& name)
+{
+	const std::string n = upper(name);
+	for (const char* suffix: {"_API_KEY", "_TOKEN", "_SECRET", "_PASSWORD"})
+		if (endsWith(n, suffix)) return true;
+	for (const char* prefix: {"AWS_", "ALI_", "ALIYUN_", "K8S_", "KUBE_"})
+		if (n.rfind(prefix, 0) == 0) return true;
+	return false;
+}
+
+
+std::vector<std::string> BwrapCommand::build(const SessionConfig& c, const std::string& bwrap, const std::vector<std::string>& environment,
+	const std::vector<std::string>& shell, const std::string& setpriv)
+{
+	std::vector<std::string> a{bwrap};
+	if (c.userns) a.insert(a.end(), {"--unshare-user", "--disable-userns"});
+	a.insert(a.end(), {"--unshare-pid", "--unshare-uts", "--hostname", "sandbox", "--unshare-ipc", "--unshare-cgroup"});
+	if (!c.shareNet) a.push_back("--unshare-net");
+	if (c.userns) a.insert(a.end(), {"--uid", std::to_string(c.uid), "--gid", std::to_string(c.gid)});
+	a.insert(a.end(), {"--ro-bind", "/", "/"});
+	if (c.workspace != "/tmp")
+	{
+		if (c.strict)
+			a.insert(a.end(), {"--tmpfs", "/tmp"});
+		else
+			a.insert(a.end(), {"--bind", "/tmp", "/tmp"});
+	}
+	a.insert(a.end(), {"--tmpfs", "/run", "--dev", "/dev"});
+	switch (c.mode)
+	{
+	case SessionConfig::Workspace::RW:
+		a.insert(a.end(), {"--bind", c.workspace, c.workspace});
+		break;
+	case SessionConfig::Workspace::RO:
+		a.insert(a.end(), {"--ro-bind", c.workspace, c.workspace});
+		break;
+	case SessionConfig::Workspace::OVERLAY:
+		// bwrap 0.8 has no --overlay: execd mounted the overlay itself.
+		a.insert(a.end(), {"--bind", c.merged, c.workspace});
+		if (!c.upperRoot.empty()) a.insert(a.end(), {"--tmpfs", c.upperRoot});
+		break;
+	}
+	for (const std::string& p: c.extraWritable) a.insert(a.end(), {"--bind", p, p});
+	for (const SessionConfig::Bind& b: c.binds)
+		a.insert(a.end(), {b.readonly ? "--ro-bind" : "--bind", b.source, b.dest.empty() ? b.source : b.dest});
+	a.insert(a.end(), {"--proc", "/proc"});
+
+	if (c.env == SessionConfig::Env::DENY)
+	{
+		for (const std::string& name: EXECD_VARIABLES) a.insert(a.end(), {"--unsetenv", name});
+		if (!c.envKeys.empty())
+		{
+			for (const std::string& key: c.envKeys)
+				if (!isExecdVariable(key)) a.insert(a.end(), {"--unsetenv", key});
+		}
+		else
+		{
+			for (const std::string& entry: environment)
+			{
+				const std::string name = entry.substr(0, entry.find('='));
+				if (!isExecdVariable(name) && secretName(name)) a.insert(a.end(), {"--unsetenv", name});
+			}
+		}
+	}
+	else
+	{
+		a.push_back("--clearenv");
+		for (const std::string& key: c.envKeys)
+		{
+			if (isExecdVariable(key)) continue;
+			for (const std::string& entry: environment)
+			{
+				if (entry.size() > key.size() && entry.compare(0, key.size(), key) == 0 && entry[key.size()] == '=')
+				{
+					a.insert(a.end(), {"--setenv", key, entry.substr(key.size() + 1)});
+					break;
+				}
+			}
+		}
+	}
+	a.insert(a.end(), {"--die-with-parent", "--"});
+	if (!c.userns && (c.uid != 0 || c.gid != 0))
+		a.insert(a.end(), {setpriv, "--reuid=" + std::to_string(c.uid), "--regid=" + std::to_string(c.gid), "--clear-groups"});
+	a.insert(a.end(), shell.begin(), shell.end());
+	return a;
+}
+
+
+} } // namespace execd::isolation
