@@ -41,6 +41,7 @@ class JsonBodyTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testStringMap);
 	CPPUNIT_TEST(testDeepNestingIsRejected);
 	CPPUNIT_TEST(testConstantTimeEquals);
+	CPPUNIT_TEST(testArrays);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -130,6 +131,28 @@ public:
 		CPPUNIT_ASSERT(!RequestDispatcher::constantTimeEquals("", "secret"));
 		CPPUNIT_ASSERT(!RequestDispatcher::constantTimeEquals(std::string("a\0b", 3), "a"));
 		CPPUNIT_ASSERT(RequestDispatcher::constantTimeEquals("", ""));
+	}
+
+	void testArrays()
+	{
+		JsonBody body = JsonBody::parse("{\"List\":[\"a\",null,\"b\"],\"objs\":[{\"k\":1},null],\"bad\":[1],\"notArray\":\"x\"}", "p: ");
+		CPPUNIT_ASSERT(body.getStringArray("list") == std::vector<std::string>({"a", "", "b"}));   // case-insensitive key
+		auto objects = body.getObjectArray("objs");
+		CPPUNIT_ASSERT(objects && objects->size() == 2 && objects->at(0).getInt("k", 0, 9) == 1 && !objects->at(1).has("k"));
+		CPPUNIT_ASSERT(!body.getStringArray("missing"));
+		for (const char* key: {"bad", "notArray"})
+		{
+			try
+			{
+				body.getStringArray(key);
+				CPPUNIT_FAIL(std::string("no error for ") + key);
+			}
+			catch (ApiException& exc)
+			{
+				CPPUNIT_ASSERT_EQUAL(400, exc.status());
+				CPPUNIT_ASSERT(exc.message().rfind("p: json: cannot unmarshal", 0) == 0);
+			}
+		}
 	}
 };
 

@@ -27,6 +27,9 @@ namespace ErrorCode
 	constexpr const char* TOO_MANY_CONNECTIONS = "TOO_MANY_CONNECTIONS";
 	constexpr const char* UNSUPPORTED_HTTP_VERSION = "UNSUPPORTED_HTTP_VERSION";
 	constexpr const char* NOT_IMPLEMENTED = "NOT_IMPLEMENTED";
+	constexpr const char* SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE";   ///< isolation unavailable
+	constexpr const char* SESSION_NOT_FOUND = "SESSION_NOT_FOUND";
+	constexpr const char* NOT_SUPPORTED = "NOT_SUPPORTED";
 }
 
 

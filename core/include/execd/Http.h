@@ -114,6 +114,10 @@ public:
 	std::optional<bool> getBool(const std::string& key) const;
 	std::optional<JsonBody> getObject(const std::string& key) const;
 	std::optional<std::map<std::string, std::string>> getStringMap(const std::string& key) const;
+	std::optional<std::vector<std::string>> getStringArray(const std::string& key) const;
+		/// An array of strings (a null element counts as "").
+	std::optional<std::vector<JsonBody>> getObjectArray(const std::string& key) const;
+		/// An array of objects (a null element counts as an empty object).
 
 	Poco::JSON::Object::Ptr object() const;
 

@@ -1,5 +1,6 @@
 #include "execd/Http.h"
 #include "execd/StreamEvent.h"
+#include "Poco/JSON/Array.h"
 #include "Poco/JSON/JSONException.h"
 #include "Poco/JSON/Parser.h"
 #include "Poco/Logger.h"
@@ -368,6 +369,44 @@ std::optional<JsonBody> JsonBody::getObject(const std::string& key) const
 	if (v.isEmpty()) return std::nullopt;
 	if (v.type() != typeid(Poco::JSON::Object::Ptr)) typeError(key, "object", v);
 	return JsonBody(v.extract<Poco::JSON::Object::Ptr>(), _errorPrefix);
+}
+
+
+std::optional<std::vector<std::string>> JsonBody::getStringArray(const std::string& key) const
+{
+	Poco::Dynamic::Var v = value(key);
+	if (v.isEmpty()) return std::nullopt;
+	if (v.type() != typeid(Poco::JSON::Array::Ptr)) typeError(key, "[]string", v);
+	std::vector<std::string> out;
+	for (const Poco::Dynamic::Var& element: *v.extract<Poco::JSON::Array::Ptr>())
+	{
+		if (element.isEmpty())
+			out.emplace_back();
+		else if (element.isString())
+			out.push_back(element.extract<std::string>());
+		else
+			typeError(key, "string", element);
+	}
+	return out;
+}
+
+
+std::optional<std::vector<JsonBody>> JsonBody::getObjectArray(const std::string& key) const
+{
+	Poco::Dynamic::Var v = value(key);
+	if (v.isEmpty()) return std::nullopt;
+	if (v.type() != typeid(Poco::JSON::Array::Ptr)) typeError(key, "[]object", v);
+	std::vector<JsonBody> out;
+	for (const Poco::Dynamic::Var& element: *v.extract<Poco::JSON::Array::Ptr>())
+	{
+		if (element.isEmpty())
+			out.emplace_back(Poco::JSON::Object::Ptr(new Poco::JSON::Object), _errorPrefix);
+		else if (element.type() == typeid(Poco::JSON::Object::Ptr))
+			out.emplace_back(element.extract<Poco::JSON::Object::Ptr>(), _errorPrefix);
+		else
+			typeError(key, "object", element);
+	}
+	return out;
 }
 
 
