@@ -1,0 +1,260 @@
+#include "IsolatedSession.h"
+#include "BwrapCommand.h"
+#include "execd/Process.h"
+#include "Poco/Exception.h"
+#include "Poco/File.h"
+#include "Poco/UUIDGenerator.h"
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <algorithm>
+#include <poll.h>
+#include <sys/mount.h>
+#include <thread>
+#include <unistd.h>
+
+
+namespace execd {
+namespace isolation {
+
+
+namespace {
+
+
+void writeAll(int fd, const std::string& data)
+{
+	std::size_t done = 0;
+	while (done < data.size())
+	{
+		ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+		if (n < 0 && errno == EINTR) continue;
+		if (n <= 0) throw Poco::IOException("write to the session's shell: " + std::string(std::strerror(errno)));
+		done += static_cast<std::size_t>(n);
+	}
+}
+
+
+} // namespace
+
+
+IsolatedSession::IsolatedSession(std::string id, SessionRequest request, Paths paths):
+	_id(std::move(id)),
+	_request(std::move(request)),
+	_paths(std::move(paths))
+{
+}
+
+
+IsolatedSession::~IsolatedSession()
+{
+	try
+	{
+		stop();
+	}
+	catch (...)
+	{
+	}
+}
+
+
+const std::string& IsolatedSession::id() const
+{
+	return _id;
+}
+
+
+const SessionRequest& IsolatedSession::request() const
+{
+	return _request;
+}
+
+
+std::string IsolatedSession::sessionDirectory() const
+{
+	return _directory;
+}
+
+
+void IsolatedSession::start()
+{
+	SessionConfig config = _request.config;
+	if (config.mode == SessionConfig::Workspace::OVERLAY)
+	{
+		std::string hex = Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
+		hex.erase(std::remove(hex.begin(), hex.end(), '-'), hex.end());
+		_directory = _paths.upperRoot + "/" + hex;
+		for (const char* sub: {"/upper", "/work", "/merged"}) Poco::File(_directory + sub).createDirectories();
+		const std::string options = "lowerdir=" + config.workspace + ",upperdir=" + _directory + "/upper,workdir=" + _directory + "/work";
+		if (::mount("overlay", (_directory + "/merged").c_str(), "overlay", 0, options.c_str()) != 0)
+			throw Poco::SystemException("start bwrap: mount the overlay: " + std::string(std::strerror(errno)));
+		_mounted = true;
+		config.merged = _directory + "/merged";
+		config.upperRoot = _paths.upperRoot;
+	}
+	int pipe[2];
+	if (::pipe2(pipe, O_CLOEXEC) != 0) throw Poco::SystemException("start bwrap: pipe", errno);
+	Subprocess::Options options;
+	options.argv = BwrapCommand::build(config, _paths.bwrap, Subprocess::environment(), _paths.shell, _paths.setpriv);
+	options.env = Subprocess::environment();
+	options.input = Subprocess::Input::PIPE;
+	options.output = Subprocess::Output::DESCRIPTOR;
+	options.outputDescriptor = pipe[1];
+	try
+	{
+		_process.start(options);
+	}
+	catch (...)
+	{
+		::close(pipe[0]);
+		::close(pipe[1]);
+		throw;
+	}
+	::close(pipe[1]);
+	_output = pipe[0];
+	::fcntl(_output, F_SETFL, ::fcntl(_output, F_GETFL) | O_NONBLOCK);
+}
+
+
+bool IsolatedSession::alive() const
+{
+	if (_ended || !_process.running()) return false;
+	pollfd p{_process.exitDescriptor(), POLLIN, 0};
+	return ::poll(&p, 1, 0) == 0;
+}
+
+
+pid_t IsolatedSession::shellPid() const
+{
+	// bwrap (ours) -> bwrap's init, pid 1 of the new pid namespace -> the shell
+	// (setpriv executes it in its own place).
+	pid_t pid = _process.pid();
+	for (int depth = 0; depth < 2; ++depth)
+	{
+		std::vector<Process::Identity> children = Process::childIdentities(pid);
+		if (children.size() != 1) break;
+		pid = children[0].pid;
+	}
+	return pid;
+}
+
+
+void IsolatedSession::stopJob()
+{
+	const pid_t shell = shellPid();
+	for (pid_t pid: Process::descendants(shell)) ::kill(pid, SIGINT);
+	std::this_thread::sleep_for(std::chrono::milliseconds(200));
+	for (pid_t pid: Process::freezeDescendants(shell, {})) ::kill(pid, SIGKILL);
+}
+
+
+IsolatedSession::Outcome IsolatedSession::run(const std::string& code, const std::vector<std::pair<std::string, std::string>>& envs,
+	std::chrono::milliseconds timeout, const std::function<bool(const std::string&)>& onLine)
+{
+	std::lock_guard<std::mutex> lock(_runMutex);
+	Outcome outcome;
+	if (!alive())
+	{
+		outcome.error = "isolated session is not active: session process has exited";
+		return outcome;
+	}
+	RunScript script("__ISOLATED_RUN_END___" + Poco::UUIDGenerator::defaultGenerator().createRandom().toString());
+	try
+	{
+		writeAll(_process.input(), script.input(code, envs));
+	}
+	catch (Poco::IOException&)
+	{
+		_ended = true;   // the shell is gone (EPIPE) before its exit was seen
+		outcome.error = "isolated session is not active: session process has exited";
+		return outcome;
+	}
+	const auto deadline = std::chrono::steady_clock::now() + timeout;
+	bool stopped = false;
+	char buffer[65536];
+	std::vector<std::string> lines;
+	for (;;)
+	{
+		int wait = -1;
+		if (timeout.count() > 0 && !stopped)
+		{
+			auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+			if (left <= 0)
+			{
+				stopJob();
+				stopped = true;
+				outcome.error = "context deadline exceeded";
+				continue;
+			}
+			wait = static_cast<int>(left);
+		}
+		pollfd p{_output, POLLIN, 0};
+		if (::poll(&p, 1, wait) < 0 && errno != EINTR) throw Poco::IOException("poll", errno);
+		if (!(p.revents & (POLLIN | POLLHUP))) continue;
+		ssize_t n = ::read(_output, buffer, sizeof(buffer));
+		if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+		if (n <= 0)
+		{
+			_ended = true;
+			script.finish(lines);
+			for (const std::string& l: lines) if (!stopped) onLine(l);
+			if (outcome.error.empty()) outcome.error = "session process exited without end marker (process may have died or called exit)";
+			return outcome;
+		}
+		lines.clear();
+		try
+		{
+			script.feed(buffer, static_cast<std::size_t>(n), lines);
+		}
+		catch (Poco::Exception& exc)
+		{
+			stopJob();
+			outcome.error = exc.message();
+			return outcome;
+		}
+		for (const std::string& l: lines)
+		{
+			if (!stopped && !onLine(l))
+			{
+				stopJob();   // the client is gone
+				stopped = true;
+			}
+		}
+		if (script.status())
+		{
+			if (outcome.error.empty()) outcome.status = script.status();
+			return outcome;
+		}
+	}
+}
+
+
+void IsolatedSession::stop()
+{
+	if (_process.running())
+	{
+		_process.signalGroup(SIGKILL);
+		pollfd p{_process.exitDescriptor(), POLLIN, 0};
+		if (::poll(&p, 1, 5000) == 0) throw Poco::TimeoutException("stop session process: isolated session teardown timed out");
+		_process.wait();
+	}
+	if (_output >= 0)
+	{
+		::close(_output);
+		_output = -1;
+	}
+	if (_mounted)
+	{
+		if (::umount2((_directory + "/merged").c_str(), MNT_DETACH) != 0 && errno != EINVAL && errno != ENOENT)
+			throw Poco::SystemException("unmount the overlay: " + std::string(std::strerror(errno)));
+		_mounted = false;
+	}
+	if (!_directory.empty())
+	{
+		Poco::File(_directory).remove(true);
+		_directory.clear();
+	}
+}
+
+
+} } // namespace execd::isolation

@@ -1,0 +1,81 @@
+#pragma once
+
+#include "RunScript.h"
+#include "SessionRequest.h"
+#include "execd/Subprocess.h"
+#include <chrono>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+
+namespace execd {
+namespace isolation {
+
+
+class IsolatedSession
+	/// One isolated session (contract §3.1): a bwrap child in a process group of its
+	/// own, whose shell reads commands from a pipe; stdout and stderr are one pipe.
+	/// In overlay mode execd mounts the overlay itself (lower = the workspace, upper
+	/// and work in <upper root>/<32 hex>/) and binds the merged view at the
+	/// workspace's path: Debian's bwrap 0.8 has no --overlay.
+	///
+	/// Runs are serialised. A run's timeout (or an abandoned run) stops the job the
+	/// run started — SIGINT, then after a grace SIGKILL to every process below the
+	/// shell — and the shell, which is kept, reports the status: the session stays
+	/// usable (upstream signals the whole group and can lose the session).
+{
+public:
+	struct Paths
+	{
+		std::string bwrap;
+		std::string setpriv;
+		std::vector<std::string> shell;   ///< bash --noprofile --norc, or sh
+		std::string upperRoot;            ///< overlay mode: where the session's upper lives
+	};
+
+	struct Outcome
+	{
+		std::optional<int> status;   ///< the code's exit status, once the marker came
+		std::string error;           ///< else: why the run failed (RuntimeError's text)
+	};
+
+	IsolatedSession(std::string id, SessionRequest request, Paths paths);
+	~IsolatedSession();
+
+	void start();
+		/// Mounts the overlay (overlay mode) and starts bwrap. Throws Poco::Exception.
+
+	Outcome run(const std::string& code, const std::vector<std::pair<std::string, std::string>>& envs,
+		std::chrono::milliseconds timeout, const std::function<bool(const std::string&)>& onLine);
+		/// timeout 0 = none. onLine returns false when the client went away: the job
+		/// is stopped as at a timeout.
+
+	bool alive() const;
+	void stop();
+		/// SIGKILL to the session's group, reaped within 5 s; the overlay unmounted and
+		/// its directory removed. Idempotent. Throws Poco::Exception when teardown failed.
+
+	const std::string& id() const;
+	const SessionRequest& request() const;
+	std::string sessionDirectory() const;   ///< <upper root>/<32 hex>; "" unless overlay
+
+private:
+	void stopJob();
+	pid_t shellPid() const;
+
+	const std::string _id;
+	const SessionRequest _request;
+	const Paths _paths;
+	std::string _directory;   ///< overlay: upper, work, merged
+	bool _mounted = false;
+	mutable std::mutex _runMutex;
+	Subprocess _process;
+	int _output = -1;          ///< our end of the merged stdout/stderr pipe
+	bool _ended = false;       ///< its output ended (the shell exited): not active any more
+};
+
+
+} } // namespace execd::isolation
