@@ -1,4 +1,5 @@
 #include "IsolationModule.h"
+#include "IsolationHandler.h"
 #include "Poco/ClassLibrary.h"
 
 
@@ -12,20 +13,46 @@ std::string IsolationModule::name() const
 }
 
 
-void IsolationModule::configure(ModuleContext&)
+void IsolationModule::configure(ModuleContext& context)
 {
+	ConfigReader config = context.settings();
+	_settings.upperRoot = config.getString("upperRoot", _settings.upperRoot);
+	_settings.allowedWritable = config.getList("allowedWritable", _settings.allowedWritable);
+	_settings.gcInterval = config.getMillis("gcIntervalMillis", _settings.gcInterval, std::chrono::milliseconds(10), std::chrono::hours(24));
+	// Probed here, before the routes exist: once, at start-up (contract §3.6).
+	_pService = std::make_unique<IsolationService>(BwrapProbe::run(), _settings);
+}
+
+
+std::vector<Route> IsolationModule::routes()
+{
+	IsolationService* p = _pService.get();
+	using Kind = IsolationHandler::Kind;
+	auto route = [p](const char* method, const char* pattern, Kind kind)
+	{
+		return Route{method, pattern, [p, kind](const RouteMatch& m) { return std::make_unique<IsolationHandler>(m, *p, kind); }};
+	};
+	return {
+		route("GET", "/v1/isolated/capabilities", Kind::CAPABILITIES),
+		route("POST", "/v1/isolated/session", Kind::CREATE),
+		route("GET", "/v1/isolated/sessions", Kind::LIST),
+		route("GET", "/v1/isolated/session/{id}", Kind::STATE),
+		route("DELETE", "/v1/isolated/session/{id}", Kind::DELETE),
+		route("GET", "/v1/isolated/session/{id}/diff", Kind::DIFF),
+		route("POST", "/v1/isolated/session/{id}/commit", Kind::COMMIT),
+	};
 }
 
 
 void IsolationModule::start()
 {
-	_capabilities = BwrapProbe::run();
+	_pService->start();
 }
 
 
-const Capabilities& IsolationModule::capabilities() const
+void IsolationModule::shutdown()
 {
-	return _capabilities;
+	_pService->stop();   // every session torn down
 }
 
 

@@ -1,7 +1,8 @@
 #pragma once
 
-#include "BwrapProbe.h"
+#include "IsolationService.h"
 #include "execd/Module.h"
+#include <memory>
 
 
 namespace execd {
@@ -10,19 +11,21 @@ namespace isolation {
 
 class IsolationModule: public Module
 	/// Isolated sessions (/v1/isolated/*): long-lived shells in bubblewrap
-	/// namespaces. Work in progress (issue #18): so far the start-up probe only;
-	/// not in the default module list until the routes are complete.
+	/// namespaces. Work in progress (issue #18): the probe and the JSON routes
+	/// (capabilities, create, list, state, delete; diff and commit stubs), no runs
+	/// and no per-session files yet; not in the default module list until complete.
 {
 public:
 	// execd::Module
 	std::string name() const override;
 	void configure(ModuleContext& context) override;
+	std::vector<Route> routes() override;
 	void start() override;
-
-	const Capabilities& capabilities() const;
+	void shutdown() override;
 
 private:
-	Capabilities _capabilities;
+	IsolationService::Settings _settings;
+	std::unique_ptr<IsolationService> _pService;
 };
 
 

@@ -1,0 +1,236 @@
+#include "IsolationService.h"
+#include "execd/ApiException.h"
+#include "execd/Paths.h"
+#include "Poco/File.h"
+#include "Poco/JSON/Array.h"
+#include "Poco/JSON/Object.h"
+#include "Poco/UUIDGenerator.h"
+#include <ctime>
+#include <sstream>
+#include <unistd.h>
+
+
+namespace execd {
+namespace isolation {
+
+
+namespace {
+
+
+std::string quoted(const std::string& text)
+{
+	std::ostringstream out;
+	Poco::JSON::Stringifier::formatString(text, out);
+	return out.str();
+}
+
+
+ApiException notFound()
+{
+	return ApiException::notFound(ErrorCode::SESSION_NOT_FOUND, "session not found");
+}
+
+
+} // namespace
+
+
+IsolationService::IsolationService(Capabilities capabilities, Settings settings):
+	_capabilities(std::move(capabilities)),
+	_settings(std::move(settings)),
+	_registry(_settings.gcInterval)
+{
+}
+
+
+void IsolationService::start()
+{
+	if (!_capabilities.available()) return;
+	try
+	{
+		Poco::File(_settings.upperRoot).createDirectories();
+		_runner = true;
+	}
+	catch (Poco::Exception&)
+	{
+		_runner = false;
+	}
+	if (_runner) _registry.start();
+}
+
+
+void IsolationService::stop()
+{
+	_registry.stop();
+}
+
+
+bool IsolationService::usable() const
+{
+	return _runner;
+}
+
+
+SessionRegistry& IsolationService::registry()
+{
+	return _registry;
+}
+
+
+void IsolationService::requireRunner() const
+{
+	if (!_runner) throw ApiException(503, ErrorCode::SERVICE_UNAVAILABLE, "isolation unavailable");
+}
+
+
+std::string IsolationService::timestamp(std::chrono::system_clock::time_point t)
+{
+	const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+	const std::time_t seconds = static_cast<std::time_t>(ns / 1000000000);
+	std::tm tm{};
+	::gmtime_r(&seconds, &tm);
+	char base[32];
+	std::strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+	std::string fraction = std::to_string(1000000000 + ns % 1000000000).substr(1);
+	while (!fraction.empty() && fraction.back() == '0') fraction.pop_back();
+	return std::string(base) + (fraction.empty() ? "" : "." + fraction) + "Z";
+}
+
+
+std::string IsolationService::capabilities() const
+{
+	return _capabilities.json(_runner, false);
+}
+
+
+std::string IsolationService::create(const JsonBody& body)
+{
+	requireRunner();
+	SessionRequest request = SessionRequest::parse(body, _settings.allowedWritable);
+	if (request.config.userns && !_capabilities.usernsAvailable)
+		throw ApiException(503, ErrorCode::NOT_SUPPORTED, "requested uid mode is unavailable: userns");
+	if (!request.config.userns)
+	{
+		if (!_capabilities.setprivAvailable)
+			throw ApiException(503, ErrorCode::NOT_SUPPORTED, "requested uid mode is unavailable: setpriv");
+		const bool other = request.config.uid != ::getuid() || request.config.gid != ::getgid();
+		if (other && !_capabilities.identitySwitch)
+			throw ApiException(503, ErrorCode::NOT_SUPPORTED, "requested uid mode is unavailable: setpriv cannot switch to the requested uid/gid");
+	}
+	try
+	{
+		Paths::createDirectories(request.config.workspace, 0755);
+	}
+	catch (Poco::Exception& exc)
+	{
+		throw ApiException(500, ErrorCode::RUNTIME_ERROR, "create workspace: " + exc.message());
+	}
+	const std::string id = Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
+	const std::string bash = Paths::findExecutable("bash");
+	IsolatedSession::Paths paths{_capabilities.bwrap, Paths::findExecutable("setpriv", {"/usr/bin/setpriv"}),
+		bash.empty() ? std::vector<std::string>{"sh"} : std::vector<std::string>{bash, "--noprofile", "--norc"}, _settings.upperRoot};
+	auto pSession = std::make_shared<IsolatedSession>(id, request, paths);
+	try
+	{
+		pSession->start();
+	}
+	catch (Poco::Exception& exc)
+	{
+		const std::string message = exc.message().rfind("start bwrap: ", 0) == 0 ? exc.message() : "start bwrap: " + exc.message();
+		throw ApiException(500, ErrorCode::RUNTIME_ERROR, message);
+	}
+	_registry.add(pSession);
+	return "{\"session_id\":" + quoted(id) + ",\"created_at\":" + quoted(timestamp(std::chrono::system_clock::now())) + "}";
+}
+
+
+std::string IsolationService::list() const
+{
+	requireRunner();
+	std::string out = "{\"sessions\":[";
+	bool first = true;
+	for (const SessionRegistry::Entry& e: _registry.list())
+	{
+		out += first ? "" : ",";
+		first = false;
+		out += "{\"session_id\":" + quoted(e.session->id()) + ",\"status\":\"" + (e.stopping || !e.session->alive() ? "dead" : "active") + "\""
+			+ ",\"created_at\":" + quoted(timestamp(e.createdAt)) + ",\"last_run_at\":" + quoted(timestamp(e.lastRunAt));
+		const Poco::Int64 idle = e.session->request().idleTimeoutSeconds;
+		if (idle > 0)
+		{
+			const auto since = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - e.lastRunSteady).count();
+			out += ",\"idle_remaining_seconds\":" + std::to_string(std::max<Poco::Int64>(0, idle - since));
+		}
+		out += "}";
+	}
+	return out + "]}";
+}
+
+
+std::string IsolationService::state(const std::string& id) const
+{
+	requireRunner();
+	std::optional<SessionRegistry::Entry> e = _registry.find(id);
+	if (!e) throw notFound();
+	const SessionRequest& r = e->session->request();
+	std::string out = std::string("{\"status\":\"") + (e->stopping || !e->session->alive() ? "dead" : "active") + "\""
+		+ ",\"created_at\":" + quoted(timestamp(e->createdAt)) + ",\"last_run_at\":" + quoted(timestamp(e->lastRunAt));
+	if (r.idleTimeoutSeconds > 0)
+	{
+		const auto since = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - e->lastRunSteady).count();
+		out += ",\"idle_remaining_seconds\":" + std::to_string(std::max<Poco::Int64>(0, r.idleTimeoutSeconds - since));
+	}
+	static const char* const MODES[] = {"rw", "overlay", "ro"};
+	out += ",\"profile\":" + quoted(r.profile) + ",\"workspace\":{\"path\":" + quoted(r.config.workspace) + ",\"mode\":\""
+		+ MODES[static_cast<int>(r.config.mode)] + "\"}";
+	if (!r.config.extraWritable.empty())
+	{
+		out += ",\"extra_writable\":[";
+		for (std::size_t i = 0; i < r.config.extraWritable.size(); ++i) out += (i ? "," : "") + quoted(r.config.extraWritable[i]);
+		out += "]";
+	}
+	if (!r.bindsAsGiven.empty())
+	{
+		out += ",\"binds\":[";
+		for (std::size_t i = 0; i < r.bindsAsGiven.size(); ++i)
+		{
+			const SessionConfig::Bind& b = r.bindsAsGiven[i];
+			out += std::string(i ? "," : "") + "{\"source\":" + quoted(b.source) + (b.dest.empty() ? "" : ",\"dest\":" + quoted(b.dest))
+				+ (b.readonly ? ",\"readonly\":true" : "") + "}";
+		}
+		out += "]";
+	}
+	if (r.shareNet) out += std::string(",\"share_net\":") + (*r.shareNet ? "true" : "false");
+	out += std::string(",\"env_passthrough\":{\"mode\":\"") + (r.config.env == SessionConfig::Env::ALLOW ? "allow" : "deny") + "\"";
+	if (r.envModeGiven && !r.config.envKeys.empty())
+	{
+		out += ",\"keys\":[";
+		for (std::size_t i = 0; i < r.config.envKeys.size(); ++i) out += (i ? "," : "") + quoted(r.config.envKeys[i]);
+		out += "]";
+	}
+	out += "}";
+	if (r.uid) out += ",\"uid\":" + std::to_string(*r.uid);
+	if (r.gid) out += ",\"gid\":" + std::to_string(*r.gid);
+	out += ",\"uid_mode\":" + quoted(r.uidMode) + ",\"idle_timeout_seconds\":" + std::to_string(r.idleTimeoutSeconds) + "}";
+	return out;
+}
+
+
+void IsolationService::remove(const std::string& id)
+{
+	requireRunner();
+	try
+	{
+		_registry.remove(id);
+	}
+	catch (Poco::NotFoundException&)
+	{
+		throw notFound();
+	}
+	catch (Poco::Exception& exc)
+	{
+		throw ApiException(500, ErrorCode::RUNTIME_ERROR, exc.message());
+	}
+}
+
+
+} } // namespace execd::isolation

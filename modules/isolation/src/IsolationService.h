@@ -1,0 +1,57 @@
+#pragma once
+
+#include "BwrapProbe.h"
+#include "SessionRegistry.h"
+#include "execd/Http.h"
+#include <memory>
+#include <string>
+
+
+namespace execd {
+namespace isolation {
+
+
+class IsolationService
+	/// What the /v1/isolated routes do, apart from HTTP: the probe's capabilities,
+	/// and creating, listing, describing and deleting sessions (contract §2.1–§2.5).
+	/// Errors are ApiExceptions with the contract's status, code and message.
+{
+public:
+	struct Settings
+	{
+		std::string upperRoot = "/var/lib/execd/isolation";
+		std::vector<std::string> allowedWritable{"/workspace", "/mnt", "/media", "/data"};
+		std::chrono::milliseconds gcInterval{60000};
+	};
+
+	IsolationService(Capabilities capabilities, Settings settings);
+
+	void start();
+	void stop();
+
+	bool usable() const;
+		/// The runner exists: the probe found a uid mode and the upper root could be made.
+
+	std::string capabilities() const;
+	std::string create(const JsonBody& body);
+		/// The 201 body: {"session_id","created_at"}.
+	std::string list() const;
+	std::string state(const std::string& id) const;
+	void remove(const std::string& id);
+
+	SessionRegistry& registry();
+
+	static std::string timestamp(std::chrono::system_clock::time_point t);
+		/// RFC 3339 in UTC with up to 9 fractional digits, as Go's time.Time.
+
+private:
+	void requireRunner() const;
+
+	const Capabilities _capabilities;
+	const Settings _settings;
+	bool _runner = false;
+	SessionRegistry _registry;
+};
+
+
+} } // namespace execd::isolation
