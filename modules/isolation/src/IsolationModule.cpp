@@ -1,5 +1,6 @@
 #include "IsolationModule.h"
 #include "IsolationHandler.h"
+#include "RunHandler.h"
 #include "Poco/ClassLibrary.h"
 
 
@@ -38,6 +39,7 @@ std::vector<Route> IsolationModule::routes()
 		route("GET", "/v1/isolated/sessions", Kind::LIST),
 		route("GET", "/v1/isolated/session/{id}", Kind::STATE),
 		route("DELETE", "/v1/isolated/session/{id}", Kind::DELETE),
+		{"POST", "/v1/isolated/session/{id}/run", [p](const RouteMatch& m) { return std::make_unique<RunHandler>(m, *p); }},
 		route("GET", "/v1/isolated/session/{id}/diff", Kind::DIFF),
 		route("POST", "/v1/isolated/session/{id}/commit", Kind::COMMIT),
 	};

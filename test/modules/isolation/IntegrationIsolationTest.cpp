@@ -3,6 +3,7 @@
 #include "ExecdProcess.h"
 #include "Poco/File.h"
 #include <cppunit/extensions/HelperMacros.h>
+#include <regex>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -39,6 +40,7 @@ class IntegrationIsolationTest: public CppUnit::TestFixture
 	CPPUNIT_TEST_SUITE(IntegrationIsolationTest);
 	CPPUNIT_TEST(testSessionLifecycle);
 	CPPUNIT_TEST(testErrors);
+	CPPUNIT_TEST(testRuns);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -97,6 +99,44 @@ public:
 		r = request(execd.port(), "POST", "/v1/isolated/session/x/commit");
 		CPPUNIT_ASSERT_EQUAL(503, r.status);
 		CPPUNIT_ASSERT(r.body.find("NOT_SUPPORTED") != std::string::npos);
+	}
+
+	void testRuns()
+	{
+		if (::access("/usr/bin/bwrap", X_OK) != 0 || ::getuid() != 0) return;
+		Scratch scratch;
+		ExecdProcess execd(options(scratch));
+		HttpResult r = request(execd.port(), "POST", "/v1/isolated/session", "{\"workspace\":{\"path\":\"" + std::string(scratch.path) + "/ws\"}}");
+		CPPUNIT_ASSERT_EQUAL(201, r.status);
+		const std::string id = object(r.body)->getValue<std::string>("session_id");
+		auto run = [&](const std::string& body) { return request(execd.port(), "POST", "/v1/isolated/session/" + id + "/run", body); };
+		auto stripped = [](std::string body)
+		{
+			// The timestamps vary; everything else is the contract's literal stream.
+			return std::regex_replace(body, std::regex("\"timestamp\":[0-9]+"), "\"timestamp\":T");
+		};
+		r = run("{\"code\":\"echo hi; echo oops >&2; printf 'a\\\\n\\\\nb'; cd /; X=1\"}");
+		CPPUNIT_ASSERT_EQUAL(200, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("text/event-stream"), r.header("Content-Type"));
+		CPPUNIT_ASSERT_EQUAL(std::string("{\"type\":\"stdout\",\"text\":\"hi\",\"timestamp\":T}\n\n{\"type\":\"stdout\",\"text\":\"oops\",\"timestamp\":T}\n\n"
+			"{\"type\":\"stdout\",\"text\":\"a\",\"timestamp\":T}\n\n{\"type\":\"stdout\",\"text\":\"b\",\"timestamp\":T}\n\n"
+			"{\"type\":\"execution_complete\",\"timestamp\":T}\n\n"), stripped(r.body));
+		r = run("{\"code\":\"echo $X $PWD $Y; (exit 3)\",\"envs\":{\"Y\":\"it's\"}}");
+		CPPUNIT_ASSERT_EQUAL(std::string("{\"type\":\"stdout\",\"text\":\"1 / it's\",\"timestamp\":T}\n\n"
+			"{\"type\":\"error\",\"text\":\"command exited with code 3\",\"timestamp\":T,\"error\":{\"ename\":\"ExitError\",\"evalue\":\"3\",\"traceback\":null}}\n\n"),
+			stripped(r.body));
+		auto start = std::chrono::steady_clock::now();
+		r = run("{\"code\":\"sleep 30\",\"timeout_seconds\":1}");
+		CPPUNIT_ASSERT(std::chrono::steady_clock::now() - start < std::chrono::seconds(4));
+		CPPUNIT_ASSERT_MESSAGE(r.body, r.body.find("\"ename\":\"RuntimeError\",\"evalue\":\"context deadline exceeded\"") != std::string::npos);
+		r = run("{\"code\":\"echo still $X\"}");   // the session outlived the timeout
+		CPPUNIT_ASSERT_MESSAGE(r.body, r.body.find("\"text\":\"still 1\"") != std::string::npos);
+		CPPUNIT_ASSERT_EQUAL(404, request(execd.port(), "POST", "/v1/isolated/session/nope/run", "{\"code\":\"x\"}").status);
+		r = run("{\"code\":\"x\",\"timeout_seconds\":-1}");
+		CPPUNIT_ASSERT_EQUAL(400, r.status);
+		r = run("{\"code\":\"exit 1\"}");
+		CPPUNIT_ASSERT(r.body.find("exited without end marker") != std::string::npos);
+		CPPUNIT_ASSERT(request(execd.port(), "GET", "/v1/isolated/session/" + id).body.find("\"status\":\"dead\"") != std::string::npos);
 	}
 };
 
