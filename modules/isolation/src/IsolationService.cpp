@@ -2,10 +2,12 @@
 #include "execd/ApiException.h"
 #include "execd/Paths.h"
 #include "Poco/File.h"
+#include "Poco/Logger.h"
 #include "Poco/JSON/Array.h"
 #include "Poco/JSON/Object.h"
 #include "Poco/UUIDGenerator.h"
 #include <ctime>
+#include <sys/mount.h>
 #include <sstream>
 #include <unistd.h>
 
@@ -48,6 +50,7 @@ void IsolationService::start()
 	try
 	{
 		Poco::File(_settings.upperRoot).createDirectories();
+		cleanLeftovers();
 		_runner = true;
 	}
 	catch (Poco::Exception&)
@@ -55,6 +58,29 @@ void IsolationService::start()
 		_runner = false;
 	}
 	if (_runner) _registry.start();
+}
+
+
+void IsolationService::cleanLeftovers()
+{
+	// What an execd that was killed left: its sessions died with it (bwrap's
+	// --die-with-parent), their overlays are still mounted.
+	std::vector<std::string> names;
+	Poco::File(_settings.upperRoot).list(names);
+	for (const std::string& name: names)
+	{
+		const std::string dir = _settings.upperRoot + "/" + name;
+		::umount2((dir + "/merged").c_str(), MNT_DETACH);
+		try
+		{
+			Poco::File(dir).remove(true);
+			Poco::Logger::get("execd.isolation").information("removed the leftover session directory %s", dir);
+		}
+		catch (Poco::Exception& exc)
+		{
+			Poco::Logger::get("execd.isolation").warning("could not remove %s: %s", dir, exc.displayText());
+		}
+	}
 }
 
 

@@ -46,6 +46,8 @@ public:
 
 private:
 	void requireRunner() const;
+	void cleanLeftovers();
+		/// At start: unmounts and removes every session directory in the upper root.
 
 	const Capabilities _capabilities;
 	const Settings _settings;
