@@ -43,6 +43,13 @@ DirectoryWalk::DirectoryWalk(const std::string& root)
 }
 
 
+DirectoryWalk::DirectoryWalk(int fd, const std::string& root)
+{
+	_path = root;
+	push(fd, root);
+}
+
+
 DirectoryWalk::~DirectoryWalk()
 {
 	for (Level& level: _levels)

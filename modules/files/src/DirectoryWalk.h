@@ -38,6 +38,11 @@ public:
 		/// Opens root without following a symbolic link. Throws Poco::FileException
 		/// ("open <root>: ...") when it cannot.
 
+	DirectoryWalk(int fd, const std::string& root);
+		/// Walks the directory open on fd (O_RDONLY | O_DIRECTORY), which it takes
+		/// over, named root in paths and messages: for a root that was itself
+		/// reached without following links, one component at a time.
+
 	~DirectoryWalk();
 		/// Closes every descriptor.
 

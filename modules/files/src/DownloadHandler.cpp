@@ -39,7 +39,14 @@ void DownloadHandler::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::H
 	Descriptor closer(fd);
 	struct stat st;
 	if (::fstat(fd, &st) != 0) throwFileError(errno, "stat", path);
-	if (lines)
+	send(request, response, fd, path, st, offset, limit);
+}
+
+
+void DownloadHandler::send(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response, int fd, const std::string& path,
+	const struct stat& st, const std::string& offset, const std::string& limit)
+{
+	if (!offset.empty() || !limit.empty())
 		sendLines(request, response, fd, path, st, offset, limit);
 	else
 		sendBytes(request, response, fd, path, st);

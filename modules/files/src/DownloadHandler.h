@@ -21,6 +21,13 @@ class DownloadHandler: public JsonHandler
 public:
 	using JsonHandler::JsonHandler;
 
+	static void send(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response, int fd, const std::string& path,
+		const struct stat& st, const std::string& offset, const std::string& limit);
+		/// The answer for an open file (fd, st) named path in messages and in
+		/// Content-Disposition: its bytes, or with offset or limit (the raw query
+		/// values, "" when absent) a window of its lines. The caller has refused
+		/// Range with a line window. Also the isolated sessions' download.
+
 protected:
 	// execd::JsonHandler
 	void handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override;

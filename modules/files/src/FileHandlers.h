@@ -61,12 +61,15 @@ class MoveHandler: public JsonHandler
 public:
 	using JsonHandler::JsonHandler;
 
+	static std::vector<std::pair<std::string, std::string>> moves(Poco::Net::HTTPServerRequest& request);
+		/// The (src, dest) pairs of the body, all decoded before any is moved (400
+		/// INVALID_REQUEST_BODY in Go's words). Also the isolated sessions' mv.
+
 protected:
 	// execd::JsonHandler
 	void handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override;
 
 private:
-	static std::vector<std::pair<std::string, std::string>> moves(Poco::Net::HTTPServerRequest& request);
 	static void move(const std::string& rawSource, const std::string& rawDestination);
 };
 

@@ -76,6 +76,15 @@ std::string IsolatedSession::sessionDirectory() const
 }
 
 
+SessionView IsolatedSession::view() const
+{
+	const SessionConfig& config = _request.config;
+	const bool overlay = config.mode == SessionConfig::Workspace::OVERLAY;
+	return SessionView(overlay ? _directory + "/merged" : config.workspace, config.workspace, config.mode != SessionConfig::Workspace::RO,
+		config.userns ? ::geteuid() : config.uid, config.userns ? ::getegid() : config.gid);
+}
+
+
 void IsolatedSession::start()
 {
 	SessionConfig config = _request.config;
@@ -85,6 +94,13 @@ void IsolatedSession::start()
 		hex.erase(std::remove(hex.begin(), hex.end(), '-'), hex.end());
 		_directory = _paths.upperRoot + "/" + hex;
 		for (const char* sub: {"/upper", "/work", "/merged"}) Poco::File(_directory + sub).createDirectories();
+		// The overlay's root takes the upper directory's owner and mode: the
+		// workspace's, or a session user the workspace lets write could not.
+		struct stat st;
+		if (::stat(config.workspace.c_str(), &st) != 0
+			|| ::chown((_directory + "/upper").c_str(), st.st_uid, st.st_gid) != 0
+			|| ::chmod((_directory + "/upper").c_str(), st.st_mode & 07777) != 0)
+			throw Poco::SystemException("start bwrap: prepare the overlay: " + std::string(std::strerror(errno)));
 		const std::string options = "lowerdir=" + config.workspace + ",upperdir=" + _directory + "/upper,workdir=" + _directory + "/work";
 		if (::mount("overlay", (_directory + "/merged").c_str(), "overlay", 0, options.c_str()) != 0)
 			throw Poco::SystemException("start bwrap: mount the overlay: " + std::string(std::strerror(errno)));

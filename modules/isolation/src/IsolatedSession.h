@@ -2,7 +2,9 @@
 
 #include "RunScript.h"
 #include "SessionRequest.h"
+#include "SessionView.h"
 #include "execd/Subprocess.h"
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <mutex>
@@ -62,6 +64,11 @@ public:
 	const SessionRequest& request() const;
 	std::string sessionDirectory() const;   ///< <upper root>/<32 hex>; "" unless overlay
 
+	SessionView view() const;
+		/// The workspace as the file routes see it: the overlay execd mounted, or the
+		/// workspace itself; what they create is owned by the session's identity
+		/// (setpriv: its uid and gid; userns: execd's own ids, as the namespace maps them).
+
 private:
 	void stopJob();
 	pid_t shellPid() const;
@@ -74,7 +81,7 @@ private:
 	mutable std::mutex _runMutex;
 	Subprocess _process;
 	int _output = -1;          ///< our end of the merged stdout/stderr pipe
-	bool _ended = false;       ///< its output ended (the shell exited): not active any more
+	std::atomic<bool> _ended{false};   ///< its output ended (the shell exited): not active any more
 };
 
 

@@ -1,6 +1,7 @@
 #include "IsolationModule.h"
 #include "IsolationHandler.h"
 #include "RunHandler.h"
+#include "ViewHandler.h"
 #include "Poco/ClassLibrary.h"
 
 
@@ -33,6 +34,11 @@ std::vector<Route> IsolationModule::routes()
 	{
 		return Route{method, pattern, [p, kind](const RouteMatch& m) { return std::make_unique<IsolationHandler>(m, *p, kind); }};
 	};
+	using ViewKind = ViewHandler::Kind;
+	auto view = [p](const char* method, const char* pattern, ViewKind kind)
+	{
+		return Route{method, pattern, [p, kind](const RouteMatch& m) { return std::make_unique<ViewHandler>(m, *p, kind); }};
+	};
 	return {
 		route("GET", "/v1/isolated/capabilities", Kind::CAPABILITIES),
 		route("POST", "/v1/isolated/session", Kind::CREATE),
@@ -42,6 +48,17 @@ std::vector<Route> IsolationModule::routes()
 		{"POST", "/v1/isolated/session/{id}/run", [p](const RouteMatch& m) { return std::make_unique<RunHandler>(m, *p); }},
 		route("GET", "/v1/isolated/session/{id}/diff", Kind::DIFF),
 		route("POST", "/v1/isolated/session/{id}/commit", Kind::COMMIT),
+		view("GET", "/v1/isolated/session/{id}/files/info", ViewKind::INFO),
+		view("GET", "/v1/isolated/session/{id}/files/download", ViewKind::DOWNLOAD),
+		view("POST", "/v1/isolated/session/{id}/files/upload", ViewKind::UPLOAD),
+		view("DELETE", "/v1/isolated/session/{id}/files", ViewKind::DELETE_FILES),
+		view("POST", "/v1/isolated/session/{id}/files/mv", ViewKind::MOVE),
+		view("POST", "/v1/isolated/session/{id}/files/permissions", ViewKind::PERMISSIONS),
+		view("POST", "/v1/isolated/session/{id}/files/replace", ViewKind::REPLACE),
+		view("GET", "/v1/isolated/session/{id}/files/search", ViewKind::SEARCH),
+		view("GET", "/v1/isolated/session/{id}/directories/list", ViewKind::LIST),
+		view("POST", "/v1/isolated/session/{id}/directories", ViewKind::MKDIR),
+		view("DELETE", "/v1/isolated/session/{id}/directories", ViewKind::RMDIR),
 	};
 }
 

@@ -59,6 +59,7 @@ void SessionRegistry::add(std::shared_ptr<IsolatedSession> session)
 	e.createdAt = e.lastRunAt = std::chrono::system_clock::now();
 	e.lastRunSteady = std::chrono::steady_clock::now();
 	e.running = std::make_shared<std::mutex>();
+	e.files = std::make_shared<std::shared_timed_mutex>();
 	std::lock_guard<std::mutex> lock(_mutex);
 	_sessions[e.session->id()] = e;
 }
@@ -95,15 +96,22 @@ void SessionRegistry::completedRun(const std::string& id)
 void SessionRegistry::remove(const std::string& id)
 {
 	std::shared_ptr<IsolatedSession> session;
+	std::shared_ptr<std::shared_timed_mutex> files;
 	{
 		std::lock_guard<std::mutex> lock(_mutex);
 		auto it = _sessions.find(id);
 		if (it == _sessions.end() || it->second.stopping) throw Poco::NotFoundException("session not found");
 		it->second.stopping = true;   // reads "dead" from now on
 		session = it->second.session;
+		files = it->second.files;
 	}
 	try
 	{
+		// File operations that began before: they finish, or after 5 s the overlay
+		// is detached under them (their descriptors stay valid).
+		std::unique_lock<std::shared_timed_mutex> lease(*files, std::defer_lock);
+		if (!lease.try_lock_for(std::chrono::seconds(5)))
+			Poco::Logger::get("execd.isolation").warning("session %s: file operations still under way after 5 s; tearing down", id);
 		session->stop();
 	}
 	catch (...)

@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <thread>
 #include <vector>
 
@@ -31,6 +32,7 @@ public:
 		std::chrono::steady_clock::time_point lastRunSteady;
 		bool stopping = false;
 		std::shared_ptr<std::mutex> running;   ///< held by a run: GC skips the session
+		std::shared_ptr<std::shared_timed_mutex> files;   ///< shared by file operations: teardown waits for them (5 s)
 	};
 
 	explicit SessionRegistry(std::chrono::milliseconds gcInterval = std::chrono::seconds(60));
@@ -48,7 +50,9 @@ public:
 		/// A run saw its end marker: the idle timer starts again.
 
 	void remove(const std::string& id);
-		/// Tears the session down and forgets it. Throws Poco::NotFoundException for
+		/// Marks the session stopping (find() reports it so: runs and file operations
+		/// are refused), waits up to 5 s for the file operations under way, then
+		/// tears the session down and forgets it. Throws Poco::NotFoundException for
 		/// an unknown id, and Poco::Exception when teardown failed (it stays then).
 
 	void collect();

@@ -2,7 +2,10 @@
 
 #include "ExecdProcess.h"
 #include "Poco/File.h"
+#include "Poco/JSON/Parser.h"
+#include "Poco/String.h"
 #include <cppunit/extensions/HelperMacros.h>
+#include <fstream>
 #include <regex>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -20,6 +23,33 @@ struct Scratch
 	Scratch() { CPPUNIT_ASSERT(::mkdtemp(path)); ::chmod(path, 0755); }
 	~Scratch() { Poco::File(path).remove(true); }
 };
+
+
+std::string upload(const std::string& path, const std::string& content, const std::string& extra = "")
+	// A multipart body of one metadata and one file part, boundary "b0undary".
+{
+	return "--b0undary\r\nContent-Disposition: form-data; name=\"metadata\"; filename=\"metadata\"\r\n\r\n{\"path\":\"" + path + "\"" + extra + "}\r\n"
+		"--b0undary\r\nContent-Disposition: form-data; name=\"file\"; filename=\"f\"\r\n\r\n" + content + "\r\n--b0undary--\r\n";
+}
+
+
+Poco::JSON::Array::Ptr array(const std::string& json)
+{
+	return Poco::JSON::Parser().parse(json).extract<Poco::JSON::Array::Ptr>();
+}
+
+
+std::string slurp(const std::string& path)
+{
+	std::ifstream in(path);
+	return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+
+void spit(const std::string& path, const std::string& content)
+{
+	std::ofstream(path) << content;
+}
 
 
 ExecdProcess::Options options(const Scratch& scratch)
@@ -41,6 +71,9 @@ class IntegrationIsolationTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testSessionLifecycle);
 	CPPUNIT_TEST(testErrors);
 	CPPUNIT_TEST(testRuns);
+	CPPUNIT_TEST(testOverlayFiles);
+	CPPUNIT_TEST(testWorkspaceModes);
+	CPPUNIT_TEST(testFileErrors);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -137,6 +170,215 @@ public:
 		r = run("{\"code\":\"exit 1\"}");
 		CPPUNIT_ASSERT(r.body.find("exited without end marker") != std::string::npos);
 		CPPUNIT_ASSERT(request(execd.port(), "GET", "/v1/isolated/session/" + id).body.find("\"status\":\"dead\"") != std::string::npos);
+	}
+
+	void testOverlayFiles()
+	{
+		// Every file route on an overlay session: the proxy sees what the session
+		// writes and the session sees what the proxy writes; the host's workspace
+		// never changes.
+		if (::access("/usr/bin/bwrap", X_OK) != 0 || ::getuid() != 0) return;
+		Scratch scratch;
+		const std::string ws = std::string(scratch.path) + "/ws";
+		Poco::File(ws + "/src").createDirectories();
+		spit(ws + "/src/a.txt", "alpha beta alpha\n");
+		spit(ws + "/keep.txt", "host\n");
+		::chmod(ws.c_str(), 0777);   // the session runs as nobody
+		ExecdProcess execd(options(scratch));
+		HttpResult r = request(execd.port(), "POST", "/v1/isolated/session", "{\"workspace\":{\"path\":\"" + ws + "\"},\"uid\":65534,\"gid\":65534}");
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 201, r.status);
+		const std::string id = object(r.body)->getValue<std::string>("session_id");
+		const std::string base = "/v1/isolated/session/" + id;
+		auto run = [&](const std::string& code) { return request(execd.port(), "POST", base + "/run", "{\"code\":\"" + code + "\"}").body; };
+		const std::map<std::string, std::string> form{{"Content-Type", "multipart/form-data; boundary=b0undary"}};
+
+		// upload: a new file, default mode 0644, the parents made, owned by the session.
+		r = request(execd.port(), "POST", base + "/files/upload", upload(ws + "/new/dir/up.txt", "uploaded"), form);
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("0"), r.header("Content-Length"));
+		CPPUNIT_ASSERT(!Poco::File(ws + "/new").exists());   // not on the host
+		CPPUNIT_ASSERT(run("cat " + ws + "/new/dir/up.txt").find("\"uploaded\"") != std::string::npos);
+		CPPUNIT_ASSERT(run("stat -c %a:%u " + ws + "/new/dir/up.txt").find("\"644:65534\"") != std::string::npos);
+		r = request(execd.port(), "POST", base + "/files/upload", upload("rel.txt", "relative", ",\"mode\":600,\"owner\":\"root\""), form);
+		CPPUNIT_ASSERT_EQUAL(200, r.status);
+		CPPUNIT_ASSERT(run("stat -c %a:%u " + ws + "/rel.txt").find("\"600:65534\"") != std::string::npos);   // owner ignored
+
+		// info: the isolated FileInfo shape, keyed by the path as sent.
+		r = request(execd.port(), "GET", base + "/files/info?path=src/a.txt");
+		CPPUNIT_ASSERT_EQUAL(200, r.status);
+		CPPUNIT_ASSERT_MESSAGE(r.body, std::regex_match(r.body, std::regex("\\{\"src/a.txt\":\\{\"path\":\"src/a.txt\",\"type\":\"file\",\"size\":17,\"modified_at\":\"[-0-9T:.]+(Z|[-+][0-9:]+)\","
+			"\"created_at\":\"0001-01-01T00:00:00Z\",\"owner\":\"\",\"group\":\"\",\"mode\":644\\}\\}")));
+		CPPUNIT_ASSERT_EQUAL(std::string("{}"), request(execd.port(), "GET", base + "/files/info").body);
+		// trap 13: an absolute path outside the workspace is re-rooted inside it.
+		r = request(execd.port(), "POST", base + "/files/upload", upload("/etc/escape.txt", "inside"), form);
+		CPPUNIT_ASSERT_EQUAL(200, r.status);
+		CPPUNIT_ASSERT(!Poco::File("/etc/escape.txt").exists());
+		CPPUNIT_ASSERT(run("cat " + ws + "/etc/escape.txt").find("\"inside\"") != std::string::npos);
+		r = request(execd.port(), "GET", base + "/files/info?path=/etc/escape.txt");
+		CPPUNIT_ASSERT_MESSAGE(r.body, r.body.find("\"/etc/escape.txt\":{\"path\":\"/etc/escape.txt\",\"type\":\"file\",\"size\":6") != std::string::npos);
+
+		// What the session writes, the proxy reads: download, Range and lines.
+		const std::string made = run("printf 'l1\\\\nl2\\\\nl3\\\\n' > " + ws + "/made.txt");
+		r = request(execd.port(), "GET", base + "/files/download?path=made.txt");
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(made + r.body, 200, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("l1\nl2\nl3\n"), r.body);
+		CPPUNIT_ASSERT_EQUAL(std::string("attachment; filename=\"made.txt\""), r.header("Content-Disposition"));
+		r = request(execd.port(), "GET", base + "/files/download?path=made.txt", "", {{"Range", "bytes=3-4"}});
+		CPPUNIT_ASSERT_EQUAL(206, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("l2"), r.body);
+		r = request(execd.port(), "GET", base + "/files/download?path=made.txt&offset=2&limit=5");
+		CPPUNIT_ASSERT_EQUAL(std::string("l2\nl3"), r.body);
+		CPPUNIT_ASSERT(!Poco::File(ws + "/made.txt").exists());
+
+		// search: base-name match, workspace-relative paths, sorted.
+		r = request(execd.port(), "GET", base + "/files/search?path=" + ws + "&pattern=*.txt");
+		CPPUNIT_ASSERT_EQUAL(200, r.status);
+		auto found = array(r.body);
+		std::vector<std::string> paths;
+		for (std::size_t i = 0; i < found->size(); ++i) paths.push_back(found->getObject(i)->getValue<std::string>("path"));
+		CPPUNIT_ASSERT_EQUAL(std::string("etc/escape.txt keep.txt made.txt new/dir/up.txt rel.txt src/a.txt"), Poco::cat(std::string(" "), paths.begin(), paths.end()));
+		CPPUNIT_ASSERT_EQUAL(std::string("[]"), request(execd.port(), "GET", base + "/files/search?path=nowhere").body);
+		CPPUNIT_ASSERT_EQUAL(std::string("[]"), request(execd.port(), "GET", base + "/files/search?path=.&pattern=[").body);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(1), array(request(execd.port(), "GET", base + "/files/search?path=src&pattern=?.t[x]t").body)->size());
+
+		// list: pre-order, sorted, child paths from the path as sent.
+		r = request(execd.port(), "GET", base + "/directories/list?path=src&depth=1");
+		CPPUNIT_ASSERT_EQUAL(200, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("src/a.txt"), array(r.body)->getObject(0)->getValue<std::string>("path"));
+		r = request(execd.port(), "GET", base + "/directories/list?path=new&depth=3");
+		auto listed = array(r.body);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(2), listed->size());
+		CPPUNIT_ASSERT_EQUAL(std::string("new/dir"), listed->getObject(0)->getValue<std::string>("path"));
+		CPPUNIT_ASSERT_EQUAL(std::string("directory"), listed->getObject(0)->getValue<std::string>("type"));
+		CPPUNIT_ASSERT_EQUAL(std::string("new/dir/up.txt"), listed->getObject(1)->getValue<std::string>("path"));
+		CPPUNIT_ASSERT_EQUAL(std::string("[]"), request(execd.port(), "GET", base + "/directories/list?path=new&depth=0").body);
+		CPPUNIT_ASSERT_EQUAL(std::string("[]"), request(execd.port(), "GET", base + "/directories/list?path=keep.txt").body);
+
+		// replace: all occurrences, the mode kept; counts only with verbose=true.
+		r = request(execd.port(), "POST", base + "/files/replace", "{\"src/a.txt\":{\"old\":\"alpha\",\"new\":\"gamma\"}}");
+		CPPUNIT_ASSERT_EQUAL(200, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("0"), r.header("Content-Length"));
+		CPPUNIT_ASSERT(run("cat " + ws + "/src/a.txt").find("\"gamma beta gamma\"") != std::string::npos);
+		r = request(execd.port(), "POST", base + "/files/replace?verbose=true", "{\"src/a.txt\":{\"old\":\"gamma\",\"new\":\"g\"}}");
+		CPPUNIT_ASSERT_EQUAL(std::string("{\"src/a.txt\":{\"replacedCount\":2}}"), r.body);
+		CPPUNIT_ASSERT_EQUAL(std::string("alpha beta alpha\n"), slurp(ws + "/src/a.txt"));   // the host's copy
+
+		// permissions, mv (over an existing file), mkdir, delete, rmdir.
+		r = request(execd.port(), "POST", base + "/files/permissions", "{\"keep.txt\":{\"mode\":600,\"owner\":\"nobody\"}}");
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
+		CPPUNIT_ASSERT(run("stat -c %a " + ws + "/keep.txt").find("\"600\"") != std::string::npos);
+		r = request(execd.port(), "POST", base + "/files/mv", "[{\"src\":\"rel.txt\",\"dest\":\"keep.txt\"}]");
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
+		CPPUNIT_ASSERT(run("cat " + ws + "/keep.txt").find("\"relative\"") != std::string::npos);
+		r = request(execd.port(), "POST", base + "/directories", "{\"made/deep\":{\"mode\":700}}");
+		CPPUNIT_ASSERT_EQUAL(200, r.status);
+		CPPUNIT_ASSERT(run("stat -c %a:%u " + ws + "/made/deep").find("\"700:65534\"") != std::string::npos);
+		r = request(execd.port(), "DELETE", base + "/files?path=src/a.txt");
+		CPPUNIT_ASSERT_EQUAL(200, r.status);
+		CPPUNIT_ASSERT(run("ls " + ws + "/src | wc -l").find("\"0\"") != std::string::npos);   // a real whiteout: gone inside too
+		CPPUNIT_ASSERT(Poco::File(ws + "/src/a.txt").exists());   // and still on the host
+		r = request(execd.port(), "DELETE", base + "/files?path=src/a.txt");
+		CPPUNIT_ASSERT_EQUAL(500, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("{\"code\":\"RUNTIME_ERROR\",\"message\":\"file does not exist\"}"), r.body);
+		r = request(execd.port(), "DELETE", base + "/directories?path=new&path=missing");
+		CPPUNIT_ASSERT_EQUAL(200, r.status);
+		CPPUNIT_ASSERT_EQUAL(404, request(execd.port(), "GET", base + "/files/info?path=new").status);
+		CPPUNIT_ASSERT_EQUAL(std::string("host\n"), slurp(ws + "/keep.txt"));
+
+		// A link the session plants is not followed by the proxy.
+		run("ln -s /etc " + ws + "/out; ln -s /etc/shadow " + ws + "/shadow");
+		r = request(execd.port(), "GET", base + "/files/download?path=out/passwd");
+		CPPUNIT_ASSERT_EQUAL(500, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("{\"code\":\"RUNTIME_ERROR\",\"message\":\"symlink target denied: " + ws + "/out\"}"), r.body);
+		CPPUNIT_ASSERT_EQUAL(500, request(execd.port(), "GET", base + "/files/download?path=shadow").status);
+		CPPUNIT_ASSERT_EQUAL(500, request(execd.port(), "POST", base + "/files/upload", upload("out/x", "no"), form).status);
+		CPPUNIT_ASSERT_EQUAL(500, request(execd.port(), "POST", base + "/files/permissions", "{\"shadow\":{\"mode\":777}}").status);
+		r = request(execd.port(), "GET", base + "/files/info?path=shadow");
+		CPPUNIT_ASSERT(r.body.find("\"type\":\"symlink\"") != std::string::npos);
+		struct stat st;
+		CPPUNIT_ASSERT_EQUAL(0, ::stat("/etc/shadow", &st));
+		CPPUNIT_ASSERT((st.st_mode & 0777) != 0777);
+	}
+
+	void testWorkspaceModes()
+	{
+		// rw: both ways, on the host; ro: reads work, every write is refused.
+		if (::access("/usr/bin/bwrap", X_OK) != 0 || ::getuid() != 0) return;
+		Scratch scratch;
+		const std::string rw = std::string(scratch.path) + "/rw";
+		const std::string ro = std::string(scratch.path) + "/ro";
+		Poco::File(ro).createDirectories();
+		spit(ro + "/r.txt", "read me");
+		ExecdProcess execd(options(scratch));
+		HttpResult r = request(execd.port(), "POST", "/v1/isolated/session", "{\"workspace\":{\"path\":\"" + rw + "\",\"mode\":\"rw\"}}");
+		CPPUNIT_ASSERT_EQUAL(201, r.status);
+		const std::string rwBase = "/v1/isolated/session/" + object(r.body)->getValue<std::string>("session_id");
+		r = request(execd.port(), "POST", rwBase + "/run", "{\"code\":\"echo fromsession > " + rw + "/s.txt; rm -f " + rw + "/gone\"}");
+		CPPUNIT_ASSERT_EQUAL(std::string("fromsession\n"), slurp(rw + "/s.txt"));
+		r = request(execd.port(), "POST", rwBase + "/files/upload", upload("p.txt", "fromproxy"), {{"Content-Type", "multipart/form-data; boundary=b0undary"}});
+		CPPUNIT_ASSERT_EQUAL(200, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("fromproxy"), slurp(rw + "/p.txt"));
+		r = request(execd.port(), "POST", "/v1/isolated/session", "{\"workspace\":{\"path\":\"" + ro + "\",\"mode\":\"ro\"}}");
+		CPPUNIT_ASSERT_EQUAL(201, r.status);
+		const std::string roBase = "/v1/isolated/session/" + object(r.body)->getValue<std::string>("session_id");
+		r = request(execd.port(), "POST", roBase + "/run", "{\"code\":\"echo x > " + ro + "/w.txt\"}");
+		CPPUNIT_ASSERT_MESSAGE(r.body, r.body.find("Read-only file system") != std::string::npos);
+		CPPUNIT_ASSERT(!Poco::File(ro + "/w.txt").exists());
+		CPPUNIT_ASSERT_EQUAL(std::string("read me"), request(execd.port(), "GET", roBase + "/files/download?path=r.txt").body);
+		r = request(execd.port(), "DELETE", roBase + "/files?path=r.txt");
+		CPPUNIT_ASSERT_EQUAL(500, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("{\"code\":\"RUNTIME_ERROR\",\"message\":\"remove denied: workspace is read-only\"}"), r.body);
+		r = request(execd.port(), "POST", roBase + "/files/upload", upload("x.txt", "no"), {{"Content-Type", "multipart/form-data; boundary=b0undary"}});
+		CPPUNIT_ASSERT_EQUAL(std::string("{\"code\":\"RUNTIME_ERROR\",\"message\":\"write denied: workspace is read-only\"}"), r.body);
+		CPPUNIT_ASSERT(request(execd.port(), "POST", roBase + "/directories", "{\"d\":{}}").body.find("mkdir denied") != std::string::npos);
+		CPPUNIT_ASSERT(request(execd.port(), "POST", roBase + "/files/mv", "[{\"src\":\"r.txt\",\"dest\":\"s.txt\"}]").body.find("rename denied") != std::string::npos);
+		CPPUNIT_ASSERT(request(execd.port(), "POST", roBase + "/files/permissions", "{\"r.txt\":{\"mode\":600}}").body.find("chmod denied") != std::string::npos);
+		CPPUNIT_ASSERT(Poco::File(ro + "/r.txt").exists());
+	}
+
+	void testFileErrors()
+	{
+		if (::access("/usr/bin/bwrap", X_OK) != 0 || ::getuid() != 0) return;
+		Scratch scratch;
+		const std::string ws = std::string(scratch.path) + "/ws";
+		ExecdProcess execd(options(scratch));
+		HttpResult r = request(execd.port(), "GET", "/v1/isolated/session/nope/files/info?path=x");
+		CPPUNIT_ASSERT_EQUAL(404, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("{\"code\":\"SESSION_NOT_FOUND\",\"message\":\"session not found\"}"), r.body);
+		r = request(execd.port(), "POST", "/v1/isolated/session", "{\"workspace\":{\"path\":\"" + ws + "\"}}");
+		const std::string base = "/v1/isolated/session/" + object(r.body)->getValue<std::string>("session_id");
+		r = request(execd.port(), "GET", base + "/files/info?path=missing");
+		CPPUNIT_ASSERT_EQUAL(404, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("{\"code\":\"FILE_NOT_FOUND\",\"message\":\"lstat " + ws + "/missing: no such file or directory\"}"), r.body);
+		r = request(execd.port(), "GET", base + "/files/info?path=../up");
+		CPPUNIT_ASSERT_EQUAL(500, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("{\"code\":\"RUNTIME_ERROR\",\"message\":\"path traversal denied: ../up\"}"), r.body);
+		r = request(execd.port(), "GET", base + "/files/download");
+		CPPUNIT_ASSERT_EQUAL(std::string("{\"code\":\"MISSING_QUERY\",\"message\":\"path is required\"}"), r.body);
+		r = request(execd.port(), "GET", base + "/files/download?path=missing");
+		CPPUNIT_ASSERT_EQUAL(404, r.status);
+		CPPUNIT_ASSERT_EQUAL(400, request(execd.port(), "GET", base + "/files/download?path=missing&offset=1", "", {{"Range", "bytes=0-1"}}).status);
+		r = request(execd.port(), "GET", base + "/directories/list");
+		CPPUNIT_ASSERT_EQUAL(std::string("{\"code\":\"MISSING_QUERY\",\"message\":\"missing query parameter 'path'\"}"), r.body);
+		r = request(execd.port(), "GET", base + "/directories/list?path=.&depth=x");
+		CPPUNIT_ASSERT_EQUAL(std::string("{\"code\":\"INVALID_REQUEST_BODY\",\"message\":\"invalid query parameter 'depth': x\"}"), r.body);
+		CPPUNIT_ASSERT_EQUAL(404, request(execd.port(), "GET", base + "/directories/list?path=missing").status);
+		r = request(execd.port(), "POST", base + "/files/permissions", "{\"a\":{\"mode\":789}}");
+		CPPUNIT_ASSERT_EQUAL(400, r.status);
+		CPPUNIT_ASSERT(r.body.find("invalid mode for a: strconv.ParseUint") != std::string::npos);
+		CPPUNIT_ASSERT_EQUAL(200, request(execd.port(), "POST", base + "/files/permissions", "{\"missing\":{\"mode\":0}}").status);
+		r = request(execd.port(), "POST", base + "/files/replace", "{\"a\":{\"old\":\"\",\"new\":\"x\"}}");
+		CPPUNIT_ASSERT_EQUAL(std::string("{\"code\":\"INVALID_REQUEST_BODY\",\"message\":\"old content must not be empty\"}"), r.body);
+		CPPUNIT_ASSERT_EQUAL(404, request(execd.port(), "POST", base + "/files/replace", "{\"a\":{\"old\":\"x\",\"new\":\"y\"}}").status);
+		r = request(execd.port(), "POST", base + "/files/mv", "[{\"src\":\"missing\",\"dest\":\"b\"}]");
+		CPPUNIT_ASSERT_EQUAL(404, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("{\"code\":\"FILE_NOT_FOUND\",\"message\":\"open " + ws + "/missing: no such file or directory\"}"), r.body);
+		r = request(execd.port(), "POST", base + "/files/upload", "--b0undary--\r\n", {{"Content-Type", "multipart/form-data; boundary=b0undary"}});
+		CPPUNIT_ASSERT_EQUAL(400, r.status);
+		r = request(execd.port(), "POST", base + "/run", "{\"code\":\"exit 0\"}");
+		r = request(execd.port(), "GET", base + "/files/info?path=x");
+		CPPUNIT_ASSERT_EQUAL(500, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("{\"code\":\"RUNTIME_ERROR\",\"message\":\"isolated session is not active\"}"), r.body);
 	}
 };
 
