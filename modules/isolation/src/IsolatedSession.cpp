@@ -1,4 +1,5 @@
 #include "IsolatedSession.h"
+#include "Overlay.h"
 #include "BwrapCommand.h"
 #include "execd/Process.h"
 #include "Poco/Exception.h"
@@ -101,9 +102,14 @@ void IsolatedSession::start()
 			|| ::chown((_directory + "/upper").c_str(), st.st_uid, st.st_gid) != 0
 			|| ::chmod((_directory + "/upper").c_str(), st.st_mode & 07777) != 0)
 			throw Poco::SystemException("start bwrap: prepare the overlay: " + std::string(std::strerror(errno)));
-		const std::string options = "lowerdir=" + config.workspace + ",upperdir=" + _directory + "/upper,workdir=" + _directory + "/work";
-		if (::mount("overlay", (_directory + "/merged").c_str(), "overlay", 0, options.c_str()) != 0)
-			throw Poco::SystemException("start bwrap: mount the overlay: " + std::string(std::strerror(errno)));
+		try
+		{
+			Overlay::mount(config.workspace, _directory + "/upper", _directory + "/work", _directory + "/merged");
+		}
+		catch (Poco::SystemException& exc)
+		{
+			throw Poco::SystemException("start bwrap: " + exc.message());
+		}
 		_mounted = true;
 		config.merged = _directory + "/merged";
 		config.upperRoot = _paths.upperRoot;

@@ -36,9 +36,11 @@ void IsolationHandler::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::
 		Http::sendEmpty(response);
 		return;
 	case Kind::DIFF:
-		throw ApiException(503, ErrorCode::NOT_SUPPORTED, "diff not implemented yet (phase 2)");
+		Http::sendJson(response, _service.diff(match().param("id")));
+		return;
 	case Kind::COMMIT:
-		throw ApiException(503, ErrorCode::NOT_SUPPORTED, "commit not implemented yet (phase 2)");
+		Http::sendJson(response, _service.commit(match().param("id")));
+		return;
 	}
 }
 

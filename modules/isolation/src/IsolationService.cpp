@@ -1,4 +1,6 @@
 #include "IsolationService.h"
+#include "FileSystem.h"
+#include "Overlay.h"
 #include "execd/ApiException.h"
 #include "execd/Paths.h"
 #include "Poco/File.h"
@@ -7,6 +9,7 @@
 #include "Poco/JSON/Object.h"
 #include "Poco/UUIDGenerator.h"
 #include <ctime>
+#include <shared_mutex>
 #include <sys/mount.h>
 #include <sstream>
 #include <unistd.h>
@@ -51,6 +54,7 @@ void IsolationService::start()
 	{
 		Poco::File(_settings.upperRoot).createDirectories();
 		cleanLeftovers();
+		_capabilities.overlayAvailable = Overlay::probe(_settings.upperRoot);
 		_runner = true;
 	}
 	catch (Poco::Exception&)
@@ -110,21 +114,50 @@ void IsolationService::requireRunner() const
 
 std::string IsolationService::timestamp(std::chrono::system_clock::time_point t)
 {
+	// RFC 3339 in execd's local zone, as upstream's time.Time and the files' FileInfo.
 	const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
-	const std::time_t seconds = static_cast<std::time_t>(ns / 1000000000);
-	std::tm tm{};
-	::gmtime_r(&seconds, &tm);
-	char base[32];
-	std::strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-	std::string fraction = std::to_string(1000000000 + ns % 1000000000).substr(1);
-	while (!fraction.empty() && fraction.back() == '0') fraction.pop_back();
-	return std::string(base) + (fraction.empty() ? "" : "." + fraction) + "Z";
+	struct timespec ts;
+	ts.tv_sec = static_cast<std::time_t>(ns / 1000000000);
+	ts.tv_nsec = static_cast<long>(ns % 1000000000);
+	return files::FileInfoWriter::timestamp(ts);
 }
 
 
 std::string IsolationService::capabilities() const
 {
-	return _capabilities.json(_runner, false);
+	return _capabilities.json(_runner, true);
+}
+
+
+std::string IsolationService::diff(const std::string& id)
+{
+	return changes(id, false);
+}
+
+
+std::string IsolationService::commit(const std::string& id)
+{
+	return changes(id, true);
+}
+
+
+std::string IsolationService::changes(const std::string& id, bool apply)
+{
+	const char* what = apply ? "commit" : "diff";
+	if (!_runner || !_capabilities.overlayAvailable)
+		throw ApiException(503, ErrorCode::NOT_SUPPORTED, std::string(what) + " not implemented yet (phase 2)");
+	std::optional<SessionRegistry::Entry> entry = _registry.find(id);
+	if (!entry) throw notFound();
+	std::unique_lock<std::mutex> running(*entry->running, std::defer_lock);
+	if (apply) running.lock();   // not in the middle of a run
+	std::shared_lock<std::shared_timed_mutex> lease(*entry->files);
+	entry = _registry.find(id);
+	if (!entry || entry->stopping || !entry->session->alive()) throw ApiException::runtimeError("isolated session is not active");
+	const SessionConfig& config = entry->session->request().config;
+	if (config.mode != SessionConfig::Workspace::OVERLAY)
+		throw ApiException::badRequest(std::string(what) + " needs a session whose workspace mode is overlay", ErrorCode::RUNTIME_ERROR);
+	const std::string upper = entry->session->sessionDirectory() + "/upper";
+	return Overlay::json(apply ? Overlay::commit(upper, config.workspace, DIFF_MAX_ENTRIES) : Overlay::diff(upper, config.workspace, DIFF_MAX_ENTRIES));
 }
 
 

@@ -39,17 +39,28 @@ public:
 	std::string state(const std::string& id) const;
 	void remove(const std::string& id);
 
+	std::string diff(const std::string& id);
+	std::string commit(const std::string& id);
+		/// Beyond upstream (§2.7): an overlay session's changes against the host
+		/// workspace, and applying them to it (see Overlay). 503 NOT_SUPPORTED with
+		/// upstream's message where no overlay can be mounted; 400 RUNTIME_ERROR for
+		/// a session in another workspace mode; a commit waits for a run under way.
+
+	static constexpr std::size_t DIFF_MAX_ENTRIES = 1000000;
+		///< the most entries of an upper directory that diff and commit visit (413 past it)
+
 	SessionRegistry& registry();
 
 	static std::string timestamp(std::chrono::system_clock::time_point t);
-		/// RFC 3339 in UTC with up to 9 fractional digits, as Go's time.Time.
+		/// RFC 3339 in execd's local zone with up to 9 fractional digits, as Go's time.Time.
 
 private:
 	void requireRunner() const;
+	std::string changes(const std::string& id, bool apply);
 	void cleanLeftovers();
 		/// At start: unmounts and removes every session directory in the upper root.
 
-	const Capabilities _capabilities;
+	Capabilities _capabilities;   ///< overlayAvailable from start()'s probe
 	const Settings _settings;
 	bool _runner = false;
 	SessionRegistry _registry;

@@ -74,6 +74,7 @@ class IntegrationIsolationTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testOverlayFiles);
 	CPPUNIT_TEST(testWorkspaceModes);
 	CPPUNIT_TEST(testFileErrors);
+	CPPUNIT_TEST(testDiffAndCommit);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -85,7 +86,8 @@ public:
 		HttpResult r = request(execd.port(), "GET", "/v1/isolated/capabilities");
 		CPPUNIT_ASSERT_EQUAL(200, r.status);
 		CPPUNIT_ASSERT_MESSAGE(r.body, r.body.rfind("{\"available\":true,\"isolator\":\"bwrap\",\"version\":\"", 0) == 0);
-		CPPUNIT_ASSERT(r.body.find("\"commit_supported\":false,\"diff_supported\":false}") != std::string::npos);
+		// Beyond upstream: execd mounts overlays itself, and diffs and commits them.
+		CPPUNIT_ASSERT_MESSAGE(r.body, r.body.find(",\"setpriv_available\":true,\"userns_available\":true,\"commit_supported\":true,\"diff_supported\":true}") != std::string::npos);
 		const std::string ws = std::string(scratch.path) + "/ws";
 		r = request(execd.port(), "POST", "/v1/isolated/session", "{\"workspace\":{\"path\":\"" + ws + "\"},\"idle_timeout_seconds\":0,\"uid\":65534}");
 		CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 201, r.status);
@@ -130,8 +132,11 @@ public:
 		CPPUNIT_ASSERT_EQUAL(std::string("{\"code\":\"SESSION_NOT_FOUND\",\"message\":\"session not found\"}"), r.body);
 		CPPUNIT_ASSERT_EQUAL(404, request(execd.port(), "DELETE", "/v1/isolated/session/nope").status);
 		r = request(execd.port(), "POST", "/v1/isolated/session/x/commit");
-		CPPUNIT_ASSERT_EQUAL(503, r.status);
-		CPPUNIT_ASSERT(r.body.find("NOT_SUPPORTED") != std::string::npos);
+		CPPUNIT_ASSERT_EQUAL(404, r.status);
+		CPPUNIT_ASSERT_EQUAL(404, request(execd.port(), "GET", "/v1/isolated/session/x/diff").status);
+		r = request(execd.port(), "POST", "/v1/isolated/session", "{\"workspace\":{\"path\":\"" + std::string(scratch.path) + "/rw\",\"mode\":\"rw\"}}");
+		r = request(execd.port(), "GET", "/v1/isolated/session/" + object(r.body)->getValue<std::string>("session_id") + "/diff");
+		CPPUNIT_ASSERT_EQUAL(std::string("{\"code\":\"RUNTIME_ERROR\",\"message\":\"diff needs a session whose workspace mode is overlay\"}"), r.body);
 	}
 
 	void testRuns()
@@ -379,6 +384,62 @@ public:
 		r = request(execd.port(), "GET", base + "/files/info?path=x");
 		CPPUNIT_ASSERT_EQUAL(500, r.status);
 		CPPUNIT_ASSERT_EQUAL(std::string("{\"code\":\"RUNTIME_ERROR\",\"message\":\"isolated session is not active\"}"), r.body);
+	}
+
+	void testDiffAndCommit()
+	{
+		if (::access("/usr/bin/bwrap", X_OK) != 0 || ::getuid() != 0) return;
+		Scratch scratch;
+		const std::string ws = std::string(scratch.path) + "/ws";
+		Poco::File(ws + "/dir/sub").createDirectories();
+		Poco::File(ws + "/tree/deep").createDirectories();
+		spit(ws + "/same.txt", "same");
+		spit(ws + "/edit.txt", "old");
+		spit(ws + "/gone.txt", "bye!");
+		spit(ws + "/dir/sub/x", "x");
+		spit(ws + "/tree/deep/y", "y");
+		ExecdProcess execd(options(scratch));
+		HttpResult r = request(execd.port(), "POST", "/v1/isolated/session", "{\"workspace\":{\"path\":\"" + ws + "\"}}");
+		const std::string base = "/v1/isolated/session/" + object(r.body)->getValue<std::string>("session_id");
+		CPPUNIT_ASSERT_EQUAL(std::string("{\"changes\":[],\"added\":0,\"modified\":0,\"deleted\":0,\"bytes\":0}"), request(execd.port(), "GET", base + "/diff").body);
+		r = request(execd.port(), "POST", base + "/run", "{\"code\":\"cd " + ws + " && echo -n new > edit.txt && rm gone.txt && rm -r tree && mkdir -p tree/fresh"
+			" && echo -n hello > added.txt && ln -s same.txt link && cat same.txt > /dev/null && rm -r dir/sub\"}");
+		CPPUNIT_ASSERT_MESSAGE(r.body, r.body.find("execution_complete") != std::string::npos);
+		r = request(execd.port(), "GET", base + "/diff");
+		CPPUNIT_ASSERT_EQUAL(200, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("{\"changes\":["
+			"{\"path\":\"added.txt\",\"change\":\"added\",\"type\":\"file\",\"size\":5},"
+			"{\"path\":\"dir/sub\",\"change\":\"deleted\",\"type\":\"directory\",\"size\":0},"
+			"{\"path\":\"edit.txt\",\"change\":\"modified\",\"type\":\"file\",\"size\":3},"
+			"{\"path\":\"gone.txt\",\"change\":\"deleted\",\"type\":\"file\",\"size\":4},"
+			"{\"path\":\"link\",\"change\":\"added\",\"type\":\"symlink\",\"size\":0},"
+			"{\"path\":\"tree/deep\",\"change\":\"deleted\",\"type\":\"directory\",\"size\":0},"
+			"{\"path\":\"tree/fresh\",\"change\":\"added\",\"type\":\"directory\",\"size\":0}"
+			"],\"added\":3,\"modified\":1,\"deleted\":3,\"bytes\":8}"), r.body);
+		CPPUNIT_ASSERT_EQUAL(std::string("old"), slurp(ws + "/edit.txt"));   // a diff changes nothing
+		r = request(execd.port(), "POST", base + "/commit");
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
+		CPPUNIT_ASSERT(r.body.find("\"added\":3,\"modified\":1,\"deleted\":3,\"bytes\":8}") != std::string::npos);
+		CPPUNIT_ASSERT_EQUAL(std::string("new"), slurp(ws + "/edit.txt"));
+		CPPUNIT_ASSERT_EQUAL(std::string("hello"), slurp(ws + "/added.txt"));
+		CPPUNIT_ASSERT(!Poco::File(ws + "/gone.txt").exists());
+		CPPUNIT_ASSERT(!Poco::File(ws + "/dir/sub").exists() && Poco::File(ws + "/dir").exists());
+		CPPUNIT_ASSERT(!Poco::File(ws + "/tree/deep").exists() && Poco::File(ws + "/tree/fresh").isDirectory());
+		char target[64] = {0};
+		CPPUNIT_ASSERT(::readlink((ws + "/link").c_str(), target, sizeof(target) - 1) > 0);
+		CPPUNIT_ASSERT_EQUAL(std::string("same.txt"), std::string(target));
+		CPPUNIT_ASSERT_EQUAL(std::string("same"), slurp(ws + "/same.txt"));
+		// Nothing is pending after a commit, and the session still sees its view.
+		CPPUNIT_ASSERT_EQUAL(std::string("{\"changes\":[],\"added\":0,\"modified\":0,\"deleted\":0,\"bytes\":0}"), request(execd.port(), "GET", base + "/diff").body);
+		r = request(execd.port(), "POST", base + "/run", "{\"code\":\"cat " + ws + "/edit.txt; echo; ls " + ws + "/tree\"}");
+		CPPUNIT_ASSERT_MESSAGE(r.body, r.body.find("\"text\":\"new\"") != std::string::npos && r.body.find("\"text\":\"fresh\"") != std::string::npos);
+		// A link the session plants in its upper leads the commit nowhere.
+		r = request(execd.port(), "POST", base + "/run", "{\"code\":\"ln -s /etc " + ws + "/etc2 && echo -n later > " + ws + "/edit.txt\"}");
+		r = request(execd.port(), "POST", base + "/commit");
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("later"), slurp(ws + "/edit.txt"));
+		struct stat st;
+		CPPUNIT_ASSERT(::lstat((ws + "/etc2").c_str(), &st) == 0 && S_ISLNK(st.st_mode));
 	}
 };
 
