@@ -61,6 +61,7 @@ public:
 		Output output = Output::PIPES;
 		int outputDescriptor = -1;           ///< with Output::DESCRIPTOR
 		bool control = false;                ///< fds 3 (child reads: controlIn()) and 4 (child writes: controlOut())
+		int inheritDescriptor = -1;          ///< without control: this descriptor of ours is the child's fd 3
 		unsigned short rows = 24;            ///< the terminal's size, with Output::TERMINAL
 		unsigned short columns = 80;
 	};

@@ -35,6 +35,8 @@ const Flag FLAGS[] = {
 		"how long shutdown waits for open streams, e.g. 1s, 500ms (env EXECD_API_GRACE_SHUTDOWN; default 1s)", "EXECD_API_GRACE_SHUTDOWN", false},
 	{"jupyter-idle-poll-interval", "module.jupyter.idlePollIntervalMillis", "duration",
 		"accepted for compatibility (env EXECD_JUPYTER_IDLE_POLL_INTERVAL)", "EXECD_JUPYTER_IDLE_POLL_INTERVAL", false},
+	{"isolation-config", "module.isolation.config", "string", "isolated sessions' TOML file (env EXECD_ISOLATION_CONFIG)",
+		"EXECD_ISOLATION_CONFIG", false},
 	{"config", "", "string", "properties file (env EXECD_CONFIG; default <prefix>/etc/execd.properties if present)", "", false},
 	{"init", "", "bool", "run as the sandbox's init: execd --init -- entrypoint args... (bootstrap.sh with EXECD_INIT=1)", "", false},
 	{"define", "", "string", "set any configuration key: --define key=value (repeatable; short -D key=value)", "", false},

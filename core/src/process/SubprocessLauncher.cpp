@@ -128,6 +128,8 @@ void SubprocessLauncher::openChannels()
 			throw Poco::InvalidArgumentException("no descriptor for the output");
 	}
 	if (_options.control && (!_c3.open() || !_c4.open())) fail(errno);
+	if (_options.control && _options.inheritDescriptor >= 0)
+		throw Poco::InvalidArgumentException("control and inheritDescriptor both want the child's fd 3");
 }
 
 
@@ -159,6 +161,13 @@ pid_t SubprocessLauncher::launch()
 }
 
 
+int SubprocessLauncher::firstClosed() const
+	// The child's descriptors from this one on are closed.
+{
+	return _options.control ? 5 : _options.inheritDescriptor >= 0 ? 4 : 3;
+}
+
+
 pid_t SubprocessLauncher::spawn()
 {
 	// posix_spawn (clone with CLONE_VM|CLONE_VFORK in glibc) does not copy our
@@ -183,7 +192,8 @@ pid_t SubprocessLauncher::spawn()
 		posix_spawn_file_actions_adddup2(&actions, _c3.fds[0], 3);
 		posix_spawn_file_actions_adddup2(&actions, _c4.fds[1], 4);
 	}
-	posix_spawn_file_actions_addclosefrom_np(&actions, _options.control ? 5 : 3);
+	if (_options.inheritDescriptor >= 0) posix_spawn_file_actions_adddup2(&actions, _options.inheritDescriptor, 3);
+	posix_spawn_file_actions_addclosefrom_np(&actions, firstClosed());
 	if (!_options.cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, _options.cwd.c_str());
 	pid_t pid = -1;
 	int rc = _options.searchPath
@@ -250,6 +260,7 @@ void SubprocessLauncher::childSide(int errorPipe)
 		}
 	}
 	if (_options.control && (moveTo(_c3.fds[0], 3) < 0 || moveTo(_c4.fds[1], 4) < 0)) failInChild(errorPipe, errno);
+	if (_options.inheritDescriptor >= 0 && moveTo(_options.inheritDescriptor, 3) < 0) failInChild(errorPipe, errno);
 	if (!_options.cwd.empty() && ::chdir(_options.cwd.c_str()) != 0) failInChild(errorPipe, errno);
 	if (_options.uid || _options.gid)
 	{
@@ -259,7 +270,7 @@ void SubprocessLauncher::childSide(int errorPipe)
 	}
 	// Nothing of execd's leaks into the program: every other descriptor goes,
 	// except the error pipe, which closes itself on exec.
-	Process::closeDescriptorsFrom(_options.control ? 5 : 3, errorPipe);
+	Process::closeDescriptorsFrom(firstClosed(), errorPipe);
 	if (_options.searchPath)
 		::execvpe(_argv[0], _argv.data(), _envp.data());
 	else

@@ -41,6 +41,7 @@ private:
 	bool needsFork() const;
 	void openChannels();
 	void openTerminal();
+	int firstClosed() const;
 	pid_t spawn();
 	pid_t forkExec();
 	[[noreturn]] void childSide(int errorPipe);

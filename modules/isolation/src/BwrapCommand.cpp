@@ -64,6 +64,20 @@ std::vector<std::string> BwrapCommand::build(const SessionConfig& c, const std::
 			a.insert(a.end(), {"--bind", "/tmp", "/tmp"});
 	}
 	a.insert(a.end(), {"--tmpfs", "/run", "--dev", "/dev"});
+	// A destination inside a tmpfs (strict /tmp, /run) has its missing parents made
+	// by bwrap with mode 0700, which a session user other than root cannot pass:
+	// they are made 0755 first.
+	auto reachable = [&a, &c](const std::string& dest)
+	{
+		for (const char* root: {"/tmp/", "/run/"})
+		{
+			const std::string r = root;
+			if (dest.compare(0, r.size(), r) != 0 || (r == "/tmp/" && !c.strict)) continue;
+			for (std::size_t slash = dest.find('/', r.size()); slash != std::string::npos; slash = dest.find('/', slash + 1))
+				a.insert(a.end(), {"--perms", "0755", "--dir", dest.substr(0, slash)});
+		}
+	};
+	reachable(c.workspace);
 	switch (c.mode)
 	{
 	case SessionConfig::Workspace::RW:
@@ -78,9 +92,17 @@ std::vector<std::string> BwrapCommand::build(const SessionConfig& c, const std::
 		if (!c.upperRoot.empty()) a.insert(a.end(), {"--tmpfs", c.upperRoot});
 		break;
 	}
-	for (const std::string& p: c.extraWritable) a.insert(a.end(), {"--bind", p, p});
+	for (const std::string& p: c.extraWritable)
+	{
+		reachable(p);
+		a.insert(a.end(), {"--bind", p, p});
+	}
 	for (const SessionConfig::Bind& b: c.binds)
-		a.insert(a.end(), {b.readonly ? "--ro-bind" : "--bind", b.source, b.dest.empty() ? b.source : b.dest});
+	{
+		const std::string& dest = b.dest.empty() ? b.source : b.dest;
+		reachable(dest);
+		a.insert(a.end(), {b.readonly ? "--ro-bind" : "--bind", b.source, dest});
+	}
 	a.insert(a.end(), {"--proc", "/proc"});
 
 	if (c.env == SessionConfig::Env::DENY)
@@ -100,27 +122,30 @@ std::vector<std::string> BwrapCommand::build(const SessionConfig& c, const std::
 			}
 		}
 	}
-	else
-	{
-		a.push_back("--clearenv");
-		for (const std::string& key: c.envKeys)
-		{
-			if (isExecdVariable(key)) continue;
-			for (const std::string& entry: environment)
-			{
-				if (entry.size() > key.size() && entry.compare(0, key.size(), key) == 0 && entry[key.size()] == '=')
-				{
-					a.insert(a.end(), {"--setenv", key, entry.substr(key.size() + 1)});
-					break;
-				}
-			}
-		}
-	}
+	// allow: bwrap is started with exactly the listed variables (environment()),
+	// so no --clearenv and no --setenv, which would put their values on bwrap's
+	// command line, readable by every process of the host.
+	if (c.seccomp) a.insert(a.end(), {"--seccomp", std::to_string(SECCOMP_DESCRIPTOR)});
 	a.insert(a.end(), {"--die-with-parent", "--"});
 	if (!c.userns && (c.uid != 0 || c.gid != 0))
 		a.insert(a.end(), {setpriv, "--reuid=" + std::to_string(c.uid), "--regid=" + std::to_string(c.gid), "--clear-groups"});
 	a.insert(a.end(), shell.begin(), shell.end());
 	return a;
+}
+
+
+std::vector<std::string> BwrapCommand::environment(const SessionConfig& c, const std::vector<std::string>& environment)
+{
+	std::vector<std::string> out;
+	for (const std::string& entry: environment)
+	{
+		const std::string name = entry.substr(0, entry.find('='));
+		if (isExecdVariable(name)) continue;
+		const bool listed = std::find(c.envKeys.begin(), c.envKeys.end(), name) != c.envKeys.end();
+		if (c.env == SessionConfig::Env::ALLOW ? listed : (c.envKeys.empty() ? !secretName(name) : !listed))
+			out.push_back(entry);
+	}
+	return out;
 }
 
 

@@ -46,6 +46,7 @@ struct SessionConfig
 	bool userns = false;                    ///< uid_mode userns (else setpriv)
 	uid_t uid = 0;
 	gid_t gid = 0;
+	bool seccomp = false;                   ///< the filter is readable on SECCOMP_DESCRIPTOR (§3.5)
 };
 
 
@@ -56,12 +57,22 @@ class BwrapCommand
 	/// mode when the identity is not root's).
 {
 public:
+	static constexpr int SECCOMP_DESCRIPTOR = 3;
+		///< where bwrap reads the seccomp program (Subprocess::Options::inheritDescriptor)
+
 	static const std::vector<std::string> EXECD_VARIABLES;
 		///< always unset: EXECD_ACCESS_TOKEN, JUPYTER_HOST, JUPYTER_TOKEN, EXECD_ISOLATION_CONFIG, EXECD_ENVS
 
 	static std::vector<std::string> build(const SessionConfig& config, const std::string& bwrap, const std::vector<std::string>& environment,
 		const std::vector<std::string>& shell, const std::string& setpriv);
 		/// environment is execd's (NAME=value), for the deny blacklist and allow's values.
+
+	static std::vector<std::string> environment(const SessionConfig& config, const std::vector<std::string>& environment);
+		/// What bwrap itself is started with: the session's environment, as its
+		/// --unsetenv/--clearenv/--setenv would leave it. bwrap's own process (pid 1
+		/// of the session, whose /proc/1/environ a root session reads) then holds
+		/// nothing the rules keep from the session; upstream hands it execd's whole
+		/// environment.
 
 	static bool secretName(const std::string& name);
 		/// The deny blacklist: *_API_KEY, *_TOKEN, *_SECRET, *_PASSWORD, AWS_*, ALI_*,

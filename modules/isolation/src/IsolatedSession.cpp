@@ -116,9 +116,27 @@ void IsolatedSession::start()
 	}
 	int pipe[2];
 	if (::pipe2(pipe, O_CLOEXEC) != 0) throw Poco::SystemException("start bwrap: pipe", errno);
+	// The seccomp program through a pipe of its own, read by bwrap to its end
+	// (a few hundred bytes: the write never blocks).
+	int program[2] = {-1, -1};
+	if (!_paths.seccomp.empty())
+	{
+		if (::pipe2(program, O_CLOEXEC) != 0 || ::write(program[1], _paths.seccomp.data(), _paths.seccomp.size()) != static_cast<ssize_t>(_paths.seccomp.size()))
+		{
+			int error = errno;
+			if (program[0] >= 0) ::close(program[0]);
+			if (program[1] >= 0) ::close(program[1]);
+			::close(pipe[0]);
+			::close(pipe[1]);
+			throw Poco::SystemException("start bwrap: the seccomp program", error);
+		}
+		::close(program[1]);
+		config.seccomp = true;
+	}
 	Subprocess::Options options;
+	options.inheritDescriptor = program[0];
 	options.argv = BwrapCommand::build(config, _paths.bwrap, Subprocess::environment(), _paths.shell, _paths.setpriv);
-	options.env = Subprocess::environment();
+	options.env = BwrapCommand::environment(config, Subprocess::environment());
 	options.input = Subprocess::Input::PIPE;
 	options.output = Subprocess::Output::DESCRIPTOR;
 	options.outputDescriptor = pipe[1];
@@ -130,9 +148,11 @@ void IsolatedSession::start()
 	{
 		::close(pipe[0]);
 		::close(pipe[1]);
+		if (program[0] >= 0) ::close(program[0]);
 		throw;
 	}
 	::close(pipe[1]);
+	if (program[0] >= 0) ::close(program[0]);
 	_output = pipe[0];
 	::fcntl(_output, F_SETFL, ::fcntl(_output, F_GETFL) | O_NONBLOCK);
 }
@@ -171,7 +191,7 @@ void IsolatedSession::stopJob()
 
 
 IsolatedSession::Outcome IsolatedSession::run(const std::string& code, const std::vector<std::pair<std::string, std::string>>& envs,
-	std::chrono::milliseconds timeout, const std::function<bool(const std::string&)>& onLine)
+	std::chrono::milliseconds timeout, const std::function<bool(const std::string&)>& onLine, int client)
 {
 	std::lock_guard<std::mutex> lock(_runMutex);
 	Outcome outcome;
@@ -210,9 +230,18 @@ IsolatedSession::Outcome IsolatedSession::run(const std::string& code, const std
 			}
 			wait = static_cast<int>(left);
 		}
-		pollfd p{_output, POLLIN, 0};
-		if (::poll(&p, 1, wait) < 0 && errno != EINTR) throw Poco::IOException("poll", errno);
-		if (!(p.revents & (POLLIN | POLLHUP))) continue;
+		// The client's socket too: one that closes its connection during a silent
+		// run is noticed at once, not at the run's next line.
+		pollfd p[2] = {{_output, POLLIN, 0}, {stopped ? -1 : client, POLLRDHUP, 0}};
+		if (::poll(p, 2, wait) < 0 && errno != EINTR) throw Poco::IOException("poll", errno);
+		if (p[1].revents & (POLLRDHUP | POLLHUP | POLLERR))
+		{
+			stopJob();
+			stopped = true;
+			if (outcome.error.empty()) outcome.error = "client disconnected";
+			continue;
+		}
+		if (!(p[0].revents & (POLLIN | POLLHUP))) continue;
 		ssize_t n = ::read(_output, buffer, sizeof(buffer));
 		if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
 		if (n <= 0)

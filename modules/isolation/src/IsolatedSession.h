@@ -36,6 +36,7 @@ public:
 		std::string setpriv;
 		std::vector<std::string> shell;   ///< bash --noprofile --norc, or sh
 		std::string upperRoot;            ///< overlay mode: where the session's upper lives
+		std::string seccomp;              ///< the BPF program (SeccompProgram); "" = none
 	};
 
 	struct Outcome
@@ -51,9 +52,10 @@ public:
 		/// Mounts the overlay (overlay mode) and starts bwrap. Throws Poco::Exception.
 
 	Outcome run(const std::string& code, const std::vector<std::pair<std::string, std::string>>& envs,
-		std::chrono::milliseconds timeout, const std::function<bool(const std::string&)>& onLine);
-		/// timeout 0 = none. onLine returns false when the client went away: the job
-		/// is stopped as at a timeout.
+		std::chrono::milliseconds timeout, const std::function<bool(const std::string&)>& onLine, int client = -1);
+		/// timeout 0 = none. onLine returns false when the client went away, and
+		/// client (its socket; -1: none) is watched for a closed connection: the
+		/// job is stopped then, as at a timeout.
 
 	bool alive() const;
 	void stop();

@@ -1,8 +1,12 @@
 #include "IsolationModule.h"
+#include "IsolationConfig.h"
 #include "IsolationHandler.h"
 #include "RunHandler.h"
+#include "SeccompProgram.h"
 #include "ViewHandler.h"
+#include "execd/ApiException.h"
 #include "Poco/ClassLibrary.h"
+#include <climits>
 
 
 namespace execd {
@@ -18,8 +22,21 @@ std::string IsolationModule::name() const
 void IsolationModule::configure(ModuleContext& context)
 {
 	ConfigReader config = context.settings();
-	_settings.upperRoot = config.getString("upperRoot", _settings.upperRoot);
-	_settings.allowedWritable = config.getList("allowedWritable", _settings.allowedWritable);
+	// Upstream's TOML file first, then the properties, which win.
+	IsolationConfig file;
+	try
+	{
+		file = IsolationConfig::load(config.getString("config", ""));
+	}
+	catch (Poco::Exception& exc)
+	{
+		throw ConfigurationException(exc.message());
+	}
+	_settings.upperRoot = config.getString("upperRoot", file.upperRoot.value_or(_settings.upperRoot));
+	_settings.allowedWritable = config.getList("allowedWritable", file.allowedWritable.value_or(_settings.allowedWritable));
+	_settings.upperMaxBytes = static_cast<unsigned long long>(config.getInt64("upperMaxBytes",
+		file.upperMaxBytes.value_or(static_cast<long long>(_settings.upperMaxBytes)), 0, LLONG_MAX));
+	_settings.seccompDeny = config.getList("seccompDeny", file.seccompDeny.value_or(SeccompProgram::DEFAULT_DENY));
 	_settings.gcInterval = config.getMillis("gcIntervalMillis", _settings.gcInterval, std::chrono::milliseconds(10), std::chrono::hours(24));
 	// Probed here, before the routes exist: once, at start-up (contract §3.6).
 	_pService = std::make_unique<IsolationService>(BwrapProbe::run(), _settings);

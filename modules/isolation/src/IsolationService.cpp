@@ -1,6 +1,8 @@
 #include "IsolationService.h"
+#include "DirectoryWalk.h"
 #include "FileSystem.h"
 #include "Overlay.h"
+#include "SeccompProgram.h"
 #include "execd/ApiException.h"
 #include "execd/Paths.h"
 #include "Poco/File.h"
@@ -55,6 +57,7 @@ void IsolationService::start()
 		Poco::File(_settings.upperRoot).createDirectories();
 		cleanLeftovers();
 		_capabilities.overlayAvailable = Overlay::probe(_settings.upperRoot);
+		_seccomp = SeccompProgram::build(_settings.seccompDeny);
 		_runner = true;
 	}
 	catch (Poco::Exception&)
@@ -161,6 +164,30 @@ std::string IsolationService::changes(const std::string& id, bool apply)
 }
 
 
+unsigned long long IsolationService::upperBytes(unsigned long long enough) const
+{
+	// The space the files of every upper take (blocks, as du), counted until enough.
+	unsigned long long bytes = 0;
+	try
+	{
+		files::DirectoryWalk walk(_settings.upperRoot);
+		for (auto step = walk.next(); step != files::DirectoryWalk::END && bytes < enough; step = walk.next())
+		{
+			if (step != files::DirectoryWalk::ENTRY) continue;
+			struct stat st;
+			if (walk.stat(st) != 0) continue;
+			bytes += static_cast<unsigned long long>(st.st_blocks) * 512;
+			if (S_ISDIR(st.st_mode) && walk.name() != "merged") walk.descend();   // not through the mounted views
+		}
+	}
+	catch (Poco::FileException&)
+	{
+		// Sessions come and go while this looks: what was counted stands.
+	}
+	return bytes;
+}
+
+
 std::string IsolationService::create(const JsonBody& body)
 {
 	requireRunner();
@@ -175,6 +202,13 @@ std::string IsolationService::create(const JsonBody& body)
 		if (other && !_capabilities.identitySwitch)
 			throw ApiException(503, ErrorCode::NOT_SUPPORTED, "requested uid mode is unavailable: setpriv cannot switch to the requested uid/gid");
 	}
+	if (request.config.mode == SessionConfig::Workspace::OVERLAY && _settings.upperMaxBytes > 0)
+	{
+		const unsigned long long used = upperBytes(_settings.upperMaxBytes);
+		if (used >= _settings.upperMaxBytes)
+			throw ApiException::runtimeError("start bwrap: the overlays' upper directories hold " + std::to_string(used)
+				+ " bytes, upper_max_bytes is " + std::to_string(_settings.upperMaxBytes));
+	}
 	try
 	{
 		Paths::createDirectories(request.config.workspace, 0755);
@@ -186,7 +220,7 @@ std::string IsolationService::create(const JsonBody& body)
 	const std::string id = Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
 	const std::string bash = Paths::findExecutable("bash");
 	IsolatedSession::Paths paths{_capabilities.bwrap, Paths::findExecutable("setpriv", {"/usr/bin/setpriv"}),
-		bash.empty() ? std::vector<std::string>{"sh"} : std::vector<std::string>{bash, "--noprofile", "--norc"}, _settings.upperRoot};
+		bash.empty() ? std::vector<std::string>{"sh"} : std::vector<std::string>{bash, "--noprofile", "--norc"}, _settings.upperRoot, _seccomp};
 	auto pSession = std::make_shared<IsolatedSession>(id, request, paths);
 	try
 	{

@@ -22,6 +22,8 @@ public:
 		std::string upperRoot = "/var/lib/execd/isolation";
 		std::vector<std::string> allowedWritable{"/workspace", "/mnt", "/media", "/data"};
 		std::chrono::milliseconds gcInterval{60000};
+		unsigned long long upperMaxBytes = 8ULL << 30;   ///< overlay creates refused once the uppers hold this much; 0 = no limit
+		std::vector<std::string> seccompDeny;            ///< the system calls that fail with EACCES (SeccompProgram::DEFAULT_DENY)
 	};
 
 	IsolationService(Capabilities capabilities, Settings settings);
@@ -57,12 +59,14 @@ public:
 private:
 	void requireRunner() const;
 	std::string changes(const std::string& id, bool apply);
+	unsigned long long upperBytes(unsigned long long enough) const;
 	void cleanLeftovers();
 		/// At start: unmounts and removes every session directory in the upper root.
 
 	Capabilities _capabilities;   ///< overlayAvailable from start()'s probe
 	const Settings _settings;
 	bool _runner = false;
+	std::string _seccomp;   ///< the sessions' BPF program, built at start
 	SessionRegistry _registry;
 };
 

@@ -1,5 +1,6 @@
 #include "RunHandler.h"
 #include "execd/ApiException.h"
+#include "execd/Http.h"
 #include <climits>
 
 
@@ -38,7 +39,7 @@ void RunHandler::stream(Poco::Net::HTTPServerRequest& request, SseWriter& sink)
 		{
 			sink.emit(StreamEvent::stdoutText(line));
 			return sink.isOpen();
-		});
+		}, Http::descriptorOf(request));
 	if (outcome.status)
 	{
 		_service.registry().completedRun(id);

@@ -98,7 +98,13 @@ public:
 		c.env = SessionConfig::Env::ALLOW;
 		c.envKeys = {"PATH", "EXECD_ACCESS_TOKEN", "MISSING"};
 		argv = joined(BwrapCommand::build(c, "bwrap", env, {"sh"}, "setpriv"));
-		CPPUNIT_ASSERT(argv.find("--proc /proc --clearenv --setenv PATH /bin --die-with-parent") != std::string::npos);
+		CPPUNIT_ASSERT_MESSAGE(argv, argv.find("--proc /proc --die-with-parent") != std::string::npos);   // no values on the command line
+		CPPUNIT_ASSERT_EQUAL(std::string("PATH=/bin"), joined(BwrapCommand::environment(c, env)));
+		c.env = SessionConfig::Env::DENY;
+		c.envKeys.clear();
+		CPPUNIT_ASSERT_EQUAL(std::string("PATH=/bin HOME=/root"), joined(BwrapCommand::environment(c, env)));
+		c.envKeys = {"HOME"};
+		CPPUNIT_ASSERT_EQUAL(std::string("PATH=/bin OPENAI_API_KEY=k aws_region=x GH_TOKEN=t"), joined(BwrapCommand::environment(c, env)));
 	}
 
 	void testSecretNames()

@@ -7,6 +7,9 @@
 #include <cppunit/extensions/HelperMacros.h>
 #include <fstream>
 #include <regex>
+#include <thread>
+#include <csignal>
+#include <cstdlib>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,7 +24,19 @@ struct Scratch
 {
 	char path[48] = "/var/tmp/execd-isolation-XXXXXX";
 	Scratch() { CPPUNIT_ASSERT(::mkdtemp(path)); ::chmod(path, 0755); }
-	~Scratch() { Poco::File(path).remove(true); }
+	~Scratch()
+	{
+		try
+		{
+			Poco::File(path).remove(true);
+		}
+		catch (Poco::Exception&)
+		{
+			// An overlay a failed test left mounted: detached, then removed.
+			std::system(("grep -o ' " + std::string(path) + "[^ ]*' /proc/self/mountinfo | xargs -r -n1 umount -l").c_str());
+			try { Poco::File(path).remove(true); } catch (Poco::Exception&) {}
+		}
+	}
 };
 
 
@@ -75,6 +90,11 @@ class IntegrationIsolationTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testWorkspaceModes);
 	CPPUNIT_TEST(testFileErrors);
 	CPPUNIT_TEST(testDiffAndCommit);
+	CPPUNIT_TEST(testEscapes);
+	CPPUNIT_TEST(testSerialisedRuns);
+	CPPUNIT_TEST(testIdleExpiry);
+	CPPUNIT_TEST(testLeftoversAfterKill);
+	CPPUNIT_TEST(testIsolationConfig);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -440,6 +460,154 @@ public:
 		CPPUNIT_ASSERT_EQUAL(std::string("later"), slurp(ws + "/edit.txt"));
 		struct stat st;
 		CPPUNIT_ASSERT(::lstat((ws + "/etc2").c_str(), &st) == 0 && S_ISLNK(st.st_mode));
+	}
+
+	void testEscapes()
+	{
+		// From inside a strict session: no write to the host, no execd process,
+		// no secret of execd's or of the deny list, no namespace or mount tricks.
+		if (::access("/usr/bin/bwrap", X_OK) != 0 || ::getuid() != 0) return;
+		Scratch scratch;
+		ExecdProcess::Options o = options(scratch);
+		Tokens::addTo(o);
+		o.env["MY_API_KEY"] = "api-secret-55";
+		ExecdProcess execd(o);
+		const auto auth = Tokens::header();
+		const std::string ws = std::string(scratch.path) + "/ws";
+		for (const char* who: {"\"uid\":65534,\"gid\":65534,", ""})
+		{
+			HttpResult r = request(execd.port(), "POST", "/v1/isolated/session", "{" + std::string(who) + "\"workspace\":{\"path\":\"" + ws + "\"}}", auth);
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 201, r.status);
+			const std::string base = "/v1/isolated/session/" + object(r.body)->getValue<std::string>("session_id");
+			auto run = [&](const std::string& code) { return request(execd.port(), "POST", base + "/run", "{\"code\":" + quote(code) + "}", auth).body; };
+			std::string out = run("echo pwned > /etc/execd-escape; echo status=$?");
+			CPPUNIT_ASSERT_MESSAGE(out, out.find("status=1") != std::string::npos);
+			CPPUNIT_ASSERT(!Poco::File("/etc/execd-escape").exists());
+			out = run("cat /proc/" + std::to_string(execd.pid()) + "/environ; cat /proc/*/environ /proc/*/cmdline; env; echo done");
+			CPPUNIT_ASSERT_MESSAGE(out, out.find("\"done\"") != std::string::npos);
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(out, std::string(), Tokens::leaked(out));
+			CPPUNIT_ASSERT_MESSAGE(out, out.find("api-secret-55") == std::string::npos);
+			out = run("ls /proc | grep -c '^[0-9]'");   // a pid namespace of its own: bwrap's init, the shell, ls, grep
+			CPPUNIT_ASSERT_MESSAGE(out, std::regex_search(out, std::regex("\"text\":\"[1-5]\"")));
+			out = run("unshare -U true; echo unshare=$?; mount -t tmpfs none /mnt; echo mount=$?");
+			CPPUNIT_ASSERT_MESSAGE(out, out.find("unshare=1") != std::string::npos && out.find("mount=") != std::string::npos && out.find("mount=0") == std::string::npos);
+			out = run("exec 3<>/dev/tcp/127.0.0.1/" + std::to_string(execd.port()) + " && printf 'GET /v1/isolated/sessions HTTP/1.0\\r\\n\\r\\n' >&3 && head -1 <&3");
+			CPPUNIT_ASSERT_MESSAGE(out, out.find("401") != std::string::npos);   // the API without the token
+		}
+	}
+
+	void testSerialisedRuns()
+	{
+		if (::access("/usr/bin/bwrap", X_OK) != 0 || ::getuid() != 0) return;
+		Scratch scratch;
+		ExecdProcess execd(options(scratch));
+		HttpResult r = request(execd.port(), "POST", "/v1/isolated/session", "{\"workspace\":{\"path\":\"" + std::string(scratch.path) + "/ws\"}}");
+		const std::string base = "/v1/isolated/session/" + object(r.body)->getValue<std::string>("session_id");
+		auto first = startRequest(execd.port(), "POST", base + "/run", "{\"code\":\"echo one; sleep 0.5; echo one-done\"}", "\"one\"");
+		const auto start = std::chrono::steady_clock::now();
+		r = request(execd.port(), "POST", base + "/run", "{\"code\":\"echo two\"}");   // waits, is not refused
+		CPPUNIT_ASSERT(std::chrono::steady_clock::now() - start > std::chrono::milliseconds(300));
+		CPPUNIT_ASSERT_MESSAGE(r.body, r.body.find("\"two\"") != std::string::npos && r.body.find("one") == std::string::npos);
+		HttpResult one = first.get();
+		CPPUNIT_ASSERT_MESSAGE(one.body, one.body.find("\"one-done\"") != std::string::npos && one.body.find("two") == std::string::npos);
+		// A client that goes away stops its run, and the session stays.
+		const std::string body = "{\"code\":\"echo started; sleep 30\"}";
+		HttpResult cut = rawRequest(execd.port(), "POST " + base + "/run HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
+			+ std::to_string(body.size()) + "\r\n\r\n" + body, std::chrono::milliseconds(500));
+		CPPUNIT_ASSERT_MESSAGE(cut.raw, cut.raw.find("started") != std::string::npos);   // then the connection closed
+		const auto after = std::chrono::steady_clock::now();
+		r = request(execd.port(), "POST", base + "/run", "{\"code\":\"echo after\"}");
+		CPPUNIT_ASSERT(r.body.find("\"after\"") != std::string::npos);
+		CPPUNIT_ASSERT(std::chrono::steady_clock::now() - after < std::chrono::seconds(5));
+	}
+
+	void testIdleExpiry()
+	{
+		if (::access("/usr/bin/bwrap", X_OK) != 0 || ::getuid() != 0) return;
+		Scratch scratch;
+		ExecdProcess::Options o = options(scratch);
+		o.properties.push_back("module.isolation.gcIntervalMillis = 100");
+		ExecdProcess execd(o);
+		HttpResult r = request(execd.port(), "POST", "/v1/isolated/session", "{\"workspace\":{\"path\":\"" + std::string(scratch.path) + "/ws\"},\"idle_timeout_seconds\":1}");
+		const std::string idle = object(r.body)->getValue<std::string>("session_id");
+		r = request(execd.port(), "POST", "/v1/isolated/session", "{\"workspace\":{\"path\":\"" + std::string(scratch.path) + "/ws\"},\"idle_timeout_seconds\":1}");
+		const std::string busy = object(r.body)->getValue<std::string>("session_id");
+		r = request(execd.port(), "POST", "/v1/isolated/session", "{\"workspace\":{\"path\":\"" + std::string(scratch.path) + "/ws\"}}");
+		const std::string forever = object(r.body)->getValue<std::string>("session_id");
+		// busy runs for longer than its idle timeout: it is never reaped mid-run.
+		r = request(execd.port(), "POST", "/v1/isolated/session/" + busy + "/run", "{\"code\":\"sleep 1.6; echo survived\"}");
+		CPPUNIT_ASSERT_MESSAGE(r.body, r.body.find("\"survived\"") != std::string::npos);
+		CPPUNIT_ASSERT_EQUAL(404, request(execd.port(), "GET", "/v1/isolated/session/" + idle).status);
+		CPPUNIT_ASSERT_EQUAL(200, request(execd.port(), "GET", "/v1/isolated/session/" + busy).status);   // its idle time began again
+		std::this_thread::sleep_for(std::chrono::milliseconds(1400));
+		CPPUNIT_ASSERT_EQUAL(404, request(execd.port(), "GET", "/v1/isolated/session/" + busy).status);
+		CPPUNIT_ASSERT_EQUAL(200, request(execd.port(), "GET", "/v1/isolated/session/" + forever).status);   // 0: never
+		std::vector<std::string> left;
+		Poco::File(std::string(scratch.path) + "/upper").list(left);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(1), left.size());   // only forever's upper is left
+	}
+
+	void testLeftoversAfterKill()
+	{
+		// SIGKILL of execd: its sessions die with it (--die-with-parent); the next
+		// execd unmounts and removes the overlays it finds.
+		if (::access("/usr/bin/bwrap", X_OK) != 0 || ::getuid() != 0) return;
+		Scratch scratch;
+		const std::string upper = std::string(scratch.path) + "/upper";
+		{
+			ExecdProcess execd(options(scratch));
+			HttpResult r = request(execd.port(), "POST", "/v1/isolated/session", "{\"workspace\":{\"path\":\"" + std::string(scratch.path) + "/ws\"}}");
+			CPPUNIT_ASSERT_EQUAL(201, r.status);
+			request(execd.port(), "POST", "/v1/isolated/session/" + object(r.body)->getValue<std::string>("session_id") + "/run", "{\"code\":\"echo x > x\"}");
+			execd.stop(std::chrono::seconds(5), SIGKILL);
+		}
+		std::vector<std::string> left;
+		Poco::File(upper).list(left);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(1), left.size());
+		CPPUNIT_ASSERT(slurp("/proc/self/mountinfo").find(upper) != std::string::npos);   // still mounted
+		for (int i = 0; i < 50 && std::system(("pgrep -f '[b]wrap.*" + std::string(scratch.path) + "' > /dev/null").c_str()) == 0; ++i)
+			std::this_thread::sleep_for(std::chrono::milliseconds(20));
+		CPPUNIT_ASSERT(std::system(("pgrep -f '[b]wrap.*" + std::string(scratch.path) + "' > /dev/null").c_str()) != 0);   // no session outlived it
+		ExecdProcess again(options(scratch));
+		left.clear();
+		Poco::File(upper).list(left);
+		CPPUNIT_ASSERT(left.empty());
+		CPPUNIT_ASSERT(slurp("/proc/self/mountinfo").find(upper) == std::string::npos);
+	}
+
+	void testIsolationConfig()
+	{
+		// Upstream's TOML file: its keys apply; an invalid file stops execd (exit 1).
+		if (::access("/usr/bin/bwrap", X_OK) != 0 || ::getuid() != 0) return;
+		Scratch scratch;
+		const std::string file = std::string(scratch.path) + "/isolation.toml";
+		spit(file, "# upstream's keys\nupper_root = \"" + std::string(scratch.path) + "/toml-upper\"  # comment\nupper_max_bytes = 1\n"
+			"allowed_writable = [\n  \"" + std::string(scratch.path) + "\",\n]\n\n[seccomp]\ndeny = [\"mount\", \"chroot\"]\n");
+		ExecdProcess::Options o;
+		o.testModules = false;
+		o.properties = {"execd.modules.load = isolation"};
+		o.env["EXECD_ISOLATION_CONFIG"] = file;
+		{
+			ExecdProcess execd(o);
+			HttpResult r = request(execd.port(), "POST", "/v1/isolated/session", "{\"workspace\":{\"path\":\"" + std::string(scratch.path) + "/ws\",\"mode\":\"rw\"}}");
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 201, r.status);
+			const std::string base = "/v1/isolated/session/" + object(r.body)->getValue<std::string>("session_id");
+			r = request(execd.port(), "POST", base + "/run", "{\"code\":\"unshare -U true && echo unshare-allowed\"}");
+			CPPUNIT_ASSERT_MESSAGE(r.body, r.body.find("unshare-allowed") != std::string::npos);   // the list was replaced
+			CPPUNIT_ASSERT(Poco::File(std::string(scratch.path) + "/toml-upper").isDirectory());
+			// An overlay's upper already holds more than upper_max_bytes (1): refused.
+			r = request(execd.port(), "POST", "/v1/isolated/session", "{\"workspace\":{\"path\":\"" + std::string(scratch.path) + "/ws\"}}");
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 201, r.status);
+			r = request(execd.port(), "POST", "/v1/isolated/session", "{\"workspace\":{\"path\":\"" + std::string(scratch.path) + "/ws\"}}");
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 500, r.status);
+			CPPUNIT_ASSERT(r.body.find("upper_max_bytes is 1") != std::string::npos);
+		}
+		spit(file, "upper_root = [1\n");
+		std::string output;
+		ExecdProcess::Options bad = o;
+		bad.waitReady = false;
+		CPPUNIT_ASSERT_EQUAL(1, ExecdProcess::runToExit(bad, output));
+		CPPUNIT_ASSERT_MESSAGE(output, output.find("invalid isolation config " + file + ": line 2: ',' or ']' expected in an array") != std::string::npos);
 	}
 };
 

@@ -27,7 +27,7 @@ struct Scratch
 std::unique_ptr<IsolatedSession> session(const Scratch& scratch, const std::string& mode)
 {
 	SessionRequest request = SessionRequest::parse(execd::JsonBody::parse("{\"workspace\":{\"path\":\"" + scratch.ws() + "\",\"mode\":\"" + mode + "\"}}", ""), {});
-	IsolatedSession::Paths paths{"/usr/bin/bwrap", "/usr/bin/setpriv", {"/bin/bash", "--noprofile", "--norc"}, std::string(scratch.path) + "/upper"};
+	IsolatedSession::Paths paths{"/usr/bin/bwrap", "/usr/bin/setpriv", {"/bin/bash", "--noprofile", "--norc"}, std::string(scratch.path) + "/upper", ""};
 	auto pSession = std::make_unique<IsolatedSession>("s1", request, paths);
 	pSession->start();
 	return pSession;

@@ -28,7 +28,7 @@ std::shared_ptr<IsolatedSession> started(const Workspace& ws, const std::string&
 {
 	SessionRequest request = SessionRequest::parse(execd::JsonBody::parse("{\"workspace\":{\"path\":\"" + std::string(ws.path)
 		+ "\",\"mode\":\"rw\"},\"idle_timeout_seconds\":" + std::to_string(idleSeconds) + "}", ""), {});
-	auto pSession = std::make_shared<IsolatedSession>(id, request, IsolatedSession::Paths{"/usr/bin/bwrap", "/usr/bin/setpriv", {"/bin/sh"}, ""});
+	auto pSession = std::make_shared<IsolatedSession>(id, request, IsolatedSession::Paths{"/usr/bin/bwrap", "/usr/bin/setpriv", {"/bin/sh"}, "", ""});
 	pSession->start();
 	return pSession;
 }
