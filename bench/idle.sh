@@ -5,7 +5,7 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 start_execd idle
 sleep 2
-echo "# idle resources (the default modules: jupyter, shell, files, metrics, proxy, pty, java, go)"
+echo "# idle resources (the default modules: jupyter, shell, files, metrics, proxy, pty, java, go, isolation)"
 echo "after start:  $(proc_status "$EXECD_PID")"
 wrk -t2 -c200 -d5s "http://127.0.0.1:$EXECD_PORT/ping" >/dev/null 2>&1
 echo "under load:   (200 connections just closed) $(proc_status "$EXECD_PID")"

@@ -51,7 +51,7 @@ std::string ModuleLoader::libraryPath(const std::string& directory, const std::s
 void ModuleLoader::load(Poco::Util::AbstractConfiguration& config, const std::string& defaultDropIn)
 {
 	ConfigReader core(config, "");
-	std::vector<std::string> names = core.getList("execd.modules.load", {"jupyter", "shell", "files", "metrics", "proxy", "pty", "java", "go"});
+	std::vector<std::string> names = core.getList("execd.modules.load", {"jupyter", "shell", "files", "metrics", "proxy", "pty", "java", "go", "isolation"});
 	std::string directory = config.expand(core.getString("execd.modules.path", "${application.dir}../lib/execd"));
 	std::string dropInDirectory = config.has("execd.modules.dropIn") ? config.expand(core.getString("execd.modules.dropIn", "")) : defaultDropIn;
 	for (const std::string& name: names)

@@ -38,8 +38,8 @@ void IsolationModule::configure(ModuleContext& context)
 		file.upperMaxBytes.value_or(static_cast<long long>(_settings.upperMaxBytes)), 0, LLONG_MAX));
 	_settings.seccompDeny = config.getList("seccompDeny", file.seccompDeny.value_or(SeccompProgram::DEFAULT_DENY));
 	_settings.gcInterval = config.getMillis("gcIntervalMillis", _settings.gcInterval, std::chrono::milliseconds(10), std::chrono::hours(24));
-	// Probed here, before the routes exist: once, at start-up (contract §3.6).
-	_pService = std::make_unique<IsolationService>(BwrapProbe::run(), _settings);
+	// Probed once, at start-up (contract §3.6), in the background (see start()).
+	_pService = std::make_unique<IsolationService>([] { return BwrapProbe::run(); }, _settings);
 }
 
 

@@ -41,16 +41,44 @@ ApiException notFound()
 } // namespace
 
 
-IsolationService::IsolationService(Capabilities capabilities, Settings settings):
-	_capabilities(std::move(capabilities)),
+IsolationService::IsolationService(std::function<Capabilities()> probe, Settings settings):
+	_probe(std::move(probe)),
 	_settings(std::move(settings)),
 	_registry(_settings.gcInterval)
 {
 }
 
 
+IsolationService::~IsolationService()
+{
+	if (_startup.joinable()) _startup.join();
+}
+
+
 void IsolationService::start()
 {
+	// The probe runs a few bwraps (tens of ms): in the background, so that execd
+	// answers at once; the isolated routes wait for it (its tries have deadlines).
+	_startup = std::thread([this]
+	{
+		setUp();
+		std::lock_guard<std::mutex> lock(_startMutex);
+		_started = true;
+		_startDone.notify_all();
+	});
+}
+
+
+void IsolationService::awaitStart() const
+{
+	std::unique_lock<std::mutex> lock(_startMutex);
+	_startDone.wait(lock, [this] { return _started; });
+}
+
+
+void IsolationService::setUp()
+{
+	_capabilities = _probe();
 	if (!_capabilities.available()) return;
 	try
 	{
@@ -60,8 +88,9 @@ void IsolationService::start()
 		_seccomp = SeccompProgram::build(_settings.seccompDeny);
 		_runner = true;
 	}
-	catch (Poco::Exception&)
+	catch (Poco::Exception& exc)
 	{
+		Poco::Logger::get("execd.isolation").error("isolation unavailable: the upper root %s: %s", _settings.upperRoot, exc.displayText());
 		_runner = false;
 	}
 	if (_runner) _registry.start();
@@ -93,12 +122,14 @@ void IsolationService::cleanLeftovers()
 
 void IsolationService::stop()
 {
+	if (_startup.joinable()) _startup.join();
 	_registry.stop();
 }
 
 
 bool IsolationService::usable() const
 {
+	awaitStart();
 	return _runner;
 }
 
@@ -111,6 +142,7 @@ SessionRegistry& IsolationService::registry()
 
 void IsolationService::requireRunner() const
 {
+	awaitStart();
 	if (!_runner) throw ApiException(503, ErrorCode::SERVICE_UNAVAILABLE, "isolation unavailable");
 }
 
@@ -128,6 +160,7 @@ std::string IsolationService::timestamp(std::chrono::system_clock::time_point t)
 
 std::string IsolationService::capabilities() const
 {
+	awaitStart();
 	return _capabilities.json(_runner, true);
 }
 
@@ -147,6 +180,7 @@ std::string IsolationService::commit(const std::string& id)
 std::string IsolationService::changes(const std::string& id, bool apply)
 {
 	const char* what = apply ? "commit" : "diff";
+	awaitStart();
 	if (!_runner || !_capabilities.overlayAvailable)
 		throw ApiException(503, ErrorCode::NOT_SUPPORTED, std::string(what) + " not implemented yet (phase 2)");
 	std::optional<SessionRegistry::Entry> entry = _registry.find(id);

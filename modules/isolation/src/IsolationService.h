@@ -3,7 +3,11 @@
 #include "BwrapProbe.h"
 #include "SessionRegistry.h"
 #include "execd/Http.h"
+#include <condition_variable>
+#include <functional>
 #include <memory>
+#include <mutex>
+#include <thread>
 #include <string>
 
 
@@ -26,9 +30,13 @@ public:
 		std::vector<std::string> seccompDeny;            ///< the system calls that fail with EACCES (SeccompProgram::DEFAULT_DENY)
 	};
 
-	IsolationService(Capabilities capabilities, Settings settings);
+	IsolationService(std::function<Capabilities()> probe, Settings settings);
+		/// probe is run by start() (BwrapProbe::run).
+	~IsolationService();
 
 	void start();
+		/// Probes and prepares (upper root, leftovers, overlay probe, seccomp
+		/// program) on a thread of its own; every other call waits until that is done.
 	void stop();
 
 	bool usable() const;
@@ -63,11 +71,19 @@ private:
 	void cleanLeftovers();
 		/// At start: unmounts and removes every session directory in the upper root.
 
-	Capabilities _capabilities;   ///< overlayAvailable from start()'s probe
+	void setUp();
+	void awaitStart() const;
+
+	const std::function<Capabilities()> _probe;
+	Capabilities _capabilities;   ///< set by setUp(), before _started
 	const Settings _settings;
 	bool _runner = false;
 	std::string _seccomp;   ///< the sessions' BPF program, built at start
 	SessionRegistry _registry;
+	std::thread _startup;
+	mutable std::mutex _startMutex;
+	mutable std::condition_variable _startDone;
+	bool _started = false;
 };
 
 

@@ -71,7 +71,7 @@ ExecdProcess::Options options(const Scratch& scratch)
 {
 	ExecdProcess::Options o;
 	o.testModules = false;
-	o.properties = {"execd.modules.load = isolation", "module.isolation.upperRoot = " + std::string(scratch.path) + "/upper",
+	o.properties = {"execd.modules.load = files, isolation", "module.isolation.upperRoot = " + std::string(scratch.path) + "/upper",
 		"module.isolation.allowedWritable = " + std::string(scratch.path)};
 	return o;
 }
@@ -569,6 +569,7 @@ public:
 			std::this_thread::sleep_for(std::chrono::milliseconds(20));
 		CPPUNIT_ASSERT(std::system(("pgrep -f '[b]wrap.*" + std::string(scratch.path) + "' > /dev/null").c_str()) != 0);   // no session outlived it
 		ExecdProcess again(options(scratch));
+		CPPUNIT_ASSERT_EQUAL(200, request(again.port(), "GET", "/v1/isolated/capabilities").status);   // answers once set up
 		left.clear();
 		Poco::File(upper).list(left);
 		CPPUNIT_ASSERT(left.empty());
