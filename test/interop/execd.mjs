@@ -12,12 +12,13 @@ import { startLifecycle } from "./lifecycle.mjs";
 process.env.OPENSANDBOX_DISABLE_METRICS = "1";
 const EXECD = process.env.EXECD_BIN || path.resolve("../../build/bin/execd");
 
-export async function startExecd(token, extraModules = []) {
+export async function startExecd(token, extraModules = [], extraArgs = []) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "execd-interop-"));
   const portFile = path.join(dir, "port");
   const args = ["--port", "0", "-D", `execd.portFile=${portFile}`,
     "-D", `execd.modules.load=${["shell", "files", "metrics", "proxy", ...extraModules].join(",")}`, "-D", "execd.logLevel=4"];
   if (token) args.push("--access-token", token);
+  args.push(...extraArgs);
   const child = spawn(EXECD, args, { stdio: ["ignore", "ignore", "inherit"] });
   for (let i = 0; i < 500 && !(fs.existsSync(portFile) && fs.readFileSync(portFile, "utf8").trim()); ++i)
     await new Promise((r) => setTimeout(r, 20));

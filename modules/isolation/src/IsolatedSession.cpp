@@ -247,6 +247,7 @@ IsolatedSession::Outcome IsolatedSession::run(const std::string& code, const std
 		if (n <= 0)
 		{
 			_ended = true;
+			lines.clear();   // those of the last read were passed on already
 			script.finish(lines);
 			for (const std::string& l: lines) if (!stopped) onLine(l);
 			if (outcome.error.empty()) outcome.error = "session process exited without end marker (process may have died or called exit)";

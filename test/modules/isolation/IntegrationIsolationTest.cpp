@@ -192,8 +192,9 @@ public:
 		CPPUNIT_ASSERT_EQUAL(404, request(execd.port(), "POST", "/v1/isolated/session/nope/run", "{\"code\":\"x\"}").status);
 		r = run("{\"code\":\"x\",\"timeout_seconds\":-1}");
 		CPPUNIT_ASSERT_EQUAL(400, r.status);
-		r = run("{\"code\":\"exit 1\"}");
+		r = run("{\"code\":\"echo bye; exit 1\"}");
 		CPPUNIT_ASSERT(r.body.find("exited without end marker") != std::string::npos);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(2), sseEvents(r.body).size());   // "bye" once, then the error
 		CPPUNIT_ASSERT(request(execd.port(), "GET", "/v1/isolated/session/" + id).body.find("\"status\":\"dead\"") != std::string::npos);
 	}
 
