@@ -9,7 +9,7 @@ BUILD=${1:?usage: run.sh <build dir> [target...]}
 shift
 SRC=$(cd "$(dirname "$0")" && pwd)
 SECONDS_EACH=${FUZZ_SECONDS:-30}
-TARGETS=${*:-"HttpRequestFuzzer MultipartFuzzer GlobFuzzer ByteRangeFuzzer JsonBodyFuzzer PathsFuzzer OutputSplitterFuzzer GoCellFuzzer EnvFileFuzzer"}
+TARGETS=${*:-"HttpRequestFuzzer MultipartFuzzer GlobFuzzer ByteRangeFuzzer JsonBodyFuzzer PathsFuzzer OutputSplitterFuzzer GoCellFuzzer EnvFileFuzzer IsolationConfigFuzzer NamePatternFuzzer"}
 
 max_len() {
 	case "$1" in
@@ -22,6 +22,8 @@ max_len() {
 	OutputSplitterFuzzer) echo 8192 ;;
 	GoCellFuzzer) echo 16384 ;;
 	EnvFileFuzzer) echo 65536 ;;
+	IsolationConfigFuzzer) echo 8192 ;;
+	NamePatternFuzzer) echo 2048 ;;
 	*) echo 4096 ;;
 	esac
 }

@@ -59,6 +59,10 @@ public:
 		/// Sends a ping event unless the stream is busy or its socket is not writable,
 		/// so the caller never blocks. Returns false once the stream is closed.
 
+	void setPings(bool enabled);
+		/// With false, ping() keeps watching for a stalled client but writes no
+		/// ping event: the isolated runs' streams have none (upstream's contract).
+
 	std::size_t eventsWritten() const;
 
 	static void setStallTimeout(std::chrono::milliseconds timeout);
@@ -79,6 +83,7 @@ private:
 	std::atomic<bool> _finished;
 	std::atomic<std::size_t> _events;
 	std::atomic<std::chrono::steady_clock::rep> _lastProgress;
+	std::atomic<bool> _pings{true};
 };
 
 

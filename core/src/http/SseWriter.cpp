@@ -227,6 +227,12 @@ void SseWriter::setStallTimeout(std::chrono::milliseconds timeout)
 }
 
 
+void SseWriter::setPings(bool enabled)
+{
+	_pings = enabled;
+}
+
+
 bool SseWriter::ping()
 {
 	if (!_open || _finished) return false;
@@ -246,6 +252,7 @@ bool SseWriter::ping()
 		return false;
 	}
 	if (!_pOut) return true;              // not started yet: nothing to keep alive
+	if (!_pings) return true;
 	if (_fd >= 0)
 	{
 		struct pollfd pfd;

@@ -89,9 +89,10 @@ std::vector<std::string> BwrapCommand::build(const SessionConfig& c, const std::
 	case SessionConfig::Workspace::OVERLAY:
 		// bwrap 0.8 has no --overlay: execd mounted the overlay itself.
 		a.insert(a.end(), {"--bind", c.merged, c.workspace});
-		if (!c.upperRoot.empty()) a.insert(a.end(), {"--tmpfs", c.upperRoot});
 		break;
 	}
+	// Every session's upper out of sight, in every mode (upstream: overlay only).
+	if (!c.upperRoot.empty()) a.insert(a.end(), {"--tmpfs", c.upperRoot});
 	for (const std::string& p: c.extraWritable)
 	{
 		reachable(p);

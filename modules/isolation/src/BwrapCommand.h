@@ -36,7 +36,7 @@ struct SessionConfig
 	std::string workspace;                  ///< the host path, clean and absolute
 	Workspace mode = Workspace::OVERLAY;
 	std::string merged;                     ///< overlay: where execd mounted lower + upper
-	std::string upperRoot;                  ///< overlay: hidden from the session (--tmpfs)
+	std::string upperRoot;                  ///< hidden from the session (--tmpfs), in every mode
 	bool strict = true;                     ///< profile: strict = private /tmp, balanced = the host's
 	std::vector<std::string> extraWritable; ///< resolved
 	std::vector<Bind> binds;

@@ -112,8 +112,8 @@ void IsolatedSession::start()
 		}
 		_mounted = true;
 		config.merged = _directory + "/merged";
-		config.upperRoot = _paths.upperRoot;
 	}
+	config.upperRoot = _paths.upperRoot;
 	int pipe[2];
 	if (::pipe2(pipe, O_CLOEXEC) != 0) throw Poco::SystemException("start bwrap: pipe", errno);
 	// The seccomp program through a pipe of its own, read by bwrap to its end
@@ -254,15 +254,16 @@ IsolatedSession::Outcome IsolatedSession::run(const std::string& code, const std
 			return outcome;
 		}
 		lines.clear();
-		try
+		script.feed(buffer, static_cast<std::size_t>(n), lines);
+		if (script.overflowed() && !stopped)
 		{
-			script.feed(buffer, static_cast<std::size_t>(n), lines);
-		}
-		catch (Poco::Exception& exc)
-		{
+			// As at a timeout: the job stops, its marker is still awaited, so
+			// that nothing of this run reaches the next.
+			for (const std::string& l: lines) onLine(l);
+			lines.clear();
 			stopJob();
-			outcome.error = exc.message();
-			return outcome;
+			stopped = true;
+			outcome.error = "read stdout: bufio.Scanner: token too long";
 		}
 		for (const std::string& l: lines)
 		{

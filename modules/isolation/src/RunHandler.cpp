@@ -25,6 +25,7 @@ void RunHandler::stream(Poco::Net::HTTPServerRequest& request, SseWriter& sink)
 	const Poco::Int64 timeout = body.getInt("timeout_seconds", LLONG_MIN, LLONG_MAX).value_or(0);
 	if (timeout < 0)
 		throw ApiException::badRequest("Key: 'IsolatedRunRequest.TimeoutSeconds' Error:Field validation for 'TimeoutSeconds' failed on the 'gte' tag");
+	sink.setPings(false);   // isolated streams have no ping events
 	const std::string id = match().param("id");
 	std::optional<SessionRegistry::Entry> entry = _service.registry().find(id);
 	if (!entry) throw ApiException::notFound(ErrorCode::SESSION_NOT_FOUND, "session not found");

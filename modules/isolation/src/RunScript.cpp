@@ -57,7 +57,20 @@ void RunScript::feed(const char* data, std::size_t size, std::vector<std::string
 	}
 	if (_status) return;
 	_pending.append(data + start, size - start);
-	if (_pending.size() > MAX_LINE) throw Poco::DataFormatException("read stdout: bufio.Scanner: token too long");
+	if (_pending.size() > MAX_LINE)
+	{
+		// Memory stays bounded: the line is dropped but for its end, where the
+		// marker may follow output that had no newline.
+		_overflowed = _dropping = true;
+		const std::size_t keep = _marker.size() + 16;
+		_pending.erase(0, _pending.size() - keep);
+	}
+}
+
+
+bool RunScript::overflowed() const
+{
+	return _overflowed;
 }
 
 
@@ -80,6 +93,12 @@ void RunScript::line(std::string text, std::vector<std::string>& lines)
 {
 	if (!text.empty() && text.back() == '\r') text.pop_back();
 	const std::size_t at = text.find(_marker);
+	if (_dropping)
+	{
+		_dropping = false;
+		if (at != std::string::npos) _status = std::atoi(text.c_str() + at + _marker.size());
+		return;
+	}
 	if (at != std::string::npos)
 	{
 		// The code's output may end without a newline: what comes before the

@@ -34,8 +34,13 @@ public:
 
 	void feed(const char* data, std::size_t size, std::vector<std::string>& lines);
 		/// Output as it comes; complete non-empty lines are appended to lines. Once
-		/// the marker was seen, nothing more is taken. Throws Poco::DataFormatException
-		/// for a line longer than MAX_LINE.
+		/// the marker was seen, nothing more is taken. A line longer than MAX_LINE
+		/// sets overflowed() and is dropped (only its end is kept, for a marker that
+		/// follows it on the same line); the rest is still read for the marker.
+
+	bool overflowed() const;
+		/// A line was longer than MAX_LINE: the run fails ("read stdout:
+		/// bufio.Scanner: token too long", upstream's scanner error).
 
 	void finish(std::vector<std::string>& lines);
 		/// At the end of the output: a last line without a newline counts too.
@@ -52,6 +57,8 @@ private:
 	std::string _marker;
 	std::string _pending;
 	std::optional<int> _status;
+	bool _overflowed = false;
+	bool _dropping = false;   ///< inside a line past MAX_LINE
 };
 
 

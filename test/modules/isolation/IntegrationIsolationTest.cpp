@@ -86,6 +86,7 @@ class IntegrationIsolationTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testSessionLifecycle);
 	CPPUNIT_TEST(testErrors);
 	CPPUNIT_TEST(testRuns);
+	CPPUNIT_TEST(testNoPings);
 	CPPUNIT_TEST(testOverlayFiles);
 	CPPUNIT_TEST(testWorkspaceModes);
 	CPPUNIT_TEST(testFileErrors);
@@ -192,10 +193,44 @@ public:
 		CPPUNIT_ASSERT_EQUAL(404, request(execd.port(), "POST", "/v1/isolated/session/nope/run", "{\"code\":\"x\"}").status);
 		r = run("{\"code\":\"x\",\"timeout_seconds\":-1}");
 		CPPUNIT_ASSERT_EQUAL(400, r.status);
+		// A line past 16 MiB fails the run as upstream's scanner does; the rest of
+		// the run's output does not leak into the next run.
+		r = run("{\"code\":\"head -c 17000000 /dev/zero | tr '\\\\0' x; echo; echo rest\"}");
+		CPPUNIT_ASSERT_MESSAGE(r.body.substr(0, 300), r.body.find("\"evalue\":\"read stdout: bufio.Scanner: token too long\"") != std::string::npos);
+		CPPUNIT_ASSERT(r.body.size() < 1000 && r.body.find("rest") == std::string::npos);
+		r = run("{\"code\":\"echo next\"}");
+		CPPUNIT_ASSERT_EQUAL(std::string("{\"type\":\"stdout\",\"text\":\"next\",\"timestamp\":T}\n\n{\"type\":\"execution_complete\",\"timestamp\":T}\n\n"), stripped(r.body));
 		r = run("{\"code\":\"echo bye; exit 1\"}");
 		CPPUNIT_ASSERT(r.body.find("exited without end marker") != std::string::npos);
 		CPPUNIT_ASSERT_EQUAL(std::size_t(2), sseEvents(r.body).size());   // "bye" once, then the error
 		CPPUNIT_ASSERT(request(execd.port(), "GET", "/v1/isolated/session/" + id).body.find("\"status\":\"dead\"") != std::string::npos);
+	}
+
+	void testNoPings()
+	{
+		// A silent run longer than the ping interval: still no ping event, and no
+		// headers before the terminal event (trap 2).
+		if (::access("/usr/bin/bwrap", X_OK) != 0 || ::getuid() != 0) return;
+		Scratch scratch;
+		ExecdProcess::Options o = options(scratch);
+		o.properties.push_back("execd.sse.pingIntervalMillis = 100");
+		ExecdProcess execd(o);
+		HttpResult r = request(execd.port(), "POST", "/v1/isolated/session", "{\"workspace\":{\"path\":\"" + std::string(scratch.path) + "/ws\"}}");
+		const std::string base = "/v1/isolated/session/" + object(r.body)->getValue<std::string>("session_id");
+		std::string firstBytes;
+		const auto start = std::chrono::steady_clock::now();
+		std::chrono::steady_clock::duration firstAt{};
+		r = request(execd.port(), "POST", base + "/run", "{\"code\":\"sleep 0.6\"}", {}, [&](const std::string& received)
+		{
+			if (firstBytes.empty() && !received.empty())
+			{
+				firstBytes = received;
+				firstAt = std::chrono::steady_clock::now() - start;
+			}
+		});
+		CPPUNIT_ASSERT_EQUAL(std::size_t(1), sseEvents(r.body).size());
+		CPPUNIT_ASSERT(r.body.find("execution_complete") != std::string::npos);
+		CPPUNIT_ASSERT(firstAt > std::chrono::milliseconds(500));   // nothing at all before the end
 	}
 
 	void testOverlayFiles()
@@ -490,6 +525,8 @@ public:
 			CPPUNIT_ASSERT_MESSAGE(out, out.find("api-secret-55") == std::string::npos);
 			out = run("ls /proc | grep -c '^[0-9]'");   // a pid namespace of its own: bwrap's init, the shell, ls, grep
 			CPPUNIT_ASSERT_MESSAGE(out, std::regex_search(out, std::regex("\"text\":\"[1-5]\"")));
+			out = run("ls -A " + std::string(scratch.path) + "/upper | wc -l");   // no session sees another's upper
+			CPPUNIT_ASSERT_MESSAGE(out, out.find("\"text\":\"0\"") != std::string::npos);
 			out = run("unshare -U true; echo unshare=$?; mount -t tmpfs none /mnt; echo mount=$?");
 			CPPUNIT_ASSERT_MESSAGE(out, out.find("unshare=1") != std::string::npos && out.find("mount=") != std::string::npos && out.find("mount=0") == std::string::npos);
 			out = run("exec 3<>/dev/tcp/127.0.0.1/" + std::to_string(execd.port()) + " && printf 'GET /v1/isolated/sessions HTTP/1.0\\r\\n\\r\\n' >&3 && head -1 <&3");
