@@ -6,11 +6,12 @@
 #     `bwrap ... /bin/true` with the namespaces and mounts of a strict session.
 #  2. A warm run in an existing isolated session against a /session run (bash
 #     session, no namespaces) of the same command.
-#  3. execd's RSS, threads and fds with 50 idle overlay sessions, per session.
+#  3. execd's RSS, threads and fds with $IDLE (200) idle overlay sessions, per session.
 set -eu
 . "$(dirname "$0")/lib.sh"
 CLIENT="/usr/bin/python3 $(dirname "$0")/isoclient.py"
 RUNS=${RUNS:-100}
+IDLE=${IDLE:-200}
 [ "$(id -u)" = 0 ] && command -v bwrap >/dev/null || { echo "# isolation: needs root and bwrap; skipped"; exit 0; }
 
 mkdir -p "$WORK/ws"
@@ -30,4 +31,4 @@ $CLIENT warm "$EXECD_PORT" "$WORK/ws" 200
 
 echo
 echo "# isolation: idle sessions"
-$CLIENT idle "$EXECD_PORT" "$WORK/ws" 50 "$EXECD_PID"
+$CLIENT idle "$EXECD_PORT" "$WORK/ws" "$IDLE" "$EXECD_PID"
