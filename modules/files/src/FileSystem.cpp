@@ -59,6 +59,12 @@ Descriptor::~Descriptor()
 }
 
 
+int Descriptor::get() const
+{
+	return _fd;
+}
+
+
 void checkPath(const std::string& path)
 {
 	if (path.find('\0') != std::string::npos) throw ApiException::badRequest("invalid path: it contains a NUL byte");

@@ -55,6 +55,9 @@ public:
 	Descriptor(const Descriptor&) = delete;
 	Descriptor& operator = (const Descriptor&) = delete;
 
+	int get() const;
+		/// The descriptor (-1 for none).
+
 private:
 	int _fd;
 };

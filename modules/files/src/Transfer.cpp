@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <unistd.h>
+#include <vector>
 
 
 namespace execd {
@@ -41,6 +42,28 @@ int Transfer::writeAll(int fd, const char* data, std::size_t size)
 		size -= static_cast<std::size_t>(n);
 	}
 	return 0;
+}
+
+
+int Transfer::copyAll(int from, int to)
+{
+	for (;;)
+	{
+		ssize_t n = ::copy_file_range(from, nullptr, to, nullptr, 1 << 30, 0);
+		if (n == 0) return 0;
+		if (n > 0) continue;
+		if (errno == EINTR) continue;
+		if (errno != EXDEV && errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP) return errno;
+		break;   // no in-kernel copy between these files: by hand, from where it stopped
+	}
+	std::vector<char> buffer(COPY_BYTES);
+	for (;;)
+	{
+		ssize_t n = readSome(from, buffer.data(), buffer.size());
+		if (n < 0) return errno;
+		if (n == 0) return 0;
+		if (int error = writeAll(to, buffer.data(), static_cast<std::size_t>(n))) return error;
+	}
 }
 
 

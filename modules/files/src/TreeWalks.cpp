@@ -66,12 +66,20 @@ int removeEntry(DirectoryWalk& walk)
 
 int removeTree(const std::string& path)
 {
+	return removeTreeAt(AT_FDCWD, path, path);
+}
+
+
+int removeTreeAt(int dir, const std::string& name, const std::string& path)
+{
 	struct stat st;
-	if (::lstat(path.c_str(), &st) != 0) return errno == ENOENT ? 0 : errno;
-	if (!S_ISDIR(st.st_mode)) return ::unlink(path.c_str()) == 0 || errno == ENOENT ? 0 : errno;
+	if (::fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return errno == ENOENT ? 0 : errno;
+	if (!S_ISDIR(st.st_mode)) return ::unlinkat(dir, name.c_str(), 0) == 0 || errno == ENOENT ? 0 : errno;
+	int fd = ::openat(dir, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) return errno == ENOENT ? 0 : errno;
 	try
 	{
-		DirectoryWalk walk(path);
+		DirectoryWalk walk(fd, path);
 		for (DirectoryWalk::Step step = walk.next(); step != DirectoryWalk::END; step = walk.next())
 		{
 			int error = 0;
@@ -86,7 +94,7 @@ int removeTree(const std::string& path)
 	{
 		if (exc.code() != ENOENT) return exc.code();
 	}
-	return ::rmdir(path.c_str()) == 0 || errno == ENOENT ? 0 : errno;
+	return ::unlinkat(dir, name.c_str(), AT_REMOVEDIR) == 0 || errno == ENOENT ? 0 : errno;
 }
 
 

@@ -19,5 +19,10 @@ int removeTree(const std::string& path);
 	/// rm -rf without following symbolic links, however deep the tree: 0, or the
 	/// errno of the first failure (a missing path is success).
 
+int removeTreeAt(int dir, const std::string& name, const std::string& path);
+	/// removeTree() of name in the open directory dir (AT_FDCWD: name is a path),
+	/// named path in messages: what the isolated sessions' views remove, whose
+	/// directories above are opened without following links.
+
 
 } } // namespace execd::files

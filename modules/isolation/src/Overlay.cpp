@@ -1,7 +1,9 @@
 #include "Overlay.h"
 #include "DirectoryWalk.h"
 #include "SessionView.h"
+#include "FileSystem.h"
 #include "Transfer.h"
+#include "TreeWalks.h"
 #include "execd/ApiException.h"
 #include "execd/Paths.h"
 #include "execd/StreamEvent.h"
@@ -31,20 +33,6 @@ namespace {
 
 
 const int DIRECTORY_FLAGS = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
-
-
-class Fd
-{
-public:
-	explicit Fd(int fd): _fd(fd) {}
-	~Fd() { if (_fd >= 0) ::close(_fd); }
-	Fd(const Fd&) = delete;
-	Fd& operator = (const Fd&) = delete;
-	int get() const { return _fd; }
-
-private:
-	int _fd;
-};
 
 
 int statBeneath(int root, const std::string& relative, struct stat& st)
@@ -98,48 +86,9 @@ std::string linkTarget(int dir, const std::string& name)
 
 bool opaque(int dir, const std::string& name)
 {
-	Fd fd(::openat(dir, name.c_str(), DIRECTORY_FLAGS));
+	files::Descriptor fd(::openat(dir, name.c_str(), DIRECTORY_FLAGS));
 	char value[4] = {0};
 	return fd.get() >= 0 && ::fgetxattr(fd.get(), "trusted.overlay.opaque", value, sizeof(value)) > 0 && value[0] == 'y';
-}
-
-
-int removeTree(int dir, const std::string& name, const std::string& path)
-	// rm -rf of dir/name without following links or recursing: 0 or an errno.
-{
-	struct stat st;
-	if (::fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return errno == ENOENT ? 0 : errno;
-	if (!S_ISDIR(st.st_mode)) return ::unlinkat(dir, name.c_str(), 0) == 0 || errno == ENOENT ? 0 : errno;
-	int fd = ::openat(dir, name.c_str(), DIRECTORY_FLAGS);
-	if (fd < 0) return errno;
-	try
-	{
-		files::DirectoryWalk walk(fd, path);
-		for (auto step = walk.next(); step != files::DirectoryWalk::END; step = walk.next())
-		{
-			if (step == files::DirectoryWalk::LEAVE)
-			{
-				if (::unlinkat(walk.dirFd(), walk.name().c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT) return errno;
-				continue;
-			}
-			struct stat entry;
-			if (walk.stat(entry) != 0) continue;
-			if (S_ISDIR(entry.st_mode))
-			{
-				int error = walk.descend();
-				if (error != 0 && error != ENOENT) return error;
-			}
-			else if (::unlinkat(walk.dirFd(), walk.name().c_str(), 0) != 0 && errno != ENOENT)
-			{
-				return errno;
-			}
-		}
-	}
-	catch (Poco::FileException& exc)
-	{
-		return exc.code() != 0 ? exc.code() : EIO;
-	}
-	return ::unlinkat(dir, name.c_str(), AT_REMOVEDIR) == 0 || errno == ENOENT ? 0 : errno;
 }
 
 
@@ -197,7 +146,7 @@ bool Overlay::probe(const std::string& root)
 std::vector<Overlay::Change> Overlay::diff(const std::string& upper, const std::string& workspace, std::size_t maxEntries)
 {
 	std::vector<Change> changes;
-	Fd lower(::open(workspace.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+	files::Descriptor lower(::open(workspace.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
 	if (lower.get() < 0) throw ApiException::runtimeError(Paths::errorText(errno, "open", workspace));
 	std::size_t entries = 0;
 	try
@@ -237,10 +186,10 @@ std::vector<Overlay::Change> Overlay::diff(const std::string& upper, const std::
 				{
 					// The session removed the directory and made it again: what the
 					// host has there and the upper has not is gone.
-					Fd hostDir(::openat(lower.get(), relative.c_str(), DIRECTORY_FLAGS));
+					files::Descriptor hostDir(::openat(lower.get(), relative.c_str(), DIRECTORY_FLAGS));
 					DIR* d = hostDir.get() >= 0 ? ::fdopendir(::fcntl(hostDir.get(), F_DUPFD_CLOEXEC, 0)) : nullptr;
 					std::set<std::string> gone;
-					Fd upperDir(::openat(walk.dirFd(), walk.name().c_str(), DIRECTORY_FLAGS));
+					files::Descriptor upperDir(::openat(walk.dirFd(), walk.name().c_str(), DIRECTORY_FLAGS));
 					while (d)
 					{
 						dirent* e = ::readdir(d);
@@ -266,7 +215,7 @@ std::vector<Overlay::Change> Overlay::diff(const std::string& upper, const std::
 				bool same = (st.st_mode & S_IFMT) == (host.st_mode & S_IFMT) && st.st_uid == host.st_uid && st.st_gid == host.st_gid;
 				if (same && S_ISLNK(st.st_mode))
 				{
-					Fd hostParent(relative.find('/') == std::string::npos ? ::fcntl(lower.get(), F_DUPFD_CLOEXEC, 0)
+					files::Descriptor hostParent(relative.find('/') == std::string::npos ? ::fcntl(lower.get(), F_DUPFD_CLOEXEC, 0)
 						: ::openat(lower.get(), Paths::dirName("/" + relative).substr(1).c_str(), DIRECTORY_FLAGS));
 					same = linkTarget(walk.dirFd(), walk.name()) == linkTarget(hostParent.get(), walk.name());
 				}
@@ -303,7 +252,7 @@ std::vector<Overlay::Change> Overlay::commit(const std::string& upper, const std
 		if (change.kind == Change::DELETED)
 		{
 			if (target.error() != 0) continue;   // its directory is gone already
-			if (int error = removeTree(target.dir(), target.name(), target.path())) fail(error, "remove", target.path());
+			if (int error = files::removeTreeAt(target.dir(), target.name(), target.path())) fail(error, "remove", target.path());
 			continue;
 		}
 		if (target.error() != 0) fail(target.error(), "mkdir", target.path());
@@ -323,7 +272,7 @@ std::vector<Overlay::Change> Overlay::commit(const std::string& upper, const std
 		}
 		if (exists && S_ISDIR(old.st_mode))
 		{
-			if (int error = removeTree(target.dir(), target.name(), target.path())) fail(error, "remove", target.path());
+			if (int error = files::removeTreeAt(target.dir(), target.name(), target.path())) fail(error, "remove", target.path());
 		}
 		const std::string temp = tempName();
 		if (S_ISLNK(st.st_mode))
@@ -333,31 +282,11 @@ std::vector<Overlay::Change> Overlay::commit(const std::string& upper, const std
 		}
 		else if (S_ISREG(st.st_mode))
 		{
-			Fd in(from.openLeaf(source, O_RDONLY));
+			files::Descriptor in(from.openLeaf(source, O_RDONLY));
 			if (in.get() < 0) fail(errno, "open", source.path());
-			Fd out(::openat(target.dir(), temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+			files::Descriptor out(::openat(target.dir(), temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
 			if (out.get() < 0) fail(errno, "open", target.path());
-			int error = 0;
-			std::vector<char> buffer(files::Transfer::COPY_BYTES);
-			for (;;)
-			{
-				ssize_t n = ::copy_file_range(in.get(), nullptr, out.get(), nullptr, 1 << 30, 0);
-				if (n > 0) continue;
-				if (n == 0) break;
-				if (errno == EINTR) continue;
-				// No in-kernel copy between these file systems: by hand, from where it stopped.
-				for (;;)
-				{
-					ssize_t m = files::Transfer::readSome(in.get(), buffer.data(), buffer.size());
-					if (m <= 0)
-					{
-						if (m < 0) error = errno;
-						break;
-					}
-					if ((error = files::Transfer::writeAll(out.get(), buffer.data(), static_cast<std::size_t>(m))) != 0) break;
-				}
-				break;
-			}
+			int error = files::Transfer::copyAll(in.get(), out.get());
 			if (error == 0 && ::fchown(out.get(), st.st_uid, st.st_gid) != 0) error = errno;
 			if (error == 0 && ::fchmod(out.get(), st.st_mode & 07777) != 0) error = errno;
 			const struct timespec times[2] = {st.st_atim, st.st_mtim};

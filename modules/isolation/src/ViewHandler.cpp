@@ -10,6 +10,7 @@
 #include "NamePattern.h"
 #include "RequestBody.h"
 #include "Transfer.h"
+#include "TreeWalks.h"
 #include "Upload.h"
 #include "UploadHandler.h"
 #include "execd/ApiException.h"
@@ -42,45 +43,6 @@ namespace {
 {
 	if (error == ENOENT) throw ApiException::notFound(ErrorCode::FILE_NOT_FOUND, Paths::errorText(error, op, path));
 	throw ApiException::runtimeError(Paths::errorText(error, op, path));
-}
-
-
-class Fd
-	/// Closes a descriptor at the end of its scope.
-{
-public:
-	explicit Fd(int fd): _fd(fd) {}
-	~Fd() { if (_fd >= 0) ::close(_fd); }
-	Fd(const Fd&) = delete;
-	Fd& operator = (const Fd&) = delete;
-	int get() const { return _fd; }
-
-private:
-	int _fd;
-};
-
-
-int copyAll(int from, int to)
-	// from (read from its start) to to: 0 or the errno.
-{
-	if (::lseek(from, 0, SEEK_SET) < 0) return errno;
-	for (;;)
-	{
-		ssize_t n = ::copy_file_range(from, nullptr, to, nullptr, 1 << 30, 0);
-		if (n == 0) return 0;
-		if (n > 0) continue;
-		if (errno == EINTR) continue;
-		if (errno != EXDEV && errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP) return errno;
-		break;   // no in-kernel copy between these files: by hand, from where it stopped
-	}
-	std::vector<char> buffer(files::Transfer::COPY_BYTES);
-	for (;;)
-	{
-		ssize_t n = files::Transfer::readSome(from, buffer.data(), buffer.size());
-		if (n < 0) return errno;
-		if (n == 0) return 0;
-		if (int error = files::Transfer::writeAll(to, buffer.data(), static_cast<std::size_t>(n))) return error;
-	}
 }
 
 
@@ -181,7 +143,7 @@ void ViewHandler::download(const SessionView& view, Poco::Net::HTTPServerRequest
 		throw ApiException::badRequest("line-based reading (offset/limit) and byte range (Range header) are mutually exclusive");
 	SessionView::Location at = view.locate(raw, false);
 	// O_NONBLOCK: a FIFO must not wait for a writer (send() refuses it).
-	Fd fd(view.openLeaf(at, O_RDONLY | O_NONBLOCK));
+	files::Descriptor fd(view.openLeaf(at, O_RDONLY | O_NONBLOCK));
 	if (fd.get() < 0) fileError(errno, "open", at.path());
 	struct stat st;
 	if (::fstat(fd.get(), &st) != 0) fileError(errno, "stat", at.path());
@@ -204,7 +166,8 @@ void ViewHandler::placeFile(const SessionView& view, const SessionView::Location
 	temp = ".execd-" + temp.substr(0, 8) + ".tmp";
 	int fd = ::openat(target.dir(), temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, newMode);
 	if (fd < 0) fileError(errno, "open", target.path());
-	int error = source >= 0 && size > 0 ? copyAll(source, fd) : 0;
+	int error = 0;
+	if (source >= 0 && size > 0) error = ::lseek(source, 0, SEEK_SET) < 0 ? errno : files::Transfer::copyAll(source, fd);
 	if (error == 0 && exists && keepMode && ::fchmod(fd, st.st_mode & 07777) != 0) error = errno;
 	::close(fd);
 	if (error == 0)
@@ -230,7 +193,7 @@ void ViewHandler::upload(const SessionView& view, Poco::Net::HTTPServerRequest& 
 		throw ApiException::badRequest("multipart form is empty", ErrorCode::INVALID_FILE);
 	struct Spool
 	{
-		std::unique_ptr<Fd> fd;
+		std::unique_ptr<files::Descriptor> fd;
 		std::size_t size = 0;
 	};
 	std::vector<std::string> metadata;
@@ -262,7 +225,7 @@ void ViewHandler::upload(const SessionView& view, Poco::Net::HTTPServerRequest& 
 				if (fd < 0) throw ApiException::runtimeError(Paths::errorText(errno, "open", spoolDir));
 				::unlink(name.c_str());
 				Spool spool;
-				spool.fd = std::make_unique<Fd>(fd);
+				spool.fd = std::make_unique<files::Descriptor>(fd);
 				int error = 0;
 				std::size_t& size = spool.size;
 				parser.read([fd, &error, &size](const char* data, std::size_t n) {
@@ -369,7 +332,7 @@ void ViewHandler::permissions(const SessionView& view, Poco::Net::HTTPServerRequ
 	for (const auto& c: changes)
 	{
 		SessionView::Location at = view.locate(c.first, false);
-		Fd fd(view.openLeaf(at, O_PATH));
+		files::Descriptor fd(view.openLeaf(at, O_PATH));
 		if (fd.get() < 0) throw ApiException::runtimeError(Paths::errorText(errno, "chmod", at.path()));
 		// An O_PATH descriptor takes no fchmod(): its /proc name does, and cannot
 		// be swapped for a link meanwhile.
@@ -408,7 +371,7 @@ void ViewHandler::replace(const SessionView& view, Poco::Net::HTTPServerRequest&
 	for (Edit& edit: edits)
 	{
 		SessionView::Location at = view.locate(edit.raw, false);
-		Fd fd(view.openLeaf(at, O_RDONLY | O_NONBLOCK));
+		files::Descriptor fd(view.openLeaf(at, O_RDONLY | O_NONBLOCK));
 		if (fd.get() < 0) fileError(errno, "open", at.path());
 		struct stat st;
 		if (::fstat(fd.get(), &st) != 0) fileError(errno, "stat", at.path());
@@ -442,7 +405,7 @@ void ViewHandler::replace(const SessionView& view, Poco::Net::HTTPServerRequest&
 		edited.append(content, from, std::string::npos);
 		if (edited.size() > REPLACE_MAX_BYTES) throw tooLarge();
 		// The edit goes through a memory-backed file to the same placing as uploads.
-		Fd memory(::memfd_create("execd-replace", MFD_CLOEXEC));
+		files::Descriptor memory(::memfd_create("execd-replace", MFD_CLOEXEC));
 		if (memory.get() < 0) throw ApiException::runtimeError(Paths::errorText(errno, "memfd_create", at.path()));
 		if (int error = files::Transfer::writeAll(memory.get(), edited.data(), edited.size()))
 			throw ApiException::runtimeError(Paths::errorText(error, "write", at.path()));
@@ -591,42 +554,6 @@ void ViewHandler::makeDirectories(const SessionView& view, Poco::Net::HTTPServer
 }
 
 
-int ViewHandler::removeTree(int dir, const std::string& name, const std::string& path)
-	// rm -rf of dir/name, a directory, without following links and without
-	// recursion: 0 or the errno of the first failure.
-{
-	int fd = ::openat(dir, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0) return errno == ENOENT ? 0 : errno;
-	try
-	{
-		files::DirectoryWalk walk(fd, path);
-		for (files::DirectoryWalk::Step step = walk.next(); step != files::DirectoryWalk::END; step = walk.next())
-		{
-			if (step == files::DirectoryWalk::LEAVE)
-			{
-				if (::unlinkat(walk.dirFd(), walk.name().c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT) return errno;
-				continue;
-			}
-			struct stat st;
-			if (walk.stat(st) != 0) continue;
-			if (S_ISDIR(st.st_mode))
-			{
-				int error = walk.descend();
-				if (error != 0 && error != ENOENT) return error;
-				continue;
-			}
-			if (::unlinkat(walk.dirFd(), walk.name().c_str(), 0) != 0 && errno != ENOENT) return errno;
-		}
-	}
-	catch (Poco::FileException& exc)
-	{
-		return exc.code() != 0 ? exc.code() : EIO;
-	}
-	if (::unlinkat(dir, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT) return errno;
-	return 0;
-}
-
-
 void ViewHandler::removeDirectories(const SessionView& view, Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response)
 	// rm -rf of each; a missing one is fine.
 {
@@ -645,7 +572,7 @@ void ViewHandler::removeDirectories(const SessionView& view, Poco::Net::HTTPServ
 		}
 		int error = 0;
 		if (S_ISDIR(st.st_mode))
-			error = removeTree(at.dir(), at.name(), at.path());
+			error = files::removeTreeAt(at.dir(), at.name(), at.path());
 		else if (::unlinkat(at.dir(), at.name().c_str(), 0) != 0 && errno != ENOENT)
 			error = errno;
 		if (error != 0) throw ApiException::runtimeError(Paths::errorText(error, "remove", at.path()));

@@ -60,7 +60,6 @@ private:
 	static void removeDirectories(const SessionView& view, Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response);
 
 	static void placeFile(const SessionView& view, const SessionView::Location& target, int source, std::size_t size, mode_t newMode, bool keepMode);
-	static int removeTree(int dir, const std::string& name, const std::string& path);
 
 	IsolationService& _service;
 	const Kind _kind;
