@@ -5,6 +5,7 @@
 #include "Poco/DateTime.h"
 #include "Poco/DateTimeParser.h"
 #include "Poco/Exception.h"
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
@@ -45,25 +46,32 @@ int Transfer::writeAll(int fd, const char* data, std::size_t size)
 }
 
 
-int Transfer::copyAll(int from, int to)
+int Transfer::copyAll(int from, int to, unsigned long long limit)
 {
 	for (;;)
 	{
-		ssize_t n = ::copy_file_range(from, nullptr, to, nullptr, 1 << 30, 0);
+		if (limit == 0) return 0;
+		ssize_t n = ::copy_file_range(from, nullptr, to, nullptr, static_cast<std::size_t>(std::min<unsigned long long>(limit, 1ULL << 30)), 0);
 		if (n == 0) return 0;
-		if (n > 0) continue;
+		if (n > 0)
+		{
+			limit -= static_cast<unsigned long long>(n);
+			continue;
+		}
 		if (errno == EINTR) continue;
 		if (errno != EXDEV && errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP) return errno;
 		break;   // no in-kernel copy between these files: by hand, from where it stopped
 	}
 	std::vector<char> buffer(COPY_BYTES);
-	for (;;)
+	while (limit > 0)
 	{
-		ssize_t n = readSome(from, buffer.data(), buffer.size());
+		ssize_t n = readSome(from, buffer.data(), static_cast<std::size_t>(std::min<unsigned long long>(limit, buffer.size())));
 		if (n < 0) return errno;
 		if (n == 0) return 0;
 		if (int error = writeAll(to, buffer.data(), static_cast<std::size_t>(n))) return error;
+		limit -= static_cast<unsigned long long>(n);
 	}
+	return 0;
 }
 
 

@@ -43,9 +43,10 @@ public:
 		/// write(2) until all of data is written, retried on EINTR: 0, or the errno
 		/// of the write that failed.
 
-	static int copyAll(int from, int to);
-		/// The rest of from (from its offset) to to: copy_file_range(2), by hand
-		/// where the kernel cannot (another file system, a pipe). 0, or the errno.
+	static int copyAll(int from, int to, unsigned long long limit = ~0ULL);
+		/// The rest of from (from its offset), at most limit bytes, to to:
+		/// copy_file_range(2), by hand where the kernel cannot (another file
+		/// system, a pipe). 0, or the errno.
 
 	static void checkRegular(const std::string& path, const struct stat& st);
 		/// 400 INVALID_REQUEST_BODY "path is not a regular file" unless st is a

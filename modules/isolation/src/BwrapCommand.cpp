@@ -126,6 +126,15 @@ std::vector<std::string> BwrapCommand::build(const SessionConfig& c, const std::
 	// allow: bwrap is started with exactly the listed variables (environment()),
 	// so no --clearenv and no --setenv, which would put their values on bwrap's
 	// command line, readable by every process of the host.
+	if (!c.userns && c.uid == 0)
+	{
+		// A session that stays root keeps bwrap's full capability set unless told:
+		// it would reach raw devices (CAP_MKNOD, CAP_SYS_RAWIO), the host's network
+		// (CAP_NET_ADMIN, CAP_NET_RAW with share_net) and the read-only root
+		// (CAP_SYS_ADMIN). What it keeps is a container's usual set without those.
+		a.insert(a.end(), {"--cap-drop", "ALL"});
+		for (const char* cap: ROOT_CAPABILITIES) a.insert(a.end(), {"--cap-add", cap});
+	}
 	if (c.seccomp) a.insert(a.end(), {"--seccomp", std::to_string(SECCOMP_DESCRIPTOR)});
 	a.insert(a.end(), {"--die-with-parent", "--"});
 	if (!c.userns && (c.uid != 0 || c.gid != 0))
@@ -133,6 +142,10 @@ std::vector<std::string> BwrapCommand::build(const SessionConfig& c, const std::
 	a.insert(a.end(), shell.begin(), shell.end());
 	return a;
 }
+
+
+const char* const BwrapCommand::ROOT_CAPABILITIES[] = {"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
+	"CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_SETFCAP", "CAP_AUDIT_WRITE"};
 
 
 std::vector<std::string> BwrapCommand::environment(const SessionConfig& c, const std::vector<std::string>& environment)

@@ -57,6 +57,10 @@ class BwrapCommand
 	/// mode when the identity is not root's).
 {
 public:
+	static const char* const ROOT_CAPABILITIES[12];
+		///< what a session with uid 0 keeps (Docker's default set less CAP_MKNOD
+		///< and CAP_NET_RAW); everything else is dropped
+
 	static constexpr int SECCOMP_DESCRIPTOR = 3;
 		///< where bwrap reads the seccomp program (Subprocess::Options::inheritDescriptor)
 

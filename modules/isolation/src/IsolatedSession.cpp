@@ -73,6 +73,7 @@ const SessionRequest& IsolatedSession::request() const
 
 std::string IsolatedSession::sessionDirectory() const
 {
+	std::lock_guard<std::mutex> lock(_stateMutex);
 	return _directory;
 }
 
@@ -80,15 +81,28 @@ std::string IsolatedSession::sessionDirectory() const
 SessionView IsolatedSession::view() const
 {
 	const SessionConfig& config = _request.config;
-	const bool overlay = config.mode == SessionConfig::Workspace::OVERLAY;
-	return SessionView(overlay ? _directory + "/merged" : config.workspace, config.workspace, config.mode != SessionConfig::Workspace::RO,
+	std::lock_guard<std::mutex> lock(_stateMutex);
+	const int root = _view >= 0 ? ::fcntl(_view, F_DUPFD_CLOEXEC, 0) : -1;
+	if (root < 0) throw Poco::IllegalStateException("isolated session is not active");
+	return SessionView(root, config.workspace, config.mode != SessionConfig::Workspace::RO,
 		config.userns ? ::geteuid() : config.uid, config.userns ? ::getegid() : config.gid);
+}
+
+
+int IsolatedSession::workspaceDescriptor() const
+{
+	std::lock_guard<std::mutex> lock(_stateMutex);
+	return _workspace >= 0 ? ::fcntl(_workspace, F_DUPFD_CLOEXEC, 0) : -1;
 }
 
 
 void IsolatedSession::start()
 {
 	SessionConfig config = _request.config;
+	// The workspace as its path leads now, once: the file routes and commit use
+	// this descriptor, never the path again.
+	_workspace = ::open(config.workspace.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (_workspace < 0) throw Poco::SystemException("start bwrap: open the workspace " + config.workspace + ": " + std::string(std::strerror(errno)));
 	if (config.mode == SessionConfig::Workspace::OVERLAY)
 	{
 		std::string hex = Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
@@ -98,7 +112,7 @@ void IsolatedSession::start()
 		// The overlay's root takes the upper directory's owner and mode: the
 		// workspace's, or a session user the workspace lets write could not.
 		struct stat st;
-		if (::stat(config.workspace.c_str(), &st) != 0
+		if (::fstat(_workspace, &st) != 0
 			|| ::chown((_directory + "/upper").c_str(), st.st_uid, st.st_gid) != 0
 			|| ::chmod((_directory + "/upper").c_str(), st.st_mode & 07777) != 0)
 			throw Poco::SystemException("start bwrap: prepare the overlay: " + std::string(std::strerror(errno)));
@@ -112,6 +126,12 @@ void IsolatedSession::start()
 		}
 		_mounted = true;
 		config.merged = _directory + "/merged";
+		_view = ::open(config.merged.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (_view < 0) throw Poco::SystemException("start bwrap: open the overlay: " + std::string(std::strerror(errno)));
+	}
+	else
+	{
+		_view = ::fcntl(_workspace, F_DUPFD_CLOEXEC, 0);
 	}
 	config.upperRoot = _paths.upperRoot;
 	int pipe[2];
@@ -160,30 +180,36 @@ void IsolatedSession::start()
 
 bool IsolatedSession::alive() const
 {
+	std::lock_guard<std::mutex> lock(_stateMutex);
 	if (_ended || !_process.running()) return false;
 	pollfd p{_process.exitDescriptor(), POLLIN, 0};
 	return ::poll(&p, 1, 0) == 0;
 }
 
 
-pid_t IsolatedSession::shellPid() const
+pid_t IsolatedSession::shellPid()
 {
 	// bwrap (ours) -> bwrap's init, pid 1 of the new pid namespace -> the shell
-	// (setpriv executes it in its own place).
+	// (setpriv executes it in its own place). Found at the first run, when the
+	// shell is init's only child: later orphans of the session's own background
+	// jobs are init's children too.
+	if (_shell > 0) return _shell;
 	pid_t pid = _process.pid();
 	for (int depth = 0; depth < 2; ++depth)
 	{
 		std::vector<Process::Identity> children = Process::childIdentities(pid);
-		if (children.size() != 1) break;
+		if (children.size() != 1) return -1;
 		pid = children[0].pid;
 	}
-	return pid;
+	_shell = pid;
+	return _shell;
 }
 
 
 void IsolatedSession::stopJob()
 {
 	const pid_t shell = shellPid();
+	if (shell <= 0) return;   // not found: nothing is stopped rather than the shell
 	for (pid_t pid: Process::descendants(shell)) ::kill(pid, SIGINT);
 	std::this_thread::sleep_for(std::chrono::milliseconds(200));
 	for (pid_t pid: Process::freezeDescendants(shell, {})) ::kill(pid, SIGKILL);
@@ -193,13 +219,14 @@ void IsolatedSession::stopJob()
 IsolatedSession::Outcome IsolatedSession::run(const std::string& code, const std::vector<std::pair<std::string, std::string>>& envs,
 	std::chrono::milliseconds timeout, const std::function<bool(const std::string&)>& onLine, int client)
 {
-	std::lock_guard<std::mutex> lock(_runMutex);
+	std::lock_guard<std::timed_mutex> lock(_runMutex);
 	Outcome outcome;
 	if (!alive())
 	{
 		outcome.error = "isolated session is not active: session process has exited";
 		return outcome;
 	}
+	shellPid();   // found before the code can start background jobs
 	RunScript script("__ISOLATED_RUN_END___" + Poco::UUIDGenerator::defaultGenerator().createRandom().toString());
 	try
 	{
@@ -284,17 +311,25 @@ IsolatedSession::Outcome IsolatedSession::run(const std::string& code, const std
 
 void IsolatedSession::stop()
 {
+	// Killed first: a run under way then sees the end of its output and returns,
+	// and only then are its descriptors closed.
+	{
+		std::lock_guard<std::mutex> lock(_stateMutex);
+		if (_process.running()) _process.signalGroup(SIGKILL);
+	}
+	std::unique_lock<std::timed_mutex> run(_runMutex, std::defer_lock);
+	if (!run.try_lock_for(std::chrono::seconds(5))) throw Poco::TimeoutException("stop session process: a run did not end");
+	std::lock_guard<std::mutex> lock(_stateMutex);
 	if (_process.running())
 	{
-		_process.signalGroup(SIGKILL);
 		pollfd p{_process.exitDescriptor(), POLLIN, 0};
 		if (::poll(&p, 1, 5000) == 0) throw Poco::TimeoutException("stop session process: isolated session teardown timed out");
 		_process.wait();
 	}
-	if (_output >= 0)
+	for (int* fd: {&_output, &_view, &_workspace})
 	{
-		::close(_output);
-		_output = -1;
+		if (*fd >= 0) ::close(*fd);
+		*fd = -1;
 	}
 	if (_mounted)
 	{

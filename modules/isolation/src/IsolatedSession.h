@@ -66,6 +66,10 @@ public:
 	const SessionRequest& request() const;
 	std::string sessionDirectory() const;   ///< <upper root>/<32 hex>; "" unless overlay
 
+	int workspaceDescriptor() const;
+		/// A new descriptor of the host workspace as it was when the session started
+		/// (the caller closes it); -1 once stopped.
+
 	SessionView view() const;
 		/// The workspace as the file routes see it: the overlay execd mounted, or the
 		/// workspace itself; what they create is owned by the session's identity
@@ -73,15 +77,19 @@ public:
 
 private:
 	void stopJob();
-	pid_t shellPid() const;
+	pid_t shellPid();
 
 	const std::string _id;
 	const SessionRequest _request;
 	const Paths _paths;
 	std::string _directory;   ///< overlay: upper, work, merged
 	bool _mounted = false;
-	mutable std::mutex _runMutex;
+	std::timed_mutex _runMutex;   ///< held by a run; teardown waits for it (5 s)
+	mutable std::mutex _stateMutex;   ///< _process's state, the descriptors, _directory: runs and file routes against stop()
 	Subprocess _process;
+	pid_t _shell = -1;         ///< the session's shell (inside: pid 2), found at the first run
+	int _workspace = -1;       ///< the host workspace, opened at start
+	int _view = -1;            ///< what the file routes work in: the overlay, or the workspace
 	int _output = -1;          ///< our end of the merged stdout/stderr pipe
 	std::atomic<bool> _ended{false};   ///< its output ended (the shell exited): not active any more
 };

@@ -93,6 +93,11 @@ void IsolationService::setUp()
 		Poco::Logger::get("execd.isolation").error("isolation unavailable: the upper root %s: %s", _settings.upperRoot, exc.displayText());
 		_runner = false;
 	}
+	catch (std::exception& exc)
+	{
+		Poco::Logger::get("execd.isolation").error("isolation unavailable: %s", std::string(exc.what()));
+		_runner = false;
+	}
 	if (_runner) _registry.start();
 }
 
@@ -124,6 +129,7 @@ void IsolationService::stop()
 {
 	if (_startup.joinable()) _startup.join();
 	_registry.stop();
+	_spawner.stop();   // every session is gone: its thread may end
 }
 
 
@@ -194,7 +200,10 @@ std::string IsolationService::changes(const std::string& id, bool apply)
 	if (config.mode != SessionConfig::Workspace::OVERLAY)
 		throw ApiException::badRequest(std::string(what) + " needs a session whose workspace mode is overlay", ErrorCode::RUNTIME_ERROR);
 	const std::string upper = entry->session->sessionDirectory() + "/upper";
-	return Overlay::json(apply ? Overlay::commit(upper, config.workspace, DIFF_MAX_ENTRIES) : Overlay::diff(upper, config.workspace, DIFF_MAX_ENTRIES));
+	files::Descriptor workspace(entry->session->workspaceDescriptor());
+	if (workspace.get() < 0) throw ApiException::runtimeError("isolated session is not active");
+	return Overlay::json(apply ? Overlay::commit(upper, workspace.get(), config.workspace, DIFF_MAX_ENTRIES)
+		: Overlay::diff(upper, workspace.get(), DIFF_MAX_ENTRIES));
 }
 
 
@@ -258,7 +267,7 @@ std::string IsolationService::create(const JsonBody& body)
 	auto pSession = std::make_shared<IsolatedSession>(id, request, paths);
 	try
 	{
-		pSession->start();
+		_spawner.call([&pSession] { pSession->start(); });   // never on a worker thread (see Spawner)
 	}
 	catch (Poco::Exception& exc)
 	{

@@ -2,6 +2,7 @@
 
 #include "BwrapProbe.h"
 #include "SessionRegistry.h"
+#include "Spawner.h"
 #include "execd/Http.h"
 #include <condition_variable>
 #include <functional>
@@ -80,6 +81,7 @@ private:
 	bool _runner = false;
 	std::string _seccomp;   ///< the sessions' BPF program, built at start
 	SessionRegistry _registry;
+	Spawner _spawner;
 	std::thread _startup;
 	mutable std::mutex _startMutex;
 	mutable std::condition_variable _startDone;

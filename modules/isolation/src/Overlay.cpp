@@ -143,11 +143,11 @@ bool Overlay::probe(const std::string& root)
 }
 
 
-std::vector<Overlay::Change> Overlay::diff(const std::string& upper, const std::string& workspace, std::size_t maxEntries)
+std::vector<Overlay::Change> Overlay::diff(const std::string& upper, int workspace, std::size_t maxEntries)
 {
 	std::vector<Change> changes;
-	files::Descriptor lower(::open(workspace.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-	if (lower.get() < 0) throw ApiException::runtimeError(Paths::errorText(errno, "open", workspace));
+	files::Descriptor lower(::fcntl(workspace, F_DUPFD_CLOEXEC, 0));
+	if (lower.get() < 0) throw ApiException::runtimeError(Paths::errorText(errno, "open", "the workspace"));
 	std::size_t entries = 0;
 	try
 	{
@@ -238,17 +238,21 @@ std::vector<Overlay::Change> Overlay::diff(const std::string& upper, const std::
 }
 
 
-std::vector<Overlay::Change> Overlay::commit(const std::string& upper, const std::string& workspace, std::size_t maxEntries)
+std::vector<Overlay::Change> Overlay::commit(const std::string& upper, int workspace, const std::string& workspacePath, std::size_t maxEntries)
 {
 	const std::vector<Change> changes = diff(upper, workspace, maxEntries);
 	// Both sides are opened one component at a time without following links:
 	// neither the session (through the upper) nor anything else (through the
 	// workspace) leads a commit to read or write outside them.
-	const SessionView from(upper, upper, false, 0, 0);
-	const SessionView to(workspace, workspace, true, 0, 0);
+	const int upperFd = ::open(upper.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (upperFd < 0) fail(errno, "open", upper);
+	const SessionView from(upperFd, upper, false, 0, 0);
+	const int workspaceFd = ::fcntl(workspace, F_DUPFD_CLOEXEC, 0);
+	if (workspaceFd < 0) fail(errno, "open", workspacePath);
+	const SessionView to(workspaceFd, workspacePath, true, 0, 0);
 	for (const Change& change: changes)
 	{
-		SessionView::Location target = to.locate(change.path, change.kind != Change::DELETED);
+		SessionView::Location target = to.locateRelative(change.path, change.kind != Change::DELETED);
 		if (change.kind == Change::DELETED)
 		{
 			if (target.error() != 0) continue;   // its directory is gone already
@@ -256,18 +260,26 @@ std::vector<Overlay::Change> Overlay::commit(const std::string& upper, const std
 			continue;
 		}
 		if (target.error() != 0) fail(target.error(), "mkdir", target.path());
-		SessionView::Location source = from.locate(change.path, false);
+		SessionView::Location source = from.locateRelative(change.path, false);
 		if (source.error() != 0) continue;   // gone since the diff
 		struct stat st;
 		if (::fstatat(source.dir(), source.name().c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
 		struct stat old;
 		const bool exists = ::fstatat(target.dir(), target.name().c_str(), &old, AT_SYMLINK_NOFOLLOW) == 0;
+		const mode_t mode = st.st_mode & (S_ISDIR(st.st_mode) ? 01777 : 0777);   // no set-id bits
 		if (S_ISDIR(st.st_mode))
 		{
 			if (exists && !S_ISDIR(old.st_mode) && ::unlinkat(target.dir(), target.name().c_str(), 0) != 0) fail(errno, "remove", target.path());
-			if (::mkdirat(target.dir(), target.name().c_str(), st.st_mode & 07777) != 0 && errno != EEXIST) fail(errno, "mkdir", target.path());
-			::fchownat(target.dir(), target.name().c_str(), st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
-			::fchmodat(target.dir(), target.name().c_str(), st.st_mode & 07777, 0);
+			if (::mkdirat(target.dir(), target.name().c_str(), 0700) != 0 && errno != EEXIST) fail(errno, "mkdir", target.path());
+			// Owner and mode through the directory itself: what is there now may
+			// have been swapped for a link since.
+			files::Descriptor dir(::openat(target.dir(), target.name().c_str(), DIRECTORY_FLAGS));
+			if (dir.get() < 0)
+			{
+				if (errno == ELOOP || errno == ENOTDIR) SessionView::denySymlink(target.path());
+				fail(errno, "open", target.path());
+			}
+			if (::fchown(dir.get(), st.st_uid, st.st_gid) != 0 || ::fchmod(dir.get(), mode) != 0) fail(errno, "chmod", target.path());
 			continue;
 		}
 		if (exists && S_ISDIR(old.st_mode))
@@ -282,14 +294,17 @@ std::vector<Overlay::Change> Overlay::commit(const std::string& upper, const std
 		}
 		else if (S_ISREG(st.st_mode))
 		{
-			files::Descriptor in(from.openLeaf(source, O_RDONLY));
+			// O_NONBLOCK: swapped for a FIFO since, it must not hold the commit.
+			files::Descriptor in(from.openLeaf(source, O_RDONLY | O_NONBLOCK));
 			if (in.get() < 0) fail(errno, "open", source.path());
+			struct stat now;
+			if (::fstat(in.get(), &now) != 0 || !S_ISREG(now.st_mode)) continue;   // no longer a file: not committed
 			files::Descriptor out(::openat(target.dir(), temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
 			if (out.get() < 0) fail(errno, "open", target.path());
-			int error = files::Transfer::copyAll(in.get(), out.get());
+			int error = files::Transfer::copyAll(in.get(), out.get(), static_cast<unsigned long long>(now.st_size));
 			if (error == 0 && ::fchown(out.get(), st.st_uid, st.st_gid) != 0) error = errno;
-			if (error == 0 && ::fchmod(out.get(), st.st_mode & 07777) != 0) error = errno;
-			const struct timespec times[2] = {st.st_atim, st.st_mtim};
+			if (error == 0 && ::fchmod(out.get(), mode) != 0) error = errno;
+			const struct timespec times[2] = {now.st_atim, now.st_mtim};
 			if (error == 0 && ::futimens(out.get(), times) != 0) error = errno;
 			if (error != 0)
 			{

@@ -43,19 +43,23 @@ public:
 		/// True when an overlay can be mounted (and unmounted) in a scratch
 		/// directory under root, which is removed again.
 
-	static std::vector<Change> diff(const std::string& upper, const std::string& workspace, std::size_t maxEntries);
+	static std::vector<Change> diff(const std::string& upper, int workspace, std::size_t maxEntries);
 		/// What differs between the session's view and the host's workspace, as
 		/// the upper directory holds it: a file, link or directory of the upper that
 		/// the workspace lacks is ADDED; a file or link whose type, size, mtime,
 		/// mode, owner (or link target) differ from the workspace's is MODIFIED; a
 		/// whiteout of a workspace entry, or a workspace entry hidden by an opaque
 		/// directory, is DELETED. Pre-order, names sorted. Nothing is followed.
-		/// Throws ApiException 413 past maxEntries entries of the upper.
+		/// Throws ApiException 413 past maxEntries entries of the upper. workspace
+		/// is a descriptor of the host workspace (not taken over).
 
-	static std::vector<Change> commit(const std::string& upper, const std::string& workspace, std::size_t maxEntries);
+	static std::vector<Change> commit(const std::string& upper, int workspace, const std::string& workspacePath, std::size_t maxEntries);
 		/// Applies diff() to the workspace: each file is written beside its target
-		/// and renamed over it (atomic per file), with the session's mode, owner
-		/// and mtime; links likewise; directories made; deletions done (rm -rf).
+		/// and renamed over it (atomic per file), with the session's owner, mtime
+		/// and mode less its setuid and setgid bits (what a session made must not
+		/// become a set-id program of the host); links likewise; directories made;
+		/// deletions done (rm -rf). A file is copied as large as it was when the
+		/// commit looked at it, whatever a job of the session still appends.
 		/// Nothing on either side is followed. Returns what was applied; diff() is
 		/// empty afterwards. The upper directory is not emptied: under a mounted
 		/// overlay that would be undefined behaviour (the session would keep stale

@@ -20,6 +20,8 @@ public:
 		/// kcmp init_module finit_module delete_module bpf seccomp personality add_key
 		/// request_key keyctl iopl ioperm reboot syslog swapon swapoff setns unshare
 		/// name_to_handle_at open_by_handle_at userfaultfd kexec_load kexec_file_load acct
+		/// (upstream's 31), and the new mount API, which does what mount does:
+		/// open_tree move_mount fsopen fsconfig fsmount fspick mount_setattr
 
 	static std::string build(const std::vector<std::string>& deny);
 		/// The program's bytes. Names the architecture lacks are skipped. "" (and a

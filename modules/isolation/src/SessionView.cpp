@@ -91,12 +91,28 @@ int SessionView::Location::error() const
 }
 
 
-SessionView::SessionView(std::string root, std::string workspace, bool writable, uid_t uid, gid_t gid):
-	_root(std::move(root)),
+SessionView::SessionView(int root, std::string workspace, bool writable, uid_t uid, gid_t gid):
+	_root(root),
 	_workspace(std::move(workspace)),
 	_writable(writable),
 	_uid(uid),
 	_gid(gid)
+{
+}
+
+
+SessionView::~SessionView()
+{
+	if (_root >= 0) ::close(_root);
+}
+
+
+SessionView::SessionView(SessionView&& other) noexcept:
+	_root(std::exchange(other._root, -1)),
+	_workspace(std::move(other._workspace)),
+	_writable(other._writable),
+	_uid(other._uid),
+	_gid(other._gid)
 {
 }
 
@@ -119,10 +135,16 @@ std::string SessionView::relative(const std::string& raw) const
 
 SessionView::Location SessionView::locate(const std::string& raw, bool makeParents) const
 {
+	return locateRelative(relative(raw), makeParents);
+}
+
+
+SessionView::Location SessionView::locateRelative(const std::string& relative, bool makeParents) const
+{
 	Location location;
-	location._relative = relative(raw);
+	location._relative = relative;
 	location._path = location._relative.empty() ? _workspace : (_workspace == "/" ? "/" : _workspace + "/") + location._relative;
-	int dir = ::open(_root.c_str(), DIRECTORY_FLAGS & ~O_NOFOLLOW);
+	int dir = ::fcntl(_root, F_DUPFD_CLOEXEC, 0);
 	if (dir < 0) throw ApiException::runtimeError(Paths::errorText(errno, "open", _workspace));
 	location._dir = dir;
 	if (location._relative.empty())

@@ -53,9 +53,17 @@ public:
 		int _error = 0;
 	};
 
-	SessionView(std::string root, std::string workspace, bool writable, uid_t uid, gid_t gid);
-		/// root: the directory the routes work in; workspace: the path the session
+	SessionView(int root, std::string workspace, bool writable, uid_t uid, gid_t gid);
+		/// root: an open descriptor (O_DIRECTORY) of the directory the routes work
+		/// in, taken over; opened once, when the session started, so that what the
+		/// workspace's path leads to later (a session may rename a directory above
+		/// it and put a link there) does not matter. workspace: the path the session
 		/// sees it at (messages, re-rooting); uid and gid own what the routes create.
+	~SessionView();
+	SessionView(SessionView&& other) noexcept;
+	SessionView(const SessionView&) = delete;
+	SessionView& operator = (const SessionView&) = delete;
+	SessionView& operator = (SessionView&&) = delete;
 
 	std::string relative(const std::string& raw) const;
 		/// §4.1: the path cleaned, the workspace prefix stripped, the rest taken as
@@ -64,6 +72,10 @@ public:
 		/// like "..foo", as upstream), and 400 past the path limits.
 
 	Location locate(const std::string& raw, bool makeParents) const;
+
+	Location locateRelative(const std::string& relative, bool makeParents) const;
+		/// locate() of a path already relative and clean, as a walk of the tree
+		/// produces it (names such as "..x" included, which relative() refuses).
 		/// Opens every directory above raw's last component, one at a time with
 		/// O_NOFOLLOW. makeParents creates the missing ones (0755, owned by the
 		/// session's identity). Throws ApiException 500 "symlink target denied: <p>"
@@ -94,7 +106,7 @@ public:
 		/// "created_at":"0001-01-01T00:00:00Z","owner":"","group":"","mode":644}.
 
 private:
-	const std::string _root;
+	int _root;
 	const std::string _workspace;
 	const bool _writable;
 	const uid_t _uid;

@@ -84,7 +84,16 @@ void ViewHandler::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPS
 	entry = _service.registry().find(id);
 	if (!entry || entry->stopping || !entry->session->alive())
 		throw ApiException::runtimeError("isolated session is not active");
-	serve(entry->session->view(), request, response);
+	std::optional<SessionView> view;
+	try
+	{
+		view.emplace(entry->session->view());
+	}
+	catch (Poco::IllegalStateException&)
+	{
+		throw ApiException::runtimeError("isolated session is not active");
+	}
+	serve(*view, request, response);
 }
 
 
@@ -199,6 +208,7 @@ void ViewHandler::upload(const SessionView& view, Poco::Net::HTTPServerRequest& 
 	std::vector<std::string> metadata;
 	std::vector<Spool> spools;
 	std::size_t parts = 0;
+	std::size_t metadataBytes = 0;
 	const char* tmp = std::getenv("TMPDIR");
 	const std::string spoolDir = tmp && *tmp ? tmp : "/tmp";
 	try
@@ -210,16 +220,23 @@ void ViewHandler::upload(const SessionView& view, Poco::Net::HTTPServerRequest& 
 			++parts;
 			if (part.name == "metadata")
 			{
+				if (metadata.size() == MAX_UPLOAD_FILES)
+					throw ApiException::badRequest("more than " + std::to_string(MAX_UPLOAD_FILES) + " files in one upload", ErrorCode::INVALID_FILE);
 				std::string text;
-				parser.read([&text](const char* data, std::size_t size) {
+				parser.read([&text, &metadataBytes](const char* data, std::size_t size) {
 					if (text.size() + size > files::UploadHandler::METADATA_MAX_BYTES)
 						throw ApiException::badRequest("metadata part is larger than 1 MiB", ErrorCode::INVALID_FILE_METADATA);
+					metadataBytes += size;
+					if (metadataBytes > files::UploadHandler::METADATA_MAX_BYTES)
+						throw ApiException::badRequest("the metadata parts are larger than 1 MiB in all", ErrorCode::INVALID_FILE_METADATA);
 					text.append(data, size);
 				});
 				metadata.push_back(std::move(text));
 			}
 			else if (part.name == "file")
 			{
+				if (spools.size() == MAX_UPLOAD_FILES)
+					throw ApiException::badRequest("more than " + std::to_string(MAX_UPLOAD_FILES) + " files in one upload", ErrorCode::INVALID_FILE);
 				std::string name = spoolDir + "/execd-upload-XXXXXX";
 				int fd = ::mkostemp(&name[0], O_CLOEXEC);
 				if (fd < 0) throw ApiException::runtimeError(Paths::errorText(errno, "open", spoolDir));
@@ -266,7 +283,7 @@ void ViewHandler::upload(const SessionView& view, Poco::Net::HTTPServerRequest& 
 	{
 		// owner and group are ignored: what the proxy writes belongs to the session.
 		SessionView::Location at = view.locate(described[i]->target(), true);
-		placeFile(view, at, spools[i].fd->get(), spools[i].size, modeOr(described[i]->permission().mode, 0644), false);
+		placeFile(view, at, spools[i].fd->get(), spools[i].size, modeOr(described[i]->permission().mode, 0644), true);   // an existing file keeps its mode
 	}
 	Http::sendEmpty(response);
 }
@@ -336,10 +353,13 @@ void ViewHandler::permissions(const SessionView& view, Poco::Net::HTTPServerRequ
 		if (fd.get() < 0) throw ApiException::runtimeError(Paths::errorText(errno, "chmod", at.path()));
 		// An O_PATH descriptor takes no fchmod(): its /proc name does, and cannot
 		// be swapped for a link meanwhile.
+		// A file with other hard links may be one the session linked in from
+		// outside its workspace: its mode is not the session's to change.
+		struct stat st;
+		if (::fstat(fd.get(), &st) != 0) throw ApiException::runtimeError(Paths::errorText(errno, "chmod", at.path()));
+		if (!S_ISDIR(st.st_mode) && st.st_nlink > 1) throw ApiException::runtimeError("hard link target denied: " + at.path());
 		const std::string self = "/proc/self/fd/" + std::to_string(fd.get());
-		int rc = ::fchmodat(AT_FDCWD, self.c_str(), c.second, 0);
-		if (rc != 0 && errno == ENOENT) rc = ::fchmodat(at.dir(), at.name().c_str(), c.second, 0);   // no /proc here
-		if (rc != 0) throw ApiException::runtimeError(Paths::errorText(errno, "chmod", at.path()));
+		if (::fchmodat(AT_FDCWD, self.c_str(), c.second, 0) != 0) throw ApiException::runtimeError(Paths::errorText(errno, "chmod", at.path()));
 	}
 	Http::sendEmpty(response);
 }

@@ -36,6 +36,11 @@ public:
 	static constexpr std::size_t WALK_MAX_ENTRIES = 1000000;
 		/// The most entries one search or list visits; past it, 400.
 
+	static constexpr std::size_t MAX_UPLOAD_FILES = 1024;
+		/// The most files one upload carries (each is spooled to a descriptor of
+		/// its own until the form is complete); past it, 400 INVALID_FILE. Their
+		/// metadata parts hold 1 MiB in all.
+
 	static constexpr std::size_t REPLACE_MAX_BYTES = 64 * 1024 * 1024;
 		/// The largest file replace edits, before and after; past it, 413.
 

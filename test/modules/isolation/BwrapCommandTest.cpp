@@ -91,6 +91,12 @@ public:
 		c.workspace = "/w";
 		c.mode = SessionConfig::Workspace::RW;
 		std::string argv = joined(BwrapCommand::build(c, "bwrap", env, {"sh"}, "setpriv"));
+		// A root session keeps a container's usual capabilities only.
+		CPPUNIT_ASSERT_MESSAGE(argv, argv.find("--unsetenv GH_TOKEN --cap-drop ALL --cap-add CAP_CHOWN --cap-add CAP_DAC_OVERRIDE ") != std::string::npos);
+		CPPUNIT_ASSERT(argv.find("CAP_SYS_ADMIN") == std::string::npos && argv.find("CAP_MKNOD") == std::string::npos);
+		c.uid = 1000;
+		argv = joined(BwrapCommand::build(c, "bwrap", env, {"sh"}, "setpriv"));
+		CPPUNIT_ASSERT(argv.find("--cap-drop") == std::string::npos);   // setpriv's switch drops them all
 		CPPUNIT_ASSERT(argv.find("--unsetenv OPENAI_API_KEY --unsetenv aws_region --unsetenv GH_TOKEN --die-with-parent") != std::string::npos);
 		c.envKeys = {"HOME"};
 		argv = joined(BwrapCommand::build(c, "bwrap", env, {"sh"}, "setpriv"));

@@ -6,6 +6,7 @@
 #include "Poco/String.h"
 #include <cppunit/extensions/HelperMacros.h>
 #include <fstream>
+#include <future>
 #include <regex>
 #include <thread>
 #include <csignal>
@@ -92,7 +93,9 @@ class IntegrationIsolationTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testFileErrors);
 	CPPUNIT_TEST(testDiffAndCommit);
 	CPPUNIT_TEST(testEscapes);
+	CPPUNIT_TEST(testMovedWorkspace);
 	CPPUNIT_TEST(testSerialisedRuns);
+	CPPUNIT_TEST(testOutlivesItsWorkerThread);
 	CPPUNIT_TEST(testIdleExpiry);
 	CPPUNIT_TEST(testLeftoversAfterKill);
 	CPPUNIT_TEST(testIsolationConfig);
@@ -496,6 +499,11 @@ public:
 		CPPUNIT_ASSERT_EQUAL(std::string("later"), slurp(ws + "/edit.txt"));
 		struct stat st;
 		CPPUNIT_ASSERT(::lstat((ws + "/etc2").c_str(), &st) == 0 && S_ISLNK(st.st_mode));
+		// No set-id program reaches the host through a commit.
+		r = request(execd.port(), "POST", base + "/run", "{\"code\":\"cp /bin/true " + ws + "/suid && chmod 4755 " + ws + "/suid\"}");
+		r = request(execd.port(), "POST", base + "/commit");
+		CPPUNIT_ASSERT_EQUAL(200, r.status);
+		CPPUNIT_ASSERT(::stat((ws + "/suid").c_str(), &st) == 0 && (st.st_mode & 07777) == 0755);
 	}
 
 	void testEscapes()
@@ -525,6 +533,8 @@ public:
 			CPPUNIT_ASSERT_MESSAGE(out, out.find("api-secret-55") == std::string::npos);
 			out = run("ls /proc | grep -c '^[0-9]'");   // a pid namespace of its own: bwrap's init, the shell, ls, grep
 			CPPUNIT_ASSERT_MESSAGE(out, std::regex_search(out, std::regex("\"text\":\"[1-5]\"")));
+			out = run("mknod " + ws + "/disk b 8 0; echo mknod=$?; ip link set lo down; echo ip=$?");   // no raw devices, not the host's network
+			CPPUNIT_ASSERT_MESSAGE(out, out.find("mknod=1") != std::string::npos && out.find("ip=0") == std::string::npos);
 			out = run("ls -A " + std::string(scratch.path) + "/upper | wc -l");   // no session sees another's upper
 			CPPUNIT_ASSERT_MESSAGE(out, out.find("\"text\":\"0\"") != std::string::npos);
 			out = run("unshare -U true; echo unshare=$?; mount -t tmpfs none /mnt; echo mount=$?");
@@ -532,6 +542,52 @@ public:
 			out = run("exec 3<>/dev/tcp/127.0.0.1/" + std::to_string(execd.port()) + " && printf 'GET /v1/isolated/sessions HTTP/1.0\\r\\n\\r\\n' >&3 && head -1 <&3");
 			CPPUNIT_ASSERT_MESSAGE(out, out.find("401") != std::string::npos);   // the API without the token
 		}
+	}
+
+	void testMovedWorkspace()
+	{
+		// The workspace's directory is renamed and a link to /etc put in its place:
+		// the file routes go on in the directory the session started with. Also: uploads keep an existing file's mode, chmod refuses
+		// a hard-linked file, and a timeout with an orphaned background job keeps
+		// the shell.
+		if (::access("/usr/bin/bwrap", X_OK) != 0 || ::getuid() != 0) return;
+		Scratch scratch;
+		const std::string parent = std::string(scratch.path) + "/p";
+		const std::string ws = parent + "/ws";
+		Poco::File(ws).createDirectories();
+		ExecdProcess execd(options(scratch));
+		HttpResult r = request(execd.port(), "POST", "/v1/isolated/session", "{\"workspace\":{\"path\":\"" + ws + "\",\"mode\":\"rw\"},\"extra_writable\":[\"" + parent + "\"]}");
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 201, r.status);
+		const std::string base = "/v1/isolated/session/" + object(r.body)->getValue<std::string>("session_id");
+		auto run = [&](const std::string& code, const std::string& extra = "") { return request(execd.port(), "POST", base + "/run", "{\"code\":" + quote(code) + extra + "}").body; };
+		CPPUNIT_ASSERT(run("true").find("execution_complete") != std::string::npos);   // bwrap has made its mounts
+		// Inside the session the workspace is a mount point (rename: EBUSY); on the
+		// host, another session or process with the directory above can.
+		CPPUNIT_ASSERT_EQUAL(0, ::rename(ws.c_str(), (parent + "/old").c_str()));
+		CPPUNIT_ASSERT_EQUAL(0, ::symlink("/etc", ws.c_str()));
+		const std::map<std::string, std::string> form{{"Content-Type", "multipart/form-data; boundary=b0undary"}};
+		r = request(execd.port(), "POST", base + "/files/upload", upload("execd-planted.txt", "x"), form);
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
+		CPPUNIT_ASSERT(!Poco::File("/etc/execd-planted.txt").exists());
+		CPPUNIT_ASSERT_EQUAL(std::string("x"), slurp(parent + "/old/execd-planted.txt"));
+		// An existing file keeps its mode when uploaded over.
+		spit(parent + "/old/x.sh", "#!/bin/sh\necho ran\n");
+		::chmod((parent + "/old/x.sh").c_str(), 0755);
+		r = request(execd.port(), "POST", base + "/files/upload", upload("x.sh", "#!/bin/sh\necho again\n"), form);
+		struct stat st;
+		CPPUNIT_ASSERT(::stat((parent + "/old/x.sh").c_str(), &st) == 0 && (st.st_mode & 0777) == 0755);
+		// A hard link's mode is not changed through the session's name for it.
+		CPPUNIT_ASSERT_EQUAL(0, ::link((parent + "/old/x.sh").c_str(), (parent + "/old/link").c_str()));
+		r = request(execd.port(), "POST", base + "/files/permissions", "{\"x.sh\":{\"mode\":777}}");
+		CPPUNIT_ASSERT_EQUAL(500, r.status);
+		CPPUNIT_ASSERT_MESSAGE(r.body, r.body.find("hard link target denied") != std::string::npos);
+		// An orphaned background job, then a timeout: the shell is not what is stopped.
+		std::string bg = run("X=kept; (sleep 100 &)");
+		CPPUNIT_ASSERT_MESSAGE(bg, bg.find("execution_complete") != std::string::npos);
+		std::string out = run("sleep 30", ",\"timeout_seconds\":1");
+		CPPUNIT_ASSERT_MESSAGE(out, out.find("context deadline exceeded") != std::string::npos);
+		out = run("echo $X");
+		CPPUNIT_ASSERT_MESSAGE(out, out.find("\"text\":\"kept\"") != std::string::npos);
 	}
 
 	void testSerialisedRuns()
@@ -557,6 +613,36 @@ public:
 		r = request(execd.port(), "POST", base + "/run", "{\"code\":\"echo after\"}");
 		CPPUNIT_ASSERT(r.body.find("\"after\"") != std::string::npos);
 		CPPUNIT_ASSERT(std::chrono::steady_clock::now() - after < std::chrono::seconds(5));
+	}
+
+	void testOutlivesItsWorkerThread()
+	{
+		// bwrap's --die-with-parent is the death of the thread that started it: a
+		// session created on a worker thread that execd later releases must live on.
+		if (::access("/usr/bin/bwrap", X_OK) != 0 || ::getuid() != 0) return;
+		Scratch scratch;
+		ExecdProcess::Options o = options(scratch);
+		o.properties.push_back("execd.http.threadIdleMillis = 1000");
+		ExecdProcess execd(o);
+		const std::string body = "{\"workspace\":{\"path\":\"" + std::string(scratch.path) + "/ws\"}}";
+		// Sessions created on several workers at once: all but one of those
+		// threads are released later.
+		std::vector<std::future<HttpResult>> creating;
+		for (int i = 0; i < 4; ++i)
+			creating.push_back(std::async(std::launch::async, [&] { return request(execd.port(), "POST", "/v1/isolated/session", body); }));
+		std::vector<std::string> ids;
+		for (auto& f: creating)
+		{
+			HttpResult r = f.get();
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 201, r.status);
+			ids.push_back(object(r.body)->getValue<std::string>("session_id"));
+		}
+		std::this_thread::sleep_for(std::chrono::milliseconds(7000));   // idle workers go within the housekeeper's 5 s
+		for (const std::string& s: ids)
+		{
+			HttpResult r = request(execd.port(), "POST", "/v1/isolated/session/" + s + "/run", "{\"code\":\"echo alive\"}");
+			CPPUNIT_ASSERT_MESSAGE(s + ": " + r.body, r.body.find("\"text\":\"alive\"") != std::string::npos);
+		}
 	}
 
 	void testIdleExpiry()
