@@ -21,7 +21,8 @@ SessionRegistry::~SessionRegistry()
 
 void SessionRegistry::start()
 {
-	_thread = std::thread([this] { loop(); });
+	std::lock_guard<std::mutex> lock(_mutex);
+	_started = true;
 }
 
 
@@ -62,6 +63,9 @@ void SessionRegistry::add(std::shared_ptr<IsolatedSession> session)
 	e.files = std::make_shared<std::shared_timed_mutex>();
 	std::lock_guard<std::mutex> lock(_mutex);
 	_sessions[e.session->id()] = e;
+	// The GC thread with the first session: an execd that never has one keeps
+	// no thread for them.
+	if (_started && !_stopping && !_thread.joinable()) _thread = std::thread([this] { loop(); });
 }
 
 

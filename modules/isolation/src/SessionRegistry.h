@@ -39,6 +39,7 @@ public:
 	~SessionRegistry();
 
 	void start();
+		/// GC from now on: its thread starts with the first session.
 	void stop();
 		/// Ends the GC thread and tears every session down.
 
@@ -65,6 +66,7 @@ private:
 	mutable std::mutex _mutex;
 	std::condition_variable _wake;
 	std::map<std::string, Entry> _sessions;
+	bool _started = false;
 	bool _stopping = false;
 	std::thread _thread;
 };

@@ -6,8 +6,7 @@ namespace execd {
 namespace isolation {
 
 
-Spawner::Spawner():
-	_thread([this] { loop(); })
+Spawner::Spawner()
 {
 }
 
@@ -23,6 +22,7 @@ void Spawner::call(const std::function<void()>& work)
 	Task task{&work, nullptr, false};
 	std::unique_lock<std::mutex> lock(_mutex);
 	if (_stopping) throw Poco::IllegalStateException("isolation is shutting down");
+	if (!_thread.joinable()) _thread = std::thread([this] { loop(); });   // with the first session
 	_queue.push_back(&task);
 	_wake.notify_one();
 	_done.wait(lock, [&task] { return task.done; });
@@ -32,12 +32,14 @@ void Spawner::call(const std::function<void()>& work)
 
 void Spawner::stop()
 {
+	std::thread thread;
 	{
 		std::lock_guard<std::mutex> lock(_mutex);
 		_stopping = true;
 		_wake.notify_one();
+		thread.swap(_thread);
 	}
-	if (_thread.joinable()) _thread.join();
+	if (thread.joinable()) thread.join();
 }
 
 

@@ -16,8 +16,8 @@ class Spawner
 	/// One long-lived thread on which every session's bwrap is started. bwrap's
 	/// --die-with-parent (PR_SET_PDEATHSIG) fires when the *thread* that forked it
 	/// ends, and execd's HTTP worker threads end when they have been idle: a
-	/// session started on one would be killed minutes later. This thread ends with
-	/// the module, after every session is gone.
+	/// session started on one would be killed minutes later. The thread starts with
+	/// the first call and ends with the module, after every session is gone.
 {
 public:
 	Spawner();
