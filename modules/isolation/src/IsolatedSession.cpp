@@ -20,25 +20,6 @@ namespace execd {
 namespace isolation {
 
 
-namespace {
-
-
-void writeAll(int fd, const std::string& data)
-{
-	std::size_t done = 0;
-	while (done < data.size())
-	{
-		ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-		if (n < 0 && errno == EINTR) continue;
-		if (n <= 0) throw Poco::IOException("write to the session's shell: " + std::string(std::strerror(errno)));
-		done += static_cast<std::size_t>(n);
-	}
-}
-
-
-} // namespace
-
-
 IsolatedSession::IsolatedSession(std::string id, SessionRequest request, Paths paths):
 	_id(std::move(id)),
 	_request(std::move(request)),
@@ -175,6 +156,7 @@ void IsolatedSession::start()
 	if (program[0] >= 0) ::close(program[0]);
 	_output = pipe[0];
 	::fcntl(_output, F_SETFL, ::fcntl(_output, F_GETFL) | O_NONBLOCK);
+	::fcntl(_process.input(), F_SETFL, ::fcntl(_process.input(), F_GETFL) | O_NONBLOCK);
 }
 
 
@@ -228,45 +210,73 @@ IsolatedSession::Outcome IsolatedSession::run(const std::string& code, const std
 	}
 	shellPid();   // found before the code can start background jobs
 	RunScript script("__ISOLATED_RUN_END___" + Poco::UUIDGenerator::defaultGenerator().createRandom().toString());
-	try
-	{
-		writeAll(_process.input(), script.input(code, envs));
-	}
-	catch (Poco::IOException&)
-	{
-		_ended = true;   // the shell is gone (EPIPE) before its exit was seen
-		outcome.error = "isolated session is not active: session process has exited";
-		return outcome;
-	}
-	const auto deadline = std::chrono::steady_clock::now() + timeout;
+	// The code goes in while its output is read: a long script whose first lines
+	// print much would otherwise fill the output pipe while we wait for the input
+	// pipe (stdin is non-blocking).
+	std::string input = script.input(code, envs);
+	std::size_t written = 0;
+	const auto now = [] { return std::chrono::steady_clock::now(); };
+	const auto deadline = now() + timeout;
+	std::chrono::steady_clock::time_point markerDeadline{};   // once stopped
 	bool stopped = false;
+	auto stopRun = [&](const std::string& why)
+	{
+		if (stopped) return;
+		stopJob();
+		stopped = true;
+		if (outcome.error.empty()) outcome.error = why;
+		markerDeadline = now() + STOP_GRACE;
+		if (written < input.size())
+		{
+			// The rest of the code is not run; the marker is still needed.
+			input = input.substr(0, written) + (envs.empty() ? "\n" : "\n)\n") + input.substr(input.rfind("echo __ISOLATED_RUN_END___"));
+		}
+	};
 	char buffer[65536];
 	std::vector<std::string> lines;
 	for (;;)
 	{
 		int wait = -1;
-		if (timeout.count() > 0 && !stopped)
+		const auto until = stopped ? markerDeadline : (timeout.count() > 0 ? deadline : std::chrono::steady_clock::time_point{});
+		if (until != std::chrono::steady_clock::time_point{})
 		{
-			auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+			const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - now()).count();
 			if (left <= 0)
 			{
-				stopJob();
-				stopped = true;
-				outcome.error = "context deadline exceeded";
-				continue;
+				if (!stopped)
+				{
+					stopRun("context deadline exceeded");
+					continue;
+				}
+				// The shell did not come back (it reads the code's own input, or
+				// sits inside an unfinished statement): the session ends.
+				std::lock_guard<std::mutex> state(_stateMutex);
+				if (_process.running()) _process.signalGroup(SIGKILL);
+				_ended = true;
+				return outcome;
 			}
 			wait = static_cast<int>(left);
 		}
 		// The client's socket too: one that closes its connection during a silent
 		// run is noticed at once, not at the run's next line.
-		pollfd p[2] = {{_output, POLLIN, 0}, {stopped ? -1 : client, POLLRDHUP, 0}};
-		if (::poll(p, 2, wait) < 0 && errno != EINTR) throw Poco::IOException("poll", errno);
+		pollfd p[3] = {{_output, POLLIN, 0}, {stopped ? -1 : client, POLLRDHUP, 0},
+			{written < input.size() ? _process.input() : -1, POLLOUT, 0}};
+		if (::poll(p, 3, wait) < 0 && errno != EINTR) throw Poco::IOException("poll", errno);
 		if (p[1].revents & (POLLRDHUP | POLLHUP | POLLERR))
 		{
-			stopJob();
-			stopped = true;
-			if (outcome.error.empty()) outcome.error = "client disconnected";
+			stopRun("client disconnected");
 			continue;
+		}
+		if (p[2].revents & (POLLOUT | POLLERR | POLLHUP))
+		{
+			ssize_t n = ::write(_process.input(), input.data() + written, input.size() - written);
+			if (n > 0) written += static_cast<std::size_t>(n);
+			else if (n < 0 && errno != EAGAIN && errno != EINTR)
+			{
+				// EPIPE: the shell is gone; what it printed is still read below.
+				written = input.size();
+				if (outcome.error.empty()) outcome.error = "isolated session is not active: session process has exited";
+			}
 		}
 		if (!(p[0].revents & (POLLIN | POLLHUP))) continue;
 		ssize_t n = ::read(_output, buffer, sizeof(buffer));
@@ -288,17 +298,11 @@ IsolatedSession::Outcome IsolatedSession::run(const std::string& code, const std
 			// that nothing of this run reaches the next.
 			for (const std::string& l: lines) onLine(l);
 			lines.clear();
-			stopJob();
-			stopped = true;
-			outcome.error = "read stdout: bufio.Scanner: token too long";
+			stopRun("read stdout: bufio.Scanner: token too long");
 		}
 		for (const std::string& l: lines)
 		{
-			if (!stopped && !onLine(l))
-			{
-				stopJob();   // the client is gone
-				stopped = true;
-			}
+			if (!stopped && !onLine(l)) stopRun("client disconnected");
 		}
 		if (script.status())
 		{

@@ -39,6 +39,10 @@ public:
 		std::string seccomp;              ///< the BPF program (SeccompProgram); "" = none
 	};
 
+	static constexpr std::chrono::milliseconds STOP_GRACE{5000};
+		/// After a run is stopped (timeout, client gone, overlong line), how long
+		/// its shell may take to report; past it the session is ended.
+
 	struct Outcome
 	{
 		std::optional<int> status;   ///< the code's exit status, once the marker came

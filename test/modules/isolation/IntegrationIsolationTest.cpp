@@ -199,7 +199,7 @@ public:
 		ExecdProcess execd(options(scratch));
 		HttpResult r = request(execd.port(), "POST", "/v1/isolated/session", "{\"workspace\":{\"path\":\"" + std::string(scratch.path) + "/ws\"}}");
 		CPPUNIT_ASSERT_EQUAL(201, r.status);
-		const std::string id = object(r.body)->getValue<std::string>("session_id");
+		std::string id = object(r.body)->getValue<std::string>("session_id");
 		auto run = [&](const std::string& body) { return request(execd.port(), "POST", "/v1/isolated/session/" + id + "/run", body); };
 		auto stripped = [](std::string body)
 		{
@@ -232,6 +232,24 @@ public:
 		CPPUNIT_ASSERT(r.body.size() < 1000 && r.body.find("rest") == std::string::npos);
 		r = run("{\"code\":\"echo next\"}");
 		CPPUNIT_ASSERT_EQUAL(std::string("{\"type\":\"stdout\",\"text\":\"next\",\"timestamp\":T}\n\n{\"type\":\"execution_complete\",\"timestamp\":T}\n\n"), stripped(r.body));
+		// A long script whose first lines print a lot: its input goes in while its
+		// output is read (no deadlock on the two pipes).
+		std::string code = "head -c 300000 /dev/zero | tr '\\\\0' y; echo; echo printed\\n";
+		for (int i = 0; i < 20000; ++i) code += "Z" + std::to_string(i) + "=" + std::to_string(i) + "\\n";
+		code += "echo $Z19999";
+		auto started = std::chrono::steady_clock::now();
+		r = run("{\"code\":\"" + code + "\",\"timeout_seconds\":20}");
+		CPPUNIT_ASSERT(std::chrono::steady_clock::now() - started < std::chrono::seconds(15));
+		CPPUNIT_ASSERT_MESSAGE(r.body.substr(r.body.size() > 300 ? r.body.size() - 300 : 0), r.body.find("\"text\":\"19999\"") != std::string::npos);
+		// A timeout while the shell sits in an unfinished statement: the marker can
+		// never come, so after the grace the session ends instead of hanging.
+		started = std::chrono::steady_clock::now();
+		r = run("{\"code\":\"echo 'open quote; sleep 30\",\"timeout_seconds\":1}");
+		CPPUNIT_ASSERT(std::chrono::steady_clock::now() - started < std::chrono::seconds(10));
+		CPPUNIT_ASSERT_MESSAGE(r.body, r.body.find("context deadline exceeded") != std::string::npos);
+		CPPUNIT_ASSERT(request(execd.port(), "GET", "/v1/isolated/session/" + id).body.find("\"status\":\"dead\"") != std::string::npos);
+		r = request(execd.port(), "POST", "/v1/isolated/session", "{\"workspace\":{\"path\":\"" + std::string(scratch.path) + "/ws\"}}");
+		id = object(r.body)->getValue<std::string>("session_id");
 		r = run("{\"code\":\"echo bye; exit 1\"}");
 		CPPUNIT_ASSERT(r.body.find("exited without end marker") != std::string::npos);
 		CPPUNIT_ASSERT_EQUAL(std::size_t(2), sseEvents(r.body).size());   // "bye" once, then the error
