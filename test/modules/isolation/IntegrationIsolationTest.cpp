@@ -91,6 +91,7 @@ class IntegrationIsolationTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testNoPings);
 	CPPUNIT_TEST(testOverlayFiles);
 	CPPUNIT_TEST(testWorkspaceModes);
+	CPPUNIT_TEST(testSessionOptions);
 	CPPUNIT_TEST(testFileErrors);
 	CPPUNIT_TEST(testDiffAndCommit);
 	CPPUNIT_TEST(testEscapes);
@@ -445,6 +446,71 @@ public:
 		CPPUNIT_ASSERT(request(execd.port(), "POST", roBase + "/files/mv", "[{\"src\":\"r.txt\",\"dest\":\"s.txt\"}]").body.find("rename denied") != std::string::npos);
 		CPPUNIT_ASSERT(request(execd.port(), "POST", roBase + "/files/permissions", "{\"r.txt\":{\"mode\":600}}").body.find("chmod denied") != std::string::npos);
 		CPPUNIT_ASSERT(Poco::File(ro + "/r.txt").exists());
+	}
+
+	void testSessionOptions()
+	{
+		// The create options at run time: userns, profiles, share_net, binds,
+		// env_passthrough, and a workspace inside the strict profile's private /tmp.
+		if (::access("/usr/bin/bwrap", X_OK) != 0 || ::getuid() != 0) return;
+		Scratch scratch;
+		const std::string dir = scratch.path;
+		Poco::File(dir + "/in").createDirectories();
+		spit(dir + "/in/data.txt", "bound\n");
+		char hostTmp[] = "/tmp/execd-iso-XXXXXX";
+		CPPUNIT_ASSERT(::mkdtemp(hostTmp));
+		::chmod(hostTmp, 0777);
+		const std::string tmpFile = std::string(hostTmp) + "/host.txt";
+		spit(tmpFile, "host tmp");
+		ExecdProcess::Options o = options(scratch);
+		o.env["MY_API_KEY"] = "k-secret";
+		o.env["PLAIN"] = "p-plain";
+		ExecdProcess execd(o);
+		auto session = [&](const std::string& extra)
+		{
+			HttpResult r = request(execd.port(), "POST", "/v1/isolated/session", "{\"workspace\":{\"path\":\"" + dir + "/ws\",\"mode\":\"rw\"}" + extra + "}");
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 201, r.status);
+			return "/v1/isolated/session/" + object(r.body)->getValue<std::string>("session_id");
+		};
+		auto run = [&](const std::string& base, const std::string& code) { return request(execd.port(), "POST", base + "/run", "{\"code\":" + quote(code) + "}").body; };
+		auto has = [](const std::string& out, const std::string& text) { return out.find("\"text\":\"" + text + "\"") != std::string::npos; };
+
+		std::string base = session(",\"uid_mode\":\"userns\",\"uid\":1000,\"gid\":1000");
+		std::string out = run(base, "id -u; id -g; echo made > " + dir + "/ws/userns.txt");
+		CPPUNIT_ASSERT_MESSAGE(out, has(out, "1000"));
+		struct stat st;
+		CPPUNIT_ASSERT(::stat((dir + "/ws/userns.txt").c_str(), &st) == 0 && st.st_uid == 0);   // execd's own id on the host
+		CPPUNIT_ASSERT_MESSAGE(out, request(execd.port(), "GET", base).body.find("\"uid_mode\":\"userns\"") != std::string::npos);
+
+		out = run(session(",\"profile\":\"balanced\""), "cat " + tmpFile);
+		CPPUNIT_ASSERT_MESSAGE(out, has(out, "host tmp"));
+		out = run(session(""), "cat " + tmpFile + " || echo hidden");   // strict: a private /tmp
+		CPPUNIT_ASSERT_MESSAGE(out, has(out, "hidden"));
+
+		out = run(session(",\"share_net\":false"), "wc -l < /proc/net/dev");   // only lo: two header lines and one
+		CPPUNIT_ASSERT_MESSAGE(out, has(out, "3"));
+		out = run(session(""), "wc -l < /proc/net/dev");
+		CPPUNIT_ASSERT_MESSAGE(out, !has(out, "3") || std::system("test $(wc -l < /proc/net/dev) -eq 3") == 0);
+
+		base = session(",\"binds\":[{\"source\":\"" + dir + "/in\",\"dest\":\"/mnt\",\"readonly\":true}],\"extra_writable\":[\"" + dir + "/in\"]");
+		out = run(base, "cat /mnt/data.txt; echo x > /mnt/w.txt || echo ro; echo y > " + dir + "/in/w.txt && echo rw");
+		CPPUNIT_ASSERT_MESSAGE(out, has(out, "bound") && has(out, "ro") && has(out, "rw"));
+
+		out = run(session(""), "echo \"[$MY_API_KEY][$PLAIN]\"");
+		CPPUNIT_ASSERT_MESSAGE(out, has(out, "[][p-plain]"));   // the deny blacklist
+		out = run(session(",\"env_passthrough\":{\"mode\":\"deny\",\"keys\":[\"PLAIN\"]}"), "echo \"[$MY_API_KEY][$PLAIN]\"");
+		CPPUNIT_ASSERT_MESSAGE(out, has(out, "[k-secret][]"));   // exactly the keys, no blacklist
+		out = run(session(",\"env_passthrough\":{\"mode\":\"allow\",\"keys\":[\"PLAIN\"]}"), "echo \"[$MY_API_KEY][$PLAIN][${HOME:-nohome}]\"");
+		CPPUNIT_ASSERT_MESSAGE(out, has(out, "[][p-plain][nohome]"));
+
+		// A workspace inside the strict profile's private /tmp, for a session user.
+		const std::string tmpWs = std::string(hostTmp) + "/deep/ws";
+		HttpResult r = request(execd.port(), "POST", "/v1/isolated/session", "{\"workspace\":{\"path\":\"" + tmpWs + "\",\"mode\":\"rw\"},\"uid\":65534,\"gid\":65534}");
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 201, r.status);
+		::chmod(tmpWs.c_str(), 0777);
+		out = run("/v1/isolated/session/" + object(r.body)->getValue<std::string>("session_id"), "echo ok > " + tmpWs + "/f && cat " + tmpWs + "/f");
+		CPPUNIT_ASSERT_MESSAGE(out, has(out, "ok"));
+		Poco::File(hostTmp).remove(true);
 	}
 
 	void testFileErrors()
