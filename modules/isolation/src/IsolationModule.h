@@ -11,9 +11,8 @@ namespace isolation {
 
 class IsolationModule: public Module
 	/// Isolated sessions (/v1/isolated/*): long-lived shells in bubblewrap
-	/// namespaces. Work in progress (issue #18): the probe and the JSON routes
-	/// (capabilities, create, list, state, delete; diff and commit stubs), no runs
-	/// and no per-session files yet; not in the default module list until complete.
+	/// namespaces, their runs, their per-session file routes, and diff and commit
+	/// of overlay sessions (see IsolationService, RunHandler, ViewHandler).
 {
 public:
 	// execd::Module

@@ -187,8 +187,10 @@ std::string IsolationService::changes(const std::string& id, bool apply)
 {
 	const char* what = apply ? "commit" : "diff";
 	awaitStart();
+	// Where no overlay can be mounted (capabilities say so), as upstream answers
+	// for its stubs: 503 NOT_SUPPORTED, before any lookup.
 	if (!_runner || !_capabilities.overlayAvailable)
-		throw ApiException(503, ErrorCode::NOT_SUPPORTED, std::string(what) + " not implemented yet (phase 2)");
+		throw ApiException(503, ErrorCode::NOT_SUPPORTED, std::string(what) + " is not supported here: no overlay can be mounted");
 	std::optional<SessionRegistry::Entry> entry = _registry.find(id);
 	if (!entry) throw notFound();
 	std::unique_lock<std::mutex> running(*entry->running, std::defer_lock);

@@ -11,9 +11,9 @@ namespace isolation {
 
 class Overlay
 	/// The overlays of overlay sessions, which execd mounts itself (Debian's bwrap
-	/// 0.8 has no --overlay): the mount, the start-up probe, and what is beyond
-	/// upstream (whose diff and commit are 503 stubs): the list of an overlay's
-	/// changes against the host workspace, and applying them to it.
+	/// 0.8 has no --overlay): the mount, the start-up probe, and diff and commit,
+	/// which upstream does not have: the list of an overlay's changes against the
+	/// host workspace, and applying them to it.
 	///
 	/// An overlay is mounted with redirect_dir=off and metacopy=off (where the
 	/// kernel knows them): every change then lies in the upper directory as whole

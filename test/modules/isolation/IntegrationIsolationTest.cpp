@@ -189,7 +189,7 @@ public:
 		CPPUNIT_ASSERT_EQUAL(unavailable, request(execd.port(), "GET", "/v1/isolated/sessions").body);
 		r = request(execd.port(), "GET", "/v1/isolated/session/x/diff");
 		CPPUNIT_ASSERT_EQUAL(503, r.status);
-		CPPUNIT_ASSERT_EQUAL(std::string("{\"code\":\"NOT_SUPPORTED\",\"message\":\"diff not implemented yet (phase 2)\"}"), r.body);
+		CPPUNIT_ASSERT_EQUAL(std::string("{\"code\":\"NOT_SUPPORTED\",\"message\":\"diff is not supported here: no overlay can be mounted\"}"), r.body);
 		CPPUNIT_ASSERT_EQUAL(200, request(execd.port(), "GET", "/files/info?path=/").status);   // the files module
 	}
 
