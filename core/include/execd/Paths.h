@@ -64,6 +64,9 @@ namespace Paths
 
 	EXECD_API bool isBash(const std::string& shell);
 		/// True when the file name of shell starts with "bash" (bash, bash5 ...).
+
+	EXECD_API std::string shellQuote(const std::string& text);
+		/// text as one word for sh: in single quotes, each ' written as '\''.
 }
 
 

@@ -267,6 +267,20 @@ std::string Paths::findShell()
 }
 
 
+std::string Paths::shellQuote(const std::string& text)
+{
+	std::string out = "'";
+	for (char c: text)
+	{
+		if (c == '\'')
+			out += "'\\''";
+		else
+			out += c;
+	}
+	return out + "'";
+}
+
+
 bool Paths::isBash(const std::string& shell)
 {
 	std::size_t slash = shell.rfind('/');

@@ -1,4 +1,5 @@
 #include "RunScript.h"
+#include "execd/Paths.h"
 #include "Poco/Exception.h"
 #include <cstdlib>
 
@@ -13,27 +14,13 @@ RunScript::RunScript(std::string marker):
 }
 
 
-std::string RunScript::singleQuoted(const std::string& text)
-{
-	std::string out = "'";
-	for (char c: text)
-	{
-		if (c == '\'')
-			out += "'\\''";
-		else
-			out += c;
-	}
-	return out + "'";
-}
-
-
 std::string RunScript::input(const std::string& code, const std::vector<std::pair<std::string, std::string>>& envs) const
 {
 	std::string out;
 	if (!envs.empty())
 	{
 		out += "(\n";
-		for (const auto& e: envs) out += "export " + singleQuoted(e.first) + "=" + singleQuoted(e.second) + "\n";
+		for (const auto& e: envs) out += "export " + Paths::shellQuote(e.first) + "=" + Paths::shellQuote(e.second) + "\n";
 	}
 	out += code;
 	if (out.empty() || out.back() != '\n') out += '\n';

@@ -48,9 +48,6 @@ public:
 	std::optional<int> status() const;
 		/// The exit status after the marker, once seen.
 
-	static std::string singleQuoted(const std::string& text);
-		/// 'text' for sh, with every ' as '\''.
-
 private:
 	void line(std::string text, std::vector<std::string>& lines);
 

@@ -1,6 +1,7 @@
 #include "BashSession.h"
 #include "MarkerFilter.h"
 #include "execd/OutputPump.h"
+#include "execd/Paths.h"
 #include "execd/Process.h"
 #include "Poco/Exception.h"
 #include "Poco/RandomStream.h"
@@ -43,7 +44,7 @@ const std::string& stopTrap()
 	static const std::string stop = "if [[ -n ${__execd_running+x} ]]; then __execd_stopped=\"$-\"; "
 		"builtin shopt -q extdebug && __execd_stopped+=X; builtin set +e; "
 		"__execd_traps=$(builtin trap -p ERR RETURN DEBUG); builtin trap - ERR RETURN; builtin shopt -s extdebug; "
-		"builtin trap -- " + Session::shellQuote(unwind) + " DEBUG; fi";
+		"builtin trap -- " + Paths::shellQuote(unwind) + " DEBUG; fi";
 	return stop;
 }
 
@@ -139,8 +140,8 @@ Subprocess BashSession::spawnShell()
 	// terminal. The run markers go to copies of stdout and stderr (fds 253, 252),
 	// so a command that redirects its shell's output (exec >file) cannot lose them.
 	// SIGUSR2 stops a run (see runScript()).
-	writeAll(child.input(), "shopt -s expand_aliases\nexec 253>&1 252>&2\ntrap -- " + Session::shellQuote(stopTrap()) + " USR2\n"
-		"__execd_restore=" + Session::shellQuote(restoreCode()) + "\n");
+	writeAll(child.input(), "shopt -s expand_aliases\nexec 253>&1 252>&2\ntrap -- " + Paths::shellQuote(stopTrap()) + " USR2\n"
+		"__execd_restore=" + Paths::shellQuote(restoreCode()) + "\n");
 	return child;
 }
 
@@ -225,7 +226,7 @@ BashSession::Result BashSession::run(const std::string& command, const std::stri
 		sink.emit(StreamEvent::stderrText("[execd] the session's shell had ended; this run starts a new one, earlier state is lost"));
 
 	const std::string token = randomToken();
-	std::string text = cwd.empty() ? command : "cd -- " + Session::shellQuote(cwd) + " || exit 1\n" + command;
+	std::string text = cwd.empty() ? command : "cd -- " + Paths::shellQuote(cwd) + " || exit 1\n" + command;
 	if (!writeAll(child.input(), runScript(text, token)))
 	{
 		_running = false;

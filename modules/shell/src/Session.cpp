@@ -54,20 +54,6 @@ bool Session::interrupt()
 }
 
 
-std::string Session::shellQuote(const std::string& text)
-{
-	std::string out = "'";
-	for (char c: text)
-	{
-		if (c == '\'')
-			out += "'\\''";
-		else
-			out += c;
-	}
-	return out + "'";
-}
-
-
 std::unique_lock<std::mutex> Session::beginRun(const std::string& command, const std::string& cwd)
 {
 	if (command.find('\0') != std::string::npos || cwd.find('\0') != std::string::npos)

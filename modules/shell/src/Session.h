@@ -57,9 +57,6 @@ public:
 
 	bool running() const;
 
-	static std::string shellQuote(const std::string& text);
-		/// text as one sh word: in single quotes, each ' as '\''.
-
 protected:
 	Session(std::string id, std::string cwd);
 		/// Throws Poco::SystemException when the wake-up eventfd cannot be made.

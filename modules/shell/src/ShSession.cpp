@@ -1,6 +1,7 @@
 #include "ShSession.h"
 #include "execd/OutputPump.h"
 #include "execd/EnvFile.h"
+#include "execd/Paths.h"
 #include "Poco/Exception.h"
 #include "Poco/Path.h"
 #include <algorithm>
@@ -98,7 +99,7 @@ std::string ShSession::script(bool restoreDirectory) const
 	// execd renames to state when sh ends by itself. The trailer uses no
 	// variable of its own (set -a would export it) and reaches printf and pwd
 	// past the command's functions.
-	const std::string d = shellQuote(_directory);
+	const std::string d = Paths::shellQuote(_directory);
 	std::string unsets;
 	for (const std::string& entry: _env)
 	{
@@ -109,7 +110,7 @@ std::string ShSession::script(bool restoreDirectory) const
 	s += "\t. " + d + "/state\nfi\n";
 	if (restoreDirectory)
 	{
-		const std::string start = shellQuote(_start);
+		const std::string start = Paths::shellQuote(_start);
 		s += "if [ -n \"${__execd_cwd-}\" ] && cd -- \"$__execd_cwd\" 2>/dev/null; then\n"
 			"\t:\n"
 			"elif [ -n \"${__execd_cwd+x}\" ]; then\n"

@@ -1,4 +1,5 @@
 #include "BwrapCommand.h"
+#include "execd/Paths.h"
 #include "Poco/File.h"
 #include <cppunit/extensions/HelperMacros.h>
 #include <cstdlib>
@@ -19,14 +20,6 @@ std::string joined(const std::vector<std::string>& argv)
 	std::string out;
 	for (const std::string& a: argv) out += (out.empty() ? "" : " ") + a;
 	return out;
-}
-
-
-std::string shellQuoted(const std::string& text)
-{
-	std::string out = "'";
-	for (char c: text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-	return out + "'";
 }
 
 
@@ -139,8 +132,8 @@ public:
 		c.gid = 65534;
 		const std::vector<std::string> argv = BwrapCommand::build(c, "/usr/bin/bwrap", {"PATH=/usr/bin:/bin", "MY_API_KEY=hidden"},
 			{"/bin/sh"}, "/usr/bin/setpriv");
-		std::string command = "printf %s " + shellQuoted("id -u; echo ${MY_API_KEY:-unset}; echo x > " + ws + "/f; ls /tmp | wc -l; hostname\n") + " | env MY_API_KEY=hidden";
-		for (const std::string& a: argv) command += " " + shellQuoted(a);
+		std::string command = "printf %s " + execd::Paths::shellQuote("id -u; echo ${MY_API_KEY:-unset}; echo x > " + ws + "/f; ls /tmp | wc -l; hostname\n") + " | env MY_API_KEY=hidden";
+		for (const std::string& a: argv) command += " " + execd::Paths::shellQuote(a);
 		FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
 		std::string out;
 		char buffer[4096];

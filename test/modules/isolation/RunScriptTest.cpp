@@ -1,4 +1,5 @@
 #include "RunScript.h"
+#include "execd/Paths.h"
 #include "Poco/Exception.h"
 #include <cppunit/extensions/HelperMacros.h>
 
@@ -68,7 +69,7 @@ public:
 		RunScript first("__M1"), second("__M2"), third("__M3");
 		const std::string script = first.input("cd /tmp; X=1; printf 'a'", {}) + second.input("echo $X $PWD; false", {{"Y", "v"}})
 			+ third.input("echo ${Y:-unset}; X=2; (exit 3)", {{"Z", "z"}});
-		FILE* pipe = ::popen(("printf %s " + RunScript::singleQuoted(script) + " | /bin/sh 2>&1").c_str(), "r");
+		FILE* pipe = ::popen(("printf %s " + execd::Paths::shellQuote(script) + " | /bin/sh 2>&1").c_str(), "r");
 		CPPUNIT_ASSERT(pipe);
 		std::string out;
 		char buffer[4096];
