@@ -32,17 +32,8 @@ void InfoHandler::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPS
 		entries.emplace(raw, std::move(json));
 		tag = FileInfoWriter::etag(st);
 	}
-	std::string out = "{";
-	for (const auto& e: entries)
-	{
-		if (out.size() > 1) out += ',';
-		Json::appendString(out, e.first);
-		out += ':';
-		out += e.second;
-	}
-	out += '}';
 	if (entries.size() == 1) response.set("ETag", tag);
-	Http::sendJson(response, out);
+	Http::sendJson(response, jsonObject(entries));
 }
 
 

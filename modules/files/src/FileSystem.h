@@ -3,6 +3,7 @@
 #include "execd/ApiException.h"
 #include "execd/Http.h"
 #include "execd/Paths.h"
+#include "execd/StreamEvent.h"
 #include "Poco/Exception.h"
 #include <cstddef>
 #include <ctime>
@@ -72,6 +73,23 @@ void makeDirectories(const std::string& path, mode_t mode);
 
 std::string requiredPath(const QueryParams& query);
 	/// The "path" query parameter: 400 MISSING_QUERY when absent or empty, 400 with a NUL byte.
+
+
+template <class Members>
+std::string jsonObject(const Members& members)
+	/// {"<name>":<value>,...} for (name, JSON text) pairs, in members' order: the
+	/// maps of info and replace (a std::map gives Go's sorted key order).
+{
+	std::string out = "{";
+	for (const auto& m: members)
+	{
+		if (out.size() > 1) out += ',';
+		Json::appendString(out, m.first);
+		out += ':';
+		out += m.second;
+	}
+	return out + '}';
+}
 
 
 [[noreturn]] void throwFileError(int error, const std::string& op, const std::string& path);

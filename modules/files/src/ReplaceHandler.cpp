@@ -41,15 +41,9 @@ void ReplaceHandler::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HT
 		Http::sendEmpty(response);
 		return;
 	}
-	std::string out = "{";
-	for (const Edit& e: edits)
-	{
-		if (out.size() > 1) out += ',';
-		Json::appendString(out, e.raw);
-		out += ":{\"replacedCount\":" + std::to_string(e.count) + "}";
-	}
-	out += '}';
-	Http::sendJson(response, out);
+	std::vector<std::pair<std::string, std::string>> counts;
+	for (const Edit& e: edits) counts.emplace_back(e.raw, "{\"replacedCount\":" + std::to_string(e.count) + "}");
+	Http::sendJson(response, jsonObject(counts));
 }
 
 

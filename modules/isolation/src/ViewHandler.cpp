@@ -128,16 +128,7 @@ void ViewHandler::info(const SessionView& view, Poco::Net::HTTPServerRequest& re
 		if (::fstatat(at.dir(), at.name().c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) fileError(errno, "lstat", at.path());
 		entries.emplace(raw, SessionView::fileInfo(raw, st));
 	}
-	std::string out = "{";
-	for (const auto& e: entries)
-	{
-		if (out.size() > 1) out += ',';
-		Json::appendString(out, e.first);
-		out += ':';
-		out += e.second;
-	}
-	out += '}';
-	Http::sendJson(response, out);
+	Http::sendJson(response, files::jsonObject(entries));
 }
 
 
@@ -436,15 +427,9 @@ void ViewHandler::replace(const SessionView& view, Poco::Net::HTTPServerRequest&
 		Http::sendEmpty(response);   // the SDK's replaceContentsDetailed sends no verbose and expects []
 		return;
 	}
-	std::string out = "{";
-	for (const Edit& edit: edits)
-	{
-		if (out.size() > 1) out += ',';
-		Json::appendString(out, edit.raw);
-		out += ":{\"replacedCount\":" + std::to_string(edit.count) + "}";
-	}
-	out += '}';
-	Http::sendJson(response, out);
+	std::vector<std::pair<std::string, std::string>> counts;
+	for (const Edit& edit: edits) counts.emplace_back(edit.raw, "{\"replacedCount\":" + std::to_string(edit.count) + "}");
+	Http::sendJson(response, files::jsonObject(counts));
 }
 
 
