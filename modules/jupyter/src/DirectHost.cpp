@@ -36,18 +36,6 @@ namespace {
 const std::chrono::milliseconds PING_INTERVAL(1000);
 
 
-std::map<std::string, std::string> environmentMap()
-{
-	std::map<std::string, std::string> env;
-	for (const std::string& e: Subprocess::environment())
-	{
-		std::size_t eq = e.find('=');
-		if (eq != std::string::npos) env[e.substr(0, eq)] = e.substr(eq + 1);
-	}
-	return env;
-}
-
-
 } // namespace
 
 
@@ -141,7 +129,7 @@ std::shared_ptr<Kernel> DirectHost::startKernel(const std::string&, const std::s
 		if (_stopping || _directory.empty()) throw Poco::IllegalStateException("execd is shutting down");
 	}
 	// Looked up anew each time: a kernel installed while execd runs is found.
-	const std::vector<std::string> path = KernelSpecs::searchPath(environmentMap());
+	const std::vector<std::string> path = KernelSpecs::searchPath();
 	std::optional<KernelSpec> spec = KernelSpecs::scan(path).find(specName);
 	if (!spec && specName == "python3") spec = nativePython();
 	if (!spec)

@@ -72,17 +72,6 @@ std::string program(const KernelSpec& spec, const std::string& name)
 }
 
 
-bool aloneOnInterrupt(const KernelSpec& spec)
-	// ijavascript answers SIGINT by restarting its session process. Signalled
-	// as a group (the session too) and again while that restart went on, it
-	// sometimes never answered again: it gets the signal alone, at most once in 3 s.
-{
-	for (const std::string& arg: spec.argv)
-		if (arg.find("ijavascript") != std::string::npos) return true;
-	return false;
-}
-
-
 std::string connectionJson(const DirectKernel::Endpoint& ep, const std::string& name)
 {
 	Poco::JSON::Object o;
@@ -213,7 +202,7 @@ void DirectKernel::interrupt()
 			throw Poco::IOException(std::string("cannot send interrupt_request: ") + exc.what());
 		}
 	}
-	else if (aloneOnInterrupt(_spec))
+	else if (_spec.restartsOnInterrupt())
 	{
 		// One signal per restart: another during its session's restart wedges it.
 		const auto now = std::chrono::steady_clock::now();
@@ -281,6 +270,12 @@ bool DirectKernel::heartbeatWhileBusy() const
 	for (const std::string& arg: _spec.argv)
 		if (arg.find("tslab") != std::string::npos) return false;
 	return true;
+}
+
+
+bool DirectKernel::restartsOnInterrupt() const
+{
+	return _spec.restartsOnInterrupt();
 }
 
 

@@ -56,6 +56,7 @@ public:
 	void shutdown() override;
 		/// requestShutdown(), then finish() within a second.
 	int generation() const override;
+	bool restartsOnInterrupt() const override;
 	bool usable() const override;
 	void setBackground(bool background) override;
 

@@ -40,6 +40,10 @@ public:
 	virtual int generation() const = 0;
 		/// The generation of the Jupyter server it was started by; 0 for execd's own.
 
+	virtual bool restartsOnInterrupt() const;
+		/// True when an interrupt makes the kernel drop the request it runs, never
+		/// answering it (ijavascript restarts its session): nothing more is owed.
+
 	virtual bool usable() const;
 		/// False once the kernel is gone for good (it kept dying at start): a
 		/// default context is then given a new one.
@@ -49,6 +53,12 @@ public:
 		/// that its start does not slow down the contexts that run; it is put back
 		/// when handed out. Nothing for a kernel of a Jupyter server.
 };
+
+
+inline bool Kernel::restartsOnInterrupt() const
+{
+	return false;
+}
 
 
 inline bool Kernel::usable() const

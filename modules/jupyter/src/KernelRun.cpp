@@ -127,8 +127,13 @@ void KernelRun::forwardInterrupt(long long now)
 bool KernelRun::overdue(long long now)
 {
 	if (_deliveredAt != 0 && !replied() && now - _deliveredAt > 2000)
+	{
+		// A kernel that restarts on an interrupt will never say idle for this
+		// request: the next run must not wait its turn behind it for ever.
+		if (_context._pKernel->restartsOnInterrupt() && _context._busyWith == _msgId) _context._busyWith.clear();
 		return stop(ErrorDetail{"Interrupted", "the kernel did not end the run within 2 s of the interrupt; "
 			"a kernel that restarts on an interrupt (ijavascript) loses the context's state", {}, false});
+	}
 	if (idle() && !replied() && now - _idleAt > (_deliveredAt != 0 ? 300 : 2000))
 	{
 		// The reply (shell) may come a little after idle (iopub), but not this

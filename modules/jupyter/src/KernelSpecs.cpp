@@ -1,4 +1,5 @@
 #include "KernelSpecs.h"
+#include "execd/Subprocess.h"
 #include "Poco/JSON/Array.h"
 #include "Poco/JSON/Object.h"
 #include "Poco/JSON/Parser.h"
@@ -43,6 +44,26 @@ std::vector<std::string> KernelSpec::command(const std::string& connectionFile) 
 	for (const std::string& arg: argv)
 		out.push_back(replaced(replaced(arg, "{connection_file}", connectionFile), "{resource_dir}", directory));
 	return out;
+}
+
+
+bool KernelSpec::restartsOnInterrupt() const
+{
+	for (const std::string& arg: argv)
+		if (arg.find("ijavascript") != std::string::npos) return true;
+	return false;
+}
+
+
+std::vector<std::string> KernelSpecs::searchPath()
+{
+	std::map<std::string, std::string> environment;
+	for (const std::string& e: Subprocess::environment())
+	{
+		std::size_t eq = e.find('=');
+		if (eq != std::string::npos) environment[e.substr(0, eq)] = e.substr(eq + 1);
+	}
+	return searchPath(environment);
 }
 
 

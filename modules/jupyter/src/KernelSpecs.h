@@ -23,6 +23,11 @@ struct KernelSpec
 
 	std::vector<std::string> command(const std::string& connectionFile) const;
 		/// argv with {connection_file} and {resource_dir} replaced.
+
+	bool restartsOnInterrupt() const;
+		/// True for ijavascript, which answers SIGINT by restarting its session
+		/// process: a second signal during that restart wedges it, and a request
+		/// it was running is never answered.
 };
 
 
@@ -40,6 +45,9 @@ public:
 
 	static std::vector<std::string> searchPath(const std::map<std::string, std::string>& environment);
 		/// The data directories, in order, from JUPYTER_PATH, JUPYTER_DATA_DIR and HOME.
+
+	static std::vector<std::string> searchPath();
+		/// The same for the environment execd gives its kernels (Subprocess::environment()).
 
 	static KernelSpecs scan(const std::vector<std::string>& dataDirectories);
 

@@ -1,4 +1,5 @@
 #include "ServerHost.h"
+#include "KernelSpecs.h"
 #include "ServerKernel.h"
 
 
@@ -34,7 +35,10 @@ void ServerHost::stop()
 std::shared_ptr<Kernel> ServerHost::startKernel(const std::string&, const std::string& specName, const std::string& cwd)
 {
 	JupyterClient::Session session = JupyterClient(_server).startSession(cwd, specName, _settings.startupTimeout);
-	return std::make_shared<ServerKernel>(_server, session);
+	// The spec as installed here (a local server reads the same): an external
+	// server's kernel that is not known here is taken as an ordinary one.
+	std::optional<KernelSpec> spec = KernelSpecs::scan(KernelSpecs::searchPath()).find(specName);
+	return std::make_shared<ServerKernel>(_server, session, spec && spec->restartsOnInterrupt());
 }
 
 

@@ -7,9 +7,10 @@ namespace execd {
 namespace jupyter {
 
 
-ServerKernel::ServerKernel(JupyterServer& server, JupyterClient::Session session):
+ServerKernel::ServerKernel(JupyterServer& server, JupyterClient::Session session, bool restartsOnInterrupt):
 	_server(server),
-	_session(std::move(session))
+	_session(std::move(session)),
+	_restartsOnInterrupt(restartsOnInterrupt)
 {
 }
 
@@ -22,6 +23,15 @@ std::unique_ptr<KernelLink> ServerKernel::link()
 
 void ServerKernel::interrupt()
 {
+	if (_restartsOnInterrupt)
+	{
+		// Jupyter signals the whole group; another signal while the session
+		// restarts wedges the kernel (as DirectKernel::interrupt).
+		std::lock_guard<std::mutex> lock(_mutex);
+		const auto now = std::chrono::steady_clock::now();
+		if (now - _interruptedAt < std::chrono::seconds(3)) return;
+		_interruptedAt = now;
+	}
 	const int status = JupyterClient(_server).interruptKernel(_session.kernelId);
 	if (status != 200 && status != 204)
 		throw Poco::RuntimeException("Jupyter answered HTTP " + std::to_string(status) + " to the interrupt");
@@ -41,6 +51,12 @@ bool ServerKernel::gone()
 	if (!_process.gone()) return false;
 	_process.forget();   // Jupyter starts a new one: the next watch() finds it
 	return true;
+}
+
+
+bool ServerKernel::restartsOnInterrupt() const
+{
+	return _restartsOnInterrupt;
 }
 
 

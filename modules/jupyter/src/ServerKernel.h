@@ -4,6 +4,7 @@
 #include "JupyterServer.h"
 #include "Kernel.h"
 #include "KernelProcess.h"
+#include <chrono>
 #include <mutex>
 
 
@@ -17,7 +18,9 @@ class ServerKernel: public Kernel
 	/// server starts a new one in its place.
 {
 public:
-	ServerKernel(JupyterServer& server, JupyterClient::Session session);
+	ServerKernel(JupyterServer& server, JupyterClient::Session session, bool restartsOnInterrupt);
+		/// restartsOnInterrupt: the kernel's spec (as found here) says so; such a
+		/// kernel is interrupted at most once in 3 s.
 
 	// Kernel
 	std::unique_ptr<KernelLink> link() override;
@@ -27,12 +30,15 @@ public:
 	std::string goneReason() const override;
 	void shutdown() override;
 	int generation() const override;
+	bool restartsOnInterrupt() const override;
 
 private:
 	JupyterServer& _server;
 	const JupyterClient::Session _session;
 	std::mutex _mutex;
 	KernelProcess _process;   ///< found in /proc for a local server
+	const bool _restartsOnInterrupt;
+	std::chrono::steady_clock::time_point _interruptedAt;   ///< the last interrupt, for such a kernel
 };
 
 

@@ -92,6 +92,10 @@ public:
 		CPPUNIT_ASSERT(!spec->interruptByMessage);
 		CPPUNIT_ASSERT_EQUAL(std::string("x"), spec->displayName);
 		CPPUNIT_ASSERT_EQUAL(std::string(""), spec->language);
+		CPPUNIT_ASSERT(!spec->restartsOnInterrupt());
+		spec = KernelSpecs::parse("javascript", "/k/javascript",
+			"{\"argv\":[\"/usr/lib/node_modules/ijavascript/bin/ijskernel.js\",\"{connection_file}\"],\"language\":\"javascript\"}");
+		CPPUNIT_ASSERT(spec && spec->restartsOnInterrupt());
 	}
 
 	void testBadSpecsAreSkipped()
