@@ -30,6 +30,7 @@ namespace ErrorCode
 	constexpr const char* SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE";   ///< isolation unavailable
 	constexpr const char* SESSION_NOT_FOUND = "SESSION_NOT_FOUND";
 	constexpr const char* NOT_SUPPORTED = "NOT_SUPPORTED";
+	constexpr const char* RUN_NOT_FOUND = "RUN_NOT_FOUND";   ///< no journal of that run (never resumable, or expired)
 }
 
 

@@ -32,6 +32,9 @@ public:
 
 	std::vector<std::string> names(const std::string& kind) const;
 
+	std::string owner(const std::string& kind, const std::string& name) const;
+		/// The module that contributed the executor; "" when there is none.
+
 	bool interrupt(const std::string& id) const;
 		/// Offers the id to code executors first, then command executors, then the
 		/// rest, as upstream resolves ids. Returns false when none knows it; an

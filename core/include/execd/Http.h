@@ -88,6 +88,7 @@ class EXECD_API JsonBody
 	/// absent, and a value of the wrong type is a 400 INVALID_REQUEST_BODY.
 {
 public:
+	static constexpr int MAX_DEPTH = 64;   ///< nesting of arrays and objects; deeper is a 400
 	static std::string readBody(Poco::Net::HTTPServerRequest& request, std::size_t limit = defaultLimit());
 		/// The raw body. Throws ApiException 413 when it is larger than limit.
 

@@ -5,6 +5,7 @@
 #include "execd/Subprocess.h"
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -130,6 +131,9 @@ public:
 	bool discarding() const;
 		/// True once the sink was found closed (WhenClientGone::DISCARD).
 
+	std::uint64_t bytesRead() const;
+		/// What was read from stdout and stderr so far, discarded output included.
+
 private:
 	struct Stream
 	{
@@ -166,6 +170,7 @@ private:
 	bool _muted = false;
 	bool _discarding = false;
 	int _devNull = -1;
+	std::uint64_t _bytesRead = 0;
 };
 
 

@@ -1,12 +1,15 @@
 #pragma once
 
 #include "execd/EventSink.h"
+#include "execd/RunJournal.h"
 #include "Poco/Net/HTTPServerRequest.h"
 #include "Poco/Net/HTTPServerResponse.h"
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <mutex>
 #include <ostream>
+#include <vector>
 
 
 namespace execd {
@@ -33,6 +36,11 @@ class EXECD_API SseWriter: public EventSink
 	/// whose stream has made no progress for execd.http.sendTimeoutMillis (no write
 	/// completed, pings included) is dropped then, not when the executor returns,
 	/// and events emitted later are dropped without being serialised.
+	///
+	/// A journalled writer (a resumable run, see RunTable) also appends every
+	/// event but pings to the run's journal, with ids on the wire when asked
+	/// ("id: N" before the event's line), and stays open for the executor after
+	/// its client is gone: the run goes on, and its events go to the journal only.
 {
 public:
 	SseWriter(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response);
@@ -53,7 +61,26 @@ public:
 		/// {"code","message"} after a mid-stream failure.
 
 	void finish();
-		/// Ends the chunked body. Later emits are dropped.
+		/// Ends the chunked body (and the journal). Later emits are dropped.
+
+	void journal(std::shared_ptr<RunJournal> pJournal, bool ids);
+		/// Before the first event: keep the run's events in pJournal, published in
+		/// RunTable under the init event's text; with ids, each event is preceded
+		/// by "id: N" on the wire.
+
+	void setExitDetails(bool enabled);
+		/// Before the first event: final events carry their RunOutcome (exit reason
+		/// and usage, StreamEvent::toJson(true)).
+
+	static bool exitDetailsRequested(const Poco::Net::HTTPServerRequest& request);
+		/// X-Execd-Exit-Details: 1 (or true), or a resumable stream asked for.
+
+	bool begin();
+		/// Sends the headers now, if they have not gone out. False once closed.
+
+	bool replay(const RunJournal::Entry& entry, bool ids);
+		/// Writes an entry of a journal as it was streamed: the event's line (after
+		/// "id: N" with ids and an id), or raw bytes as they are. False once closed.
 
 	bool ping();
 		/// Sends a ping event unless the stream is busy or its socket is not writable,
@@ -72,6 +99,9 @@ public:
 
 private:
 	bool writeLocked(const std::string& bytes, bool flush = true);
+	static void frame(std::string& out, const std::string& line, std::uint64_t id);
+	static void appendId(std::string& out, std::uint64_t id);
+	void pingAfterInitLocked();
 	bool peerGone() const;
 	void drop();
 
@@ -84,6 +114,10 @@ private:
 	std::atomic<std::size_t> _events;
 	std::atomic<std::chrono::steady_clock::rep> _lastProgress;
 	std::atomic<bool> _pings{true};
+	std::shared_ptr<RunJournal> _pJournal;
+	bool _ids = false;
+	std::atomic<bool> _details{false};
+	std::vector<RunJournal::Span> _spans;   ///< reused by emitAll()
 };
 
 

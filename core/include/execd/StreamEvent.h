@@ -40,6 +40,26 @@ struct EXECD_API ErrorDetail
 };
 
 
+struct EXECD_API RunOutcome
+	/// Why a run ended and what it cost, for its final event: extra fields that
+	/// only a client that asks for them gets (README "Exit reasons and usage").
+{
+	std::string reason;                      ///< exited, signaled, timeout, interrupted, oom_killed, client_gone, daemon_shutdown
+	std::optional<int> exitCode;             ///< when the process exited
+	std::string signal;                      ///< "SIGKILL", when a signal ended it
+	std::optional<Poco::Int64> cpuUserMillis;
+	std::optional<Poco::Int64> cpuSystemMillis;
+	std::optional<Poco::Int64> maxRssKb;
+	Poco::Int64 wallMillis = 0;
+	Poco::UInt64 outputBytes = 0;            ///< stdout and stderr, as read from the process
+
+	void appendJson(std::string& out) const;
+		/// ,"exit_reason":"...","exit_code":N or ,"signal":"...", then the usage
+		/// fields that are known, cpu_user_ms, cpu_system_ms, max_rss_kb, wall_ms,
+		/// output_bytes.
+};
+
+
 struct EXECD_API StreamEvent
 	/// One event of an execution stream. Fields that are zero or empty are left out
 	/// of the JSON, as upstream does.
@@ -51,6 +71,7 @@ struct EXECD_API StreamEvent
 	Poco::Int64 timestamp = 0;         ///< Unix milliseconds; 0 = stamped when emitted
 	Poco::JSON::Object::Ptr results;   ///< MIME type -> value; "text/plain" already renamed to "text"
 	std::optional<ErrorDetail> error;
+	std::optional<RunOutcome> outcome;  ///< on a final event; written only by toJson(true)
 
 	static StreamEvent init(const std::string& id);
 	static StreamEvent stdoutText(const std::string& text);
@@ -62,7 +83,9 @@ struct EXECD_API StreamEvent
 	static StreamEvent complete(Poco::Int64 executionTimeMillis);
 	static StreamEvent ping();
 
-	std::string toJson() const;
+	std::string toJson(bool withOutcome = false) const;
+	void appendJson(std::string& out, bool withOutcome = false) const;
+		/// toJson(), appended to out.
 		/// Compact JSON in upstream's field order (type, text, execution_count,
 		/// execution_time, timestamp, results, error). Strings are escaped as Go's
 		/// encoding/json does, and invalid UTF-8 becomes U+FFFD, so the output is

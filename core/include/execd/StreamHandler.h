@@ -14,6 +14,10 @@ class EXECD_API StreamHandler: public Poco::Net::HTTPRequestHandler
 	/// ordinary JSON error response; thrown after it, upstream's trailing
 	/// {"code","message"} bytes are appended to the stream. The body ends right
 	/// after the last event.
+	///
+	/// A client that asks for a resumable stream (RunTable::requested) gets one:
+	/// the run's events are journalled, with ids on the wire, and the run
+	/// outlives its client (GET /runs/{id}/events reads it again).
 {
 public:
 	explicit StreamHandler(RouteMatch match);
@@ -23,6 +27,9 @@ public:
 
 protected:
 	virtual void stream(Poco::Net::HTTPServerRequest& request, SseWriter& sink) = 0;
+
+	virtual bool resumable() const;
+		/// True (the default) when the stream can be made resumable.
 
 	const RouteMatch& match() const;
 

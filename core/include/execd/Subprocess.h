@@ -3,6 +3,7 @@
 #include "execd/Core.h"
 #include <optional>
 #include <string>
+#include <sys/resource.h>
 #include <sys/types.h>
 #include <vector>
 
@@ -132,6 +133,11 @@ public:
 	bool running() const;
 		/// Started and not reaped yet.
 
+	const struct rusage* usage() const;
+		/// The resources the process and the descendants it waited for used
+		/// (wait4), once tryWait() or wait() reaped it; nullptr before, or when
+		/// someone else reaped it.
+
 	static std::string describeExit(int status, int& exitCode);
 		/// A wait status in upstream's words: "exit status 3" (exitCode 3),
 		/// "signal: killed" (exitCode -1), "wait: no child processes" for WAIT_FAILED.
@@ -144,6 +150,8 @@ private:
 	pid_t _pid = -1;
 	bool _reaped = true;
 	int _status = 0;
+	struct rusage _usage{};
+	bool _haveUsage = false;
 	int _exit = -1;
 	int _in = -1, _out = -1, _err = -1, _terminal = -1, _ctlIn = -1, _ctlOut = -1;
 

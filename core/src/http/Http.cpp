@@ -267,7 +267,7 @@ JsonBody JsonBody::parse(const std::string& text, const std::string& errorPrefix
 	try
 	{
 		Poco::JSON::Parser parser;
-		parser.setDepth(64);
+		parser.setDepth(MAX_DEPTH);
 		result = parser.parse(text);
 	}
 	catch (Poco::Exception& exc)

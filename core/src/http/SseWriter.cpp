@@ -1,8 +1,11 @@
 #include "execd/SseWriter.h"
 #include "execd/Http.h"
+#include "execd/RunTable.h"
 #include "execd/StreamRegistry.h"
 #include "Poco/Net/HTTPServerRequestImpl.h"
 #include "Poco/Net/StreamSocket.h"
+#include "Poco/String.h"
+#include <charconv>
 #include <poll.h>
 #include <unistd.h>
 #include <sys/socket.h>
@@ -51,9 +54,37 @@ SseWriter::SseWriter(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServe
 SseWriter::~SseWriter()
 {
 	StreamRegistry::instance().remove(this);
+	if (_pJournal) _pJournal->finish();
 }
 
 
+void SseWriter::journal(std::shared_ptr<RunJournal> pJournal, bool ids)
+{
+	std::lock_guard<std::mutex> lock(_mutex);
+	_pJournal = std::move(pJournal);
+	_ids = ids;
+}
+
+
+void SseWriter::setExitDetails(bool enabled)
+{
+	_details = enabled;
+}
+
+
+bool SseWriter::exitDetailsRequested(const Poco::Net::HTTPServerRequest& request)
+{
+	const std::string value = Poco::trim(request.get("X-Execd-Exit-Details", ""));
+	return value == "1" || Poco::icompare(value, "true") == 0 || RunTable::requested(request);
+}
+
+
+void SseWriter::frame(std::string& out, const std::string& line, std::uint64_t id)
+{
+	if (id != 0) appendId(out, id);
+	out += line;
+	out += "\n\n";
+}
 
 
 bool SseWriter::writeLocked(const std::string& bytes, bool flush)
@@ -115,44 +146,117 @@ void SseWriter::drop()
 }
 
 
+void SseWriter::appendId(std::string& out, std::uint64_t id)
+{
+	char digits[24];
+	auto end = std::to_chars(digits, digits + sizeof(digits), id).ptr;
+	out.append("id: ", 4);
+	out.append(digits, static_cast<std::size_t>(end - digits));
+	out += '\n';
+}
+
+
 void SseWriter::emit(const StreamEvent& event)
 {
 	// Once closed, an event costs nothing: a command whose client left may still
-	// produce output for a long time.
-	if (!_open || _finished) return;
-	std::string line = event.toJson();
-	line += "\n\n";
+	// produce output for a long time. Unless it is journalled.
+	if (_finished || (!_open && !_pJournal)) return;
+	if (!_pJournal)
+	{
+		std::string line = event.toJson(_details);
+		line += "\n\n";
+		std::lock_guard<std::mutex> lock(_mutex);
+		if (writeLocked(line))
+		{
+			++_events;
+			if (event.type == EventType::INIT) pingAfterInitLocked();
+		}
+		return;
+	}
 	std::lock_guard<std::mutex> lock(_mutex);
-	if (writeLocked(line))
+	std::string bytes;
+	_spans.resize(1);
+	if (_ids) appendId(bytes, _pJournal->nextId());   // this writer is the journal's only one
+	_spans[0].first = bytes.size();
+	event.appendJson(bytes, _details);
+	_spans[0].second = bytes.size() - _spans[0].first;
+	bytes += "\n\n";
+	_pJournal->append(bytes, _spans);
+	if (event.type == EventType::INIT) RunTable::instance().publish(event.text, _pJournal);
+	if (_open && writeLocked(bytes))
 	{
 		++_events;
-		if (event.type == EventType::INIT)
-		{
-			// Upstream's ping task fires right after init; SDK tests see it there.
-			std::string ping = StreamEvent::ping().toJson();
-			ping += "\n\n";
-			writeLocked(ping);
-		}
+		if (event.type == EventType::INIT) pingAfterInitLocked();
 	}
+}
+
+
+void SseWriter::pingAfterInitLocked()
+{
+	// Upstream's ping task fires right after init; SDK tests see it there.
+	std::string ping = StreamEvent::ping().toJson();
+	ping += "\n\n";
+	writeLocked(ping);
 }
 
 
 void SseWriter::emitAll(const std::vector<StreamEvent>& events)
 {
-	if (events.empty() || !_open || _finished) return;
+	if (events.empty() || _finished || (!_open && !_pJournal)) return;
 	if (events.size() == 1 || events.front().type == EventType::INIT)
 	{
 		EventSink::emitAll(events);
 		return;
 	}
+	if (!_pJournal)
+	{
+		std::string bytes;
+		for (const StreamEvent& event: events)
+		{
+			event.appendJson(bytes, _details);
+			bytes += "\n\n";
+		}
+		std::lock_guard<std::mutex> lock(_mutex);
+		if (writeLocked(bytes)) _events += events.size();
+		return;
+	}
+	// Journalled: serialised once, into the wire's bytes, and the events'
+	// spans of them journalled under one lock.
+	std::lock_guard<std::mutex> lock(_mutex);
 	std::string bytes;
+	_spans.clear();
+	std::uint64_t id = _pJournal->nextId();
 	for (const StreamEvent& event: events)
 	{
-		bytes += event.toJson();
+		if (_ids) appendId(bytes, id++);
+		const std::size_t at = bytes.size();
+		event.appendJson(bytes, _details);
+		_spans.emplace_back(at, bytes.size() - at);
 		bytes += "\n\n";
 	}
+	_pJournal->append(bytes, _spans);
+	if (_open && writeLocked(bytes)) _events += events.size();
+}
+
+
+bool SseWriter::begin()
+{
 	std::lock_guard<std::mutex> lock(_mutex);
-	if (writeLocked(bytes)) _events += events.size();
+	return writeLocked(std::string());
+}
+
+
+bool SseWriter::replay(const RunJournal::Entry& entry, bool ids)
+{
+	std::string bytes;
+	if (entry.raw)
+		bytes = entry.bytes;
+	else
+		frame(bytes, entry.bytes, ids ? entry.id : 0);
+	std::lock_guard<std::mutex> lock(_mutex);
+	if (!writeLocked(bytes)) return false;
+	if (!entry.raw) ++_events;
+	return true;
 }
 
 
@@ -185,7 +289,9 @@ bool SseWriter::peerGone() const
 
 bool SseWriter::isOpen() const
 {
-	if (!_open || _finished) return false;
+	if (_finished) return false;
+	if (_pJournal) return true;   // the run outlives its client
+	if (!_open) return false;
 	if (peerGone())
 	{
 		const_cast<SseWriter*>(this)->drop();
@@ -205,6 +311,7 @@ bool SseWriter::started() const
 void SseWriter::appendRaw(const std::string& bytes)
 {
 	std::lock_guard<std::mutex> lock(_mutex);
+	if (_pJournal) _pJournal->append(bytes, true);
 	writeLocked(bytes);
 }
 
@@ -217,6 +324,7 @@ void SseWriter::finish()
 	std::lock_guard<std::mutex> lock(_mutex);
 	if (_finished) return;
 	_finished = true;
+	if (_pJournal) _pJournal->finish();
 	if (_pOut && _open) _pOut->flush();
 }
 

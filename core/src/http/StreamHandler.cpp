@@ -1,5 +1,6 @@
 #include "execd/StreamHandler.h"
 #include "execd/Http.h"
+#include "execd/RunTable.h"
 
 
 namespace execd {
@@ -17,6 +18,8 @@ StreamHandler::~StreamHandler() = default;
 void StreamHandler::handleRequest(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response)
 {
 	SseWriter writer(request, response);
+	if (resumable() && RunTable::requested(request)) writer.journal(RunTable::instance().create(), true);
+	if (SseWriter::exitDetailsRequested(request)) writer.setExitDetails(true);
 	try
 	{
 		stream(request, writer);
@@ -40,6 +43,12 @@ void StreamHandler::handleRequest(Poco::Net::HTTPServerRequest& request, Poco::N
 		return;
 	}
 	writer.finish();
+}
+
+
+bool StreamHandler::resumable() const
+{
+	return true;
 }
 
 

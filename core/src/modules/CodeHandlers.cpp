@@ -1,4 +1,5 @@
 #include "modules/CodeHandlers.h"
+#include "modules/RunEventsHandler.h"
 #include "execd/Http.h"
 #include "Poco/JSON/Array.h"
 
@@ -226,6 +227,7 @@ std::vector<Route> coreRoutes(ExecutorRegistry& executors)
 	ExecutorRegistry* p = &executors;
 	return {
 		{"GET", "/ping", [](const RouteMatch&) { return std::make_unique<PingHandler>(); }},
+		{"GET", "/runs/{id}/events", [](const RouteMatch& m) { return std::make_unique<RunEventsHandler>(m); }},
 		{"POST", "/code", [p](const RouteMatch& m) { return std::make_unique<RunCodeHandler>(m, *p); }},
 		{"DELETE", "/code", [p](const RouteMatch& m) { return std::make_unique<InterruptHandler>(m, *p); }},
 		{"POST", "/code/context", [p](const RouteMatch& m) { return std::make_unique<CreateContextHandler>(m, *p); }},

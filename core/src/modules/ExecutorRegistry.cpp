@@ -117,4 +117,11 @@ void ExecutorRegistry::clear()
 }
 
 
+std::string ExecutorRegistry::owner(const std::string& kind, const std::string& name) const
+{
+	auto it = _entries.find(ExecutorKey{kind, name});
+	return it == _entries.end() ? std::string() : it->second.owner;
+}
+
+
 } // namespace execd

@@ -210,6 +210,7 @@ bool OutputPump::readEvents(Stream& stream, std::size_t budget)
 		ssize_t n = ::read(stream.fd, _buffer.data(), _buffer.size());
 		if (n > 0)
 		{
+			_bytesRead += static_cast<std::uint64_t>(n);
 			// Every event of one read goes out with one flush: nothing waits longer
 			// than it would with a flush per line, and a flood costs one write per
 			// read instead of one per line.
@@ -276,6 +277,7 @@ bool OutputPump::discard(Stream& stream, std::size_t budget)
 			return errno == EAGAIN || errno == EWOULDBLOCK;
 		}
 		taken += static_cast<std::size_t>(n);
+		_bytesRead += static_cast<std::uint64_t>(n);
 		if (taken >= budget) return true;
 	}
 }
@@ -329,6 +331,12 @@ void OutputPump::pace() const
 	if (_options.deadline && _stopped == Stop::NONE) timeout = std::min(timeout, millisUntil(*_options.deadline));
 	struct pollfd pfd{_process.exitDescriptor(), POLLIN, 0};
 	::poll(&pfd, 1, timeout);
+}
+
+
+std::uint64_t OutputPump::bytesRead() const
+{
+	return _bytesRead;
 }
 
 

@@ -209,10 +209,11 @@ bool Subprocess::tryReap(int& status)
 		return _pid > 0;
 	}
 	int s = 0;
-	pid_t r = ::waitpid(_pid, &s, WNOHANG);
+	pid_t r = ::wait4(_pid, &s, WNOHANG, &_usage);
 	if (r == 0 || (r < 0 && errno != ECHILD)) return false;
 	// ECHILD: someone else reaped it, its status is lost.
 	_reaped = true;
+	_haveUsage = r == _pid;
 	_status = r == _pid ? s : WAIT_FAILED;
 	Process::disown(_pid);
 	status = _status;
@@ -225,10 +226,11 @@ int Subprocess::wait()
 	if (_reaped) return _status;
 	int s = 0;
 	pid_t r;
-	while ((r = ::waitpid(_pid, &s, 0)) < 0 && errno == EINTR)
+	while ((r = ::wait4(_pid, &s, 0, &_usage)) < 0 && errno == EINTR)
 	{
 	}
 	_reaped = true;
+	_haveUsage = r == _pid;
 	_status = r == _pid ? s : WAIT_FAILED;
 	Process::disown(_pid);
 	return _status;
@@ -238,6 +240,12 @@ int Subprocess::wait()
 bool Subprocess::running() const
 {
 	return !_reaped;
+}
+
+
+const struct rusage* Subprocess::usage() const
+{
+	return _reaped && _haveUsage ? &_usage : nullptr;
 }
 
 

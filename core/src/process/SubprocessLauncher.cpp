@@ -283,6 +283,7 @@ void SubprocessLauncher::handOver(Subprocess& process, pid_t pid)
 {
 	process._pid = pid;
 	process._reaped = false;
+	process._haveUsage = false;
 	process._status = 0;
 	process._in = _in.take(1);
 	process._out = _out.take(0);

@@ -1,4 +1,8 @@
 #include "server/ExecdServer.h"
+#include "server/CapabilitiesHandler.h"
+#include "execd/Capabilities.h"
+#include "execd/EnvFile.h"
+#include "execd/Paths.h"
 #include "config/TrackingConfiguration.h"
 #include "http/HttpServer.h"
 #include "modules/CodeHandlers.h"
@@ -45,8 +49,8 @@ namespace {
 
 
 class Housekeeper
-	/// Periodic chores on one thread: hands idle HTTP threads and the memory of
-	/// finished requests back to the system.
+	/// Periodic chores on one thread: hands idle HTTP threads, expired run
+	/// journals and the memory of finished requests back to the system.
 {
 public:
 	explicit Housekeeper(HttpServer& server):
@@ -72,6 +76,7 @@ private:
 		while (!_cv.wait_for(lock, std::chrono::seconds(5), [this] { return _stop; }))
 		{
 			_server.collectIdleThreads();
+			RunTable::instance().collect();
 			::malloc_trim(0);   // give the memory of finished requests back
 		}
 	}
@@ -217,6 +222,11 @@ CoreSettings ExecdServer::readCoreSettings()
 	s.portFile = reader.getString("execd.portFile", s.portFile);
 	s.initStopGrace = reader.getMillis("execd.init.stopGraceMillis", s.initStopGrace,
 		std::chrono::milliseconds(0), std::chrono::hours(1));
+	s.runs.journalBytes = static_cast<std::size_t>(reader.getInt64("execd.runs.journalBytes",
+		static_cast<Poco::Int64>(s.runs.journalBytes), 64 * 1024, Poco::Int64(1) << 40));
+	s.runs.ttl = reader.getMillis("execd.runs.ttlMillis", s.runs.ttl, std::chrono::milliseconds(0), std::chrono::hours(24 * 7));
+	s.runs.maxRuns = static_cast<std::size_t>(reader.getInt("execd.runs.maxRuns", static_cast<int>(s.runs.maxRuns), 1, 1000000));
+	s.runs.spillDirectory = reader.getString("execd.runs.spillDirectory", s.runs.spillDirectory);
 	return s;
 }
 
@@ -407,6 +417,35 @@ void ExecdServer::logStartup(const CoreSettings& settings, const HttpSettings& h
 	JsonBody::setDefaultLimit(settings.maxJsonBodyBytes);
 	JsonBody::setReadTimeout(http.requestTimeout);
 	SseWriter::setStallTimeout(http.sendTimeout);
+	RunTable::instance().configure(settings.runs);
+	registerCapabilities(settings, http);
+}
+
+
+void ExecdServer::registerCapabilities(const CoreSettings& settings, const HttpSettings& http)
+{
+	// The core's rows of the README's Limits table; the modules add theirs.
+	Capabilities& c = Capabilities::instance();
+	c.setLimit("execd.http.maxConnections", http.maxConnections);
+	c.setLimit("execd.http.maxConnectionsPerPeer", http.maxConnectionsPerPeer);
+	c.setLimit("execd.http.maxQueued", http.maxQueued);
+	c.setLimit("execd.http.maxThreads", http.maxThreads);
+	c.setLimit("execd.http.maxHeadBytes", static_cast<Poco::UInt64>(http.maxHeadBytes));
+	c.setLimit("execd.http.keepAliveTimeoutMillis", static_cast<Poco::Int64>(http.keepAliveTimeout.count()));
+	c.setLimit("execd.http.requestTimeoutMillis", static_cast<Poco::Int64>(http.requestTimeout.count()));
+	c.setLimit("execd.http.sendTimeoutMillis", static_cast<Poco::Int64>(http.sendTimeout.count()));
+	c.setLimit("execd.http.maxJsonBodyBytes", static_cast<Poco::UInt64>(settings.maxJsonBodyBytes));
+	c.setLimit("json.maxDepth", JsonBody::MAX_DEPTH);
+	c.setLimit("path.maxBytes", static_cast<Poco::UInt64>(Paths::MAX_PATH_BYTES));
+	c.setLimit("path.maxComponents", static_cast<Poco::UInt64>(Paths::MAX_PATH_COMPONENTS));
+	c.setLimit("envFile.maxFileBytes", static_cast<Poco::UInt64>(EnvFile::MAX_FILE_BYTES));
+	c.setLimit("envFile.maxEntryBytes", static_cast<Poco::UInt64>(EnvFile::MAX_ENTRY_BYTES));
+	c.setLimit("envFile.maxTotalBytes", static_cast<Poco::UInt64>(EnvFile::MAX_TOTAL_BYTES));
+	c.setLimit("execd.runs.journalBytes", static_cast<Poco::UInt64>(settings.runs.journalBytes));
+	c.setLimit("execd.runs.ttlMillis", static_cast<Poco::Int64>(settings.runs.ttl.count()));
+	c.setLimit("execd.runs.maxRuns", static_cast<Poco::UInt64>(settings.runs.maxRuns));
+	c.setLimit("runs.journalMemoryBytes", static_cast<Poco::UInt64>(RunJournal::MEMORY_BLOCKS * RunJournal::BLOCK_BYTES));
+	c.setFeature("resumable_streams", true);
 }
 
 
@@ -422,6 +461,7 @@ std::unique_ptr<HttpServer> ExecdServer::assemble(Router& router, ExecutorRegist
 	dropIn.pushDirectory("modules");
 	modules.load(*_pSettings, dropIn.toString());
 	warnUnknownCoreKeys();   // now that the modules read execd.modules.*
+	router.add(capabilitiesRoute(modules.names(), executors), "core");
 	modules.start();
 	auto pServer = std::make_unique<HttpServer>(http, dispatcher);
 	if (!settings.portFile.empty())

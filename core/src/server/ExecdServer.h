@@ -1,5 +1,6 @@
 #pragma once
 
+#include "execd/RunTable.h"
 #include "config/CommandLine.h"
 #include "config/TrackingConfiguration.h"
 #include "http/HttpServer.h"
@@ -34,6 +35,7 @@ struct CoreSettings
 	std::size_t maxJsonBodyBytes = 32 * 1024 * 1024;
 	std::string portFile;
 	std::chrono::milliseconds initStopGrace{10000};   ///< --init: SIGTERM to SIGKILL
+	RunTable::Settings runs;                           ///< execd.runs.*: resumable runs' journals
 };
 
 
@@ -67,6 +69,7 @@ private:
 		/// Becomes a child subreaper (execd.subreaper, --init) and reaps orphans
 		/// when that or being PID 1 makes them ours.
 	void logStartup(const CoreSettings& settings, const HttpSettings& http);
+	void registerCapabilities(const CoreSettings& settings, const HttpSettings& http);
 	std::unique_ptr<HttpServer> assemble(Router& router, ExecutorRegistry& executors, ModuleLoader& modules,
 		RequestDispatcher& dispatcher, const CoreSettings& settings, const HttpSettings& http);
 		/// Routes, modules (loaded and started) and the bound server; throws what stops startup.

@@ -106,10 +106,17 @@ StreamEvent StreamEvent::ping()
 }
 
 
-std::string StreamEvent::toJson() const
+std::string StreamEvent::toJson(bool withOutcome) const
 {
 	std::string out;
 	out.reserve(64 + text.size() + text.size() / 8);
+	appendJson(out, withOutcome);
+	return out;
+}
+
+
+void StreamEvent::appendJson(std::string& out, bool withOutcome) const
+{
 	out += "{\"type\":\"";
 	out += eventTypeName(type);
 	out += '"';
@@ -158,8 +165,37 @@ std::string StreamEvent::toJson() const
 		}
 		out += '}';
 	}
+	if (withOutcome && outcome) outcome->appendJson(out);
 	out += '}';
-	return out;
+}
+
+
+void RunOutcome::appendJson(std::string& out) const
+{
+	out += ",\"exit_reason\":";
+	Json::appendString(out, reason);
+	if (exitCode)
+	{
+		out += ",\"exit_code\":";
+		out += std::to_string(*exitCode);
+	}
+	if (!signal.empty())
+	{
+		out += ",\"signal\":";
+		Json::appendString(out, signal);
+	}
+	auto field = [&out](const char* name, Poco::Int64 value)
+	{
+		out += ",\"";
+		out += name;
+		out += "\":";
+		out += std::to_string(value);
+	};
+	if (cpuUserMillis) field("cpu_user_ms", *cpuUserMillis);
+	if (cpuSystemMillis) field("cpu_system_ms", *cpuSystemMillis);
+	if (maxRssKb) field("max_rss_kb", *maxRssKb);
+	field("wall_ms", wallMillis);
+	field("output_bytes", static_cast<Poco::Int64>(outputBytes));
 }
 
 

@@ -5,6 +5,8 @@
 #include "ReplaceHandler.h"
 #include "SearchHandler.h"
 #include "UploadHandler.h"
+#include "Glob.h"
+#include "execd/Capabilities.h"
 #include "execd/ModuleContext.h"
 #include "Poco/ClassLibrary.h"
 #include <memory>
@@ -24,6 +26,12 @@ std::string FilesModule::name() const
 void FilesModule::configure(ModuleContext& context)
 {
 	_settings = FilesSettings::from(context.settings());
+	Capabilities& c = Capabilities::instance();
+	c.setLimit("module.files.walkMaxEntries", static_cast<Poco::UInt64>(_settings.walkMaxEntries));
+	c.setLimit("module.files.replaceMaxBytes", static_cast<Poco::UInt64>(_settings.replaceMaxBytes));
+	c.setLimit("files.searchPatternMaxBytes", static_cast<Poco::UInt64>(Glob::MAX_PATTERN_BYTES));
+	c.setLimit("files.searchPatternMaxNesting", static_cast<Poco::UInt64>(Glob::MAX_NESTING));
+	c.setLimit("files.uploadMetadataMaxBytes", static_cast<Poco::UInt64>(UploadHandler::METADATA_MAX_BYTES));
 }
 
 

@@ -4,7 +4,9 @@
 #include "RunHandler.h"
 #include "SeccompProgram.h"
 #include "ViewHandler.h"
+#include "RunScript.h"
 #include "execd/ApiException.h"
+#include "execd/Capabilities.h"
 #include "Poco/ClassLibrary.h"
 #include <climits>
 
@@ -38,6 +40,12 @@ void IsolationModule::configure(ModuleContext& context)
 		file.upperMaxBytes.value_or(static_cast<long long>(_settings.upperMaxBytes)), 0, LLONG_MAX));
 	_settings.seccompDeny = config.getList("seccompDeny", file.seccompDeny.value_or(SeccompProgram::DEFAULT_DENY));
 	_settings.gcInterval = config.getMillis("gcIntervalMillis", _settings.gcInterval, std::chrono::milliseconds(10), std::chrono::hours(24));
+	execd::Capabilities& c = execd::Capabilities::instance();
+	c.setLimit("module.isolation.upperMaxBytes", static_cast<Poco::UInt64>(_settings.upperMaxBytes));
+	c.setLimit("isolation.walkMaxEntries", static_cast<Poco::UInt64>(ViewHandler::WALK_MAX_ENTRIES));
+	c.setLimit("isolation.diffMaxEntries", static_cast<Poco::UInt64>(IsolationService::DIFF_MAX_ENTRIES));
+	c.setLimit("isolation.replaceMaxBytes", static_cast<Poco::UInt64>(ViewHandler::REPLACE_MAX_BYTES));
+	c.setLimit("isolation.runLineMaxBytes", static_cast<Poco::UInt64>(RunScript::MAX_LINE));
 	// Probed once, at start-up (contract §3.6), in the background (see start()).
 	_pService = std::make_unique<IsolationService>([] { return BwrapProbe::run(); }, _settings);
 }

@@ -60,4 +60,10 @@ void RunHandler::stream(Poco::Net::HTTPServerRequest& request, SseWriter& sink)
 }
 
 
+bool RunHandler::resumable() const
+{
+	return false;
+}
+
+
 } } // namespace execd::isolation

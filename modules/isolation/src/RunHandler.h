@@ -20,6 +20,8 @@ public:
 protected:
 	// execd::StreamHandler
 	void stream(Poco::Net::HTTPServerRequest& request, SseWriter& sink) override;
+	bool resumable() const override;
+		/// False: without init, such a run has no id to be found by.
 
 private:
 	IsolationService& _service;

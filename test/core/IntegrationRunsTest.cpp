@@ -1,0 +1,459 @@
+// Resumable runs through the real daemon (issue #19): /command, /code and
+// session runs cut and resumed at random points, the journal's bounds and
+// expiry, and the default streams left byte for byte as they were.
+
+#include "ExecdProcess.h"
+#include "Poco/JSON/Object.h"
+#include "Poco/Net/SocketAddress.h"
+#include "Poco/Net/StreamSocket.h"
+#include "Poco/String.h"
+#include <cppunit/extensions/HelperMacros.h>
+#include <chrono>
+#include <functional>
+#include <random>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+
+using namespace execd::test;
+
+
+namespace {
+
+
+struct Event
+{
+	std::uint64_t id = 0;     ///< 0 when the event came without an id line
+	std::string type;
+	std::string text;
+	std::string json;
+};
+
+
+class StreamReader
+	/// One streaming request on its own connection, read event by event, so that
+	/// the test can hang up wherever it likes.
+{
+public:
+	StreamReader(int port, const std::string& method, const std::string& target, const std::string& body,
+		const std::map<std::string, std::string>& headers = {})
+	{
+		_socket.connect(Poco::Net::SocketAddress("127.0.0.1", static_cast<Poco::UInt16>(port)), Poco::Timespan(5, 0));
+		_socket.setReceiveTimeout(Poco::Timespan(20, 0));
+		std::string req = method + " " + target + " HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+		if (!body.empty()) req += "Content-Type: application/json\r\n";
+		for (const auto& h: headers) req += h.first + ": " + h.second + "\r\n";
+		req += "\r\n" + body;
+		_socket.sendBytes(req.data(), static_cast<int>(req.size()));
+	}
+
+	~StreamReader()
+	{
+		hangUp();
+	}
+
+	bool next(Event& event)
+		/// The next event but pings; false at the end of the stream.
+	{
+		for (;;)
+		{
+			std::size_t end = _body.find("\n\n", _at);
+			if (end != std::string::npos)
+			{
+				std::string block = _body.substr(_at, end - _at);
+				_at = end + 2;
+				event = Event();
+				if (block.compare(0, 4, "id: ") == 0)
+				{
+					std::size_t eol = block.find('\n');
+					event.id = std::stoull(block.substr(4, eol - 4));
+					block = block.substr(eol + 1);
+				}
+				auto o = object(block);
+				event.json = block;
+				event.type = o->optValue<std::string>("type", "");
+				event.text = o->optValue<std::string>("text", "");
+				if (event.type == "ping") continue;
+				return true;
+			}
+			if (_ended || !fill()) return false;
+		}
+	}
+
+	int status()
+	{
+		while (_status == 0 && fill()) {}
+		return _status;
+	}
+
+	const std::string& body() const
+	{
+		return _body;
+	}
+
+	void hangUp()
+	{
+		if (_open) _socket.close();
+		_open = false;
+	}
+
+private:
+	bool fill()
+		// Reads more, de-chunking; false at the end of the body.
+	{
+		char buffer[65536];
+		int n = _socket.receiveBytes(buffer, sizeof(buffer));
+		if (n <= 0) return false;
+		_raw.append(buffer, static_cast<std::size_t>(n));
+		if (_status == 0)
+		{
+			std::size_t head = _raw.find("\r\n\r\n");
+			if (head == std::string::npos) return true;
+			_status = std::stoi(_raw.substr(9, 3));
+			_raw.erase(0, head + 4);
+		}
+		for (;;)
+		{
+			std::size_t eol = _raw.find("\r\n");
+			if (eol == std::string::npos) return true;
+			std::size_t size = std::stoul(_raw.substr(0, eol), nullptr, 16);
+			if (size == 0)
+			{
+				_ended = true;
+				return true;
+			}
+			if (_raw.size() < eol + 2 + size + 2) return true;
+			_body.append(_raw, eol + 2, size);
+			_raw.erase(0, eol + 2 + size + 2);
+		}
+	}
+
+	Poco::Net::StreamSocket _socket;
+	bool _open = true;
+	int _status = 0;
+	bool _ended = false;
+	std::string _raw;
+	std::string _body;
+	std::size_t _at = 0;
+};
+
+
+const std::map<std::string, std::string> RESUMABLE{{"X-Execd-Resumable", "1"}};
+
+
+ExecdProcess::Options runsOptions(const std::vector<std::string>& extra = {})
+{
+	ExecdProcess::Options o;
+	o.testModules = false;
+	o.properties = {"execd.modules.load = shell, jupyter", "module.jupyter.mode = direct"};
+	o.properties.insert(o.properties.end(), extra.begin(), extra.end());
+	return o;
+}
+
+
+std::string commandBody(const std::string& cmd)
+{
+	return "{\"command\":" + quote(cmd) + "}";
+}
+
+
+// Prints lines 1..20000 in bursts, so that the run still writes while it is resumed.
+const std::string BURSTS = "i=0; while [ $i -lt 20000 ]; do seq $((i+1)) $((i+500)); i=$((i+500)); sleep 0.05; done";
+
+
+std::string expectedLines(int n)
+{
+	std::string s;
+	for (int i = 1; i <= n; ++i) s += std::to_string(i) + "\n";
+	return s;
+}
+
+
+struct Cut
+{
+	std::string runId;
+	std::uint64_t lastId = 0;
+	std::string text;          ///< the outputs seen, concatenated
+	bool ended = false;
+	long long firstResumeAt = 0;
+	long long endedAt = 0;     ///< the execution_complete's timestamp
+};
+
+
+long long nowMillis()
+{
+	return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+
+// Reads events until stopAfter outputs were seen (0: to the end), appending them to cut.
+void readInto(StreamReader& reader, Cut& cut, std::size_t stopAfter, const std::function<std::string(const Event&)>& output)
+{
+	std::size_t outputs = 0;
+	Event e;
+	while (reader.next(e))
+	{
+		CPPUNIT_ASSERT_MESSAGE(e.json, e.id != 0);
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(e.json, cut.lastId + 1, e.id);   // no gap, no duplicate
+		cut.lastId = e.id;
+		if (e.type == "init") cut.runId = e.text;
+		if (e.type == "execution_complete" || e.type == "error")
+		{
+			cut.ended = true;
+			cut.endedAt = object(e.json)->getValue<long long>("timestamp");
+		}
+		std::string out = output(e);
+		if (!out.empty())
+		{
+			cut.text += out;
+			if (stopAfter != 0 && ++outputs >= stopAfter) return;
+		}
+	}
+}
+
+
+std::string commandOutput(const Event& e)
+{
+	return e.type == "stdout" ? e.text + "\n" : std::string();
+}
+
+
+std::string codeOutput(const Event& e)
+{
+	return e.type == "stdout" ? e.text : std::string();
+}
+
+
+// The run of a first request, cut after 5,000 outputs, then resumed 10 times at
+// random points (the last one to the end).
+Cut cutAndResume(int port, const std::string& target, const std::string& body, const std::function<std::string(const Event&)>& output,
+	std::size_t firstCut)
+{
+	Cut cut;
+	{
+		StreamReader first(port, "POST", target, body, RESUMABLE);
+		CPPUNIT_ASSERT_EQUAL(200, first.status());
+		readInto(first, cut, firstCut, output);
+	}
+	CPPUNIT_ASSERT(!cut.runId.empty());
+	std::mt19937 random(19);
+	for (int i = 0; i < 10 && !cut.ended; ++i)
+	{
+		if (i == 0) cut.firstResumeAt = nowMillis();
+		StreamReader again(port, "GET", "/runs/" + cut.runId + "/events", "", {{"Last-Event-ID", std::to_string(cut.lastId)}});
+		CPPUNIT_ASSERT_EQUAL(200, again.status());
+		readInto(again, cut, i == 9 ? 0 : 1 + random() % 1500, output);
+	}
+	if (!cut.ended)
+	{
+		StreamReader rest(port, "GET", "/runs/" + cut.runId + "/events?after=" + std::to_string(cut.lastId), "");
+		readInto(rest, cut, 0, output);
+	}
+	CPPUNIT_ASSERT(cut.ended);
+	return cut;
+}
+
+
+} // namespace
+
+
+class IntegrationRunsTest: public CppUnit::TestFixture
+{
+	CPPUNIT_TEST_SUITE(IntegrationRunsTest);
+	CPPUNIT_TEST(testCommandCutAndResumed);
+	CPPUNIT_TEST(testCodeCutAndResumed);
+	CPPUNIT_TEST(testSessionRunResumed);
+	CPPUNIT_TEST(testDefaultStreamsUnchanged);
+	CPPUNIT_TEST(testInterruptWhileDetached);
+	CPPUNIT_TEST(testTruncatedJournal);
+	CPPUNIT_TEST(testExpiry);
+	CPPUNIT_TEST(testErrors);
+	CPPUNIT_TEST(testCapabilities);
+	CPPUNIT_TEST_SUITE_END();
+
+public:
+	void testCommandCutAndResumed()
+	{
+		ExecdProcess execd(runsOptions());
+		Cut cut = cutAndResume(execd.port(), "/command", commandBody(BURSTS), commandOutput, 5000);
+		CPPUNIT_ASSERT(cut.text == expectedLines(20000));
+		// The first resume came while the run still wrote.
+		CPPUNIT_ASSERT(cut.firstResumeAt < cut.endedAt);
+		// Read again from the start: the same events.
+		Cut whole;
+		StreamReader again(execd.port(), "GET", "/runs/" + cut.runId + "/events", "");
+		readInto(again, whole, 0, commandOutput);
+		CPPUNIT_ASSERT(whole.text == cut.text);
+		CPPUNIT_ASSERT_EQUAL(cut.lastId, whole.lastId);
+	}
+
+	void testCodeCutAndResumed()
+	{
+		ExecdProcess execd(runsOptions());
+		const std::string code = "import sys, time\nfor b in range(40):\n"
+			"    sys.stdout.write(''.join('%d\\n' % i for i in range(b * 500 + 1, b * 500 + 501)))\n"
+			"    sys.stdout.flush()\n    time.sleep(0.05)\n";
+		const std::string body = "{\"code\":" + quote(code) + ",\"context\":{\"language\":\"python\"}}";
+		// Python's outputs come as chunks of lines: cut after a few of them.
+		Cut cut = cutAndResume(execd.port(), "/code", body, codeOutput, 5);
+		CPPUNIT_ASSERT(cut.text == expectedLines(20000));
+	}
+
+	void testSessionRunResumed()
+	{
+		ExecdProcess execd(runsOptions());
+		HttpResult r = request(execd.port(), "POST", "/session", "");
+		CPPUNIT_ASSERT_EQUAL(200, r.status);
+		const std::string session = object(r.body)->getValue<std::string>("session_id");
+		Cut cut = cutAndResume(execd.port(), "/session/" + session + "/run", commandBody(BURSTS), commandOutput, 5000);
+		CPPUNIT_ASSERT_EQUAL(session, cut.runId);
+		CPPUNIT_ASSERT(cut.text == expectedLines(20000));
+		// The session's next run replaces its journal.
+		Cut next;
+		StreamReader second(execd.port(), "POST", "/session/" + session + "/run", commandBody("echo next"), RESUMABLE);
+		readInto(second, next, 0, commandOutput);
+		Cut replay;
+		StreamReader again(execd.port(), "GET", "/runs/" + session + "/events", "");
+		readInto(again, replay, 0, commandOutput);
+		CPPUNIT_ASSERT_EQUAL(std::string("next\n"), replay.text);
+	}
+
+	void testDefaultStreamsUnchanged()
+	{
+		// Without the headers, today's bytes: no id lines, not journalled.
+		ExecdProcess execd(runsOptions());
+		HttpResult r = request(execd.port(), "POST", "/command", commandBody("echo hi; sleep 0.05; echo err >&2"));
+		// The frames expected, with the timestamps and times that came filled in:
+		// chunk sizes and all, byte for byte.
+		const std::string id = std::regex_replace(r.body.substr(0, r.body.find("\n")), std::regex(".*\"text\":\"([0-9a-f]+)\".*"), "$1");
+		std::vector<std::string> numbers;
+		const std::regex number("\"(timestamp|execution_time)\":([0-9]+)");
+		for (auto it = std::sregex_iterator(r.rawBody.begin(), r.rawBody.end(), number); it != std::sregex_iterator(); ++it)
+			numbers.push_back((*it)[2]);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(6), numbers.size());
+		auto chunk = [](const std::string& s) { std::ostringstream o; o << std::uppercase << std::hex << s.size() << "\r\n" << s << "\r\n"; return o.str(); };
+		const std::string expected = chunk("{\"type\":\"init\",\"text\":\"" + id + "\",\"timestamp\":" + numbers[0] + "}\n\n")
+			+ chunk("{\"type\":\"ping\",\"text\":\"pong\",\"timestamp\":" + numbers[1] + "}\n\n")
+			+ chunk("{\"type\":\"stdout\",\"text\":\"hi\",\"timestamp\":" + numbers[2] + "}\n\n")
+			+ chunk("{\"type\":\"stderr\",\"text\":\"err\",\"timestamp\":" + numbers[3] + "}\n\n")
+			+ chunk("{\"type\":\"execution_complete\",\"execution_time\":" + numbers[4] + ",\"timestamp\":" + numbers[5] + "}\n\n") + "0\r\n\r\n";
+		CPPUNIT_ASSERT_EQUAL(expected, r.rawBody);
+		CPPUNIT_ASSERT_EQUAL(404, request(execd.port(), "GET", "/runs/" + id + "/events").status);
+		// X-Execd-Resumable: 0 is not a request for it either.
+		r = request(execd.port(), "POST", "/command", commandBody("echo hi"), {{"X-Execd-Resumable", "0"}});
+		CPPUNIT_ASSERT(r.body.find("id: ") == std::string::npos);
+	}
+
+	void testInterruptWhileDetached()
+	{
+		// A resumable run outlives its client; DELETE /command still stops it.
+		ExecdProcess execd(runsOptions());
+		Cut cut;
+		{
+			StreamReader first(execd.port(), "POST", "/command", commandBody("echo started; sleep 60; echo never"), RESUMABLE);
+			readInto(first, cut, 1, commandOutput);
+		}
+		std::this_thread::sleep_for(std::chrono::milliseconds(300));
+		StreamReader follow(execd.port(), "GET", "/runs/" + cut.runId + "/events?after=" + std::to_string(cut.lastId), "");
+		CPPUNIT_ASSERT_EQUAL(200, follow.status());
+		auto start = std::chrono::steady_clock::now();
+		CPPUNIT_ASSERT_EQUAL(200, request(execd.port(), "DELETE", "/command?id=" + cut.runId).status);
+		readInto(follow, cut, 0, commandOutput);
+		CPPUNIT_ASSERT(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+		CPPUNIT_ASSERT_EQUAL(std::string("started\n"), cut.text);
+		CPPUNIT_ASSERT(cut.ended);
+	}
+
+	void testTruncatedJournal()
+	{
+		ExecdProcess execd(runsOptions({"execd.runs.journalBytes = 65536"}));
+		Cut cut;
+		{
+			StreamReader first(execd.port(), "POST", "/command", commandBody("seq 1 100000"), RESUMABLE);
+			readInto(first, cut, 0, commandOutput);
+		}
+		CPPUNIT_ASSERT(cut.text == expectedLines(100000));
+		StreamReader again(execd.port(), "GET", "/runs/" + cut.runId + "/events", "");
+		Event e;
+		CPPUNIT_ASSERT(again.next(e));
+		CPPUNIT_ASSERT_EQUAL(std::string("truncated"), e.type);
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), e.id);
+		const std::uint64_t dropped = object(e.json)->getValue<std::uint64_t>("dropped_events");
+		CPPUNIT_ASSERT(dropped > 1000);
+		CPPUNIT_ASSERT(again.next(e));
+		CPPUNIT_ASSERT_EQUAL(dropped + 1, e.id);
+		std::uint64_t last = e.id;
+		while (again.next(e)) last = e.id;
+		CPPUNIT_ASSERT_EQUAL(cut.lastId, last);
+		// A reader past the dropped part gets no truncated event.
+		StreamReader tail(execd.port(), "GET", "/runs/" + cut.runId + "/events?after=" + std::to_string(cut.lastId - 2), "");
+		CPPUNIT_ASSERT(tail.next(e));
+		CPPUNIT_ASSERT_EQUAL(cut.lastId - 1, e.id);
+	}
+
+	void testExpiry()
+	{
+		ExecdProcess execd(runsOptions({"execd.runs.ttlMillis = 300"}));
+		Cut cut;
+		StreamReader first(execd.port(), "POST", "/command", commandBody("echo hi"), {{"Last-Event-ID", "0"}});
+		readInto(first, cut, 0, commandOutput);
+		CPPUNIT_ASSERT_EQUAL(200, request(execd.port(), "GET", "/runs/" + cut.runId + "/events").status);
+		std::this_thread::sleep_for(std::chrono::milliseconds(500));
+		HttpResult r = request(execd.port(), "GET", "/runs/" + cut.runId + "/events");
+		CPPUNIT_ASSERT_EQUAL(404, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("RUN_NOT_FOUND"), object(r.body)->getValue<std::string>("code"));
+	}
+
+	void testErrors()
+	{
+		ExecdProcess execd(runsOptions());
+		Cut cut;
+		StreamReader first(execd.port(), "POST", "/command", commandBody("echo hi"), RESUMABLE);
+		readInto(first, cut, 0, commandOutput);
+		const std::string events = "/runs/" + cut.runId + "/events";
+		for (const std::string& bad: {std::string("x"), std::string("-1"), std::string("1.5"), std::string(""), std::string("99999999999999999999999")})
+		{
+			HttpResult r = request(execd.port(), "GET", events, "", {{"Last-Event-ID", bad}});
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(bad, 400, r.status);
+			CPPUNIT_ASSERT_EQUAL(std::string("INVALID_REQUEST_BODY"), object(r.body)->getValue<std::string>("code"));
+		}
+		CPPUNIT_ASSERT_EQUAL(400, request(execd.port(), "GET", events + "?after=abc").status);
+		CPPUNIT_ASSERT_EQUAL(404, request(execd.port(), "GET", "/runs/nosuchrun/events").status);
+		// Past the end of a finished run: an empty stream that ends at once.
+		HttpResult r = request(execd.port(), "GET", events + "?after=1000");
+		CPPUNIT_ASSERT_EQUAL(200, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("text/event-stream"), r.header("Content-Type"));
+		CPPUNIT_ASSERT_EQUAL(std::string(""), r.body);
+		// A failure before init is the usual JSON error, journalled nowhere.
+		r = request(execd.port(), "POST", "/command", "{\"command\":\"\"}", RESUMABLE);
+		CPPUNIT_ASSERT_EQUAL(400, r.status);
+	}
+
+	void testCapabilities()
+	{
+		ExecdProcess execd(runsOptions({"execd.runs.journalBytes = 131072", "module.files.walkMaxEntries = 77",
+			"execd.modules.load = shell, jupyter, files"}));
+		HttpResult r = request(execd.port(), "GET", "/capabilities");
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
+		auto o = object(r.body);
+		CPPUNIT_ASSERT(!o->getValue<std::string>("version").empty());
+		std::string modules;
+		for (const auto& m: *o->getArray("modules")) modules += m.toString() + ",";
+		CPPUNIT_ASSERT_EQUAL(std::string("shell,jupyter,files,"), modules);
+		CPPUNIT_ASSERT_EQUAL(std::string("jupyter"), o->getObject("languages")->getObject("python")->getValue<std::string>("module"));
+		CPPUNIT_ASSERT_EQUAL(std::string("shell"), o->getObject("languages")->getObject("bash")->getValue<std::string>("module"));
+		CPPUNIT_ASSERT_EQUAL(std::string("shell"), o->getObject("commands")->getObject("command")->getValue<std::string>("module"));
+		CPPUNIT_ASSERT(o->getObject("features")->getValue<bool>("resumable_streams"));
+		auto limits = o->getObject("limits");
+		CPPUNIT_ASSERT_EQUAL(131072, limits->getValue<int>("execd.runs.journalBytes"));
+		CPPUNIT_ASSERT_EQUAL(77, limits->getValue<int>("module.files.walkMaxEntries"));
+		CPPUNIT_ASSERT_EQUAL(33554432, limits->getValue<int>("execd.http.maxJsonBodyBytes"));
+		CPPUNIT_ASSERT_EQUAL(64, limits->getValue<int>("json.maxDepth"));
+	}
+};
+
+
+CPPUNIT_TEST_SUITE_REGISTRATION(IntegrationRunsTest);
