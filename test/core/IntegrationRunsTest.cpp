@@ -9,13 +9,17 @@
 #include "Poco/String.h"
 #include <cppunit/extensions/HelperMacros.h>
 #include <chrono>
+#include <fstream>
 #include <functional>
+#include <iostream>
 #include <random>
 #include <regex>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
+#include <sys/stat.h>
+#include <unistd.h>
 
 
 using namespace execd::test;
@@ -257,6 +261,27 @@ Cut cutAndResume(int port, const std::string& target, const std::string& body, c
 }
 
 
+const std::map<std::string, std::string> DETAILS{{"X-Execd-Exit-Details", "1"}};
+
+
+// The final event of a stream (execution_complete or error), parsed.
+Poco::JSON::Object::Ptr finalEvent(const std::string& body)
+{
+	Poco::JSON::Object::Ptr last;
+	for (const std::string& e: withoutPings(sseEvents(body)))
+	{
+		if (e.empty()) continue;
+		std::string json = e.compare(0, 4, "id: ") == 0 ? e.substr(e.find('\n') + 1) : e;
+		if (json[0] != '{') continue;
+		auto o = object(json);
+		const std::string type = o->optValue<std::string>("type", "");
+		if (type == "execution_complete" || type == "error") last = o;
+	}
+	CPPUNIT_ASSERT_MESSAGE(body, last);
+	return last;
+}
+
+
 } // namespace
 
 
@@ -272,6 +297,9 @@ class IntegrationRunsTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testExpiry);
 	CPPUNIT_TEST(testErrors);
 	CPPUNIT_TEST(testCapabilities);
+	CPPUNIT_TEST(testExitReasons);
+	CPPUNIT_TEST(testClientGoneAndShutdown);
+	CPPUNIT_TEST(testOomKilled);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -430,6 +458,110 @@ public:
 		// A failure before init is the usual JSON error, journalled nowhere.
 		r = request(execd.port(), "POST", "/command", "{\"command\":\"\"}", RESUMABLE);
 		CPPUNIT_ASSERT_EQUAL(400, r.status);
+	}
+
+
+	void testExitReasons()
+	{
+		ExecdProcess execd(runsOptions());
+		auto run = [&](const std::string& body) { return finalEvent(request(execd.port(), "POST", "/command", body, DETAILS).body); };
+		auto o = run(commandBody("echo hi"));
+		CPPUNIT_ASSERT_EQUAL(std::string("execution_complete"), o->getValue<std::string>("type"));
+		CPPUNIT_ASSERT_EQUAL(std::string("exited"), o->getValue<std::string>("exit_reason"));
+		CPPUNIT_ASSERT_EQUAL(0, o->getValue<int>("exit_code"));
+		CPPUNIT_ASSERT_EQUAL(3, o->getValue<int>("output_bytes"));
+		CPPUNIT_ASSERT(o->has("cpu_user_ms") && o->has("cpu_system_ms") && o->has("wall_ms"));
+		CPPUNIT_ASSERT(!o->has("signal"));
+		o = run(commandBody("exit 3"));
+		CPPUNIT_ASSERT_EQUAL(std::string("exited"), o->getValue<std::string>("exit_reason"));
+		CPPUNIT_ASSERT_EQUAL(3, o->getValue<int>("exit_code"));
+		CPPUNIT_ASSERT_EQUAL(std::string("3"), o->getObject("error")->getValue<std::string>("evalue"));   // as before
+		o = run(commandBody("kill -TERM $$"));
+		CPPUNIT_ASSERT_EQUAL(std::string("signaled"), o->getValue<std::string>("exit_reason"));
+		CPPUNIT_ASSERT_EQUAL(std::string("SIGTERM"), o->getValue<std::string>("signal"));
+		CPPUNIT_ASSERT(!o->has("exit_code"));
+		// A peak above execd's own is the run's.
+		o = run(commandBody("/usr/bin/python3 -c 'a = bytearray(150 * 1024 * 1024); a[::4096] = b\"x\" * len(a[::4096])'"));
+		CPPUNIT_ASSERT_MESSAGE(o->getValue<std::string>("exit_reason"), o->getValue<long long>("max_rss_kb") > 150 * 1024);
+		o = run("{\"command\":\"sleep 10\",\"timeout\":300}");
+		CPPUNIT_ASSERT_EQUAL(std::string("timeout"), o->getValue<std::string>("exit_reason"));
+		CPPUNIT_ASSERT(o->getValue<long long>("wall_ms") >= 300);
+		// An interrupt.
+		{
+			StreamReader reader(execd.port(), "POST", "/command", commandBody("echo go; sleep 30"), DETAILS);
+			Event e;
+			CPPUNIT_ASSERT(reader.next(e));
+			const std::string id = e.text;
+			CPPUNIT_ASSERT_EQUAL(200, request(execd.port(), "DELETE", "/command?id=" + id).status);   // at once after init
+			while (reader.next(e)) {}
+			CPPUNIT_ASSERT_EQUAL(std::string("interrupted"), finalEvent(reader.body())->getValue<std::string>("exit_reason"));
+		}
+		// Session runs: an exit code.
+		HttpResult r = request(execd.port(), "POST", "/session", "");
+		const std::string session = object(r.body)->getValue<std::string>("session_id");
+		o = finalEvent(request(execd.port(), "POST", "/session/" + session + "/run", commandBody("echo abc; false"), DETAILS).body);
+		CPPUNIT_ASSERT_EQUAL(std::string("exited"), o->getValue<std::string>("exit_reason"));
+		CPPUNIT_ASSERT_EQUAL(1, o->getValue<int>("exit_code"));
+		CPPUNIT_ASSERT_EQUAL(4, o->getValue<int>("output_bytes"));   // without execd's marker
+		// Without the header, none of it.
+		r = request(execd.port(), "POST", "/command", commandBody("exit 3"));
+		CPPUNIT_ASSERT(r.body.find("exit_reason") == std::string::npos);
+	}
+
+	void testClientGoneAndShutdown()
+	{
+		ExecdProcess execd(runsOptions());
+		// A session run whose client goes is stopped (as upstream), and says so
+		// in its journal.
+		HttpResult r = request(execd.port(), "POST", "/session", "");
+		const std::string session = object(r.body)->getValue<std::string>("session_id");
+		{
+			StreamReader reader(execd.port(), "POST", "/session/" + session + "/run", commandBody("echo go; sleep 30; echo never"), DETAILS);
+			Event e;
+			while (reader.next(e) && e.type != "stdout") {}
+		}
+		Poco::JSON::Object::Ptr o;
+		for (int i = 0; i < 100 && !o; ++i)
+		{
+			std::this_thread::sleep_for(std::chrono::milliseconds(100));
+			HttpResult replay = request(execd.port(), "GET", "/runs/" + session + "/events?after=0");
+			if (replay.body.find("exit_reason") != std::string::npos) o = finalEvent(replay.body);
+		}
+		CPPUNIT_ASSERT(o);
+		CPPUNIT_ASSERT_EQUAL(std::string("client_gone"), o->getValue<std::string>("exit_reason"));
+		// SIGTERM: the run's client hears why.
+		StreamReader reader(execd.port(), "POST", "/command", commandBody("echo go; sleep 30"), DETAILS);
+		Event e;
+		while (reader.next(e) && e.type != "stdout") {}
+		std::thread stopper([&] { execd.stop(); });
+		while (reader.next(e)) {}
+		stopper.join();
+		CPPUNIT_ASSERT_EQUAL(std::string("daemon_shutdown"), finalEvent(reader.body())->getValue<std::string>("exit_reason"));
+	}
+
+	void testOomKilled()
+	{
+		// execd in a memory cgroup of 128 MiB; a command that wants 400.
+		const std::string v1 = "/sys/fs/cgroup/memory";
+		const std::string group = v1 + "/execd-test-oom-" + std::to_string(::getpid());
+		if (::access((v1 + "/cgroup.procs").c_str(), W_OK) != 0 || ::mkdir(group.c_str(), 0755) != 0)
+		{
+			std::cerr << "  (skipped: no writable cgroup v1 memory controller here)";
+			return;
+		}
+		struct Remove { std::string path; ~Remove() { for (int i = 0; i < 50 && ::rmdir(path.c_str()) != 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100)); } } remove{group};
+		{
+			std::ofstream limit(group + "/memory.limit_in_bytes");
+			limit << 128 * 1024 * 1024;
+		}
+		ExecdProcess::Options o = runsOptions();
+		o.wrapper = {"/bin/sh", "-c", "echo $$ > " + group + "/cgroup.procs && exec \"$@\"", "sh"};
+		ExecdProcess execd(o);
+		auto last = finalEvent(request(execd.port(), "POST", "/command",
+			commandBody("/usr/bin/python3 -c 'a = bytearray(400 * 1024 * 1024); print(len(a))'"), DETAILS).body);
+		CPPUNIT_ASSERT_EQUAL(std::string("oom_killed"), last->getValue<std::string>("exit_reason"));
+		CPPUNIT_ASSERT_EQUAL(std::string("SIGKILL"), last->getValue<std::string>("signal"));
+		execd.stop();
 	}
 
 	void testCapabilities()

@@ -63,10 +63,11 @@ public:
 	void finish();
 		/// Ends the chunked body (and the journal). Later emits are dropped.
 
-	void journal(std::shared_ptr<RunJournal> pJournal, bool ids);
+	void journal(std::shared_ptr<RunJournal> pJournal, bool ids, bool outlivesClient);
 		/// Before the first event: keep the run's events in pJournal, published in
 		/// RunTable under the init event's text; with ids, each event is preceded
-		/// by "id: N" on the wire.
+		/// by "id: N" on the wire; with outlivesClient, isOpen() stays true when
+		/// the client is gone (the run goes on, into the journal).
 
 	void setExitDetails(bool enabled);
 		/// Before the first event: final events carry their RunOutcome (exit reason
@@ -116,6 +117,7 @@ private:
 	std::atomic<bool> _pings{true};
 	std::shared_ptr<RunJournal> _pJournal;
 	bool _ids = false;
+	bool _outlives = false;
 	std::atomic<bool> _details{false};
 	std::vector<RunJournal::Span> _spans;   ///< reused by emitAll()
 };

@@ -58,11 +58,12 @@ SseWriter::~SseWriter()
 }
 
 
-void SseWriter::journal(std::shared_ptr<RunJournal> pJournal, bool ids)
+void SseWriter::journal(std::shared_ptr<RunJournal> pJournal, bool ids, bool outlivesClient)
 {
 	std::lock_guard<std::mutex> lock(_mutex);
 	_pJournal = std::move(pJournal);
 	_ids = ids;
+	_outlives = outlivesClient;
 }
 
 
@@ -290,7 +291,7 @@ bool SseWriter::peerGone() const
 bool SseWriter::isOpen() const
 {
 	if (_finished) return false;
-	if (_pJournal) return true;   // the run outlives its client
+	if (_pJournal && _outlives) return true;   // the run outlives its client
 	if (!_open) return false;
 	if (peerGone())
 	{

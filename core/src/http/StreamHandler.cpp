@@ -18,8 +18,13 @@ StreamHandler::~StreamHandler() = default;
 void StreamHandler::handleRequest(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response)
 {
 	SseWriter writer(request, response);
-	if (resumable() && RunTable::requested(request)) writer.journal(RunTable::instance().create(), true);
-	if (SseWriter::exitDetailsRequested(request)) writer.setExitDetails(true);
+	// A resumable stream is journalled and outlives its client; one that asks
+	// only for exit details is journalled too, so that how a run ended after its
+	// client left (client_gone) can still be read, but keeps the usual semantics.
+	const bool resumableRun = resumable() && RunTable::requested(request);
+	const bool details = SseWriter::exitDetailsRequested(request);
+	if (resumableRun || (details && resumable())) writer.journal(RunTable::instance().create(), resumableRun, resumableRun);
+	if (details) writer.setExitDetails(true);
 	try
 	{
 		stream(request, writer);

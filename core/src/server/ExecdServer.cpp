@@ -446,6 +446,7 @@ void ExecdServer::registerCapabilities(const CoreSettings& settings, const HttpS
 	c.setLimit("execd.runs.maxRuns", static_cast<Poco::UInt64>(settings.runs.maxRuns));
 	c.setLimit("runs.journalMemoryBytes", static_cast<Poco::UInt64>(RunJournal::MEMORY_BLOCKS * RunJournal::BLOCK_BYTES));
 	c.setFeature("resumable_streams", true);
+	c.setFeature("exit_details", true);
 }
 
 

@@ -1,4 +1,5 @@
 #include "BashSession.h"
+#include "execd/RunUsage.h"
 #include "MarkerFilter.h"
 #include "execd/OutputPump.h"
 #include "execd/Paths.h"
@@ -218,7 +219,7 @@ BashSession::Result BashSession::run(const std::string& command, const std::stri
 	EventSink& sink, bool killOnDisconnect, const std::function<void()>& started)
 {
 	std::unique_lock<std::mutex> runLock = beginRun(command, cwd);
-	if (!runLock.owns_lock()) return Result{Outcome::BUSY, 0, ""};
+	if (!runLock.owns_lock()) return Result{Outcome::BUSY, 0, "", {}};
 	bool fresh = false;
 	Subprocess& child = takeShell(fresh);
 	started();
@@ -260,15 +261,15 @@ BashSession::Result BashSession::run(const std::string& command, const std::stri
 		_lastJob = out.extra();
 		_earlierJobs = Process::childIdentities(child.pid());
 	}
-	return endRun(child, pump, bashGone, out.status());
+	return endRun(child, pump, bashGone, out.status(), out.passed() + err.passed());
 }
 
 
-BashSession::Result BashSession::endRun(Subprocess& child, const OutputPump& pump, bool bashGone, int status)
+BashSession::Result BashSession::endRun(Subprocess& child, const OutputPump& pump, bool bashGone, int status, std::uint64_t outputBytes)
 {
 	const bool stopped = pump.stopped() != OutputPump::Stop::NONE;
-	Result result = stopped ? Result{pump.stopped() == OutputPump::Stop::DEADLINE ? Outcome::TIMED_OUT : Outcome::KILLED, -1, "signal: killed"}
-		: Result{Outcome::EXITED, status, "exit status " + std::to_string(status)};
+	Result result = stopped ? Result{pump.stopped() == OutputPump::Stop::DEADLINE ? Outcome::TIMED_OUT : Outcome::KILLED, -1, "signal: killed", {}}
+		: Result{Outcome::EXITED, status, "exit status " + std::to_string(status), {}};
 	std::lock_guard<std::mutex> lock(_mutex);
 	_running = false;
 	int raw = 0;
@@ -280,9 +281,22 @@ BashSession::Result BashSession::endRun(Subprocess& child, const OutputPump& pum
 		raw = child.wait();
 		int exitCode = -1;
 		std::string error = Subprocess::describeExit(raw, exitCode);
-		if (!stopped) result = Result{Outcome::EXITED, exitCode, error};
+		if (!stopped) result = Result{Outcome::EXITED, exitCode, error, {}};
+		if (!stopped) result.ending = RunUsage::fromWait(raw, nullptr, std::nullopt, child.pid());   // bash's own end
 		_pChild.reset();
 	}
+	// bash lives on between runs: a run's CPU and peak are not its to report.
+	if (stopped)
+	{
+		result.ending.reason = stopReason(pump.stopped());
+		result.ending.signal = "SIGKILL";
+	}
+	else if (result.ending.reason.empty())
+	{
+		result.ending.reason = "exited";
+		result.ending.exitCode = result.exitCode;
+	}
+	result.ending.outputBytes = outputBytes;
 	return result;
 }
 

@@ -47,7 +47,7 @@ private:
 	Subprocess& takeShell(bool& fresh);
 		/// bash for a run, started anew if it had ended; fresh when that loses state.
 	void stopRun(Subprocess& child, OutputPump& pump);
-	Result endRun(Subprocess& child, const OutputPump& pump, bool bashGone, int status);
+	Result endRun(Subprocess& child, const OutputPump& pump, bool bashGone, int status, std::uint64_t outputBytes);
 
 	static constexpr std::chrono::milliseconds STOP_GRACE{1000};
 		///< how long bash has after a stop to finish its marker line

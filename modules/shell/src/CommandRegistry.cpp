@@ -59,7 +59,7 @@ CommandRegistry::~CommandRegistry() = default;
 void CommandRegistry::add(const CommandStatus& status)
 {
 	std::lock_guard<std::mutex> lock(_mutex);
-	_entries[status.id] = Entry{status, 0};
+	_entries[status.id] = Entry{status, 0, std::string()};
 	expire();
 }
 
@@ -105,6 +105,7 @@ bool CommandRegistry::interrupt(const std::string& id, std::chrono::milliseconds
 	if (!it->second.status.running || it->second.pgid <= 0)
 		throw Poco::IllegalStateException("command session " + id + " is not running");
 	pid_t pgid = it->second.pgid;
+	it->second.stopReason = "interrupted";
 	::kill(-pgid, SIGTERM);
 	auto ended = [this, &id]
 	{
@@ -131,8 +132,19 @@ void CommandRegistry::killAll()
 	for (auto& e: _entries)
 	{
 		if (e.second.status.running && e.second.pgid > 0)
+		{
+			e.second.stopReason = "daemon_shutdown";
 			::kill(-e.second.pgid, SIGKILL);
+		}
 	}
+}
+
+
+std::string CommandRegistry::stopReason(const std::string& id) const
+{
+	std::lock_guard<std::mutex> lock(_mutex);
+	auto it = _entries.find(id);
+	return it == _entries.end() ? std::string() : it->second.stopReason;
 }
 
 

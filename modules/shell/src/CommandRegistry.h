@@ -59,6 +59,10 @@ public:
 	void forget(const std::string& id);
 
 	void killAll();
+
+	std::string stopReason(const std::string& id) const;
+		/// Why execd stopped the command: "interrupted" (interrupt()) or
+		/// "daemon_shutdown" (killAll()); "" when it did not.
 		/// SIGKILL to every running command's group (shutdown).
 
 	std::size_t size() const;
@@ -71,6 +75,7 @@ private:
 	{
 		CommandStatus status;
 		pid_t pgid = 0;
+		std::string stopReason;   ///< "interrupted" or "daemon_shutdown" once execd stopped it
 	};
 	void expire();
 

@@ -2,6 +2,7 @@
 #include "execd/OutputPump.h"
 #include "execd/ApiException.h"
 #include "execd/Paths.h"
+#include "execd/RunUsage.h"
 #include "execd/UserEnvironment.h"
 #include "Poco/File.h"
 #include "Poco/Path.h"
@@ -141,8 +142,11 @@ void CommandRunner::runForeground(const CommandRequest& request, EventSink& sink
 		sink.emit(StreamEvent::failure(execError(exc.message(), exc.message())));
 		return;
 	}
-	sink.emit(StreamEvent::init(id));
+	// Started before init goes out: an interrupt sent as soon as the client
+	// has the id finds the process.
 	_registry.started(id, child.pid());
+	const std::optional<std::uint64_t> oomKillsBefore = RunUsage::oomKills();
+	sink.emit(StreamEvent::init(id));
 
 	// The deadline is measured from the request, and a client that stops reading
 	// cannot push it back: the send timeout of the connection bounds each write,
@@ -157,11 +161,18 @@ void CommandRunner::runForeground(const CommandRequest& request, EventSink& sink
 	int raw = child.wait();
 	int exitCode = 0;
 	std::string error = Subprocess::describeExit(raw, exitCode);
+	RunOutcome outcome = RunUsage::fromWait(raw, child.usage(), oomKillsBefore, child.pid());
+	const std::string stopReason = _registry.stopReason(id);
+	if (!stopReason.empty())
+		outcome.reason = stopReason;
+	else if (pump.stopped() == OutputPump::Stop::DEADLINE)
+		outcome.reason = "timeout";
+	outcome.wallMillis = millisSince(start);
+	outcome.outputBytes = pump.bytesRead();
 	_registry.finished(id, exitCode, exitCode == 0 ? "" : error);
-	if (exitCode == 0)
-		sink.emit(StreamEvent::complete(millisSince(start)));
-	else
-		sink.emit(StreamEvent::failure(execError(std::to_string(exitCode), error)));
+	StreamEvent last = exitCode == 0 ? StreamEvent::complete(millisSince(start)) : StreamEvent::failure(execError(std::to_string(exitCode), error));
+	last.outcome = outcome;
+	sink.emit(last);
 }
 
 

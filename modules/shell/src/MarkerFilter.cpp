@@ -89,6 +89,13 @@ void MarkerFilter::pass(std::size_t n, std::vector<StreamEvent>& events)
 {
 	_lines.feed(_pending.data(), n, events);
 	_pending.erase(0, n);
+	_passed += n;
+}
+
+
+std::uint64_t MarkerFilter::passed() const
+{
+	return _passed;
 }
 
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include "execd/OutputFilter.h"
 #include <string>
 
@@ -21,6 +22,9 @@ public:
 	void finish(std::vector<StreamEvent>& events) override;
 	bool done() const override;
 
+	std::uint64_t passed() const;
+		/// The bytes of output passed on: the run's own, without the marker.
+
 	bool marked() const;
 		/// True once the marker was seen (not merely the stream's end).
 
@@ -39,6 +43,7 @@ private:
 	LineFilter _lines;
 	bool _done = false;
 	bool _marked = false;
+	std::uint64_t _passed = 0;
 	int _status = 0;
 	std::string _extra;
 };

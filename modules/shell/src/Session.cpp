@@ -73,6 +73,18 @@ OutputPump::Options Session::pumpOptions(std::chrono::milliseconds timeout, bool
 }
 
 
+std::string Session::stopReason(OutputPump::Stop stop)
+{
+	switch (stop)
+	{
+	case OutputPump::Stop::DEADLINE: return "timeout";
+	case OutputPump::Stop::CLIENT_GONE: return "client_gone";
+	case OutputPump::Stop::REQUESTED: return "interrupted";
+	default: return "";
+	}
+}
+
+
 void Session::watchInterrupts(OutputPump& pump)
 {
 	pump.watch(_wakeFd, [this]

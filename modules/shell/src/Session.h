@@ -33,6 +33,7 @@ public:
 		Outcome outcome = Outcome::EXITED;
 		int exitCode = 0;
 		std::string error;   ///< "exit status 3", "signal: killed"
+		RunOutcome ending;   ///< what the session knows of the run's end; the caller adds wall_ms
 	};
 
 	virtual ~Session();
@@ -67,6 +68,8 @@ protected:
 		/// Poco::InvalidArgumentException for a NUL byte in command or cwd.
 
 	static OutputPump::Options pumpOptions(std::chrono::milliseconds timeout, bool killOnDisconnect);
+	static std::string stopReason(OutputPump::Stop stop);
+		/// "timeout", "client_gone", "interrupted"; "" for Stop::NONE.
 		/// The deadline and what a client gone means, for the run's OutputPump.
 
 	void watchInterrupts(OutputPump& pump);

@@ -38,18 +38,17 @@ std::string goDuration(std::chrono::milliseconds d)
 
 void emitOutcome(const Session::Result& result, std::chrono::steady_clock::time_point start, EventSink& sink)
 {
+	const Poco::Int64 elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+	StreamEvent last;
 	if (result.outcome == Session::Outcome::KILLED || result.outcome == Session::Outcome::TIMED_OUT)
-	{
-		sink.emit(StreamEvent::failure(ErrorDetail{"CommandExecError", "-1", {"signal: killed"}, false}));
-	}
+		last = StreamEvent::failure(ErrorDetail{"CommandExecError", "-1", {"signal: killed"}, false});
 	else if (result.exitCode != 0)
-	{
-		sink.emit(StreamEvent::failure(ErrorDetail{"CommandExecError", std::to_string(result.exitCode), {result.error}, false}));
-	}
+		last = StreamEvent::failure(ErrorDetail{"CommandExecError", std::to_string(result.exitCode), {result.error}, false});
 	else
-	{
-		sink.emit(StreamEvent::complete(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count()));
-	}
+		last = StreamEvent::complete(elapsed);
+	last.outcome = result.ending;
+	last.outcome->wallMillis = elapsed;
+	sink.emit(last);
 }
 
 

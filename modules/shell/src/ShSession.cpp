@@ -1,4 +1,5 @@
 #include "ShSession.h"
+#include "execd/RunUsage.h"
 #include "execd/OutputPump.h"
 #include "execd/EnvFile.h"
 #include "execd/Paths.h"
@@ -181,7 +182,7 @@ ShSession::Result ShSession::run(const std::string& command, const std::string& 
 	EventSink& sink, bool killOnDisconnect, const std::function<void()>& started)
 {
 	std::unique_lock<std::mutex> runLock = beginRun(command, cwd);
-	if (!runLock.owns_lock()) return Result{Outcome::BUSY, 0, ""};
+	if (!runLock.owns_lock()) return Result{Outcome::BUSY, 0, "", {}};
 	{
 		std::lock_guard<std::mutex> lock(_mutex);
 		if (_terminated) throw Poco::IllegalStateException("the session was deleted");
@@ -224,8 +225,9 @@ ShSession::Result ShSession::run(const std::string& command, const std::string& 
 	if (lost)
 		sink.emit(StreamEvent::stderrText("[execd] the session's directory " + _directory + " was removed; exported variables and the directory of earlier runs are lost"));
 
-	std::optional<OutputPump::Stop> pumped = pump(child, sink, timeout, killOnDisconnect);
-	if (!pumped) return Result{Outcome::KILLED, -1, "signal: killed"};   // the guard ends sh
+	std::uint64_t outputBytes = 0;
+	std::optional<OutputPump::Stop> pumped = pump(child, sink, timeout, killOnDisconnect, outputBytes);
+	if (!pumped) return Result{Outcome::KILLED, -1, "signal: killed", RunOutcome{"signaled", std::nullopt, "SIGKILL", {}, {}, {}, 0, outputBytes}};   // the guard ends sh
 	const OutputPump::Stop stopped = *pumped;
 	{
 		// Out of terminate()'s reach before the reap: after it the pid may be
@@ -236,10 +238,14 @@ ShSession::Result ShSession::run(const std::string& command, const std::string& 
 	int status = child.wait();
 	guard.reaped = true;
 	_running = false;
+	// A run is one sh here: its end and usage are the run's.
+	RunOutcome outcome = RunUsage::fromWait(status, child.usage(), std::nullopt, child.pid());
+	outcome.outputBytes = outputBytes;
 	if (stopped != OutputPump::Stop::NONE)
 	{
 		::unlinkat(_directoryFd, "state.tmp", 0);
-		return Result{stopped == OutputPump::Stop::DEADLINE ? Outcome::TIMED_OUT : Outcome::KILLED, -1, "signal: killed"};
+		outcome.reason = stopReason(stopped);
+		return Result{stopped == OutputPump::Stop::DEADLINE ? Outcome::TIMED_OUT : Outcome::KILLED, -1, "signal: killed", outcome};
 	}
 	keepJobs(child.pid());
 	// The trailer ran only if the command did not end sh: then state.tmp is the
@@ -248,11 +254,12 @@ ShSession::Result ShSession::run(const std::string& command, const std::string& 
 		sink.emit(StreamEvent::stderrText(std::string("[execd] the session's state could not be kept: ") + std::strerror(errno)));
 	int exitCode = -1;
 	std::string error = Subprocess::describeExit(status, exitCode);
-	return Result{Outcome::EXITED, exitCode, error};
+	return Result{Outcome::EXITED, exitCode, error, outcome};
 }
 
 
-std::optional<OutputPump::Stop> ShSession::pump(Subprocess& child, EventSink& sink, std::chrono::milliseconds timeout, bool killOnDisconnect)
+std::optional<OutputPump::Stop> ShSession::pump(Subprocess& child, EventSink& sink, std::chrono::milliseconds timeout, bool killOnDisconnect,
+	std::uint64_t& outputBytes)
 {
 	// Until sh exits, or a stop (timeout, interrupt, client gone): then sh and
 	// its processes are frozen first, so that what they wrote until then is the
@@ -277,8 +284,10 @@ std::optional<OutputPump::Stop> ShSession::pump(Subprocess& child, EventSink& si
 			::kill(pid, SIGKILL);
 		child.killDescendants();
 	});
-	if (pump.run() == OutputPump::End::FAILED) return std::nullopt;
-	pump.finish();
+	const bool failed = pump.run() == OutputPump::End::FAILED;
+	if (!failed) pump.finish();
+	outputBytes = pump.bytesRead();
+	if (failed) return std::nullopt;
 	return pump.stopped();
 }
 

@@ -49,7 +49,8 @@ private:
 	std::string script(bool restoreDirectory) const;
 	void keepJobs(pid_t group);
 	void killJobs();
-	std::optional<OutputPump::Stop> pump(Subprocess& child, EventSink& sink, std::chrono::milliseconds timeout, bool killOnDisconnect);
+	std::optional<OutputPump::Stop> pump(Subprocess& child, EventSink& sink, std::chrono::milliseconds timeout, bool killOnDisconnect,
+		std::uint64_t& outputBytes);
 		/// The run's output until sh exits or the run is stopped; why it was
 		/// stopped (Stop::NONE if it was not), nothing when poll() failed.
 

@@ -1,0 +1,157 @@
+#include "execd/RunUsage.h"
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <fstream>
+#include <sstream>
+#include <unistd.h>
+#include <sys/wait.h>
+
+
+namespace execd {
+namespace RunUsage {
+
+
+namespace {
+
+
+std::optional<std::uint64_t> counter(const std::string& file, const std::string& key)
+{
+	std::ifstream in(file);
+	std::string name;
+	std::uint64_t value = 0;
+	while (in >> name >> value)
+		if (name == key) return value;
+	return std::nullopt;
+}
+
+
+Poco::Int64 millis(const struct timeval& tv)
+{
+	return static_cast<Poco::Int64>(tv.tv_sec) * 1000 + tv.tv_usec / 1000;
+}
+
+
+std::string counterFile()
+{
+	// Where execd's memory cgroup counts its OOM kills: v1's memory controller
+	// where it has one (hybrid hierarchies), else the unified hierarchy.
+	std::ifstream in("/proc/self/cgroup");
+	std::string line;
+	std::optional<std::string> unified;
+	while (std::getline(in, line))
+	{
+		// hierarchy-ID:controllers:path
+		std::size_t first = line.find(':');
+		std::size_t second = first == std::string::npos ? first : line.find(':', first + 1);
+		if (second == std::string::npos) continue;
+		const std::string controllers = line.substr(first + 1, second - first - 1);
+		const std::string path = line.substr(second + 1);
+		std::istringstream list(controllers);
+		for (std::string c; std::getline(list, c, ',');)
+			if (c == "memory") return "/sys/fs/cgroup/memory" + path + "/memory.oom_control";
+		if (controllers.empty()) unified = path;
+	}
+	return unified ? "/sys/fs/cgroup" + *unified + "/memory.events" : std::string();
+}
+
+
+} // namespace
+
+
+std::optional<std::uint64_t> oomKills()
+{
+	// Found once: execd does not change cgroups.
+	static const std::string file = counterFile();
+	if (file.empty()) return std::nullopt;
+	return counter(file, "oom_kill");
+}
+
+
+bool kernelReportsOomKill(pid_t pid)
+{
+	int fd = ::open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) return false;
+	const std::string needle = "Killed process " + std::to_string(pid) + " ";
+	bool found = false;
+	char record[8192];
+	for (int i = 0; i < 16384 && !found; ++i)
+	{
+		ssize_t n = ::read(fd, record, sizeof(record) - 1);
+		if (n < 0 && errno == EPIPE) continue;   // overwritten while we read: the next one
+		if (n <= 0) break;
+		record[n] = '\0';
+		found = std::strstr(record, needle.c_str()) != nullptr;
+	}
+	::close(fd);
+	return found;
+}
+
+
+std::string signalName(int signal)
+{
+	switch (signal)
+	{
+	case SIGHUP: return "SIGHUP";
+	case SIGINT: return "SIGINT";
+	case SIGQUIT: return "SIGQUIT";
+	case SIGILL: return "SIGILL";
+	case SIGTRAP: return "SIGTRAP";
+	case SIGABRT: return "SIGABRT";
+	case SIGBUS: return "SIGBUS";
+	case SIGFPE: return "SIGFPE";
+	case SIGKILL: return "SIGKILL";
+	case SIGUSR1: return "SIGUSR1";
+	case SIGSEGV: return "SIGSEGV";
+	case SIGUSR2: return "SIGUSR2";
+	case SIGPIPE: return "SIGPIPE";
+	case SIGALRM: return "SIGALRM";
+	case SIGTERM: return "SIGTERM";
+	case SIGXCPU: return "SIGXCPU";
+	case SIGXFSZ: return "SIGXFSZ";
+	case SIGSYS: return "SIGSYS";
+	default: return "SIG" + std::to_string(signal);
+	}
+}
+
+
+RunOutcome fromWait(int waitStatus, const struct rusage* pUsage, std::optional<std::uint64_t> oomKillsBefore, pid_t pid)
+{
+	RunOutcome outcome;
+	if (WIFEXITED(waitStatus))
+	{
+		outcome.reason = "exited";
+		outcome.exitCode = WEXITSTATUS(waitStatus);
+	}
+	else if (WIFSIGNALED(waitStatus))
+	{
+		const int signal = WTERMSIG(waitStatus);
+		outcome.reason = "signaled";
+		outcome.signal = signalName(signal);
+		if (signal == SIGKILL)
+		{
+			std::optional<std::uint64_t> after = oomKillsBefore ? oomKills() : std::nullopt;
+			if (oomKillsBefore && after ? *after > *oomKillsBefore : kernelReportsOomKill(pid))
+				outcome.reason = "oom_killed";
+		}
+	}
+	else
+	{
+		outcome.reason = "exited";   // no status (someone else reaped it): nothing better is known
+	}
+	if (pUsage)
+	{
+		outcome.cpuUserMillis = millis(pUsage->ru_utime);
+		outcome.cpuSystemMillis = millis(pUsage->ru_stime);
+		// Linux carries the peak of the process a child was forked from (execd)
+		// into the child's at its exec: a peak no larger than execd's own says
+		// nothing about the run's, and is left out.
+		struct rusage self;
+		if (::getrusage(RUSAGE_SELF, &self) == 0 && pUsage->ru_maxrss > self.ru_maxrss)
+			outcome.maxRssKb = static_cast<Poco::Int64>(pUsage->ru_maxrss);
+	}
+	return outcome;
+}
+
+
+} } // namespace execd::RunUsage
