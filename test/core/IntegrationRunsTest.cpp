@@ -11,6 +11,8 @@
 #include <chrono>
 #include <fstream>
 #include <functional>
+#include <future>
+#include <set>
 #include <iostream>
 #include <random>
 #include <regex>
@@ -300,6 +302,8 @@ class IntegrationRunsTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testExitReasons);
 	CPPUNIT_TEST(testClientGoneAndShutdown);
 	CPPUNIT_TEST(testOomKilled);
+	CPPUNIT_TEST(testIdempotentRuns);
+	CPPUNIT_TEST(testIdempotentFileRoutes);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -562,6 +566,110 @@ public:
 		CPPUNIT_ASSERT_EQUAL(std::string("oom_killed"), last->getValue<std::string>("exit_reason"));
 		CPPUNIT_ASSERT_EQUAL(std::string("SIGKILL"), last->getValue<std::string>("signal"));
 		execd.stop();
+	}
+
+	void testIdempotentRuns()
+	{
+		ExecdProcess execd(runsOptions({"execd.modules.load = shell, jupyter, files"}));
+		char dir[] = "/tmp/execd-idem-XXXXXX";
+		CPPUNIT_ASSERT(::mkdtemp(dir));
+		const std::string count = std::string(dir) + "/count";
+		const std::string body = commandBody("echo ran >> " + count + "; sleep 0.5; echo done");
+		// 100 retries at once with one key: one run, each gets its whole stream.
+		std::vector<std::future<HttpResult>> retries;
+		for (int i = 0; i < 100; ++i)
+			retries.push_back(std::async(std::launch::async, [&] { return request(execd.port(), "POST", "/command", body, {{"Idempotency-Key", "one-run"}}); }));
+		std::set<std::string> ids;
+		for (auto& f: retries)
+		{
+			HttpResult r = f.get();
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
+			auto evs = withoutPings(sseEvents(r.body));
+			CPPUNIT_ASSERT_MESSAGE(r.body, evs.size() >= 3);
+			ids.insert(object(evs.front())->getValue<std::string>("text"));
+			CPPUNIT_ASSERT_MESSAGE(r.body, r.body.find("\"text\":\"done\"") != std::string::npos);
+			CPPUNIT_ASSERT(r.body.find("execution_complete") != std::string::npos);
+			CPPUNIT_ASSERT(r.body.find("id: ") == std::string::npos);   // not asked for
+		}
+		CPPUNIT_ASSERT_EQUAL(std::size_t(1), ids.size());
+		std::ifstream in(count);
+		std::string lines((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+		CPPUNIT_ASSERT_EQUAL(std::string("ran\n"), lines);
+		// A retry that asks for a resumable stream gets the ids too.
+		HttpResult r = request(execd.port(), "POST", "/command", body, {{"Idempotency-Key", "one-run"}, {"X-Execd-Resumable", "1"}});
+		CPPUNIT_ASSERT(r.body.find("id: 1\n") == 0);
+		// The same key for another request: 422, nothing run.
+		r = request(execd.port(), "POST", "/command", commandBody("echo ran >> " + count), {{"Idempotency-Key", "one-run"}});
+		CPPUNIT_ASSERT_EQUAL(422, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("IDEMPOTENCY_KEY_REUSED"), object(r.body)->getValue<std::string>("code"));
+		// Keys that are no keys.
+		CPPUNIT_ASSERT_EQUAL(400, request(execd.port(), "POST", "/command", body, {{"Idempotency-Key", std::string(300, 'k')}}).status);
+		CPPUNIT_ASSERT_EQUAL(400, request(execd.port(), "POST", "/command", body, {{"Idempotency-Key", "a b"}}).status);
+		// A request that failed before its run (a 400) leaves no key: its retry runs.
+		CPPUNIT_ASSERT_EQUAL(400, request(execd.port(), "POST", "/command", "{\"command\":\"\"}", {{"Idempotency-Key", "bad"}}).status);
+		CPPUNIT_ASSERT_EQUAL(400, request(execd.port(), "POST", "/command", "{\"command\":\"\"}", {{"Idempotency-Key", "bad"}}).status);
+		// A session run and a /code run, retried.
+		r = request(execd.port(), "POST", "/session", "");
+		const std::string session = object(r.body)->getValue<std::string>("session_id");
+		const std::string sessionBody = commandBody("x=$((x+1)); echo $x");
+		for (int i = 0; i < 2; ++i)
+		{
+			r = request(execd.port(), "POST", "/session/" + session + "/run", sessionBody, {{"Idempotency-Key", "s1"}});
+			CPPUNIT_ASSERT_MESSAGE(r.body, r.body.find("\"text\":\"1\"") != std::string::npos);
+		}
+		const std::string code = "{\"code\":\"print(7 * 6)\",\"context\":{\"language\":\"python\"}}";
+		for (int i = 0; i < 2; ++i)
+		{
+			r = request(execd.port(), "POST", "/code", code, {{"Idempotency-Key", "c1"}});
+			CPPUNIT_ASSERT_MESSAGE(r.body, r.body.find("42") != std::string::npos);
+		}
+		::system(("rm -rf " + std::string(dir)).c_str());
+	}
+
+	void testIdempotentFileRoutes()
+	{
+		ExecdProcess execd(runsOptions({"execd.modules.load = shell, files"}));
+		char dir[] = "/tmp/execd-idem-XXXXXX";
+		CPPUNIT_ASSERT(::mkdtemp(dir));
+		const std::string d(dir);
+		// mv: the retry answers the first's 200 instead of failing on the moved file.
+		{
+			std::ofstream(d + "/a") << "x";
+		}
+		const std::string mv = "[{\"src\":" + quote(d + "/a") + ",\"dest\":" + quote(d + "/b") + "}]";
+		HttpResult first = request(execd.port(), "POST", "/files/mv", mv, {{"Idempotency-Key", "m1"}});
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(first.body, 200, first.status);
+		HttpResult again = request(execd.port(), "POST", "/files/mv", mv, {{"Idempotency-Key", "m1"}});
+		CPPUNIT_ASSERT_EQUAL(200, again.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("true"), again.header("Idempotent-Replayed"));
+		CPPUNIT_ASSERT_EQUAL(first.body, again.body);
+		CPPUNIT_ASSERT_EQUAL(404, request(execd.port(), "POST", "/files/mv", mv).status);   // without the key it would have failed
+		// An upload: the retry stores nothing again; another body under the key is a 422.
+		const std::string boundary = "XyZbOuNdArY";
+		auto form = [&](const std::string& content)
+		{
+			return "--" + boundary + "\r\nContent-Disposition: form-data; name=\"metadata\"; filename=\"metadata\"\r\n\r\n"
+				"{\"path\":" + quote(d + "/up") + "}\r\n--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"blob\"\r\n"
+				"Content-Type: application/octet-stream\r\n\r\n" + content + "\r\n--" + boundary + "--\r\n";
+		};
+		const std::map<std::string, std::string> headers{{"Content-Type", "multipart/form-data; boundary=" + boundary}, {"Idempotency-Key", "u1"}};
+		first = request(execd.port(), "POST", "/files/upload", form("one"), headers);
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(first.body, 200, first.status);
+		{
+			std::ofstream(d + "/up") << "changed since";
+		}
+		again = request(execd.port(), "POST", "/files/upload", form("one"), headers);
+		CPPUNIT_ASSERT_EQUAL(200, again.status);
+		std::ifstream in(d + "/up");
+		std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+		CPPUNIT_ASSERT_EQUAL(std::string("changed since"), content);   // not written again
+		HttpResult other = request(execd.port(), "POST", "/files/upload", form("two"), headers);
+		CPPUNIT_ASSERT_EQUAL(422, other.status);
+		// directories
+		const std::string mk = "{" + quote(d + "/newdir") + ":{\"mode\":755}}";
+		CPPUNIT_ASSERT_EQUAL(200, request(execd.port(), "POST", "/directories", mk, {{"Idempotency-Key", "d1"}}).status);
+		CPPUNIT_ASSERT_EQUAL(200, request(execd.port(), "POST", "/directories", mk, {{"Idempotency-Key", "d1"}}).status);
+		::system(("rm -rf " + d).c_str());
 	}
 
 	void testCapabilities()

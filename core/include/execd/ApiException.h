@@ -30,7 +30,8 @@ namespace ErrorCode
 	constexpr const char* SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE";   ///< isolation unavailable
 	constexpr const char* SESSION_NOT_FOUND = "SESSION_NOT_FOUND";
 	constexpr const char* NOT_SUPPORTED = "NOT_SUPPORTED";
-	constexpr const char* RUN_NOT_FOUND = "RUN_NOT_FOUND";   ///< no journal of that run (never resumable, or expired)
+	constexpr const char* RUN_NOT_FOUND = "RUN_NOT_FOUND";
+	constexpr const char* IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED";   ///< 422: another request; 409: no outcome to give again   ///< no journal of that run (never resumable, or expired)
 }
 
 

@@ -1,4 +1,5 @@
 #include "execd/Http.h"
+#include "execd/ReplayedRequest.h"
 #include "execd/StreamEvent.h"
 #include "Poco/JSON/Array.h"
 #include "Poco/JSON/JSONException.h"
@@ -72,7 +73,9 @@ void sendError(Poco::Net::HTTPServerResponse& response, const ApiException& erro
 
 Poco::Net::StreamSocket& socketOf(Poco::Net::HTTPServerRequest& request)
 {
-	// Every request execd's server hands a handler is POCO's implementation.
+	// Every request execd's server hands a handler is POCO's implementation,
+	// or one that stands for it (an idempotent request's).
+	if (auto pReplayed = dynamic_cast<ReplayedRequest*>(&request)) return socketOf(pReplayed->original());
 	return static_cast<Poco::Net::HTTPServerRequestImpl&>(request).socket();
 }
 

@@ -24,6 +24,13 @@ RequestDispatcher::RequestDispatcher(const Router& router, std::string accessTok
 }
 
 
+void RequestDispatcher::setIdempotency(Idempotency* pIdempotency, std::size_t maxBodyBytes)
+{
+	_pIdempotency = pIdempotency;
+	_maxBodyBytes = maxBodyBytes;
+}
+
+
 void RequestDispatcher::allowWithoutToken(const std::string& pattern)
 {
 	_open.insert(pattern);
@@ -150,7 +157,10 @@ void RequestDispatcher::route(Poco::Net::HTTPServerRequest& request, Poco::Net::
 			throw ApiException::runtimeError("no handler for " + request.getMethod() + " " + result.match.pattern());
 		if (request.getExpectContinue() && response.getStatus() == Poco::Net::HTTPResponse::HTTP_OK)
 			response.sendContinue();
-		pHandler->handleRequest(request, response);
+		if (_pIdempotency && request.has("Idempotency-Key") && Idempotency::applies(request.getMethod(), pattern))
+			_pIdempotency->serve(request, response, *pHandler, pattern, _maxBodyBytes);
+		else
+			pHandler->handleRequest(request, response);
 		return;
 	}
 	if (result.outcome == Router::Result::METHOD_NOT_ALLOWED)

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "http/Idempotency.h"
 #include "execd/Router.h"
 #include "Poco/Logger.h"
 #include "Poco/Net/HTTPServerRequest.h"
@@ -24,6 +25,10 @@ public:
 		/// started are logged and end the connection.
 
 	void allowWithoutToken(const std::string& pattern);
+
+	void setIdempotency(Idempotency* pIdempotency, std::size_t maxBodyBytes);
+		/// Requests with an Idempotency-Key on its routes go through it (borrowed;
+		/// it outlives the dispatcher's use).
 		/// Requests matching the route registered under pattern (e.g. "/ready")
 		/// are answered without the access token. Call before serving.
 
@@ -35,6 +40,8 @@ public:
 	static const std::string UNAUTHORIZED_BODY;
 
 private:
+	Idempotency* _pIdempotency = nullptr;
+	std::size_t _maxBodyBytes = 0;
 	void route(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response, const std::string& path, std::string& pattern);
 		/// pattern receives the route pattern that matched, if any.
 

@@ -1,5 +1,6 @@
 #include "execd/SseWriter.h"
 #include "execd/Http.h"
+#include "execd/ReplayedRequest.h"
 #include "execd/RunTable.h"
 #include "execd/StreamRegistry.h"
 #include "Poco/Net/HTTPServerRequestImpl.h"
@@ -30,6 +31,7 @@ std::chrono::steady_clock::rep now()
 
 int socketOf(Poco::Net::HTTPServerRequest& request)
 {
+	if (auto pReplayed = dynamic_cast<ReplayedRequest*>(&request)) return socketOf(pReplayed->original());
 	auto pImpl = dynamic_cast<Poco::Net::HTTPServerRequestImpl*>(&request);
 	return pImpl ? pImpl->socket().impl()->sockfd() : -1;
 }

@@ -1,5 +1,6 @@
 #include "execd/StreamHandler.h"
 #include "execd/Http.h"
+#include "execd/ReplayedRequest.h"
 #include "execd/RunTable.h"
 
 
@@ -21,9 +22,15 @@ void StreamHandler::handleRequest(Poco::Net::HTTPServerRequest& request, Poco::N
 	// A resumable stream is journalled and outlives its client; one that asks
 	// only for exit details is journalled too, so that how a run ended after its
 	// client left (client_gone) can still be read, but keeps the usual semantics.
+	// A run with an Idempotency-Key is journalled where the dispatcher says, and
+	// outlives its client: a retry follows it.
 	const bool resumableRun = resumable() && RunTable::requested(request);
 	const bool details = SseWriter::exitDetailsRequested(request);
-	if (resumableRun || (details && resumable())) writer.journal(RunTable::instance().create(), resumableRun, resumableRun);
+	auto pReplayed = dynamic_cast<ReplayedRequest*>(&request);
+	if (resumable() && pReplayed && pReplayed->journal())
+		writer.journal(pReplayed->journal(), resumableRun, true);
+	else if (resumableRun || (details && resumable()))
+		writer.journal(RunTable::instance().create(), resumableRun, resumableRun);
 	if (details) writer.setExitDetails(true);
 	try
 	{

@@ -59,29 +59,32 @@ void RunEventsHandler::stream(Poco::Net::HTTPServerRequest& request, SseWriter& 
 	std::shared_ptr<RunJournal> pJournal = RunTable::instance().find(id);
 	if (!pJournal)
 		throw ApiException::notFound(ErrorCode::RUN_NOT_FOUND, "run not found: " + id + " (not resumable, or its journal expired)");
+	follow(*pJournal, after, sink, true);
+}
+
+
+void RunEventsHandler::follow(const RunJournal& journal, std::uint64_t after, SseWriter& sink, bool ids)
+{
 	// The headers go out at once, also for a reader that waits for what comes next.
 	if (!sink.begin()) return;
-	RunJournal::Batch batch = pJournal->read(after, BATCH_BYTES);
-	if (batch.dropped > 0 && !sink.replay(RunJournal::Entry{0, truncatedEvent(batch.dropped), false}, true)) return;
+	RunJournal::Batch batch = journal.read(after, BATCH_BYTES);
 	for (;;)
 	{
+		// Events the reader asked for that the journal no longer holds: said once
+		// for each gap (a reader that fell behind a journal of bounded size).
+		if (batch.dropped > 0 && !sink.replay(RunJournal::Entry{0, truncatedEvent(batch.dropped), false}, ids)) return;
 		for (const RunJournal::Entry& entry: batch.entries)
 		{
-			if (!sink.replay(entry, true)) return;
+			if (!sink.replay(entry, ids)) return;
 			after = entry.id;
 		}
 		if (batch.complete) break;
 		if (batch.entries.empty())
 		{
 			if (!sink.isOpen()) return;
-			pJournal->waitBeyond(after, std::chrono::steady_clock::now() + std::chrono::seconds(1));
+			journal.waitBeyond(after, std::chrono::steady_clock::now() + std::chrono::seconds(1));
 		}
-		batch = pJournal->read(after, BATCH_BYTES);
-		if (batch.dropped > 0)
-		{
-			// The reader fell behind a journal that keeps only its capacity.
-			if (!sink.replay(RunJournal::Entry{0, truncatedEvent(batch.dropped), false}, true)) return;
-		}
+		batch = journal.read(after, BATCH_BYTES);
 	}
 }
 

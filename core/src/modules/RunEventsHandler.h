@@ -20,6 +20,10 @@ public:
 	explicit RunEventsHandler(RouteMatch match);
 
 	static std::string truncatedEvent(std::uint64_t dropped);
+
+	static void follow(const RunJournal& journal, std::uint64_t after, SseWriter& sink, bool ids);
+		/// Streams the entries after id after to sink, then the live run's, to the
+		/// journal's end or until the client is gone; with ids, "id: N" lines.
 		/// {"type":"truncated","dropped_events":N,"timestamp":T}
 
 protected:

@@ -227,6 +227,8 @@ CoreSettings ExecdServer::readCoreSettings()
 	s.runs.ttl = reader.getMillis("execd.runs.ttlMillis", s.runs.ttl, std::chrono::milliseconds(0), std::chrono::hours(24 * 7));
 	s.runs.maxRuns = static_cast<std::size_t>(reader.getInt("execd.runs.maxRuns", static_cast<int>(s.runs.maxRuns), 1, 1000000));
 	s.runs.spillDirectory = reader.getString("execd.runs.spillDirectory", s.runs.spillDirectory);
+	s.idempotency.maxKeys = static_cast<std::size_t>(reader.getInt("execd.idempotency.maxKeys", static_cast<int>(s.idempotency.maxKeys), 1, 10000000));
+	s.idempotency.ttl = reader.getMillis("execd.idempotency.ttlMillis", s.idempotency.ttl, std::chrono::milliseconds(0), std::chrono::hours(24 * 7));
 	return s;
 }
 
@@ -342,7 +344,9 @@ int ExecdServer::main(const std::vector<std::string>&)
 	Router router;
 	ExecutorRegistry executors;
 	ModuleLoader modules(router, executors);
+	Idempotency idempotency(settings.idempotency);
 	RequestDispatcher dispatcher(router, settings.accessToken);
+	dispatcher.setIdempotency(&idempotency, settings.maxJsonBodyBytes);
 	std::unique_ptr<HttpServer> pServer;
 	try
 	{
@@ -447,6 +451,11 @@ void ExecdServer::registerCapabilities(const CoreSettings& settings, const HttpS
 	c.setLimit("runs.journalMemoryBytes", static_cast<Poco::UInt64>(RunJournal::MEMORY_BLOCKS * RunJournal::BLOCK_BYTES));
 	c.setFeature("resumable_streams", true);
 	c.setFeature("exit_details", true);
+	c.setFeature("idempotency_keys", true);
+	c.setLimit("execd.idempotency.maxKeys", static_cast<Poco::UInt64>(settings.idempotency.maxKeys));
+	c.setLimit("execd.idempotency.ttlMillis", static_cast<Poco::Int64>(settings.idempotency.ttl.count()));
+	c.setLimit("idempotency.maxKeyBytes", static_cast<Poco::UInt64>(settings.idempotency.maxKeyBytes));
+	c.setLimit("idempotency.maxStoredBodyBytes", static_cast<Poco::UInt64>(settings.idempotency.maxStoredBodyBytes));
 }
 
 

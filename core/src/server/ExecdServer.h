@@ -1,6 +1,7 @@
 #pragma once
 
 #include "execd/RunTable.h"
+#include "http/Idempotency.h"
 #include "config/CommandLine.h"
 #include "config/TrackingConfiguration.h"
 #include "http/HttpServer.h"
@@ -36,6 +37,7 @@ struct CoreSettings
 	std::string portFile;
 	std::chrono::milliseconds initStopGrace{10000};   ///< --init: SIGTERM to SIGKILL
 	RunTable::Settings runs;                           ///< execd.runs.*: resumable runs' journals
+	Idempotency::Settings idempotency;                 ///< execd.idempotency.*
 };
 
 
