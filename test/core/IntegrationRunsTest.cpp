@@ -10,6 +10,7 @@
 #include <cppunit/extensions/HelperMacros.h>
 #include <chrono>
 #include <fstream>
+#include <cstring>
 #include <functional>
 #include <future>
 #include <set>
@@ -304,6 +305,7 @@ class IntegrationRunsTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testOomKilled);
 	CPPUNIT_TEST(testIdempotentRuns);
 	CPPUNIT_TEST(testIdempotentFileRoutes);
+	CPPUNIT_TEST(testFloodPolicy);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -670,6 +672,57 @@ public:
 		CPPUNIT_ASSERT_EQUAL(200, request(execd.port(), "POST", "/directories", mk, {{"Idempotency-Key", "d1"}}).status);
 		CPPUNIT_ASSERT_EQUAL(200, request(execd.port(), "POST", "/directories", mk, {{"Idempotency-Key", "d1"}}).status);
 		::system(("rm -rf " + d).c_str());
+	}
+
+	void testFloodPolicy()
+	{
+		// 1 GiB of yes (lines of 1 KiB) with a cap of 1 MiB: a head, one truncated
+		// event, a tail, and the complete output in the spill file.
+		char dir[] = "/tmp/execd-flood-XXXXXX";
+		CPPUNIT_ASSERT(::mkdtemp(dir));
+		ExecdProcess execd(runsOptions({"module.shell.maxStreamBytes = 1048576", std::string("module.shell.spoolDirectory = ") + dir}));
+		const std::string flood = "yes \"$(printf '%01023d' 0 | tr 0 y)\" | head -c 1073741824";
+		StreamReader reader(execd.port(), "POST", "/command", commandBody(flood));
+		Event e;
+		std::uint64_t head = 0, tail = 0, dropped = 0, truncatedEvents = 0;
+		std::string spill;
+		while (reader.next(e))
+		{
+			if (e.type == "truncated")
+			{
+				++truncatedEvents;
+				auto o = object(e.json);
+				dropped = o->getValue<std::uint64_t>("dropped_bytes");
+				spill = o->getValue<std::string>("spill_path");
+				CPPUNIT_ASSERT(!o->has("text"));
+				CPPUNIT_ASSERT(o->has("timestamp"));
+			}
+			else if (e.type == "stdout")
+				(truncatedEvents ? tail : head) += e.text.size();
+			else if (e.type != "init")
+				CPPUNIT_ASSERT_EQUAL_MESSAGE(e.json, std::string("execution_complete"), e.type);
+		}
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), truncatedEvents);
+		CPPUNIT_ASSERT(head > 900 * 1024 && head <= 1048576 - 65536);
+		CPPUNIT_ASSERT(tail > 60 * 1024 && tail <= 65536);
+		const std::uint64_t text = 1073741824ull / 1024 * 1023;   // without the newlines
+		CPPUNIT_ASSERT_EQUAL(text, head + tail + dropped);
+		CPPUNIT_ASSERT_EQUAL(std::string(dir) + "/", spill.substr(0, std::strlen(dir) + 1));
+		auto sha = [](const std::string& command)
+		{
+			std::string out;
+			FILE* p = ::popen(command.c_str(), "r");
+			char buffer[256];
+			while (p && std::fgets(buffer, sizeof(buffer), p)) out += buffer;
+			if (p) ::pclose(p);
+			return out.substr(0, 64);
+		};
+		CPPUNIT_ASSERT_EQUAL(sha("(" + flood + ") 2>/dev/null | sha256sum"), sha("sha256sum " + spill));
+		// Under the cap nothing changes.
+		HttpResult r = request(execd.port(), "POST", "/command", commandBody("seq 1 1000"));
+		CPPUNIT_ASSERT(r.body.find("truncated") == std::string::npos);
+		CPPUNIT_ASSERT(r.body.find("\"text\":\"1000\"") != std::string::npos);
+		::system(("rm -rf " + std::string(dir)).c_str());
 	}
 
 	void testCapabilities()

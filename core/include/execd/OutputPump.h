@@ -90,6 +90,9 @@ public:
 			///< with the stop); unset: until the (killed) process exits
 		bool emitAfterStop = true;
 			///< false: what the filters make after the stop action is not sent
+		int teeFd = -1;
+			///< a file that gets every byte read from stdout and stderr, in the
+			///< order read (a flood policy's complete output); -1: none
 	};
 
 	static constexpr std::size_t DISCARD_PIPE_BYTES = 1024 * 1024;
@@ -153,6 +156,7 @@ private:
 	void startDiscarding();
 	void close(Stream& stream);
 	void pace() const;
+	void tee(const char* data, std::size_t size);
 	bool streamsEnded() const;
 
 	Subprocess& _process;

@@ -22,7 +22,8 @@ enum class EventType
 	RESULT,
 	STATUS,
 	ERROR,
-	EXECUTION_COMPLETE
+	EXECUTION_COMPLETE,
+	TRUNCATED        ///< execd's own: output left out by a flood policy (FloodGate)
 };
 
 
@@ -60,6 +61,16 @@ struct EXECD_API RunOutcome
 };
 
 
+struct EXECD_API Truncation
+	/// What a "truncated" event says: the output a run's limits kept off the
+	/// stream, and where all of it is.
+{
+	Poco::UInt64 droppedBytes = 0;
+	Poco::UInt64 droppedEvents = 0;
+	std::string spillPath;   ///< the complete output; "" when none was kept
+};
+
+
 struct EXECD_API StreamEvent
 	/// One event of an execution stream. Fields that are zero or empty are left out
 	/// of the JSON, as upstream does.
@@ -72,6 +83,7 @@ struct EXECD_API StreamEvent
 	Poco::JSON::Object::Ptr results;   ///< MIME type -> value; "text/plain" already renamed to "text"
 	std::optional<ErrorDetail> error;
 	std::optional<RunOutcome> outcome;  ///< on a final event; written only by toJson(true)
+	std::optional<Truncation> truncation;   ///< on a TRUNCATED event
 
 	static StreamEvent init(const std::string& id);
 	static StreamEvent stdoutText(const std::string& text);
@@ -82,6 +94,9 @@ struct EXECD_API StreamEvent
 	static StreamEvent failure(ErrorDetail detail);
 	static StreamEvent complete(Poco::Int64 executionTimeMillis);
 	static StreamEvent ping();
+	static StreamEvent truncated(Truncation truncation);
+		/// {"type":"truncated","timestamp":T,"dropped_bytes":N,"dropped_events":M,"spill_path":"..."}:
+		/// no "text" (the Go SDK takes an unknown type's text for stdout).
 
 	std::string toJson(bool withOutcome = false) const;
 	void appendJson(std::string& out, bool withOutcome = false) const;

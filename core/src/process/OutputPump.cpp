@@ -211,6 +211,7 @@ bool OutputPump::readEvents(Stream& stream, std::size_t budget)
 		if (n > 0)
 		{
 			_bytesRead += static_cast<std::uint64_t>(n);
+			if (_options.teeFd >= 0) tee(_buffer.data(), static_cast<std::size_t>(n));
 			// Every event of one read goes out with one flush: nothing waits longer
 			// than it would with a flush per line, and a flood costs one write per
 			// read instead of one per line.
@@ -256,7 +257,7 @@ bool OutputPump::discard(Stream& stream, std::size_t budget)
 		// splice() moves the pipe's pages to /dev/null without copying them;
 		// read() into the buffer where splice is refused.
 		ssize_t n = -1;
-		if (_devNull >= 0)
+		if (_devNull >= 0 && _options.teeFd < 0)
 		{
 			n = ::splice(stream.fd, nullptr, _devNull, nullptr, DISCARD_PIPE_BYTES, SPLICE_F_NONBLOCK);
 			if (n < 0 && errno == EINVAL)
@@ -269,6 +270,7 @@ bool OutputPump::discard(Stream& stream, std::size_t budget)
 		else
 		{
 			n = ::read(stream.fd, _buffer.data(), _buffer.size());
+			if (n > 0 && _options.teeFd >= 0) tee(_buffer.data(), static_cast<std::size_t>(n));
 		}
 		if (n == 0) return false;
 		if (n < 0)
@@ -337,6 +339,20 @@ void OutputPump::pace() const
 std::uint64_t OutputPump::bytesRead() const
 {
 	return _bytesRead;
+}
+
+
+void OutputPump::tee(const char* data, std::size_t size)
+{
+	// A regular file: a write blocks only as long as the disk takes.
+	while (size > 0)
+	{
+		ssize_t n = ::write(_options.teeFd, data, size);
+		if (n < 0 && errno == EINTR) continue;
+		if (n <= 0) return;   // full or failing: the complete output is cut here
+		data += n;
+		size -= static_cast<std::size_t>(n);
+	}
 }
 
 

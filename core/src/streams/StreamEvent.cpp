@@ -20,6 +20,7 @@ const char* eventTypeName(EventType type)
 	case EventType::STATUS: return "status";
 	case EventType::ERROR: return "error";
 	case EventType::EXECUTION_COMPLETE: return "execution_complete";
+	case EventType::TRUNCATED: return "truncated";
 	}
 	return "unknown";
 }
@@ -106,6 +107,15 @@ StreamEvent StreamEvent::ping()
 }
 
 
+StreamEvent StreamEvent::truncated(Truncation truncation)
+{
+	StreamEvent event;
+	event.type = EventType::TRUNCATED;
+	event.truncation = std::move(truncation);
+	return event;
+}
+
+
 std::string StreamEvent::toJson(bool withOutcome) const
 {
 	std::string out;
@@ -164,6 +174,18 @@ void StreamEvent::appendJson(std::string& out, bool withOutcome) const
 			out += ']';
 		}
 		out += '}';
+	}
+	if (truncation)
+	{
+		out += ",\"dropped_bytes\":";
+		out += std::to_string(truncation->droppedBytes);
+		out += ",\"dropped_events\":";
+		out += std::to_string(truncation->droppedEvents);
+		if (!truncation->spillPath.empty())
+		{
+			out += ",\"spill_path\":";
+			Json::appendString(out, truncation->spillPath);
+		}
 	}
 	if (withOutcome && outcome) outcome->appendJson(out);
 	out += '}';

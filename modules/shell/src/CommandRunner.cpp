@@ -154,9 +154,27 @@ void CommandRunner::runForeground(const CommandRequest& request, EventSink& sink
 	OutputPump::Options options;
 	options.readChunkBytes = _settings.readChunkBytes;
 	if (request.timeout.count() > 0) options.deadline = start + request.timeout;
-	OutputPump pump(child, sink, options);
+	// The flood policy (off by default): the stream gets a head and a tail, the
+	// spool gets everything.
+	std::unique_ptr<FloodGate> pGate;
+	int spillFd = -1;
+	if (_settings.flood.enabled())
+	{
+		FloodGate::Limits limits = _settings.flood;
+		Poco::Path spill(_settings.spoolDirectory);
+		spill.makeDirectory();
+		spill.setFileName(id + ".full-output");
+		limits.spillPath = spill.toString();
+		spillFd = ::open(limits.spillPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (spillFd < 0) limits.spillPath.clear();
+		options.teeFd = spillFd;
+		pGate = std::make_unique<FloodGate>(sink, limits);
+	}
+	EventSink& out = pGate ? static_cast<EventSink&>(*pGate) : sink;
+	OutputPump pump(child, out, options);
 	pump.run();
 	pump.finish();
+	if (spillFd >= 0) ::close(spillFd);
 
 	int raw = child.wait();
 	int exitCode = 0;
@@ -172,7 +190,7 @@ void CommandRunner::runForeground(const CommandRequest& request, EventSink& sink
 	_registry.finished(id, exitCode, exitCode == 0 ? "" : error);
 	StreamEvent last = exitCode == 0 ? StreamEvent::complete(millisSince(start)) : StreamEvent::failure(execError(std::to_string(exitCode), error));
 	last.outcome = outcome;
-	sink.emit(last);
+	out.emit(last);
 }
 
 

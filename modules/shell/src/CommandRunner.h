@@ -1,5 +1,6 @@
 #pragma once
 
+#include "execd/FloodGate.h"
 #include "CommandRegistry.h"
 #include "CommandRequest.h"
 #include "execd/EventSink.h"
@@ -29,6 +30,7 @@ struct ShellSettings
 	std::size_t keepFinishedCommands = 1000;
 	std::chrono::milliseconds keepFinishedFor{24 * 3600 * 1000};
 	std::size_t readChunkBytes = 64 * 1024;
+	FloodGate::Limits flood;                            ///< maxStreamBytes, maxEventsPerSecond, floodTailBytes: off by default
 };
 
 

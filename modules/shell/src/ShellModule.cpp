@@ -24,6 +24,10 @@ void ShellModule::configure(ModuleContext& context)
 	settings.keepFinishedCommands = static_cast<std::size_t>(config.getInt("keepFinishedCommands",
 		static_cast<int>(settings.keepFinishedCommands), 0, 10000000));
 	settings.keepFinishedFor = config.getMillis("keepFinishedMillis", settings.keepFinishedFor, std::chrono::milliseconds(0), std::chrono::hours(24 * 365));
+	settings.flood.maxBytes = static_cast<std::uint64_t>(config.getInt64("maxStreamBytes", 0, 0, Poco::Int64(1) << 50));
+	settings.flood.maxEventsPerSecond = static_cast<std::uint32_t>(config.getInt("maxEventsPerSecond", 0, 0, 100000000));
+	settings.flood.tailBytes = static_cast<std::size_t>(config.getInt64("floodTailBytes",
+		static_cast<Poco::Int64>(settings.flood.tailBytes), 0, Poco::Int64(1) << 30));
 	_pRunner = std::make_unique<CommandRunner>(settings);
 	_pForeground = std::make_unique<ForegroundExecutor>(*_pRunner);
 	_pBackground = std::make_unique<BackgroundExecutor>(*_pRunner);
