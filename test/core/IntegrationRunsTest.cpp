@@ -306,6 +306,8 @@ class IntegrationRunsTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testIdempotentRuns);
 	CPPUNIT_TEST(testIdempotentFileRoutes);
 	CPPUNIT_TEST(testFloodPolicy);
+	CPPUNIT_TEST(testResumableUpload);
+	CPPUNIT_TEST(testUploadErrors);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -725,6 +727,153 @@ public:
 		::system(("rm -rf " + std::string(dir)).c_str());
 	}
 
+	static std::string shell(const std::string& command)
+	{
+		std::string out;
+		FILE* p = ::popen(command.c_str(), "r");
+		char buffer[256];
+		while (p && std::fgets(buffer, sizeof(buffer), p)) out += buffer;
+		if (p) ::pclose(p);
+		while (!out.empty() && out.back() == '\n') out.pop_back();
+		return out;
+	}
+
+	// PUT from offset to the end of source, hanging up after cutAt bytes of the
+	// body (none: all of it). The answer, when there is one.
+	static std::string putFrom(int port, const std::string& id, const std::string& source, std::uint64_t size, std::uint64_t offset,
+		std::uint64_t cutAt, const std::string& extra = "")
+	{
+		Poco::Net::StreamSocket socket;
+		socket.connect(Poco::Net::SocketAddress("127.0.0.1", static_cast<Poco::UInt16>(port)));
+		const std::string head = "PUT /files/uploads/" + id + " HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(size - offset)
+			+ "\r\nContent-Range: bytes " + std::to_string(offset) + "-" + std::to_string(size - 1) + "/" + std::to_string(size) + "\r\n" + extra + "\r\n";
+		socket.sendBytes(head.data(), static_cast<int>(head.size()));
+		std::ifstream in(source, std::ios::binary);
+		in.seekg(static_cast<std::streamoff>(offset));
+		std::vector<char> buffer(1 << 20);
+		std::uint64_t sent = 0, limit = cutAt ? cutAt : size - offset;
+		while (sent < limit)
+		{
+			in.read(buffer.data(), static_cast<std::streamsize>(std::min<std::uint64_t>(buffer.size(), limit - sent)));
+			int n = static_cast<int>(in.gcount());
+			if (n <= 0) break;
+			for (int done = 0; done < n;) done += socket.sendBytes(buffer.data() + done, n - done);
+			sent += static_cast<std::uint64_t>(n);
+		}
+		if (cutAt)
+		{
+			socket.close();
+			return "";
+		}
+		socket.setReceiveTimeout(Poco::Timespan(60, 0));
+		std::string answer;
+		char b[4096];
+		while (answer.find("\r\n\r\n") == std::string::npos || answer.find('}') == std::string::npos)
+		{
+			int n = socket.receiveBytes(b, sizeof(b));
+			if (n <= 0) break;
+			answer.append(b, static_cast<std::size_t>(n));
+		}
+		return answer;
+	}
+
+	void testResumableUpload()
+	{
+		// 1 GiB, cut at 3 random points and resumed: the target's SHA-256 is the source's.
+		char dir[] = "/tmp/execd-upload-XXXXXX";
+		CPPUNIT_ASSERT(::mkdtemp(dir));
+		const std::string d(dir), source = d + "/source", target = d + "/sub/target";
+		const std::uint64_t size = 1ull << 30;
+		shell("head -c " + std::to_string(size) + " /dev/urandom > " + source);
+		const std::string sha = shell("sha256sum " + source + " | cut -c1-64");
+		const std::string b64 = shell("openssl dgst -sha256 -binary " + source + " | base64");
+		ExecdProcess execd(runsOptions({"execd.modules.load = files"}));
+		HttpResult r = request(execd.port(), "POST", "/files/uploads", "{\"path\":" + quote(target) + ",\"size\":" + std::to_string(size) + ",\"mode\":640}",
+			{{"Repr-Digest", "sha-256=:" + b64 + ":"}});
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 201, r.status);
+		const std::string id = object(r.body)->getValue<std::string>("id");
+		CPPUNIT_ASSERT_EQUAL("/files/uploads/" + id, r.header("Location"));
+		std::mt19937_64 random(3);
+		std::uint64_t received = 0;
+		for (int cut = 0; cut < 3; ++cut)
+		{
+			const std::uint64_t at = 1 + random() % ((size - received) / 2);
+			putFrom(execd.port(), id, source, size, received, at);
+			// Until the cut request has let go of the upload.
+			for (int i = 0; i < 200; ++i)
+			{
+				r = request(execd.port(), "GET", "/files/uploads/" + id);
+				if (r.status == 200) break;
+				std::this_thread::sleep_for(std::chrono::milliseconds(50));
+			}
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
+			const std::uint64_t now = object(r.body)->getValue<std::uint64_t>("received");
+			CPPUNIT_ASSERT(now <= received + at);
+			CPPUNIT_ASSERT_EQUAL(std::to_string(now), r.header("Upload-Offset"));
+			received = now;
+		}
+		CPPUNIT_ASSERT(received > 0 && received < size);
+		const std::string answer = putFrom(execd.port(), id, source, size, received, 0);
+		CPPUNIT_ASSERT_MESSAGE(answer, answer.compare(0, 12, "HTTP/1.1 200") == 0);
+		CPPUNIT_ASSERT_MESSAGE(answer, answer.find("\"complete\":true") != std::string::npos);
+		CPPUNIT_ASSERT_MESSAGE(answer, answer.find("\"sha256\":\"" + sha + "\"") != std::string::npos);
+		CPPUNIT_ASSERT_EQUAL(sha, shell("sha256sum " + target + " | cut -c1-64"));
+		struct stat st;
+		CPPUNIT_ASSERT_EQUAL(0, ::stat(target.c_str(), &st));
+		CPPUNIT_ASSERT_EQUAL(0640, static_cast<int>(st.st_mode & 07777));
+		CPPUNIT_ASSERT_EQUAL(std::string(""), shell("ls -A " + d + "/sub | grep execd-upload"));   // no part file left
+		::system(("rm -rf " + d).c_str());
+	}
+
+	void testUploadErrors()
+	{
+		char dir[] = "/tmp/execd-upload-XXXXXX";
+		CPPUNIT_ASSERT(::mkdtemp(dir));
+		const std::string d(dir), target = d + "/t";
+		{
+			std::ofstream(target) << "old";
+		}
+		ExecdProcess execd(runsOptions({"execd.modules.load = files"}));
+		auto start = [&](const std::map<std::string, std::string>& headers)
+		{
+			HttpResult r = request(execd.port(), "POST", "/files/uploads", "{\"path\":" + quote(target) + ",\"size\":5}", headers);
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 201, r.status);
+			return object(r.body)->getValue<std::string>("id");
+		};
+		// A wrong digest replaces nothing, and the upload is over.
+		std::string id = start({{"Digest", "SHA-256=" + shell("printf other | openssl dgst -sha256 -binary | base64")}});
+		HttpResult r = request(execd.port(), "PUT", "/files/uploads/" + id, "hello");
+		CPPUNIT_ASSERT_EQUAL(400, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("DIGEST_MISMATCH"), object(r.body)->getValue<std::string>("code"));
+		CPPUNIT_ASSERT_EQUAL(std::string("old"), shell("cat " + target));
+		CPPUNIT_ASSERT_EQUAL(std::string(""), shell("ls -A " + d + " | grep execd-upload"));
+		CPPUNIT_ASSERT_EQUAL(404, request(execd.port(), "GET", "/files/uploads/" + id).status);
+		// The right one (RFC 9530), in two pieces.
+		id = start({});
+		r = request(execd.port(), "PUT", "/files/uploads/" + id + "?offset=0", "hel");
+		CPPUNIT_ASSERT_EQUAL(200, r.status);
+		r = request(execd.port(), "PUT", "/files/uploads/" + id, "xx", {{"Content-Range", "bytes 0-1/5"}});
+		CPPUNIT_ASSERT_EQUAL(409, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("3"), r.header("Upload-Offset"));
+		CPPUNIT_ASSERT_EQUAL(400, request(execd.port(), "PUT", "/files/uploads/" + id, "lo", {{"Content-Range", "bytes 3-4/9"}}).status);
+		CPPUNIT_ASSERT_EQUAL(400, request(execd.port(), "PUT", "/files/uploads/" + id, "lo", {{"Content-Range", "3-4/5"}}).status);
+		CPPUNIT_ASSERT_EQUAL(400, request(execd.port(), "PUT", "/files/uploads/" + id, "lo!", {{"Content-Range", "bytes 3-4/5"}}).status);
+		CPPUNIT_ASSERT_EQUAL(400, request(execd.port(), "PUT", "/files/uploads/" + id, "lo", {{"Repr-Digest", "sha-256=:nope:"}}).status);
+		r = request(execd.port(), "PUT", "/files/uploads/" + id, "lo", {{"Content-Range", "bytes 3-4/5"},
+			{"Repr-Digest", "sha-256=:" + shell("printf hello | openssl dgst -sha256 -binary | base64") + ":"}});
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("hello"), shell("cat " + target));
+		// Past its size, unknown ids, bad starts.
+		id = start({});
+		CPPUNIT_ASSERT_EQUAL(400, request(execd.port(), "PUT", "/files/uploads/" + id, "toolong").status);
+		CPPUNIT_ASSERT_EQUAL(200, request(execd.port(), "DELETE", "/files/uploads/" + id).status);
+		CPPUNIT_ASSERT_EQUAL(404, request(execd.port(), "PUT", "/files/uploads/nosuch", "x").status);
+		CPPUNIT_ASSERT_EQUAL(400, request(execd.port(), "POST", "/files/uploads", "{\"path\":" + quote(target) + "}").status);
+		CPPUNIT_ASSERT_EQUAL(400, request(execd.port(), "POST", "/files/uploads", "{\"size\":3}").status);
+		CPPUNIT_ASSERT_EQUAL(400, request(execd.port(), "POST", "/files/uploads", "{\"path\":" + quote(d) + ",\"size\":3}").status);
+		::system(("rm -rf " + d).c_str());
+	}
+
 	void testCapabilities()
 	{
 		ExecdProcess execd(runsOptions({"execd.runs.journalBytes = 131072", "module.files.walkMaxEntries = 77",
@@ -739,7 +888,8 @@ public:
 		CPPUNIT_ASSERT_EQUAL(std::string("jupyter"), o->getObject("languages")->getObject("python")->getValue<std::string>("module"));
 		CPPUNIT_ASSERT_EQUAL(std::string("shell"), o->getObject("languages")->getObject("bash")->getValue<std::string>("module"));
 		CPPUNIT_ASSERT_EQUAL(std::string("shell"), o->getObject("commands")->getObject("command")->getValue<std::string>("module"));
-		CPPUNIT_ASSERT(o->getObject("features")->getValue<bool>("resumable_streams"));
+		for (const char* feature: {"resumable_streams", "exit_details", "idempotency_keys", "resumable_uploads"})
+			CPPUNIT_ASSERT_MESSAGE(feature, o->getObject("features")->getValue<bool>(feature));
 		auto limits = o->getObject("limits");
 		CPPUNIT_ASSERT_EQUAL(131072, limits->getValue<int>("execd.runs.journalBytes"));
 		CPPUNIT_ASSERT_EQUAL(77, limits->getValue<int>("module.files.walkMaxEntries"));

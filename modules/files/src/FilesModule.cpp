@@ -3,6 +3,7 @@
 #include "DownloadHandler.h"
 #include "FileHandlers.h"
 #include "ReplaceHandler.h"
+#include "ResumableUpload.h"
 #include "SearchHandler.h"
 #include "UploadHandler.h"
 #include "Glob.h"
@@ -32,6 +33,10 @@ void FilesModule::configure(ModuleContext& context)
 	c.setLimit("files.searchPatternMaxBytes", static_cast<Poco::UInt64>(Glob::MAX_PATTERN_BYTES));
 	c.setLimit("files.searchPatternMaxNesting", static_cast<Poco::UInt64>(Glob::MAX_NESTING));
 	c.setLimit("files.uploadMetadataMaxBytes", static_cast<Poco::UInt64>(UploadHandler::METADATA_MAX_BYTES));
+	c.setLimit("files.resumableUploads", static_cast<Poco::UInt64>(UploadSessions::MAX_SESSIONS));
+	c.setLimit("files.resumableUploadIdleMillis", static_cast<Poco::Int64>(std::chrono::milliseconds(UploadSessions::IDLE).count()));
+	c.setLimit("files.resumableUploadMaxBytes", static_cast<Poco::UInt64>(UploadSessions::MAX_SIZE));
+	c.setFeature("resumable_uploads", true);
 }
 
 
@@ -46,7 +51,7 @@ std::vector<Route> FilesModule::routes()
 		const FilesSettings* pSettings = &_settings;
 		return [pSettings](const RouteMatch& m) { return std::unique_ptr<Poco::Net::HTTPRequestHandler>(new Handler(m, *pSettings)); };
 	};
-	return {
+	std::vector<Route> routes = {
 		{"GET", "/files/info", make(std::common_type<InfoHandler>())},
 		{"DELETE", "/files", make(std::common_type<DeleteFilesHandler>())},
 		{"POST", "/files/permissions", make(std::common_type<PermissionsHandler>())},
@@ -59,6 +64,8 @@ std::vector<Route> FilesModule::routes()
 		{"POST", "/directories", make(std::common_type<MakeDirectoriesHandler>())},
 		{"DELETE", "/directories", make(std::common_type<RemoveDirectoriesHandler>())},
 	};
+	for (Route& route: resumableUploadRoutes()) routes.push_back(std::move(route));
+	return routes;
 }
 
 
