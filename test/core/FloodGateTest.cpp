@@ -46,8 +46,8 @@ public:
 	{
 		Collect out;
 		FloodGate::Limits limits;
-		limits.maxBytes = 100;
-		limits.tailBytes = 30;
+		limits.tailBytes = 3 * (10 + FloodGate::EVENT_OVERHEAD);   // three events of 10 bytes
+		limits.maxBytes = 70 + limits.tailBytes;
 		limits.spillPath = "/x";
 		FloodGate gate(out, limits);
 		gate.emit(StreamEvent::init("id"));
@@ -73,7 +73,7 @@ public:
 		Collect out;
 		FloodGate::Limits limits;
 		limits.maxEventsPerSecond = 5;
-		limits.tailBytes = 2;
+		limits.tailBytes = 2 * (1 + FloodGate::EVENT_OVERHEAD);
 		FloodGate gate(out, limits);
 		for (int i = 0; i < 20; ++i)
 			gate.emit(StreamEvent::stderrText("e"));

@@ -79,6 +79,13 @@ public:
 		CPPUNIT_ASSERT(journal.read(101, 1 << 20).complete);
 		CPPUNIT_ASSERT(journal.read(5000, 1 << 20).complete);
 		CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), journal.read(5000, 1 << 20).dropped);
+		// An id past every one, up to the largest: nothing, nothing dropped, no wrap.
+		RunJournal::Batch past = journal.read(UINT64_MAX, 1 << 20);
+		CPPUNIT_ASSERT(past.entries.empty() && past.dropped == 0 && past.complete);
+		RunJournal running(1 << 20, "/tmp");
+		running.append(event(1));
+		CPPUNIT_ASSERT(!running.waitBeyond(UINT64_MAX, std::chrono::steady_clock::now() + std::chrono::milliseconds(20)));
+		CPPUNIT_ASSERT(running.read(UINT64_MAX, 1 << 20).entries.empty());
 	}
 
 	void testSpillsToTheFile()
@@ -171,6 +178,11 @@ public:
 		CPPUNIT_ASSERT(dropped > 0);
 		CPPUNIT_ASSERT_EQUAL(std::size_t(2000), dropped + kept.size());
 		CPPUNIT_ASSERT_EQUAL(event(2000, 1000), kept.back().bytes);
+		// Finished, it keeps what it has in memory: the end of the run is not lost.
+		journal.finish();
+		auto atEnd = readAll(journal, 0, 1 << 20, &dropped);
+		CPPUNIT_ASSERT(!atEnd.empty());
+		CPPUNIT_ASSERT_EQUAL(event(2000, 1000), atEnd.back().bytes);
 	}
 
 	void testTable()

@@ -19,7 +19,8 @@ class EXECD_API FloodGate: public EventSink
 	/// before the final event (execution_complete or error), one "truncated"
 	/// event says how much was left out and where the complete output is, then
 	/// the tail follows. Other events pass at once. Memory stays bounded by the
-	/// tail; a slow client still slows the run down (its writes block).
+	/// tail (its events' text and EVENT_OVERHEAD each); a slow client still
+	/// slows the run down (its writes block).
 {
 public:
 	struct Limits
@@ -41,6 +42,13 @@ public:
 
 	bool truncating() const;
 
+	void spillIncomplete();
+		/// The spill file does not hold everything: the truncated event says so
+		/// ("spill_complete":false).
+
+	static constexpr std::size_t EVENT_OVERHEAD = sizeof(StreamEvent) + 32;
+		///< what a held-back event costs besides its text, counted in the tail
+
 private:
 	bool pass(const StreamEvent& event, std::vector<StreamEvent>& out);
 		// Sorts one event: appended to out to go now, or kept back.
@@ -53,6 +61,7 @@ private:
 	mutable std::mutex _mutex;
 	bool _truncating = false;
 	bool _flushed = false;
+	bool _spillIncomplete = false;
 	std::uint64_t _streamed = 0;
 	std::uint64_t _droppedBytes = 0;
 	std::uint64_t _droppedEvents = 0;

@@ -134,6 +134,10 @@ public:
 	bool discarding() const;
 		/// True once the sink was found closed (WhenClientGone::DISCARD).
 
+	bool teeFailed() const;
+		/// True when a write to Options::teeFd failed: teeing stopped there, the
+		/// file holds what came before.
+
 	std::uint64_t bytesRead() const;
 		/// What was read from stdout and stderr so far, discarded output included.
 
@@ -175,6 +179,7 @@ private:
 	bool _discarding = false;
 	int _devNull = -1;
 	std::uint64_t _bytesRead = 0;
+	bool _teeFailed = false;
 };
 
 

@@ -97,7 +97,7 @@ private:
 
 	void appendLocked(const char* data, std::size_t size, bool raw);
 	void sealLocked();
-	void spillLocked(Block& block);
+	bool spillLocked(Block& block, bool dropOnFailure);
 	void trimLocked();
 	void dropFrontLocked(std::size_t count);
 	bool openSpillLocked();
@@ -116,7 +116,7 @@ private:
 	bool _finished = false;
 	std::chrono::steady_clock::time_point _finishedAt;
 	int _spillFd = -1;
-	bool _spillFailed = false;
+	bool _spillFailed = false;   ///< warned once
 	std::uint64_t _spillEnd = 0;
 };
 

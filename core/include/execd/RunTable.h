@@ -17,7 +17,8 @@ class EXECD_API RunTable
 	/// command id, a context id, a session id: a context's or session's newest
 	/// run replaces its earlier one). A finished run's journal is kept for the
 	/// TTL; beyond maxRuns the oldest finished journal goes first, then the
-	/// oldest running one (that run goes on, no longer resumable).
+	/// oldest running one (that run goes on, no longer resumable), and finished
+	/// journals holding more than totalBytes together go, the oldest first.
 {
 public:
 	struct Settings
@@ -26,6 +27,7 @@ public:
 		std::chrono::milliseconds ttl{600000};         ///< execd.runs.ttlMillis
 		std::size_t maxRuns = 1000;                    ///< execd.runs.maxRuns
 		std::string spillDirectory = "/tmp";           ///< execd.runs.spillDirectory
+		std::uint64_t totalBytes = 1ull << 30;         ///< execd.runs.totalBytes: finished journals, all together
 	};
 
 	static RunTable& instance();

@@ -23,7 +23,9 @@ namespace RunUsage
 
 	EXECD_API bool kernelReportsOomKill(pid_t pid);
 		/// True when the kernel's log (/dev/kmsg, where readable) says its OOM
-		/// killer killed pid. Reads at most the newest 16,384 records.
+		/// killer killed pid. Reads at most the first 16,384 records the kernel
+		/// still holds; a pid used again, or one of another pid namespace, can
+		/// mislead it: the cgroup count is used where it can be read.
 
 	EXECD_API RunOutcome fromWait(int waitStatus, const struct rusage* pUsage, std::optional<std::uint64_t> oomKillsBefore, pid_t pid);
 		/// exited (with exit_code) or signaled (with signal), oom_killed for a

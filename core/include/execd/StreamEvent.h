@@ -68,6 +68,7 @@ struct EXECD_API Truncation
 	Poco::UInt64 droppedBytes = 0;
 	Poco::UInt64 droppedEvents = 0;
 	std::string spillPath;   ///< the complete output; "" when none was kept
+	bool spillComplete = true;   ///< false: writing it failed part way ("spill_complete":false)
 };
 
 

@@ -172,13 +172,15 @@ void Idempotency::collectLocked()
 }
 
 
-Idempotency::RecordPtr Idempotency::claim(const std::string& key, const std::string& fingerprint, bool run, bool& first)
+Idempotency::RecordPtr Idempotency::claim(const std::string& key, const std::string& fingerprint, const std::string& pattern, bool& first)
 {
 	std::lock_guard<std::mutex> lock(_mutex);
 	collectLocked();
 	auto it = _records.find(key);
 	if (it != _records.end())
 	{
+		if (it->second->pattern != pattern)
+			throw ApiException(422, ErrorCode::IDEMPOTENCY_KEY_REUSED, "this Idempotency-Key was used for another request (another target or body)");
 		first = false;
 		_order.splice(_order.end(), _order, it->second->lru);
 		return it->second;
@@ -195,7 +197,12 @@ Idempotency::RecordPtr Idempotency::claim(const std::string& key, const std::str
 	first = true;
 	auto pRecord = std::make_shared<Record>();
 	pRecord->fingerprint = fingerprint;
-	if (run) pRecord->pJournal = RunTable::instance().create();   // before a retry can see the record
+	pRecord->pattern = pattern;
+	if (isRun(pattern))
+	{
+		pRecord->pJournal = RunTable::instance().create();   // before a retry can see the record
+		pRecord->journal = pRecord->pJournal;
+	}
 	pRecord->lru = _order.insert(_order.end(), key);
 	_records[key] = pRecord;
 	return pRecord;
@@ -208,6 +215,7 @@ void Idempotency::release(const std::string& key, const RecordPtr& pRecord, bool
 		std::lock_guard<std::mutex> lock(_mutex);
 		pRecord->done = true;
 		pRecord->endedAt = std::chrono::steady_clock::now();
+		pRecord->pJournal.reset();   // RunTable keeps it, within its bounds
 		auto it = _records.find(key);
 		if (!keep && it != _records.end() && it->second == pRecord)
 		{
@@ -232,71 +240,63 @@ void Idempotency::serve(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPSe
 	// Keys are the access token's: another token's key is another key.
 	const std::string key = sha256(request.get("X-EXECD-ACCESS-TOKEN", "")) + " " + raw;
 	if (isRun(pattern))
-		serveRun(request, response, handler, key, maxBodyBytes);
+		serveRun(request, response, handler, key, pattern, maxBodyBytes);
 	else
-		serveOther(request, response, handler, key);
+		serveOther(request, response, handler, key, pattern);
 }
 
 
 void Idempotency::serveRun(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response,
-	Poco::Net::HTTPRequestHandler& handler, const std::string& key, std::size_t maxBodyBytes)
+	Poco::Net::HTTPRequestHandler& handler, const std::string& key, const std::string& pattern, std::size_t maxBodyBytes)
 {
-	// A run's body is JSON, bounded: read first, so the fingerprint is known
-	// before anything runs.
-	if (request.hasContentLength() && request.getContentLength64() > static_cast<Poco::Int64>(maxBodyBytes))
-		throw ApiException(413, ErrorCode::PAYLOAD_TOO_LARGE, "request body of " + std::to_string(request.getContentLength64())
-			+ " bytes exceeds the limit of " + std::to_string(maxBodyBytes) + " bytes");
-	std::string body;
-	{
-		char buffer[65536];
-		std::istream& in = request.stream();
-		while (in.read(buffer, sizeof(buffer)) || in.gcount() > 0)
-		{
-			body.append(buffer, static_cast<std::size_t>(in.gcount()));
-			if (body.size() > maxBodyBytes)
-				throw ApiException(413, ErrorCode::PAYLOAD_TOO_LARGE, "request body exceeds the limit of " + std::to_string(maxBodyBytes) + " bytes");
-		}
-	}
+	// A run's body is JSON, bounded: read first (with the deadline and the
+	// framing checks of every JSON body), so the fingerprint is known before
+	// anything runs.
+	const std::string body = JsonBody::readBody(request, maxBodyBytes);
 	const std::string fingerprint = sha256(prefix(request) + body);
 	bool first = false;
-	RecordPtr pRecord = claim(key, fingerprint, true, first);
+	RecordPtr pRecord = claim(key, fingerprint, pattern, first);
 	if (first)
 	{
+		std::shared_ptr<RunJournal> pJournal = pRecord->pJournal;
 		std::istringstream in(body);
 		ReplayedRequest replayed(request, in);
-		replayed.setJournal(pRecord->pJournal);
+		replayed.setJournal(pJournal);
 		try
 		{
 			handler.handleRequest(replayed, response);
 		}
 		catch (...)
 		{
-			pRecord->pJournal->finish();
-			release(key, pRecord, pRecord->pJournal->lastId() > 0);
+			pJournal->finish();
+			release(key, pRecord, pJournal->lastId() > 0);
 			throw;
 		}
-		pRecord->pJournal->finish();
+		pJournal->finish();
 		// A request that failed before its run started (a 400, a busy session)
 		// ran nothing: its retry may run.
-		release(key, pRecord, pRecord->pJournal->lastId() > 0);
+		release(key, pRecord, pJournal->lastId() > 0);
 		return;
 	}
 	if (pRecord->fingerprint != fingerprint)
 		throw ApiException(422, ErrorCode::IDEMPOTENCY_KEY_REUSED, "this Idempotency-Key was used for another request (another target or body)");
 	// The first request's run, from its start, then live; once it has started
 	// (or its request failed before that).
-	pRecord->pJournal->waitBeyond(0, std::chrono::steady_clock::now() + _settings.waitForFirst);
-	if (pRecord->pJournal->lastId() == 0)
+	std::shared_ptr<RunJournal> pJournal = pRecord->journal.lock();
+	if (!pJournal)
+		throw ApiException(409, ErrorCode::IDEMPOTENCY_KEY_REUSED, "the run of this Idempotency-Key is no longer kept (execd.runs.* bounds)");
+	pJournal->waitBeyond(0, std::chrono::steady_clock::now() + _settings.waitForFirst);
+	if (pJournal->lastId() == 0)
 		throw ApiException(409, ErrorCode::IDEMPOTENCY_KEY_REUSED,
 			"the first request with this Idempotency-Key failed before its run started, or has not started it yet; send it again");
 	SseWriter writer(request, response);
-	RunEventsHandler::follow(*pRecord->pJournal, 0, writer, RunTable::requested(request));
+	RunEventsHandler::follow(*pJournal, 0, writer, RunTable::requested(request));
 	writer.finish();
 }
 
 
 void Idempotency::serveOther(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response,
-	Poco::Net::HTTPRequestHandler& handler, const std::string& key)
+	Poco::Net::HTTPRequestHandler& handler, const std::string& key, const std::string& pattern)
 {
 	// The body may be large (an upload): hashed as it is read, by the handler
 	// for the first request, here for a retry.
@@ -304,7 +304,7 @@ void Idempotency::serveOther(Poco::Net::HTTPServerRequest& request, Poco::Net::H
 	engine.update(prefix(request));
 	Poco::DigestInputStream in(engine, request.stream());
 	bool first = false;
-	RecordPtr pRecord = claim(key, std::string(), false, first);
+	RecordPtr pRecord = claim(key, std::string(), pattern, first);
 	if (first)
 	{
 		ReplayedRequest replayed(request, in);
@@ -314,7 +314,7 @@ void Idempotency::serveOther(Poco::Net::HTTPServerRequest& request, Poco::Net::H
 		{
 			handler.handleRequest(replayed, captured);
 			Poco::NullOutputStream rest;
-			Poco::StreamCopier::copyStream(in, rest);   // what the handler left unread counts too
+			if (Http::hasBody(request)) Poco::StreamCopier::copyStream(in, rest);   // what the handler left unread counts too
 		}
 		catch (...)
 		{
@@ -337,14 +337,19 @@ void Idempotency::serveOther(Poco::Net::HTTPServerRequest& request, Poco::Net::H
 	}
 	// Its own body first (the client sends it either way), then the first's outcome.
 	Poco::NullOutputStream sink;
-	Poco::StreamCopier::copyStream(in, sink);
+	if (Http::hasBody(request)) Poco::StreamCopier::copyStream(in, sink);
 	const std::string fingerprint = hex(engine.digest());
 	{
 		std::unique_lock<std::mutex> lock(_mutex);
 		if (!_changed.wait_for(lock, _settings.waitForFirst, [&] { return pRecord->done; }))
 			throw ApiException(409, ErrorCode::IDEMPOTENCY_KEY_REUSED, "the first request with this Idempotency-Key is still under way");
 	}
-	if (pRecord->fingerprint != fingerprint)
+	bool same = false;
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		same = pRecord->fingerprint == fingerprint;
+	}
+	if (!same)
 		throw ApiException(422, ErrorCode::IDEMPOTENCY_KEY_REUSED, "this Idempotency-Key was used for another request (another target or body)");
 	if (!pRecord->stored)
 		throw ApiException(409, ErrorCode::IDEMPOTENCY_KEY_REUSED, "the first request with this Idempotency-Key ended without an answer that can be given again");

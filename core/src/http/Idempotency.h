@@ -60,7 +60,9 @@ private:
 	{
 		std::string fingerprint;                  ///< hex SHA-256; "" until the first's body was read
 		bool done = false;
-		std::shared_ptr<RunJournal> pJournal;     ///< a run's
+		std::string pattern;                      ///< the route it was for
+		std::shared_ptr<RunJournal> pJournal;     ///< a run's, while its first request goes on
+		std::weak_ptr<RunJournal> journal;        ///< then RunTable's to keep (its bounds apply)
 		int status = 0;
 		std::string reason;
 		std::vector<std::pair<std::string, std::string>> headers;
@@ -71,12 +73,12 @@ private:
 	};
 	using RecordPtr = std::shared_ptr<Record>;
 
-	RecordPtr claim(const std::string& key, const std::string& fingerprint, bool run, bool& first);
+	RecordPtr claim(const std::string& key, const std::string& fingerprint, const std::string& pattern, bool& first);
 	void release(const std::string& key, const RecordPtr& pRecord, bool keep);
 	void serveRun(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response,
-		Poco::Net::HTTPRequestHandler& handler, const std::string& key, std::size_t maxBodyBytes);
+		Poco::Net::HTTPRequestHandler& handler, const std::string& key, const std::string& pattern, std::size_t maxBodyBytes);
 	void serveOther(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response,
-		Poco::Net::HTTPRequestHandler& handler, const std::string& key);
+		Poco::Net::HTTPRequestHandler& handler, const std::string& key, const std::string& pattern);
 	void collectLocked();
 
 	const Settings _settings;

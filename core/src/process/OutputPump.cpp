@@ -344,15 +344,26 @@ std::uint64_t OutputPump::bytesRead() const
 
 void OutputPump::tee(const char* data, std::size_t size)
 {
-	// A regular file: a write blocks only as long as the disk takes.
-	while (size > 0)
+	// A regular file: a write blocks only as long as the disk takes. After a
+	// failure (a full disk) nothing more is written: no holes.
+	while (size > 0 && !_teeFailed)
 	{
 		ssize_t n = ::write(_options.teeFd, data, size);
 		if (n < 0 && errno == EINTR) continue;
-		if (n <= 0) return;   // full or failing: the complete output is cut here
+		if (n <= 0)
+		{
+			_teeFailed = true;
+			return;
+		}
 		data += n;
 		size -= static_cast<std::size_t>(n);
 	}
+}
+
+
+bool OutputPump::teeFailed() const
+{
+	return _teeFailed;
 }
 
 

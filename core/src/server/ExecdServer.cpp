@@ -227,6 +227,8 @@ CoreSettings ExecdServer::readCoreSettings()
 	s.runs.ttl = reader.getMillis("execd.runs.ttlMillis", s.runs.ttl, std::chrono::milliseconds(0), std::chrono::hours(24 * 7));
 	s.runs.maxRuns = static_cast<std::size_t>(reader.getInt("execd.runs.maxRuns", static_cast<int>(s.runs.maxRuns), 1, 1000000));
 	s.runs.spillDirectory = reader.getString("execd.runs.spillDirectory", s.runs.spillDirectory);
+	s.runs.totalBytes = static_cast<std::uint64_t>(reader.getInt64("execd.runs.totalBytes",
+		static_cast<Poco::Int64>(s.runs.totalBytes), 0, Poco::Int64(1) << 50));
 	s.idempotency.maxKeys = static_cast<std::size_t>(reader.getInt("execd.idempotency.maxKeys", static_cast<int>(s.idempotency.maxKeys), 1, 10000000));
 	s.idempotency.ttl = reader.getMillis("execd.idempotency.ttlMillis", s.idempotency.ttl, std::chrono::milliseconds(0), std::chrono::hours(24 * 7));
 	return s;
@@ -448,6 +450,7 @@ void ExecdServer::registerCapabilities(const CoreSettings& settings, const HttpS
 	c.setLimit("execd.runs.journalBytes", static_cast<Poco::UInt64>(settings.runs.journalBytes));
 	c.setLimit("execd.runs.ttlMillis", static_cast<Poco::Int64>(settings.runs.ttl.count()));
 	c.setLimit("execd.runs.maxRuns", static_cast<Poco::UInt64>(settings.runs.maxRuns));
+	c.setLimit("execd.runs.totalBytes", static_cast<Poco::UInt64>(settings.runs.totalBytes));
 	c.setLimit("runs.journalMemoryBytes", static_cast<Poco::UInt64>(RunJournal::MEMORY_BLOCKS * RunJournal::BLOCK_BYTES));
 	c.setFeature("resumable_streams", true);
 	c.setFeature("exit_details", true);

@@ -93,10 +93,10 @@ bool FloodGate::pass(const StreamEvent& event, std::vector<StreamEvent>& out)
 	}
 	// Kept back: the newest tailBytes, the rest is left out.
 	_tail.push_back(event);
-	_tailBytes += event.text.size();
+	_tailBytes += event.text.size() + EVENT_OVERHEAD;
 	while (_tailBytes > _tailLimit && !_tail.empty())
 	{
-		_tailBytes -= _tail.front().text.size();
+		_tailBytes -= _tail.front().text.size() + EVENT_OVERHEAD;
 		_droppedBytes += _tail.front().text.size();
 		++_droppedEvents;
 		_tail.pop_front();
@@ -109,11 +109,18 @@ void FloodGate::flushLocked(std::vector<StreamEvent>& out)
 {
 	if (!_truncating || _flushed) return;
 	_flushed = true;
-	out.push_back(StreamEvent::truncated(Truncation{_droppedBytes, _droppedEvents, _limits.spillPath}));
+	out.push_back(StreamEvent::truncated(Truncation{_droppedBytes, _droppedEvents, _limits.spillPath, !_spillIncomplete}));
 	for (StreamEvent& event: _tail)
 		out.push_back(std::move(event));
 	_tail.clear();
 	_tailBytes = 0;
+}
+
+
+void FloodGate::spillIncomplete()
+{
+	std::lock_guard<std::mutex> lock(_mutex);
+	_spillIncomplete = true;
 }
 
 

@@ -125,13 +125,13 @@ void RunJournal::sealLocked()
 			++inMemory;
 		}
 		if (inMemory <= MEMORY_BLOCKS) break;
-		spillLocked(*pOldest);
+		spillLocked(*pOldest, true);
 	}
 	trimLocked();
 }
 
 
-void RunJournal::spillLocked(Block& block)
+bool RunJournal::spillLocked(Block& block, bool dropOnFailure)
 {
 	if (openSpillLocked())
 	{
@@ -155,14 +155,16 @@ void RunJournal::spillLocked(Block& block)
 			std::string().swap(block.data);
 			block.inMemory = false;
 			_inMemory -= block.size;
-			return;
+			return true;
 		}
 	}
-	// Nowhere to keep it: this block and every older one are dropped, so that
-	// what is kept stays one run of ids.
+	if (!dropOnFailure) return false;
+	// Nowhere to keep it, and memory is bounded: this block and every older one
+	// are dropped, so that what is kept stays one run of ids.
 	std::size_t through = 0;
 	while (through < _blocks.size() && &_blocks[through] != &block) ++through;
 	dropFrontLocked(through + 1);
+	return false;
 }
 
 
@@ -194,7 +196,6 @@ void RunJournal::trimLocked()
 bool RunJournal::openSpillLocked()
 {
 	if (_spillFd >= 0) return true;
-	if (_spillFailed) return false;
 	_spillFd = ::open(_spillDirectory.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	if (_spillFd < 0)
 	{
@@ -205,6 +206,8 @@ bool RunJournal::openSpillLocked()
 	}
 	if (_spillFd < 0)
 	{
+		// Tried again at the next block: the cause may pass (EMFILE).
+		if (_spillFailed) return false;
 		_spillFailed = true;
 		Poco::Logger::get("execd").warning("cannot create a run journal's spill file in %s: %s; only its last %z bytes are kept",
 			_spillDirectory, std::string(std::strerror(errno)), MEMORY_BLOCKS * BLOCK_BYTES);
@@ -222,13 +225,13 @@ void RunJournal::finish()
 	_finishedAt = std::chrono::steady_clock::now();
 	// A finished run waits for readers at little cost: a small journal stays in
 	// memory, a larger one goes to the file.
+	// Where the file fails, what is in memory (at most MEMORY_BLOCKS) stays there.
 	if (_kept > SMALL_BYTES)
 	{
 		for (;;)
 		{
 			auto it = std::find_if(_blocks.begin(), _blocks.end(), [](const Block& b) { return b.inMemory; });
-			if (it == _blocks.end()) break;
-			spillLocked(*it);
+			if (it == _blocks.end() || !spillLocked(*it, false)) break;
 		}
 	}
 	for (Block& block: _blocks)
@@ -257,6 +260,11 @@ RunJournal::Batch RunJournal::read(std::uint64_t after, std::size_t maxBytes) co
 {
 	std::lock_guard<std::mutex> lock(_mutex);
 	Batch batch;
+	if (after >= _nextId - 1)
+	{
+		batch.complete = _finished;   // nothing after it, whatever the id
+		return batch;
+	}
 	std::uint64_t want = after + 1;
 	const std::uint64_t firstKept = _blocks.empty() ? _nextId : _blocks.front().firstId;
 	if (want < firstKept)
@@ -306,7 +314,7 @@ bool RunJournal::waitBeyond(std::uint64_t after, std::chrono::steady_clock::time
 {
 	std::unique_lock<std::mutex> lock(_mutex);
 	++_waiters;
-	bool ready = _changed.wait_until(lock, deadline, [&] { return _nextId > after + 1 || _finished; });
+	bool ready = _changed.wait_until(lock, deadline, [&] { return _nextId - 1 > after || _finished; });
 	--_waiters;
 	return ready;
 }

@@ -68,6 +68,19 @@ void RunTable::evictLocked()
 		}
 		_runs.erase(victim);
 	}
+	// The bytes finished journals keep (in their files, mostly), within the budget.
+	std::uint64_t total = 0;
+	for (const auto& run: _runs)
+		if (run.second.pJournal->finished()) total += run.second.pJournal->keptBytes();
+	while (total > _settings.totalBytes)
+	{
+		auto oldest = _runs.end();
+		for (auto it = _runs.begin(); it != _runs.end(); ++it)
+			if (it->second.pJournal->finished() && (oldest == _runs.end() || it->second.order < oldest->second.order)) oldest = it;
+		if (oldest == _runs.end()) break;
+		total -= oldest->second.pJournal->keptBytes();
+		_runs.erase(oldest);
+	}
 }
 
 
@@ -85,6 +98,7 @@ std::shared_ptr<RunJournal> RunTable::find(const std::string& id) const
 void RunTable::collect()
 {
 	std::lock_guard<std::mutex> lock(_mutex);
+	evictLocked();
 	const auto now = std::chrono::steady_clock::now();
 	for (auto it = _runs.begin(); it != _runs.end();)
 	{

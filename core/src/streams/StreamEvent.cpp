@@ -185,6 +185,7 @@ void StreamEvent::appendJson(std::string& out, bool withOutcome) const
 		{
 			out += ",\"spill_path\":";
 			Json::appendString(out, truncation->spillPath);
+			if (!truncation->spillComplete) out += ",\"spill_complete\":false";
 		}
 	}
 	if (withOutcome && outcome) outcome->appendJson(out);

@@ -8,6 +8,7 @@
 #include "Poco/NumberParser.h"
 #include "Poco/String.h"
 #include "Poco/UUIDGenerator.h"
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -67,6 +68,7 @@ mode_t octalMode(Poco::Int64 value)
 
 
 constexpr std::chrono::hours UploadSessions::IDLE;
+constexpr std::chrono::minutes UploadSessions::KEEP_COMPLETE;
 
 
 UploadSessions& UploadSessions::instance()
@@ -83,7 +85,8 @@ void UploadSessions::collectLocked()
 	{
 		Session& s = *it->second;
 		std::unique_lock<std::mutex> lock(s.mutex, std::try_to_lock);
-		if (lock.owns_lock() && now - s.touched > IDLE)
+		if (lock.owns_lock() && now - s.touched > (s.complete ? std::chrono::duration_cast<std::chrono::steady_clock::duration>(KEEP_COMPLETE)
+			: std::chrono::duration_cast<std::chrono::steady_clock::duration>(IDLE)))
 		{
 			if (s.fd >= 0) ::close(s.fd);
 			s.fd = -1;
@@ -101,7 +104,10 @@ std::shared_ptr<UploadSessions::Session> UploadSessions::create(const std::strin
 {
 	std::lock_guard<std::mutex> lock(_mutex);
 	collectLocked();
-	if (_sessions.size() >= MAX_SESSIONS)
+	// Completed ones answer retries for a while; they take no place.
+	const std::size_t underWay = static_cast<std::size_t>(std::count_if(_sessions.begin(), _sessions.end(),
+		[](const auto& entry) { return !entry.second->complete; }));
+	if (underWay >= MAX_SESSIONS)
 		throw ApiException(503, ErrorCode::TOO_MANY_CONNECTIONS, "too many resumable uploads under way (" + std::to_string(MAX_SESSIONS) + ")");
 	auto pSession = std::make_shared<Session>();
 	pSession->id = Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
@@ -181,7 +187,7 @@ ResumableUploadHandler::ResumableUploadHandler(const RouteMatch& match, Kind kin
 std::string ResumableUploadHandler::statusJson(const UploadSessions::Session& session)
 {
 	std::string out = "{\"id\":" + Json::quote(session.id) + ",\"path\":" + Json::quote(session.path)
-		+ ",\"size\":" + std::to_string(session.size) + ",\"received\":" + std::to_string(session.received)
+		+ ",\"size\":" + std::to_string(session.size) + ",\"received\":" + std::to_string(session.received.load())
 		+ ",\"complete\":" + (session.complete ? "true" : "false");
 	if (session.complete) out += ",\"sha256\":\"" + Poco::DigestEngine::digestToHex(Poco::DigestEngine::Digest(session.digest.begin(), session.digest.end())) + "\"";
 	return out + "}";
@@ -197,21 +203,33 @@ void ResumableUploadHandler::handle(Poco::Net::HTTPServerRequest& request, Poco:
 	}
 	std::shared_ptr<UploadSessions::Session> pSession = UploadSessions::instance().find(match().param("id"));
 	UploadSessions::Session& session = *pSession;
+	if (_kind == Kind::STATUS)
+	{
+		// Without the write lock: a PUT whose client is gone may hold it until its
+		// read times out, and the client asks where to go on meanwhile.
+		response.set("Upload-Offset", std::to_string(session.received.load()));
+		response.set("Upload-Complete", session.complete ? "?1" : "?0");
+		Http::sendJson(response, statusJson(session));
+		return;
+	}
 	std::unique_lock<std::mutex> lock(session.mutex, std::try_to_lock);
 	if (!lock.owns_lock())
 		throw ApiException(409, ErrorCode::UPLOAD_OFFSET_MISMATCH, "upload " + session.id + " is being written by another request");
+	if (session.removed)
+		throw ApiException::notFound(ErrorCode::UPLOAD_NOT_FOUND, "upload not found: " + session.id + " (abandoned)");
 	session.touched = std::chrono::steady_clock::now();
 	if (_kind == Kind::CANCEL)
 	{
 		if (session.fd >= 0) ::close(session.fd);
 		session.fd = -1;
 		if (!session.complete) ::unlink(session.partPath.c_str());
+		session.removed = true;
 		UploadSessions::instance().remove(session.id);
 		Http::sendEmpty(response);
 		return;
 	}
 	if (_kind == Kind::APPEND) append(request, response, session);
-	response.set("Upload-Offset", std::to_string(session.received));
+	response.set("Upload-Offset", std::to_string(session.received.load()));
 	response.set("Upload-Complete", session.complete ? "?1" : "?0");
 	Http::sendJson(response, statusJson(session));
 }
@@ -279,8 +297,8 @@ void ResumableUploadHandler::append(Poco::Net::HTTPServerRequest& request, Poco:
 	}
 	if (offset != session.received)
 	{
-		response.set("Upload-Offset", std::to_string(session.received));
-		throw ApiException(409, ErrorCode::UPLOAD_OFFSET_MISMATCH, "upload " + session.id + " has " + std::to_string(session.received)
+		response.set("Upload-Offset", std::to_string(session.received.load()));
+		throw ApiException(409, ErrorCode::UPLOAD_OFFSET_MISMATCH, "upload " + session.id + " has " + std::to_string(session.received.load())
 			+ " bytes; append at that offset, not at " + std::to_string(offset));
 	}
 	// What arrives is written and hashed as it comes: a body cut short keeps
@@ -306,7 +324,7 @@ void ResumableUploadHandler::append(Poco::Net::HTTPServerRequest& request, Poco:
 		std::size_t done = 0;
 		while (done < static_cast<std::size_t>(n))
 		{
-			ssize_t w = ::pwrite(session.fd, buffer.data() + done, static_cast<std::size_t>(n) - done, static_cast<off_t>(session.received + done));
+			ssize_t w = ::pwrite(session.fd, buffer.data() + done, static_cast<std::size_t>(n) - done, static_cast<off_t>(session.received.load() + done));
 			if (w < 0 && errno == EINTR) continue;
 			if (w <= 0) throwFileError(errno, "write", session.partPath);
 			done += static_cast<std::size_t>(w);
@@ -322,23 +340,32 @@ void ResumableUploadHandler::append(Poco::Net::HTTPServerRequest& request, Poco:
 
 void ResumableUploadHandler::complete(UploadSessions::Session& session)
 {
-	const Poco::DigestEngine::Digest digest = session.hash.digest();
-	const std::string raw(digest.begin(), digest.end());
-	if (!session.expectedDigest.empty() && raw != session.expectedDigest)
+	// The digest is taken once (the engine resets): a completion retried after a
+	// failed rename checks the same one.
+	if (session.digest.empty())
+	{
+		const Poco::DigestEngine::Digest digest = session.hash.digest();
+		session.digest.assign(digest.begin(), digest.end());
+	}
+	if (!session.expectedDigest.empty() && session.digest != session.expectedDigest)
 	{
 		// Nothing is replaced, and this upload cannot be completed any more.
+		const std::string hex = Poco::DigestEngine::digestToHex(Poco::DigestEngine::Digest(session.digest.begin(), session.digest.end()));
 		if (session.fd >= 0) ::close(session.fd);
 		session.fd = -1;
 		::unlink(session.partPath.c_str());
+		session.removed = true;
 		UploadSessions::instance().remove(session.id);
-		throw ApiException(400, ErrorCode::DIGEST_MISMATCH, "the upload's SHA-256 is " + Poco::DigestEngine::digestToHex(digest)
+		throw ApiException(400, ErrorCode::DIGEST_MISMATCH, "the upload's SHA-256 is " + hex
 			+ ", not the one its digest header states; " + session.path + " was not replaced");
 	}
-	if (::fchmod(session.fd, session.mode) != 0) throwFileError(errno, "chmod", session.partPath);
-	::close(session.fd);
-	session.fd = -1;
+	if (session.fd >= 0)
+	{
+		if (::fchmod(session.fd, session.mode) != 0) throwFileError(errno, "chmod", session.partPath);
+		::close(session.fd);
+		session.fd = -1;
+	}
 	if (::rename(session.partPath.c_str(), session.path.c_str()) != 0) throwFileError(errno, "rename", session.partPath + " " + session.path);
-	session.digest = raw;
 	session.complete = true;
 }
 

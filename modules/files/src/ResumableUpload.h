@@ -3,6 +3,7 @@
 #include "execd/JsonHandler.h"
 #include "execd/Route.h"
 #include "Poco/SHA2Engine.h"
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -25,6 +26,7 @@ class UploadSessions
 public:
 	static constexpr std::size_t MAX_SESSIONS = 1000;
 	static constexpr std::chrono::hours IDLE{24};
+	static constexpr std::chrono::minutes KEEP_COMPLETE{10};   ///< a completed one answers its retries this long
 	static constexpr std::uint64_t MAX_SIZE = std::uint64_t(1) << 44;   ///< 16 TiB
 
 	struct Session
@@ -33,11 +35,12 @@ public:
 		std::string path;                ///< the target
 		std::string partPath;
 		std::uint64_t size = 0;
-		std::uint64_t received = 0;
+		std::atomic<std::uint64_t> received{0};
 		mode_t mode = 0644;
 		std::string expectedDigest;      ///< raw SHA-256, "" when not given yet
 		std::string digest;              ///< raw SHA-256 once complete
-		bool complete = false;
+		std::atomic<bool> complete{false};
+		bool removed = false;            ///< abandoned (DELETE, a wrong digest): requests that found it get 404
 		bool busy = false;               ///< a PUT is writing
 		int fd = -1;
 		Poco::SHA2Engine hash{Poco::SHA2Engine::SHA_256};
