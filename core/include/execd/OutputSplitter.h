@@ -17,7 +17,9 @@ class EXECD_API OutputSplitter
 	/// a UTF-8 character; finish() flushes an unterminated last line.
 {
 public:
-	explicit OutputSplitter(std::size_t maxPiece = 64 * 1024);
+	static constexpr std::size_t DEFAULT_PIECE = 64 * 1024;   ///< the longest text of one output event
+
+	explicit OutputSplitter(std::size_t maxPiece = DEFAULT_PIECE);
 
 	void feed(const char* data, std::size_t length, std::vector<std::string>& out);
 		/// Appends the complete pieces found so far to out.

@@ -2,6 +2,7 @@
 #include "server/CapabilitiesHandler.h"
 #include "execd/Capabilities.h"
 #include "execd/EnvFile.h"
+#include "execd/OutputSplitter.h"
 #include "execd/Paths.h"
 #include "config/TrackingConfiguration.h"
 #include "http/HttpServer.h"
@@ -451,6 +452,7 @@ void ExecdServer::registerCapabilities(const CoreSettings& settings, const HttpS
 	c.setLimit("execd.runs.ttlMillis", static_cast<Poco::Int64>(settings.runs.ttl.count()));
 	c.setLimit("execd.runs.maxRuns", static_cast<Poco::UInt64>(settings.runs.maxRuns));
 	c.setLimit("execd.runs.totalBytes", static_cast<Poco::UInt64>(settings.runs.totalBytes));
+	c.setLimit("output.eventTextMaxBytes", static_cast<Poco::UInt64>(OutputSplitter::DEFAULT_PIECE));
 	c.setLimit("runs.journalMemoryBytes", static_cast<Poco::UInt64>(RunJournal::MEMORY_BLOCKS * RunJournal::BLOCK_BYTES));
 	c.setFeature("resumable_streams", true);
 	c.setFeature("exit_details", true);

@@ -1,4 +1,6 @@
 #include "JupyterModule.h"
+#include "KernelChannel.h"
+#include "execd/Capabilities.h"
 #include "DirectHost.h"
 #include "JupyterSettings.h"
 #include "ServerHost.h"
@@ -19,6 +21,7 @@ std::string JupyterModule::name() const
 void JupyterModule::configure(ModuleContext& context)
 {
 	JupyterSettings s = JupyterSettings::from(context.settings());
+	Capabilities::instance().setLimit("jupyter.kernelMessageMaxBytes", KernelChannel::MAX_MESSAGE_BYTES);
 	s.spareKernels = sparesFrom(context);
 	_prewarm = context.settings().getBool("prewarm", true);
 	std::map<std::string, std::string> kernels = kernelsFrom(context);

@@ -83,7 +83,7 @@ void KernelChannel::open(const Poco::URI& base, const std::string& token, const 
 	Poco::Net::HTTPResponse response;
 	_pSocket = std::make_unique<Poco::Net::WebSocket>(*_pSession, request, response);
 	_binary = response.get("Sec-WebSocket-Protocol", "") == V1_PROTOCOL;
-	_pSocket->setMaxPayloadSize(256 * 1024 * 1024);
+	_pSocket->setMaxPayloadSize(MAX_MESSAGE_BYTES);
 	_pSocket->setNoDelay(true);
 }
 

@@ -26,6 +26,8 @@ class KernelChannel: public KernelLink
 	/// forwards to the kernel: nothing here is signed.
 {
 public:
+	static constexpr int MAX_MESSAGE_BYTES = 256 * 1024 * 1024;   ///< one WebSocket message from the server
+
 	static const std::string V1_PROTOCOL;   ///< "v1.kernel.websocket.jupyter.org"
 
 	explicit KernelChannel(std::string clientSession, JupyterServer* pServer = nullptr, std::string kernelId = "");

@@ -1,4 +1,5 @@
 #include "ProxyModule.h"
+#include "execd/Capabilities.h"
 #include "ConnectionPool.h"
 #include "ProxyHandler.h"
 #include "execd/ApiException.h"
@@ -39,6 +40,8 @@ void ProxyModule::configure(ModuleContext& context)
 		std::chrono::milliseconds(1000), std::chrono::hours(24));
 	_settings.bodyTimeout = settings.getMillis("bodyTimeoutMillis", _settings.bodyTimeout,
 		std::chrono::milliseconds(100), std::chrono::hours(1));
+	Capabilities::instance().setLimit("module.proxy.bodyTimeoutMillis", static_cast<Poco::Int64>(_settings.bodyTimeout.count()));
+	Capabilities::instance().setLimit("module.proxy.idleTimeoutMillis", static_cast<Poco::Int64>(_settings.idleTimeout.count()));
 }
 
 

@@ -1,4 +1,5 @@
 #include "ShellModule.h"
+#include "execd/Capabilities.h"
 #include "CommandHandlers.h"
 #include "execd/Metrics.h"
 #include "Poco/ClassLibrary.h"
@@ -28,6 +29,13 @@ void ShellModule::configure(ModuleContext& context)
 	settings.flood.maxEventsPerSecond = static_cast<std::uint32_t>(config.getInt("maxEventsPerSecond", 0, 0, 100000000));
 	settings.flood.tailBytes = static_cast<std::size_t>(config.getInt64("floodTailBytes",
 		static_cast<Poco::Int64>(settings.flood.tailBytes), 0, Poco::Int64(1) << 30));
+	Capabilities& c = Capabilities::instance();
+	c.setLimit("module.shell.maxStreamBytes", static_cast<Poco::UInt64>(settings.flood.maxBytes));
+	c.setLimit("module.shell.maxEventsPerSecond", static_cast<Poco::UInt64>(settings.flood.maxEventsPerSecond));
+	c.setLimit("module.shell.floodTailBytes", static_cast<Poco::UInt64>(settings.flood.tailBytes));
+	c.setLimit("module.shell.keepFinishedCommands", static_cast<Poco::UInt64>(settings.keepFinishedCommands));
+	c.setLimit("output.discardPipeBytes", static_cast<Poco::UInt64>(OutputPump::DISCARD_PIPE_BYTES));
+	c.setFeature("flood_policy", settings.flood.enabled());
 	_pRunner = std::make_unique<CommandRunner>(settings);
 	_pForeground = std::make_unique<ForegroundExecutor>(*_pRunner);
 	_pBackground = std::make_unique<BackgroundExecutor>(*_pRunner);
