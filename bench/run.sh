@@ -2,7 +2,7 @@
 # Runs every benchmark; see each script's header for what it measures.
 set -eu
 dir=$(dirname "$0")
-for b in ping keepalive idle abuse commands jupyter files metrics proxy pty languages isolation dist; do
+for b in ping keepalive idle abuse commands resume jupyter files metrics proxy pty languages isolation dist; do
 	sh "$dir/$b.sh"
 	echo
 done
