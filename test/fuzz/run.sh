@@ -9,7 +9,7 @@ BUILD=${1:?usage: run.sh <build dir> [target...]}
 shift
 SRC=$(cd "$(dirname "$0")" && pwd)
 SECONDS_EACH=${FUZZ_SECONDS:-30}
-TARGETS=${*:-"HttpRequestFuzzer MultipartFuzzer GlobFuzzer ByteRangeFuzzer JsonBodyFuzzer PathsFuzzer OutputSplitterFuzzer GoCellFuzzer EnvFileFuzzer IsolationConfigFuzzer NamePatternFuzzer"}
+TARGETS=${*:-"HttpRequestFuzzer MultipartFuzzer GlobFuzzer ByteRangeFuzzer JsonBodyFuzzer PathsFuzzer OutputSplitterFuzzer GoCellFuzzer EnvFileFuzzer IsolationConfigFuzzer NamePatternFuzzer RunJournalFuzzer"}
 
 max_len() {
 	case "$1" in
@@ -24,6 +24,7 @@ max_len() {
 	EnvFileFuzzer) echo 65536 ;;
 	IsolationConfigFuzzer) echo 8192 ;;
 	NamePatternFuzzer) echo 2048 ;;
+	RunJournalFuzzer) echo 1540 ;;
 	*) echo 4096 ;;
 	esac
 }
