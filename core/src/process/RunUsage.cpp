@@ -1,5 +1,7 @@
 #include "execd/RunUsage.h"
+#include <climits>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 #include <fstream>
@@ -23,6 +25,15 @@ std::optional<std::uint64_t> counter(const std::string& file, const std::string&
 	while (in >> name >> value)
 		if (name == key) return value;
 	return std::nullopt;
+}
+
+
+long ownHighWaterKb()
+{
+	std::ifstream in("/proc/self/status");
+	for (std::string line; std::getline(in, line);)
+		if (line.compare(0, 6, "VmHWM:") == 0) return std::atol(line.c_str() + 6);
+	return LONG_MAX;   // unknown: nothing is reported
 }
 
 
@@ -143,12 +154,15 @@ RunOutcome fromWait(int waitStatus, const struct rusage* pUsage, std::optional<s
 	{
 		outcome.cpuUserMillis = millis(pUsage->ru_utime);
 		outcome.cpuSystemMillis = millis(pUsage->ru_stime);
-		// Linux carries the peak of the process a child was forked from (execd)
-		// into the child's at its exec: a peak no larger than execd's own says
-		// nothing about the run's, and is left out.
+		// Linux carries the peak of the process a child was forked from (execd's
+		// memory, VmHWM) into the child's at its exec: a peak no larger than that
+		// says nothing about the run's, and is left out. execd's own ru_maxrss is
+		// at least its VmHWM (it carries its parent's the same way), so above it
+		// nothing more needs to be read.
 		struct rusage self;
-		if (::getrusage(RUSAGE_SELF, &self) == 0 && pUsage->ru_maxrss > self.ru_maxrss)
-			outcome.maxRssKb = static_cast<Poco::Int64>(pUsage->ru_maxrss);
+		const long peak = pUsage->ru_maxrss;
+		if ((::getrusage(RUSAGE_SELF, &self) == 0 && peak > self.ru_maxrss) || peak > ownHighWaterKb())
+			outcome.maxRssKb = static_cast<Poco::Int64>(peak);
 	}
 	return outcome;
 }
