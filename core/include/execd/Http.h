@@ -33,6 +33,9 @@ namespace Http
 	EXECD_API std::string errorJson(const std::string& code, const std::string& message);
 		/// {"code":"...","message":"..."}
 
+	EXECD_API bool headerFlag(const Poco::Net::HTTPServerRequest& request, const std::string& name);
+		/// True when the header field is "1" or "true" (any case, spaces around).
+
 	EXECD_API bool hasBody(const Poco::Net::HTTPServerRequest& request);
 		/// True when the request declares a body: chunked, or a non-zero
 		/// Content-Length. A request with neither has an empty body (RFC 9112),

@@ -41,6 +41,13 @@ void sendJson(Poco::Net::HTTPServerResponse& response, const std::string& json, 
 }
 
 
+bool headerFlag(const Poco::Net::HTTPServerRequest& request, const std::string& name)
+{
+	const std::string value = Poco::trim(request.get(name, ""));
+	return value == "1" || Poco::icompare(value, "true") == 0;
+}
+
+
 bool hasBody(const Poco::Net::HTTPServerRequest& request)
 {
 	if (request.getChunkedTransferEncoding()) return true;

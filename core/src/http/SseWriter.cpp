@@ -77,8 +77,7 @@ void SseWriter::setExitDetails(bool enabled)
 
 bool SseWriter::exitDetailsRequested(const Poco::Net::HTTPServerRequest& request)
 {
-	const std::string value = Poco::trim(request.get("X-Execd-Exit-Details", ""));
-	return value == "1" || Poco::icompare(value, "true") == 0 || RunTable::requested(request);
+	return Http::headerFlag(request, "X-Execd-Exit-Details") || RunTable::requested(request);
 }
 
 

@@ -1,5 +1,5 @@
 #include "execd/RunTable.h"
-#include "Poco/String.h"
+#include "execd/Http.h"
 
 
 namespace execd {
@@ -29,9 +29,7 @@ RunTable::Settings RunTable::settings() const
 
 bool RunTable::requested(const Poco::Net::HTTPServerRequest& request)
 {
-	if (request.has("Last-Event-ID")) return true;
-	const std::string value = Poco::trim(request.get("X-Execd-Resumable", ""));
-	return value == "1" || Poco::icompare(value, "true") == 0;
+	return request.has("Last-Event-ID") || Http::headerFlag(request, "X-Execd-Resumable");
 }
 
 

@@ -187,8 +187,8 @@ std::string IsolationService::changes(const std::string& id, bool apply)
 {
 	const char* what = apply ? "commit" : "diff";
 	awaitStart();
-	// Where no overlay can be mounted (capabilities say so), as upstream answers
-	// for its stubs: 503 NOT_SUPPORTED, before any lookup.
+	// Where no overlay can be mounted (capabilities say so): upstream's status
+	// and code for these routes, 503 NOT_SUPPORTED, before any lookup.
 	if (!_runner || !_capabilities.overlayAvailable)
 		throw ApiException(503, ErrorCode::NOT_SUPPORTED, std::string(what) + " is not supported here: no overlay can be mounted");
 	std::optional<SessionRegistry::Entry> entry = _registry.find(id);
