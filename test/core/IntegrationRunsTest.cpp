@@ -151,6 +151,25 @@ private:
 const std::map<std::string, std::string> RESUMABLE{{"X-Execd-Resumable", "1"}};
 
 
+struct TempDir
+	/// A directory of the test's own, removed with all it holds however the
+	/// test ends (some hold 1 GiB).
+{
+	explicit TempDir(const std::string& prefix):
+		path("/tmp/" + prefix + "-XXXXXX")
+	{
+		CPPUNIT_ASSERT(::mkdtemp(&path[0]));
+	}
+
+	~TempDir()
+	{
+		if (::system(("rm -rf '" + path + "'").c_str()) != 0) std::cerr << "cannot remove " << path;
+	}
+
+	std::string path;
+};
+
+
 ExecdProcess::Options runsOptions(const std::vector<std::string>& extra = {})
 {
 	ExecdProcess::Options o;
@@ -306,6 +325,8 @@ class IntegrationRunsTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testIdempotentRuns);
 	CPPUNIT_TEST(testIdempotentFileRoutes);
 	CPPUNIT_TEST(testFloodPolicy);
+	CPPUNIT_TEST(testFloodPolicyOfOtherRuns);
+	CPPUNIT_TEST(testCodeExitReasons);
 	CPPUNIT_TEST(testResumableUpload);
 	CPPUNIT_TEST(testUploadErrors);
 	CPPUNIT_TEST_SUITE_END();
@@ -578,14 +599,20 @@ public:
 			commandBody("/usr/bin/python3 -c 'a = bytearray(400 * 1024 * 1024); print(len(a))'"), DETAILS).body);
 		CPPUNIT_ASSERT_EQUAL(std::string("oom_killed"), last->getValue<std::string>("exit_reason"));
 		CPPUNIT_ASSERT_EQUAL(std::string("SIGKILL"), last->getValue<std::string>("signal"));
+		// A Python kernel that the OOM killer ends under its cell.
+		last = finalEvent(request(execd.port(), "POST", "/code",
+			"{\"code\":\"a = bytearray(400 * 1024 * 1024)\",\"context\":{\"language\":\"python\"}}", DETAILS).body);
+		CPPUNIT_ASSERT_EQUAL(std::string("execution_complete"), last->getValue<std::string>("type"));
+		CPPUNIT_ASSERT_EQUAL(std::string("oom_killed"), last->getValue<std::string>("exit_reason"));
+		CPPUNIT_ASSERT_EQUAL(std::string("SIGKILL"), last->getValue<std::string>("signal"));
 		execd.stop();
 	}
 
 	void testIdempotentRuns()
 	{
 		ExecdProcess execd(runsOptions({"execd.modules.load = shell, jupyter, files"}));
-		char dir[] = "/tmp/execd-idem-XXXXXX";
-		CPPUNIT_ASSERT(::mkdtemp(dir));
+		TempDir temp("execd-idem");
+		const char* dir = temp.path.c_str();
 		const std::string count = std::string(dir) + "/count";
 		const std::string body = commandBody("echo ran >> " + count + "; sleep 0.5; echo done");
 		// 100 retries at once with one key: one run, each gets its whole stream.
@@ -636,14 +663,13 @@ public:
 			r = request(execd.port(), "POST", "/code", code, {{"Idempotency-Key", "c1"}});
 			CPPUNIT_ASSERT_MESSAGE(r.body, r.body.find("42") != std::string::npos);
 		}
-		::system(("rm -rf " + std::string(dir)).c_str());
 	}
 
 	void testIdempotentFileRoutes()
 	{
 		ExecdProcess execd(runsOptions({"execd.modules.load = shell, files"}));
-		char dir[] = "/tmp/execd-idem-XXXXXX";
-		CPPUNIT_ASSERT(::mkdtemp(dir));
+		TempDir temp("execd-idem");
+		const char* dir = temp.path.c_str();
 		const std::string d(dir);
 		// mv: the retry answers the first's 200 instead of failing on the moved file.
 		{
@@ -682,15 +708,14 @@ public:
 		const std::string mk = "{" + quote(d + "/newdir") + ":{\"mode\":755}}";
 		CPPUNIT_ASSERT_EQUAL(200, request(execd.port(), "POST", "/directories", mk, {{"Idempotency-Key", "d1"}}).status);
 		CPPUNIT_ASSERT_EQUAL(200, request(execd.port(), "POST", "/directories", mk, {{"Idempotency-Key", "d1"}}).status);
-		::system(("rm -rf " + d).c_str());
 	}
 
 	void testFloodPolicy()
 	{
 		// 1 GiB of yes (lines of 1 KiB) with a cap of 1 MiB: a head, one truncated
 		// event, a tail, and the complete output in the spill file.
-		char dir[] = "/tmp/execd-flood-XXXXXX";
-		CPPUNIT_ASSERT(::mkdtemp(dir));
+		TempDir temp("execd-flood");
+		const char* dir = temp.path.c_str();
 		ExecdProcess execd(runsOptions({"module.shell.maxStreamBytes = 1048576", std::string("module.shell.spoolDirectory = ") + dir}));
 		const std::string flood = "yes \"$(printf '%01023d' 0 | tr 0 y)\" | head -c 1073741824";
 		StreamReader reader(execd.port(), "POST", "/command", commandBody(flood));
@@ -733,7 +758,120 @@ public:
 		HttpResult r = request(execd.port(), "POST", "/command", commandBody("seq 1 1000"));
 		CPPUNIT_ASSERT(r.body.find("truncated") == std::string::npos);
 		CPPUNIT_ASSERT(r.body.find("\"text\":\"1000\"") != std::string::npos);
-		::system(("rm -rf " + std::string(dir)).c_str());
+	}
+
+	void testFloodPolicyOfOtherRuns()
+	{
+		// execd's own policy (execd.runs.*) bounds /code runs and, unless the
+		// shell module sets its own, session runs and commands too; their spill
+		// files hold the text of every output event.
+		TempDir temp("execd-flood");
+		ExecdProcess execd(runsOptions({"execd.runs.maxStreamBytes = 262144", "execd.runs.spillDirectory = " + temp.path,
+			"module.shell.spoolDirectory = " + temp.path}));
+		auto check = [&](const std::string& target, const std::string& body, const std::string& expectedSha, const std::string& what)
+		{
+			StreamReader reader(execd.port(), "POST", target, body);
+			Event e;
+			std::uint64_t streamed = 0, truncatedEvents = 0;
+			std::string spill, types;
+			while (reader.next(e))
+			{
+				if (e.type == "truncated")
+				{
+					++truncatedEvents;
+					spill = object(e.json)->getValue<std::string>("spill_path");
+				}
+				else if (e.type == "stdout" || e.type == "stderr")
+					streamed += e.text.size();
+				else
+					types += e.type + ",";
+			}
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(what, std::uint64_t(1), truncatedEvents);
+			CPPUNIT_ASSERT_MESSAGE(what + ": " + std::to_string(streamed), streamed > 128 * 1024 && streamed <= 262144);
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(what, temp.path + "/", spill.substr(0, temp.path.size() + 1));
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(what, expectedSha, shell("sha256sum " + spill + " | cut -c1-64"));
+			return types;
+		};
+		// /code in a Python kernel: 200,000 lines (1.3 MB).
+		const std::string code = "for i in range(1, 200001):\n    print(i)\n";
+		std::string types = check("/code", "{\"code\":" + quote(code) + ",\"context\":{\"language\":\"python\"}}",
+			shell("seq 1 200000 | sha256sum | cut -c1-64"), "/code");
+		CPPUNIT_ASSERT_EQUAL(std::string("init,execution_complete,"), types);
+		// An error after the flood: the tail goes out before it.
+		types = check("/code", "{\"code\":" + quote(code + "1/0\n") + ",\"context\":{\"language\":\"python\"}}",
+			shell("seq 1 200000 | sha256sum | cut -c1-64"), "/code with an error");
+		CPPUNIT_ASSERT_EQUAL(std::string("init,status,error,execution_complete,"), types);
+		// A session run, without execd's marker.
+		HttpResult r = request(execd.port(), "POST", "/session", "");
+		const std::string session = object(r.body)->getValue<std::string>("session_id");
+		check("/session/" + session + "/run", commandBody("seq 1 200000; echo; echo end"),
+			shell("(seq 1 200000; echo; echo end) | sha256sum | cut -c1-64"), "session");
+		// A command: the shell module took execd's policy.
+		check("/command", commandBody("seq 1 200000"), shell("seq 1 200000 | sha256sum | cut -c1-64"), "command");
+		// /capabilities says so.
+		auto caps = object(request(execd.port(), "GET", "/capabilities").body);
+		CPPUNIT_ASSERT(caps->getObject("features")->getValue<bool>("flood_policy"));
+		CPPUNIT_ASSERT_EQUAL(262144, caps->getObject("limits")->getValue<int>("execd.runs.maxStreamBytes"));
+		CPPUNIT_ASSERT_EQUAL(262144, caps->getObject("limits")->getValue<int>("module.shell.maxStreamBytes"));
+		// Under the cap nothing changes, and no spill file stays.
+		r = request(execd.port(), "POST", "/code", "{\"code\":\"print(42)\",\"context\":{\"language\":\"python\"}}");
+		CPPUNIT_ASSERT(r.body.find("truncated") == std::string::npos && r.body.find("\"text\":\"42\\n\"") != std::string::npos);
+		execd.stop();
+		CPPUNIT_ASSERT_EQUAL(std::string("4"), shell("ls " + temp.path + " | grep -c full-output"));
+	}
+
+	void testCodeExitReasons()
+	{
+		// /code runs in a Python kernel (execd's own): how the cell ended, the
+		// kernel's CPU time and peak in the run.
+		ExecdProcess execd(runsOptions());
+		HttpResult r = request(execd.port(), "POST", "/code/context", "{\"language\":\"python\"}");
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
+		const std::string id = object(r.body)->getValue<std::string>("id");
+		auto body = [&](const std::string& code) { return "{\"code\":" + quote(code) + ",\"context\":{\"id\":\"" + id + "\",\"language\":\"python\"}}"; };
+		auto run = [&](const std::string& code) { return finalEvent(request(execd.port(), "POST", "/code", body(code), DETAILS).body); };
+		auto o = run("s = sum(range(20000000))\nprint('done')");
+		CPPUNIT_ASSERT_EQUAL(std::string("execution_complete"), o->getValue<std::string>("type"));
+		CPPUNIT_ASSERT_EQUAL(std::string("exited"), o->getValue<std::string>("exit_reason"));
+		CPPUNIT_ASSERT_EQUAL(0, o->getValue<int>("exit_code"));
+		CPPUNIT_ASSERT_EQUAL(5, o->getValue<int>("output_bytes"));
+		CPPUNIT_ASSERT(o->getValue<long long>("cpu_user_ms") + o->getValue<long long>("cpu_system_ms") > 50);
+		CPPUNIT_ASSERT(o->has("wall_ms") && o->has("max_rss_kb"));
+		// The peak is the run's: a cell that takes 200 MB, then one that takes none.
+		o = run("a = bytearray(200 * 1024 * 1024)\ndel a");
+		CPPUNIT_ASSERT(o->getValue<long long>("max_rss_kb") > 200 * 1024);
+		o = run("print(1)");
+		CPPUNIT_ASSERT(o->getValue<long long>("max_rss_kb") < 150 * 1024);
+		o = run("1/0");
+		CPPUNIT_ASSERT_EQUAL(std::string("exited"), o->getValue<std::string>("exit_reason"));
+		CPPUNIT_ASSERT_EQUAL(1, o->getValue<int>("exit_code"));
+		// A cell that sleeps, ended from outside: its final event.
+		auto endedBy = [&](const std::function<void()>& end)
+		{
+			StreamReader reader(execd.port(), "POST", "/code", body("import time\nprint('go', flush=True)\ntime.sleep(30)"), DETAILS);
+			Event e;
+			while (reader.next(e) && e.type != "stdout") {}
+			std::thread ender(end);
+			while (reader.next(e)) {}
+			ender.join();
+			return finalEvent(reader.body());
+		};
+		int status = 0;
+		o = endedBy([&] { status = request(execd.port(), "DELETE", "/code?id=" + id).status; });
+		CPPUNIT_ASSERT_EQUAL(200, status);
+		CPPUNIT_ASSERT_EQUAL(std::string("interrupted"), o->getValue<std::string>("exit_reason"));
+		CPPUNIT_ASSERT(!o->has("exit_code"));
+		// The kernel killed under the cell: the signal, as execd reaped it.
+		o = run("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)");
+		CPPUNIT_ASSERT_EQUAL(std::string("signaled"), o->getValue<std::string>("exit_reason"));
+		CPPUNIT_ASSERT_EQUAL(std::string("SIGKILL"), o->getValue<std::string>("signal"));
+		o = run("import os\nos._exit(7)");
+		CPPUNIT_ASSERT_EQUAL(std::string("exited"), o->getValue<std::string>("exit_reason"));
+		CPPUNIT_ASSERT_EQUAL(7, o->getValue<int>("exit_code"));
+		// Shutdown under a cell.
+		o = endedBy([&] { execd.stop(); });
+		CPPUNIT_ASSERT_EQUAL(std::string("daemon_shutdown"), o->getValue<std::string>("exit_reason"));
+		// Without the header, none of it (the default streams test asserts the bytes).
 	}
 
 	static std::string shell(const std::string& command)
@@ -789,8 +927,8 @@ public:
 	void testResumableUpload()
 	{
 		// 1 GiB, cut at 3 random points and resumed: the target's SHA-256 is the source's.
-		char dir[] = "/tmp/execd-upload-XXXXXX";
-		CPPUNIT_ASSERT(::mkdtemp(dir));
+		TempDir temp("execd-upload");
+		const char* dir = temp.path.c_str();
 		const std::string d(dir), source = d + "/source", target = d + "/sub/target";
 		const std::uint64_t size = 1ull << 30;
 		shell("head -c " + std::to_string(size) + " /dev/urandom > " + source);
@@ -833,13 +971,12 @@ public:
 		CPPUNIT_ASSERT_EQUAL(0, ::stat(target.c_str(), &st));
 		CPPUNIT_ASSERT_EQUAL(0640, static_cast<int>(st.st_mode & 07777));
 		CPPUNIT_ASSERT_EQUAL(std::string(""), shell("ls -A " + d + "/sub | grep execd-upload"));   // no part file left
-		::system(("rm -rf " + d).c_str());
 	}
 
 	void testUploadErrors()
 	{
-		char dir[] = "/tmp/execd-upload-XXXXXX";
-		CPPUNIT_ASSERT(::mkdtemp(dir));
+		TempDir temp("execd-upload");
+		const char* dir = temp.path.c_str();
 		const std::string d(dir), target = d + "/t";
 		{
 			std::ofstream(target) << "old";
@@ -882,7 +1019,6 @@ public:
 		CPPUNIT_ASSERT_EQUAL(400, request(execd.port(), "POST", "/files/uploads", "{\"path\":" + quote(target) + "}").status);
 		CPPUNIT_ASSERT_EQUAL(400, request(execd.port(), "POST", "/files/uploads", "{\"size\":3}").status);
 		CPPUNIT_ASSERT_EQUAL(400, request(execd.port(), "POST", "/files/uploads", "{\"path\":" + quote(d) + ",\"size\":3}").status);
-		::system(("rm -rf " + d).c_str());
 	}
 
 	void testCapabilities()
@@ -906,6 +1042,16 @@ public:
 		CPPUNIT_ASSERT_EQUAL(77, limits->getValue<int>("module.files.walkMaxEntries"));
 		CPPUNIT_ASSERT_EQUAL(33554432, limits->getValue<int>("execd.http.maxJsonBodyBytes"));
 		CPPUNIT_ASSERT_EQUAL(64, limits->getValue<int>("json.maxDepth"));
+		// The fixed bounds of POCO and of the modules, and the flood policy, off.
+		CPPUNIT_ASSERT_EQUAL(16384, limits->getValue<int>("http.targetMaxBytes"));
+		CPPUNIT_ASSERT_EQUAL(100, limits->getValue<int>("http.headerFieldsMax"));
+		CPPUNIT_ASSERT_EQUAL(18, limits->getValue<int>("http.contentLengthMaxDigits"));
+		CPPUNIT_ASSERT_EQUAL(65536, limits->getValue<int>("files.lineWindowReadBytes"));
+		CPPUNIT_ASSERT_EQUAL(0, limits->getValue<int>("execd.runs.maxStreamBytes"));
+		CPPUNIT_ASSERT(!o->getObject("features")->getValue<bool>("flood_policy"));
+		// The target bound is POCO's indeed: at it a 404, one past it a 400.
+		CPPUNIT_ASSERT_EQUAL(404, request(execd.port(), "GET", "/" + std::string(16383, 'a')).status);
+		CPPUNIT_ASSERT_EQUAL(400, request(execd.port(), "GET", "/" + std::string(16384, 'a')).status);
 	}
 };
 

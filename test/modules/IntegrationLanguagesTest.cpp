@@ -181,6 +181,7 @@ class IntegrationLanguagesTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testJavaDeadJvm);
 	CPPUNIT_TEST(testGoState);
 	CPPUNIT_TEST(testGoErrors);
+	CPPUNIT_TEST(testExitDetails);
 	CPPUNIT_TEST(testGoInterruptAndDelete);
 	CPPUNIT_TEST(testBadInput);
 	CPPUNIT_TEST(testTokensDoNotReachRunners);
@@ -432,6 +433,60 @@ public:
 		// A failed cell is not remembered.
 		run("go", id, "func broken() int { return \"x\" }");
 		CPPUNIT_ASSERT_EQUAL(std::string("ok\n"), run("go", id, "fmt.Println(\"ok\")").out);
+	}
+
+	void testExitDetails()
+	{
+		// With X-Execd-Exit-Details, the final event says how the cell ended and
+		// what it cost (README "Exit reasons and usage").
+		const std::map<std::string, std::string> details{{"X-Execd-Exit-Details", "1"}};
+		auto last = [&](const std::string& language, const std::string& id, const std::string& code)
+		{
+			Run r = runOn(daemon().port(), details, language, id, code);
+			CPPUNIT_ASSERT_MESSAGE(r.raw, !r.events.empty());
+			auto o = r.events.back();
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(r.raw, std::string("execution_complete"), o->getValue<std::string>("type"));
+			CPPUNIT_ASSERT_MESSAGE(r.raw, o->has("exit_reason") && o->has("wall_ms") && o->has("output_bytes"));
+			return o;
+		};
+		const std::string java = context("java");
+		auto o = last("java", java, "long s = 0; for (int i = 0; i < 200000000; i++) s += i; System.out.println(\"s\");");
+		CPPUNIT_ASSERT_EQUAL(std::string("exited"), o->getValue<std::string>("exit_reason"));
+		CPPUNIT_ASSERT_EQUAL(0, o->getValue<int>("exit_code"));
+		CPPUNIT_ASSERT_EQUAL(2, o->getValue<int>("output_bytes"));
+		CPPUNIT_ASSERT(o->has("cpu_user_ms") && o->has("cpu_system_ms") && o->has("max_rss_kb"));
+		o = last("java", java, "throw new IllegalStateException(\"no\");");
+		CPPUNIT_ASSERT_EQUAL(std::string("exited"), o->getValue<std::string>("exit_reason"));
+		CPPUNIT_ASSERT_EQUAL(1, o->getValue<int>("exit_code"));
+		int pid = std::stoi(run("java", java, "System.out.println(ProcessHandle.current().pid());").out);
+		auto dying = std::async(std::launch::async, [&] { return last("java", java, "Thread.sleep(30000);"); });
+		std::this_thread::sleep_for(std::chrono::milliseconds(500));
+		::kill(pid, SIGKILL);
+		o = dying.get();
+		CPPUNIT_ASSERT_EQUAL(std::string("signaled"), o->getValue<std::string>("exit_reason"));
+		CPPUNIT_ASSERT_EQUAL(std::string("SIGKILL"), o->getValue<std::string>("signal"));
+		CPPUNIT_ASSERT(!o->has("exit_code"));
+		// Go: how the program itself ended, the build's and the program's CPU.
+		const std::string go = context("go");
+		o = last("go", go, "fmt.Println(\"hi\")");
+		CPPUNIT_ASSERT_EQUAL(std::string("exited"), o->getValue<std::string>("exit_reason"));
+		CPPUNIT_ASSERT_EQUAL(0, o->getValue<int>("exit_code"));
+		CPPUNIT_ASSERT_EQUAL(3, o->getValue<int>("output_bytes"));
+		CPPUNIT_ASSERT(o->has("cpu_user_ms") && o->has("cpu_system_ms"));
+		o = last("go", go, "os.Exit(3)");
+		CPPUNIT_ASSERT_EQUAL(3, o->getValue<int>("exit_code"));
+		o = last("go", go, "import \"syscall\"\nsyscall.Kill(os.Getpid(), syscall.SIGTERM)\ntime.Sleep(time.Second)");
+		CPPUNIT_ASSERT_EQUAL(std::string("signaled"), o->getValue<std::string>("exit_reason"));
+		CPPUNIT_ASSERT_EQUAL(std::string("SIGTERM"), o->getValue<std::string>("signal"));
+		// An interrupt.
+		auto spinning = std::async(std::launch::async, [&] { return last("go", go, "for {\n}"); });
+		std::this_thread::sleep_for(std::chrono::milliseconds(3000));
+		CPPUNIT_ASSERT_EQUAL(200, request(daemon().port(), "DELETE", "/code?id=" + go).status);
+		o = spinning.get();
+		CPPUNIT_ASSERT_EQUAL(std::string("interrupted"), o->getValue<std::string>("exit_reason"));
+		// Without the header, none of it.
+		Run plain = run("go", go, "os.Exit(3)");
+		CPPUNIT_ASSERT(plain.raw.find("exit_reason") == std::string::npos);
 	}
 
 	void testGoInterruptAndDelete()

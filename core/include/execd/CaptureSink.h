@@ -20,6 +20,7 @@ public:
 	void emit(const StreamEvent& event) override;
 	void emitAll(const std::vector<StreamEvent>& events) override;
 	bool isOpen() const override;
+	bool wantsOutcome() const override;
 
 	const std::string& errors() const;
 		/// The stderr text so far, at most keepBytes (cut at a read's end).

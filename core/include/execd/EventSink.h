@@ -24,6 +24,11 @@ public:
 	virtual void emitAll(const std::vector<StreamEvent>& events);
 		/// Sends several events that are ready at once (the lines of one read, say)
 		/// with a single flush. The default emits them one by one.
+
+	virtual bool wantsOutcome() const;
+		/// True when the client reads the final event's RunOutcome (README "Exit
+		/// reasons and usage"): an executor need measure its run only then. The
+		/// default is false; sinks that pass events on ask the next one.
 };
 
 

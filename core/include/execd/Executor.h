@@ -47,6 +47,12 @@ public:
 		/// id is not this executor's (the default). Throws Poco::Exception, whose
 		/// message is shown to the client, when the id is known but cannot be
 		/// interrupted (for example: not running).
+
+	virtual bool emitsLines() const;
+		/// True when each stdout or stderr event is one line without its line end,
+		/// as the shell's are (upstream's framing); false (the default) when events
+		/// are pieces of the output with their own line ends, as a kernel's are.
+		/// A flood policy's spill file writes the former one per line.
 };
 
 

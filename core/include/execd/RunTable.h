@@ -1,5 +1,6 @@
 #pragma once
 
+#include "execd/FloodGate.h"
 #include "execd/RunJournal.h"
 #include "Poco/Net/HTTPServerRequest.h"
 #include <chrono>
@@ -28,6 +29,7 @@ public:
 		std::size_t maxRuns = 1000;                    ///< execd.runs.maxRuns
 		std::string spillDirectory = "/tmp";           ///< execd.runs.spillDirectory
 		std::uint64_t totalBytes = 1ull << 30;         ///< execd.runs.totalBytes: finished journals, all together
+		FloodGate::Limits flood;                       ///< execd.runs.maxStreamBytes, maxEventsPerSecond, floodTailBytes: off by default
 	};
 
 	static RunTable& instance();

@@ -37,7 +37,48 @@ namespace RunUsage
 
 	EXECD_API std::string signalName(int signal);
 		/// "SIGKILL", "SIGTERM", ...; "SIG<n>" for one without a name here.
+
+	EXECD_API void setDaemonStopping();
+		/// execd is shutting down: runs that end from here on, but for those that
+		/// ended well, ended because of it (daemon_shutdown).
+
+	EXECD_API bool daemonStopping();
 }
+
+
+class EXECD_API RunMeter
+	/// Measures one run for its RunOutcome where the code runs in a process that
+	/// outlives the run: a kernel, a JVM. From construction on it watches that
+	/// process's CPU time (its own and that of the children it waited for, from
+	/// /proc/<pid>/stat), its peak memory (reset at the start through
+	/// /proc/<pid>/clear_refs, read as VmHWM at the end) and the OOM kills of
+	/// execd's memory cgroup. What cannot be read is left out of the outcome.
+{
+public:
+	explicit RunMeter(pid_t pid);
+		/// pid 0: no process is known; only the OOM kills are watched.
+
+	RunOutcome completed(bool failed) const;
+		/// The code ended and the process lives on: exited with exit_code 0, or 1
+		/// when the run ended in an error; the process's CPU time and peak memory
+		/// since the start.
+
+	RunOutcome died(std::optional<int> waitStatus, const struct rusage* pUsage) const;
+		/// The process died during the run. With its wait status (execd reaped it)
+		/// as RunUsage::fromWait says, less the CPU time it had used before the
+		/// run, and without a peak (wait4's may be from before the run); without one (another process reaped it), oom_killed with SIGKILL
+		/// when the cgroup's count went up or the kernel's log names the pid, else
+		/// signaled, with no signal known.
+
+	pid_t pid() const;
+
+private:
+	pid_t _pid;
+	std::optional<std::uint64_t> _oomKillsBefore;
+	std::optional<Poco::Int64> _userBefore;     ///< ms
+	std::optional<Poco::Int64> _systemBefore;   ///< ms
+	bool _peakReset = false;
+};
 
 
 } // namespace execd

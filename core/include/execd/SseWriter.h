@@ -52,6 +52,7 @@ public:
 	void emit(const StreamEvent& event) override;
 	void emitAll(const std::vector<StreamEvent>& events) override;
 	bool isOpen() const override;
+	bool wantsOutcome() const override;
 
 	bool started() const;
 		/// True once the headers and the first event went out.

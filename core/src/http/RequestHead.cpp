@@ -12,7 +12,6 @@ namespace execd {
 namespace {
 
 
-const std::size_t MAX_CONTENT_LENGTH_DIGITS = 18;   // fits an Int64 with room to spare
 
 
 std::vector<std::string> listElements(const Poco::Net::HTTPRequest& request, const std::string& name)
@@ -39,7 +38,7 @@ std::vector<std::string> listElements(const Poco::Net::HTTPRequest& request, con
 
 bool isDecimal(const std::string& s)
 {
-	if (s.empty() || s.size() > MAX_CONTENT_LENGTH_DIGITS) return false;
+	if (s.empty() || s.size() > RequestHead::MAX_CONTENT_LENGTH_DIGITS) return false;
 	return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 

@@ -17,6 +17,8 @@ class RequestHead
 public:
 	static constexpr std::size_t NPOS = static_cast<std::size_t>(-1);
 
+	static constexpr std::size_t MAX_CONTENT_LENGTH_DIGITS = 18;   ///< fits an Int64 with room to spare
+
 	static std::size_t findEnd(const char* data, std::size_t size, std::size_t from = 0);
 		/// Returns the offset just past the empty line that ends the head in
 		/// data[0, size), or NPOS when it has not arrived yet. Empty lines before

@@ -289,6 +289,12 @@ bool SseWriter::peerGone() const
 }
 
 
+bool SseWriter::wantsOutcome() const
+{
+	return _details;
+}
+
+
 bool SseWriter::isOpen() const
 {
 	if (_finished) return false;

@@ -1,7 +1,11 @@
 #include "modules/CodeHandlers.h"
+#include "modules/CodeRunSink.h"
 #include "modules/RunEventsHandler.h"
+#include "execd/FloodGate.h"
 #include "execd/Http.h"
+#include "execd/RunTable.h"
 #include "Poco/JSON/Array.h"
+#include "Poco/UUIDGenerator.h"
 
 
 namespace execd {
@@ -96,7 +100,37 @@ void RunCodeHandler::stream(Poco::Net::HTTPServerRequest& request, SseWriter& si
 			"Error:Field validation for 'Code' failed on the 'required' tag");
 	}
 	Executor& executor = executorFor(exec);
-	prefixed("error running codes ", [&] { executor.run(exec, sink); });
+	if (&executor == _executors.find(ExecutorKey::COMMAND, exec.language.empty() ? "command" : exec.language))
+	{
+		// A shell command: its runner measures it and has its own flood policy.
+		prefixed("error running codes ", [&] { executor.run(exec, sink); });
+		return;
+	}
+	// Code: execd's flood policy (off by default) between the executor and the
+	// stream, all of the output in a spill file; the outcome completed for a
+	// client that reads it.
+	const FloodGate::Limits flood = RunTable::instance().settings().flood;
+	std::unique_ptr<FloodGate> pGate;
+	if (flood.enabled())
+	{
+		pGate = std::make_unique<FloodGate>(sink, flood);
+		pGate->openSpill(RunTable::instance().settings().spillDirectory,
+			"code-" + Poco::UUIDGenerator::defaultGenerator().createRandom().toString(),
+			executor.emitsLines() ? FloodGate::SpillFrom::EVENT_LINES : FloodGate::SpillFrom::EVENT_TEXT);
+	}
+	EventSink& gated = pGate ? static_cast<EventSink&>(*pGate) : sink;
+	std::unique_ptr<CodeRunSink> pMeter;
+	if (sink.wantsOutcome()) pMeter = std::make_unique<CodeRunSink>(gated);
+	EventSink& out = pMeter ? static_cast<EventSink&>(*pMeter) : gated;
+	try
+	{
+		prefixed("error running codes ", [&] { executor.run(exec, out); });
+	}
+	catch (...)
+	{
+		if (pGate) pGate->finish();
+		throw;
+	}
 }
 
 
@@ -125,7 +159,18 @@ Executor& RunCodeHandler::executorFor(const ExecRequest& exec) const
 void InterruptHandler::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response)
 {
 	QueryParams query(request);
-	_executors.interruptOrThrow(query.get("id", ""));
+	const std::string id = query.get("id", "");
+	// Marked first, so that a run the interrupt ends at once is seen as interrupted.
+	CodeRunSink::markInterrupted(id, true);
+	try
+	{
+		_executors.interruptOrThrow(id);
+	}
+	catch (...)
+	{
+		CodeRunSink::markInterrupted(id, false);
+		throw;
+	}
 	Http::sendEmpty(response);
 }
 

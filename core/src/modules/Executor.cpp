@@ -10,6 +10,12 @@ namespace execd {
 EventSink::~EventSink() = default;
 
 
+bool EventSink::wantsOutcome() const
+{
+	return false;
+}
+
+
 void EventSink::emitAll(const std::vector<StreamEvent>& events)
 {
 	for (const StreamEvent& event: events)
@@ -21,6 +27,12 @@ Module::~Module() = default;
 
 
 bool Executor::interrupt(const std::string&)
+{
+	return false;
+}
+
+
+bool Executor::emitsLines() const
 {
 	return false;
 }

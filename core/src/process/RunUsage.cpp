@@ -1,4 +1,6 @@
 #include "execd/RunUsage.h"
+#include <algorithm>
+#include <atomic>
 #include <climits>
 #include <csignal>
 #include <cstdlib>
@@ -28,12 +30,13 @@ std::optional<std::uint64_t> counter(const std::string& file, const std::string&
 }
 
 
+long highWaterKb(const std::string& statusFile);
+
+
 long ownHighWaterKb()
 {
-	std::ifstream in("/proc/self/status");
-	for (std::string line; std::getline(in, line);)
-		if (line.compare(0, 6, "VmHWM:") == 0) return std::atol(line.c_str() + 6);
-	return LONG_MAX;   // unknown: nothing is reported
+	long kb = highWaterKb("/proc/self/status");
+	return kb < 0 ? LONG_MAX : kb;   // unknown: nothing is reported
 }
 
 
@@ -41,6 +44,41 @@ Poco::Int64 millis(const struct timeval& tv)
 {
 	return static_cast<Poco::Int64>(tv.tv_sec) * 1000 + tv.tv_usec / 1000;
 }
+
+
+bool processTimes(pid_t pid, Poco::Int64& userMillis, Poco::Int64& systemMillis)
+	// utime + cutime and stime + cstime of /proc/<pid>/stat, in milliseconds.
+{
+	std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+	std::string line;
+	if (!std::getline(in, line)) return false;
+	std::size_t close = line.rfind(')');
+	if (close == std::string::npos || close + 2 > line.size()) return false;
+	// After the command's name: state (field 3) ... utime is field 14.
+	std::istringstream fields(line.substr(close + 2));
+	std::string field;
+	unsigned long long v[15] = {};
+	for (int i = 3; i <= 17 && fields >> field; ++i)
+		if (i >= 14) v[i - 14] = std::strtoull(field.c_str(), nullptr, 10);
+	if (!fields) return false;
+	static const long ticks = ::sysconf(_SC_CLK_TCK);
+	if (ticks <= 0) return false;
+	userMillis = static_cast<Poco::Int64>((v[0] + v[2]) * 1000 / static_cast<unsigned long long>(ticks));
+	systemMillis = static_cast<Poco::Int64>((v[1] + v[3]) * 1000 / static_cast<unsigned long long>(ticks));
+	return true;
+}
+
+
+long highWaterKb(const std::string& statusFile)
+{
+	std::ifstream in(statusFile);
+	for (std::string line; std::getline(in, line);)
+		if (line.compare(0, 6, "VmHWM:") == 0) return std::atol(line.c_str() + 6);
+	return -1;
+}
+
+
+std::atomic<bool> stopping{false};
 
 
 std::string counterFile()
@@ -168,4 +206,96 @@ RunOutcome fromWait(int waitStatus, const struct rusage* pUsage, std::optional<s
 }
 
 
-} } // namespace execd::RunUsage
+void setDaemonStopping()
+{
+	stopping = true;
+}
+
+
+bool daemonStopping()
+{
+	return stopping;
+}
+
+
+} // namespace RunUsage
+
+
+RunMeter::RunMeter(pid_t pid):
+	_pid(pid),
+	_oomKillsBefore(RunUsage::oomKills())
+{
+	if (_pid <= 0) return;
+	Poco::Int64 user = 0, system = 0;
+	if (RunUsage::processTimes(_pid, user, system))
+	{
+		_userBefore = user;
+		_systemBefore = system;
+	}
+	// "5" resets the peak RSS (VmHWM) to the current RSS (Linux 4.0 and later).
+	int fd = ::open(("/proc/" + std::to_string(_pid) + "/clear_refs").c_str(), O_WRONLY | O_CLOEXEC);
+	if (fd >= 0)
+	{
+		_peakReset = ::write(fd, "5", 1) == 1;
+		::close(fd);
+	}
+}
+
+
+pid_t RunMeter::pid() const
+{
+	return _pid;
+}
+
+
+RunOutcome RunMeter::completed(bool failed) const
+{
+	RunOutcome outcome;
+	outcome.reason = "exited";
+	outcome.exitCode = failed ? 1 : 0;
+	Poco::Int64 user = 0, system = 0;
+	if (_userBefore && RunUsage::processTimes(_pid, user, system))
+	{
+		outcome.cpuUserMillis = std::max<Poco::Int64>(user - *_userBefore, 0);
+		outcome.cpuSystemMillis = std::max<Poco::Int64>(system - *_systemBefore, 0);
+	}
+	if (_peakReset)
+	{
+		long kb = RunUsage::highWaterKb("/proc/" + std::to_string(_pid) + "/status");
+		if (kb >= 0) outcome.maxRssKb = kb;
+	}
+	return outcome;
+}
+
+
+RunOutcome RunMeter::died(std::optional<int> waitStatus, const struct rusage* pUsage) const
+{
+	RunOutcome outcome;
+	if (waitStatus)
+	{
+		outcome = RunUsage::fromWait(*waitStatus, pUsage, _oomKillsBefore, _pid);
+		if (outcome.cpuUserMillis && _userBefore)
+		{
+			outcome.cpuUserMillis = std::max<Poco::Int64>(*outcome.cpuUserMillis - *_userBefore, 0);
+			outcome.cpuSystemMillis = std::max<Poco::Int64>(*outcome.cpuSystemMillis - *_systemBefore, 0);
+		}
+		else
+		{
+			outcome.cpuUserMillis.reset();
+			outcome.cpuSystemMillis.reset();
+		}
+		// wait4's peak is the larger of the process's own, which its threads'
+		// exits update from before the reset, and its children's, earlier runs'
+		// ones included: not the run's.
+		outcome.maxRssKb.reset();
+		return outcome;
+	}
+	std::optional<std::uint64_t> after = _oomKillsBefore ? RunUsage::oomKills() : std::nullopt;
+	const bool oom = _oomKillsBefore && after ? *after > *_oomKillsBefore : (_pid > 0 && RunUsage::kernelReportsOomKill(_pid));
+	outcome.reason = oom ? "oom_killed" : "signaled";
+	if (oom) outcome.signal = "SIGKILL";
+	return outcome;
+}
+
+
+} // namespace execd

@@ -6,6 +6,7 @@
 #include "execd/Paths.h"
 #include "config/TrackingConfiguration.h"
 #include "http/HttpServer.h"
+#include "http/RequestHead.h"
 #include "modules/CodeHandlers.h"
 #include "modules/ModuleLoader.h"
 #include "process/InitSupervisor.h"
@@ -19,6 +20,7 @@
 #include "execd/Http.h"
 #include "execd/Metrics.h"
 #include "execd/Process.h"
+#include "execd/RunUsage.h"
 #include "execd/SseWriter.h"
 #include "execd/StreamRegistry.h"
 #include "Poco/AutoPtr.h"
@@ -230,6 +232,10 @@ CoreSettings ExecdServer::readCoreSettings()
 	s.runs.spillDirectory = reader.getString("execd.runs.spillDirectory", s.runs.spillDirectory);
 	s.runs.totalBytes = static_cast<std::uint64_t>(reader.getInt64("execd.runs.totalBytes",
 		static_cast<Poco::Int64>(s.runs.totalBytes), 0, Poco::Int64(1) << 50));
+	s.runs.flood.maxBytes = static_cast<std::uint64_t>(reader.getInt64("execd.runs.maxStreamBytes", 0, 0, Poco::Int64(1) << 50));
+	s.runs.flood.maxEventsPerSecond = static_cast<std::uint32_t>(reader.getInt("execd.runs.maxEventsPerSecond", 0, 0, 100000000));
+	s.runs.flood.tailBytes = static_cast<std::size_t>(reader.getInt64("execd.runs.floodTailBytes",
+		static_cast<Poco::Int64>(s.runs.flood.tailBytes), 0, Poco::Int64(1) << 30));
 	s.idempotency.maxKeys = static_cast<std::size_t>(reader.getInt("execd.idempotency.maxKeys", static_cast<int>(s.idempotency.maxKeys), 1, 10000000));
 	s.idempotency.ttl = reader.getMillis("execd.idempotency.ttlMillis", s.idempotency.ttl, std::chrono::milliseconds(0), std::chrono::hours(24 * 7));
 	return s;
@@ -443,6 +449,15 @@ void ExecdServer::registerCapabilities(const CoreSettings& settings, const HttpS
 	c.setLimit("execd.http.sendTimeoutMillis", static_cast<Poco::Int64>(http.sendTimeout.count()));
 	c.setLimit("execd.http.maxJsonBodyBytes", static_cast<Poco::UInt64>(settings.maxJsonBodyBytes));
 	c.setLimit("json.maxDepth", JsonBody::MAX_DEPTH);
+	// POCO 1.11's own bounds of a request head (private in HTTPRequest and
+	// MessageHeader), and execd's on Content-Length (RequestHead).
+	c.setLimit("http.methodMaxBytes", 32);
+	c.setLimit("http.targetMaxBytes", 16384);
+	c.setLimit("http.versionMaxBytes", 8);
+	c.setLimit("http.headerFieldsMax", 100);
+	c.setLimit("http.headerNameMaxBytes", 256);
+	c.setLimit("http.headerValueMaxBytes", 8192);
+	c.setLimit("http.contentLengthMaxDigits", static_cast<Poco::UInt64>(RequestHead::MAX_CONTENT_LENGTH_DIGITS));
 	c.setLimit("path.maxBytes", static_cast<Poco::UInt64>(Paths::MAX_PATH_BYTES));
 	c.setLimit("path.maxComponents", static_cast<Poco::UInt64>(Paths::MAX_PATH_COMPONENTS));
 	c.setLimit("envFile.maxFileBytes", static_cast<Poco::UInt64>(EnvFile::MAX_FILE_BYTES));
@@ -452,6 +467,10 @@ void ExecdServer::registerCapabilities(const CoreSettings& settings, const HttpS
 	c.setLimit("execd.runs.ttlMillis", static_cast<Poco::Int64>(settings.runs.ttl.count()));
 	c.setLimit("execd.runs.maxRuns", static_cast<Poco::UInt64>(settings.runs.maxRuns));
 	c.setLimit("execd.runs.totalBytes", static_cast<Poco::UInt64>(settings.runs.totalBytes));
+	c.setLimit("execd.runs.maxStreamBytes", static_cast<Poco::UInt64>(settings.runs.flood.maxBytes));
+	c.setLimit("execd.runs.maxEventsPerSecond", static_cast<Poco::UInt64>(settings.runs.flood.maxEventsPerSecond));
+	c.setLimit("execd.runs.floodTailBytes", static_cast<Poco::UInt64>(settings.runs.flood.tailBytes));
+	c.setFeature("flood_policy", settings.runs.flood.enabled());
 	c.setLimit("output.eventTextMaxBytes", static_cast<Poco::UInt64>(OutputSplitter::DEFAULT_PIECE));
 	c.setLimit("runs.journalMemoryBytes", static_cast<Poco::UInt64>(RunJournal::MEMORY_BLOCKS * RunJournal::BLOCK_BYTES));
 	c.setFeature("resumable_streams", true);
@@ -522,6 +541,7 @@ void ExecdServer::shutDown(std::unique_ptr<HttpServer>& pServer, ModuleLoader& m
 	auto deadline = std::chrono::steady_clock::now() + settings.gracefulShutdownTimeout;
 	Metrics::instance().removeGauge("execd_http_open_connections");
 	pServer->stopAccepting();
+	RunUsage::setDaemonStopping();
 	modules.shutdown();
 	auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
 	if (!pServer->waitIdle(std::max(remaining, std::chrono::milliseconds(0))))

@@ -26,6 +26,12 @@ void CaptureSink::emitAll(const std::vector<StreamEvent>& events)
 }
 
 
+bool CaptureSink::wantsOutcome() const
+{
+	return _pNext && _pNext->wantsOutcome();
+}
+
+
 bool CaptureSink::isOpen() const
 {
 	return !_pNext || _pNext->isOpen();

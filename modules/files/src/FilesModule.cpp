@@ -7,6 +7,7 @@
 #include "SearchHandler.h"
 #include "UploadHandler.h"
 #include "Glob.h"
+#include "Transfer.h"
 #include "execd/Capabilities.h"
 #include "execd/ModuleContext.h"
 #include "Poco/ClassLibrary.h"
@@ -32,6 +33,7 @@ void FilesModule::configure(ModuleContext& context)
 	c.setLimit("module.files.replaceMaxBytes", static_cast<Poco::UInt64>(_settings.replaceMaxBytes));
 	c.setLimit("files.searchPatternMaxBytes", static_cast<Poco::UInt64>(Glob::MAX_PATTERN_BYTES));
 	c.setLimit("files.searchPatternMaxNesting", static_cast<Poco::UInt64>(Glob::MAX_NESTING));
+	c.setLimit("files.lineWindowReadBytes", static_cast<Poco::UInt64>(Transfer::READ_BYTES));
 	c.setLimit("files.uploadMetadataMaxBytes", static_cast<Poco::UInt64>(UploadHandler::METADATA_MAX_BYTES));
 	c.setLimit("files.resumableUploads", static_cast<Poco::UInt64>(UploadSessions::MAX_SESSIONS));
 	c.setLimit("files.resumableUploadIdleMillis", static_cast<Poco::Int64>(std::chrono::milliseconds(UploadSessions::IDLE).count()));

@@ -76,6 +76,13 @@ void GoContext::run(const std::string& code, EventSink& sink)
 	if (!runLock.owns_lock()) throw ApiException::runtimeError("error running codes session is busy");
 	auto begin = std::chrono::steady_clock::now();
 	_interrupted = false;
+	std::optional<Usage> usage;
+	if (sink.wantsOutcome())
+	{
+		usage.emplace();
+		usage->oomKillsBefore = RunUsage::oomKills();
+	}
+	Usage* pUsage = usage ? &*usage : nullptr;
 	sink.emit(StreamEvent::init(_id));
 	++_count;
 	Cell cell = split(code);
@@ -89,7 +96,7 @@ void GoContext::run(const std::string& code, EventSink& sink)
 	}
 	// Build.
 	std::string buildErrors;
-	int status = execute({_settings.goBinary, "build", "-o", _dir + "/prog", _dir + "/main.go"}, _dir, nullptr, &buildErrors);
+	int status = execute({_settings.goBinary, "build", "-o", _dir + "/prog", _dir + "/main.go"}, _dir, nullptr, &buildErrors, pUsage);
 	if (_interrupted)
 	{
 		interrupted(sink, begin);
@@ -98,13 +105,13 @@ void GoContext::run(const std::string& code, EventSink& sink)
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 	{
 		compileError(buildErrors, lineMap, sink);
-		sink.emit(StreamEvent::complete(millisSince(begin)));
+		complete(sink, begin, pUsage, status);
 		return;
 	}
 	if (!cell.wholeProgram) remember(cell);
 	// Run.
 	std::string errors;
-	status = execute({_dir + "/prog"}, _cwd.empty() ? std::string() : _cwd, &sink, &errors);
+	status = execute({_dir + "/prog"}, _cwd.empty() ? std::string() : _cwd, &sink, &errors, pUsage);
 	if (_interrupted)
 	{
 		interrupted(sink, begin);
@@ -129,7 +136,45 @@ void GoContext::run(const std::string& code, EventSink& sink)
 		sink.emit(StreamEvent::status("error"));
 		sink.emit(StreamEvent::failure(detail));
 	}
-	sink.emit(StreamEvent::complete(millisSince(begin)));
+	complete(sink, begin, pUsage, status);
+}
+
+
+void GoContext::complete(EventSink& sink, std::chrono::steady_clock::time_point begin, const Usage* pUsage, int waitStatus)
+{
+	StreamEvent last = StreamEvent::complete(millisSince(begin));
+	if (pUsage) last.outcome = pUsage->outcome(waitStatus);
+	sink.emit(last);
+}
+
+
+void GoContext::Usage::add(const Subprocess& process)
+{
+	lastPid = process.pid();
+	const struct rusage* p = process.usage();
+	if (!p) return;
+	auto sum = [](struct timeval& into, const struct timeval& more)
+	{
+		into.tv_sec += more.tv_sec;
+		into.tv_usec += more.tv_usec;
+		if (into.tv_usec >= 1000000)
+		{
+			into.tv_sec += 1;
+			into.tv_usec -= 1000000;
+		}
+	};
+	sum(total.ru_utime, p->ru_utime);
+	sum(total.ru_stime, p->ru_stime);
+	total.ru_maxrss = std::max(total.ru_maxrss, p->ru_maxrss);
+	known = true;
+}
+
+
+RunOutcome GoContext::Usage::outcome(int waitStatus) const
+{
+	// The build's and the program's CPU time together, the larger peak; how the
+	// last of them ended.
+	return RunUsage::fromWait(waitStatus, known ? &total : nullptr, oomKillsBefore, lastPid);
 }
 
 
@@ -258,7 +303,7 @@ void GoContext::interrupted(EventSink& sink, std::chrono::steady_clock::time_poi
 }
 
 
-int GoContext::execute(const std::vector<std::string>& argv, const std::string& cwd, EventSink* pSink, std::string* pErrors)
+int GoContext::execute(const std::vector<std::string>& argv, const std::string& cwd, EventSink* pSink, std::string* pErrors, Usage* pUsage)
 {
 	auto process = std::make_shared<Subprocess>();
 	Subprocess::Options o;
@@ -295,7 +340,9 @@ int GoContext::execute(const std::vector<std::string>& argv, const std::string& 
 		std::lock_guard<std::mutex> lock(_processMutex);
 		_pProcess.reset();
 	}
-	return process->wait();
+	const int status = process->wait();
+	if (pUsage) pUsage->add(*process);
+	return status;
 }
 
 

@@ -3,10 +3,12 @@
 #include "GoCell.h"
 #include "GoSettings.h"
 #include "execd/EventSink.h"
+#include "execd/RunUsage.h"
 #include "execd/Subprocess.h"
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -53,9 +55,24 @@ private:
 	void remember(const Cell& cell);
 	void compileError(const std::string& output, const std::vector<int>& lineMap, EventSink& sink);
 	void interrupted(EventSink& sink, std::chrono::steady_clock::time_point begin);
-	int execute(const std::vector<std::string>& argv, const std::string& cwd, EventSink* pSink, std::string* pErrors);
+	struct Usage
+		/// What the processes of one run (the build, the program) used, for the
+		/// final event's outcome.
+	{
+		struct rusage total{};
+		bool known = false;
+		pid_t lastPid = 0;
+		std::optional<std::uint64_t> oomKillsBefore;
+
+		void add(const Subprocess& process);
+		RunOutcome outcome(int waitStatus) const;
+	};
+
+	int execute(const std::vector<std::string>& argv, const std::string& cwd, EventSink* pSink, std::string* pErrors, Usage* pUsage);
 		/// Runs a process to its end: its stdout (and stderr) streamed to pSink when
-		/// given, its stderr kept in pErrors (first 64 KiB).
+		/// given, its stderr kept in pErrors (first 64 KiB), its usage added to
+		/// pUsage when given.
+	void complete(EventSink& sink, std::chrono::steady_clock::time_point begin, const Usage* pUsage, int waitStatus);
 
 	std::string _id;
 	std::string _cwd;

@@ -33,7 +33,7 @@ final class KernelError {
     private static final String MARGIN = SOURCE + "|   ";
     private static final String RULE = "-".repeat(75);
     private static final Pattern LINE_BREAK = Pattern.compile("\\R");
-    private static final int MAX_CAUSES = 64;
+    private static final int MAX_CAUSES = Integer.getInteger("execd.maxCauses", 64);   // execd's JavaSettings::MAX_CAUSES
 
     private KernelError(String ename, String evalue, List<String> traceback) {
         this.ename = ename;

@@ -2,6 +2,7 @@
 // Uses only the public module API (include/execd), like any out-of-tree module.
 
 #include "JavaModule.h"
+#include "execd/Capabilities.h"
 #include "execd/Paths.h"
 #include "Poco/ClassLibrary.h"
 #include <cstdlib>
@@ -60,6 +61,7 @@ void JavaModule::configure(ModuleContext& context)
 	if (::access(_settings.java.c_str(), X_OK) != 0)
 		context.logger().warning("%s is not executable: java contexts will fail to start", _settings.java);
 	_pExecutor = std::make_unique<JavaExecutor>(_settings);
+	Capabilities::instance().setLimit("java.tracebackMaxCauses", static_cast<Poco::UInt64>(JavaSettings::MAX_CAUSES));
 }
 
 

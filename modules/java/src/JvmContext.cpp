@@ -55,7 +55,7 @@ void JvmContext::start()
 	Subprocess::Options o;
 	o.argv = {_settings.java};
 	for (const auto& opt: _settings.jvmOptions) o.argv.push_back(opt);
-	o.argv.insert(o.argv.end(), {"-cp", _settings.classPath, "ExecdJShell"});
+	o.argv.insert(o.argv.end(), {"-Dexecd.maxCauses=" + std::to_string(JavaSettings::MAX_CAUSES), "-cp", _settings.classPath, "ExecdJShell"});
 	o.env = Subprocess::environment();
 	o.cwd = _cwd;
 	o.control = true;
@@ -116,6 +116,9 @@ void JvmContext::run(const std::string& code, EventSink& sink)
 		}
 	}
 	auto begin = std::chrono::steady_clock::now();
+	std::optional<RunMeter> meter;
+	if (sink.wantsOutcome()) meter.emplace(_process.pid());
+	_failed = false;
 	sink.emit(StreamEvent::init(_id));
 	if (restarted && _started)
 		sink.emit(StreamEvent::stderrText("[execd] the JVM of this context had ended; this run starts a fresh one and earlier state is lost\n"));
@@ -137,12 +140,14 @@ void JvmContext::run(const std::string& code, EventSink& sink)
 		pump.run();
 	if (!done)
 	{
-		died(pump, sink, begin);
+		died(pump, sink, begin, meter ? &*meter : nullptr);
 		return;
 	}
 	// Output written before the reply is in the pipes already.
 	pump.drain();
-	sink.emit(StreamEvent::complete(millisSince(begin)));
+	StreamEvent last = StreamEvent::complete(millisSince(begin));
+	if (meter) last.outcome = meter->completed(_failed);
+	sink.emit(last);
 }
 
 
@@ -201,26 +206,31 @@ bool JvmContext::takeReplies(OutputPump& pump, EventSink& sink)
 			pump.drain();
 			sink.emit(StreamEvent::status("error"));
 			sink.emit(StreamEvent::failure(reply.error()));
+			_failed = true;
 		}
 	}
 	return false;
 }
 
 
-void JvmContext::died(OutputPump& pump, EventSink& sink, std::chrono::steady_clock::time_point begin)
+void JvmContext::died(OutputPump& pump, EventSink& sink, std::chrono::steady_clock::time_point begin, const RunMeter* pMeter)
 {
 	pump.drain();
 	int status;
+	std::optional<struct rusage> usage;
 	{
 		// stop() may be reaping it at the same time.
 		std::lock_guard<std::mutex> lock(_processMutex);
 		_process.signalGroup(SIGKILL);
 		status = _process.wait();
+		if (_process.usage()) usage = *_process.usage();
 	}
 	std::string how = WIFSIGNALED(status) ? "was killed by signal " + std::to_string(WTERMSIG(status)) : "exited with status " + std::to_string(WEXITSTATUS(status));
 	sink.emit(StreamEvent::status("error"));
 	sink.emit(StreamEvent::failure(ErrorDetail{"JvmDied", "the JVM of this context " + how + "; the next run starts a fresh one", {}, false}));
-	sink.emit(StreamEvent::complete(millisSince(begin)));
+	StreamEvent last = StreamEvent::complete(millisSince(begin));
+	if (pMeter) last.outcome = pMeter->died(status, usage ? &*usage : nullptr);
+	sink.emit(last);
 }
 
 

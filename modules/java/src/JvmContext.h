@@ -3,6 +3,7 @@
 #include "JavaSettings.h"
 #include "execd/EventSink.h"
 #include "execd/OutputPump.h"
+#include "execd/RunUsage.h"
 #include "execd/Subprocess.h"
 #include <chrono>
 #include <mutex>
@@ -50,7 +51,8 @@ private:
 		/// What fd 4 has now, appended to _pending; false at its end.
 	bool takeReplies(OutputPump& pump, EventSink& sink);
 		/// Sends the results and errors of the whole replies in _pending; true at DONE.
-	void died(OutputPump& pump, EventSink& sink, std::chrono::steady_clock::time_point begin);
+	void died(OutputPump& pump, EventSink& sink, std::chrono::steady_clock::time_point begin, const RunMeter* pMeter);
+		/// Ends a run whose JVM died; pMeter, when the client reads the outcome.
 	bool writeRequest(const std::string& request);
 		/// Whole: a STOP must not land inside a long RUN that is still being written.
 	static bool writeAll(int fd, const std::string& data);
@@ -65,6 +67,7 @@ private:
 	std::string _pending;                 // reply bytes read, not yet a whole reply
 	int _count = 0;
 	bool _started = false;
+	bool _failed = false;   ///< the run now going on sent an error
 };
 
 

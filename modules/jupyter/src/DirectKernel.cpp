@@ -382,10 +382,37 @@ void DirectKernel::finish(std::chrono::steady_clock::time_point deadline)
 		// The kernel's children (ijavascript's session) go with it, also those
 		// that left its group.
 		_process.killDescendants();
-		_process.wait();
+		noteEnd(_process.wait());
 	}
 	_pControl.reset();
 	removeFiles();
+}
+
+
+void DirectKernel::noteEnd(int waitStatus)
+{
+	// A status lost to another reaper (WAIT_FAILED, no usage) is not kept.
+	const struct rusage* pUsage = _process.usage();
+	_endedPid = pUsage ? _process.pid() : 0;
+	_endedStatus = waitStatus;
+	_endedUsage = pUsage ? *pUsage : rusage{};
+}
+
+
+pid_t DirectKernel::pid()
+{
+	std::lock_guard<std::mutex> lock(_mutex);
+	return _process.running() ? _process.pid() : 0;
+}
+
+
+bool DirectKernel::reaped(pid_t pid, int& waitStatus, struct rusage& usage) const
+{
+	std::lock_guard<std::mutex> lock(_mutex);
+	if (pid <= 0 || pid != _endedPid) return false;
+	waitStatus = _endedStatus;
+	usage = _endedUsage;
+	return true;
 }
 
 
@@ -404,6 +431,7 @@ void DirectKernel::exited()
 	_process.signalGroup(SIGKILL);
 	int status = 0;
 	if (!_process.tryReap(status)) return;
+	noteEnd(status);
 	int code = 0;
 	const std::string how = Subprocess::describeExit(status, code);
 	if (_lost) return;

@@ -56,6 +56,8 @@ public:
 	void shutdown() override;
 		/// requestShutdown(), then finish() within a second.
 	int generation() const override;
+	pid_t pid() override;
+	bool reaped(pid_t pid, int& waitStatus, struct rusage& usage) const override;
 	bool restartsOnInterrupt() const override;
 	bool usable() const override;
 	void setBackground(bool background) override;
@@ -93,6 +95,7 @@ private:
 	void applyPriority();   // with _mutex held: to every thread of the process
 	void sendControl(const std::string& type);   // with _mutex held
 	void removeFiles();
+	void noteEnd(int waitStatus);   // with _mutex held: the incarnation just reaped
 	std::string startFailure() const;
 		/// The end of the kernel's log, for a kernel that died at start.
 
@@ -114,6 +117,9 @@ private:
 	bool _background = false; ///< a spare not handed out yet
 	bool _silent = false;     ///< this incarnation was killed for not answering its heartbeat
 	std::string _why;         ///< how the last incarnation ended
+	pid_t _endedPid = 0;      ///< the last incarnation reaped with its status, that status and usage
+	int _endedStatus = 0;
+	struct rusage _endedUsage{};
 };
 
 

@@ -3,6 +3,8 @@
 #include "KernelLink.h"
 #include <memory>
 #include <string>
+#include <sys/resource.h>
+#include <sys/types.h>
 
 
 namespace execd {
@@ -40,6 +42,14 @@ public:
 	virtual int generation() const = 0;
 		/// The generation of the Jupyter server it was started by; 0 for execd's own.
 
+	virtual pid_t pid();
+		/// The kernel's process now, whose usage a run measures (RunMeter); 0 when
+		/// it is not known (a remote Jupyter server).
+
+	virtual bool reaped(pid_t pid, int& waitStatus, struct rusage& usage) const;
+		/// How the kernel's process pid ended, when execd reaped it itself; false
+		/// when it did not (yet), or pid is not the last one that ended.
+
 	virtual bool restartsOnInterrupt() const;
 		/// True when an interrupt makes the kernel drop the request it runs, never
 		/// answering it (ijavascript restarts its session): nothing more is owed.
@@ -53,6 +63,18 @@ public:
 		/// that its start does not slow down the contexts that run; it is put back
 		/// when handed out. Nothing for a kernel of a Jupyter server.
 };
+
+
+inline pid_t Kernel::pid()
+{
+	return 0;
+}
+
+
+inline bool Kernel::reaped(pid_t, int&, struct rusage&) const
+{
+	return false;
+}
 
 
 inline bool Kernel::restartsOnInterrupt() const

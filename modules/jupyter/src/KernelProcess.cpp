@@ -42,6 +42,12 @@ bool KernelProcess::gone() const
 }
 
 
+pid_t KernelProcess::pid() const
+{
+	return _pid;
+}
+
+
 void KernelProcess::forget()
 {
 	_pid = 0;

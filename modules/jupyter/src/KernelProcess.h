@@ -21,6 +21,9 @@ public:
 	bool gone() const;
 		/// True when the process found is a zombie or no longer exists.
 
+	pid_t pid() const;
+		/// The process found; 0 when none is.
+
 	void forget();
 		/// The kernel was replaced: find() looks again.
 

@@ -19,6 +19,8 @@ KernelRun::KernelRun(KernelContext& context, const std::string& code, EventSink&
 void KernelRun::execute(bool restartedNotice)
 {
 	_context._pKernel->watch();
+	std::optional<RunMeter> meter;
+	if (_sink.wantsOutcome()) meter.emplace(_context._pKernel->pid());
 	_sink.emit(StreamEvent::init(_context._id));
 	if (restartedNotice)
 		_sink.emit(StreamEvent::stderrText("[execd] the Jupyter server was restarted; this context runs in a new kernel and its earlier state is lost\n"));
@@ -38,11 +40,26 @@ void KernelRun::execute(bool restartedNotice)
 		// The connection dropped (kernel or server gone): end the run with an error
 		// event now; the next run reconnects.
 		_context.close();
+		_died = _context._pKernel->gone();
 		if (!_errorSent)
 			fail(ErrorDetail{"KernelConnectionLost",
 				"the connection to the kernel was lost (" + KernelContext::reason(exc) + "); the next run reconnects", {}, false});
 	}
-	_sink.emit(StreamEvent::complete(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - _start).count()));
+	StreamEvent last = StreamEvent::complete(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - _start).count());
+	if (meter) last.outcome = outcome(*meter);
+	_sink.emit(last);
+}
+
+
+RunOutcome KernelRun::outcome(const RunMeter& meter) const
+{
+	if (!_died) return meter.completed(_errorSent);
+	// Execd's own kernel was reaped by execd by the time the run saw it gone;
+	// one of a Jupyter server was not.
+	int status = 0;
+	struct rusage usage{};
+	if (_context._pKernel->reaped(meter.pid(), status, usage)) return meter.died(status, &usage);
+	return meter.died(std::nullopt, nullptr);
 }
 
 
@@ -172,6 +189,7 @@ void KernelRun::onSilence()
 
 void KernelRun::kernelDied(const std::string& message)
 {
+	_died = true;
 	_context._restarted = true;
 	_context.close();             // the new kernel gets a fresh connection
 	stop(ErrorDetail{"KernelDied", message, {}, false});

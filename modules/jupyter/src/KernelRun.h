@@ -3,6 +3,7 @@
 #include "KernelContext.h"
 #include "KernelMessage.h"
 #include "execd/EventSink.h"
+#include "execd/RunUsage.h"
 #include "execd/StreamEvent.h"
 #include "Poco/JSON/Object.h"
 #include <chrono>
@@ -73,6 +74,8 @@ private:
 	void onReply(const Poco::JSON::Object& content);
 	void onIdle();
 	void kernelDied(const std::string& message);
+	RunOutcome outcome(const RunMeter& meter) const;
+		/// The final event's outcome, for a client that reads it.
 	void finish();
 		/// After the loop: the error kept for the end, or tslab's value.
 	void fail(ErrorDetail detail);
@@ -97,6 +100,7 @@ private:
 	long long _deliveredAt = 0;      ///< the first interrupt sent while the kernel ran this request
 	long long _idleAt = 0;           ///< the kernel went idle after this request
 	int _resent = 0;                 ///< times the request was sent again after an abort
+	bool _died = false;              ///< the kernel died during the run
 };
 
 

@@ -54,6 +54,15 @@ bool ServerKernel::gone()
 }
 
 
+pid_t ServerKernel::pid()
+{
+	std::lock_guard<std::mutex> lock(_mutex);
+	if (_process.gone()) _process.forget();   // replaced since: its pid may be another's by now
+	_process.find(_session.kernelId);
+	return _process.pid();
+}
+
+
 bool ServerKernel::restartsOnInterrupt() const
 {
 	return _restartsOnInterrupt;

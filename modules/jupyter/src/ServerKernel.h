@@ -30,6 +30,7 @@ public:
 	std::string goneReason() const override;
 	void shutdown() override;
 	int generation() const override;
+	pid_t pid() override;
 	bool restartsOnInterrupt() const override;
 
 private:

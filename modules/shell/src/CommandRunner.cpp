@@ -157,34 +157,16 @@ void CommandRunner::runForeground(const CommandRequest& request, EventSink& sink
 	// The flood policy (off by default): the stream gets a head and a tail, the
 	// spool gets everything.
 	std::unique_ptr<FloodGate> pGate;
-	int spillFd = -1;
-	std::string spillPath;
 	if (_settings.flood.enabled())
 	{
-		FloodGate::Limits limits = _settings.flood;
-		Poco::Path spill(_settings.spoolDirectory);
-		spill.makeDirectory();
-		spill.setFileName(id + ".full-output");
-		spillPath = spill.toString();
-		spillFd = ::open(spillPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		if (spillFd >= 0) limits.spillPath = spillPath;
-		options.teeFd = spillFd;
-		pGate = std::make_unique<FloodGate>(sink, limits);
+		pGate = std::make_unique<FloodGate>(sink, _settings.flood);
+		if (pGate->openSpill(_settings.spoolDirectory, id, FloodGate::SpillFrom::TEE)) options.teeFd = pGate->spillFd();
 	}
 	EventSink& out = pGate ? static_cast<EventSink&>(*pGate) : sink;
 	OutputPump pump(child, out, options);
 	pump.run();
 	pump.finish();
-	if (spillFd >= 0)
-	{
-		::close(spillFd);
-		// Kept only where the stream was cut: a run that streamed everything
-		// leaves no file behind.
-		if (!pGate->truncating())
-			::unlink(spillPath.c_str());
-		else if (pump.teeFailed())
-			pGate->spillIncomplete();
-	}
+	if (pGate) pGate->closeSpill(pump.teeFailed());
 
 	int raw = child.wait();
 	int exitCode = 0;

@@ -2,6 +2,7 @@
 #include "CommandRequest.h"
 #include "execd/Http.h"
 #include "execd/Paths.h"
+#include "Poco/UUIDGenerator.h"
 
 
 namespace execd {
@@ -105,30 +106,45 @@ void RunInSessionHandler::stream(Poco::Net::HTTPServerRequest& request, SseWrite
 
 	const auto start = std::chrono::steady_clock::now();
 	const std::chrono::milliseconds limit = run.timeout;
+	// The flood policy (off by default): a head and a tail on the stream, all
+	// of the output in the spill file.
+	std::unique_ptr<FloodGate> pGate;
+	if (_sessions.flood().enabled())
+	{
+		pGate = std::make_unique<FloodGate>(sink, _sessions.flood());
+		pGate->openSpill(_sessions.spoolDirectory(),
+			pSession->id() + "-" + Poco::UUIDGenerator::defaultGenerator().createRandom().toString().substr(0, 8),
+			FloodGate::SpillFrom::EVENT_LINES);
+	}
+	EventSink& out = pGate ? static_cast<EventSink&>(*pGate) : sink;
 	Session::Result result;
 	try
 	{
 		// init goes out once the session is ours: a busy session is still an
 		// ordinary JSON error.
-		result = pSession->run(run.command, run.cwd, limit, sink, true, [&] { sink.emit(StreamEvent::init(pSession->id())); });
+		result = pSession->run(run.command, run.cwd, limit, out, true, [&] { out.emit(StreamEvent::init(pSession->id())); });
 	}
 	catch (Poco::InvalidArgumentException& exc)
 	{
+		if (pGate) pGate->finish();
 		throw ApiException::badRequest(INVALID + exc.message());
 	}
 	catch (Poco::Exception& exc)
 	{
+		if (pGate) pGate->finish();
 		throw ApiException::runtimeError("error running in session. " + exc.message());
 	}
 	if (result.outcome == Session::Outcome::BUSY)
 		throw ApiException::runtimeError("error running in session. session is busy");
+	if (pGate) pGate->closeSpill();
 	if (result.outcome == Session::Outcome::TIMED_OUT)
 	{
 		// Upstream's wire format for a session timeout: no error event, the JSON
 		// error appended to the stream. The session itself stays usable.
+		if (pGate) pGate->finish();
 		throw ApiException::runtimeError("error running in session. timeout after " + goDuration(limit));
 	}
-	emitOutcome(result, start, sink);
+	emitOutcome(result, start, out);
 }
 
 
@@ -215,6 +231,12 @@ bool BashExecutor::deleteContext(const std::string& id)
 		if (_defaultId == id) _defaultId.clear();
 	}
 	_sessions.remove(id);
+	return true;
+}
+
+
+bool BashExecutor::emitsLines() const
+{
 	return true;
 }
 

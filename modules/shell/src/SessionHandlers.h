@@ -83,6 +83,7 @@ public:
 	bool deleteContext(const std::string& id) override;
 	void run(const ExecRequest& request, EventSink& sink) override;
 	bool interrupt(const std::string& id) override;
+	bool emitsLines() const override;
 
 private:
 	SessionManager& _sessions;

@@ -9,10 +9,24 @@ namespace execd {
 namespace shell {
 
 
-SessionManager::SessionManager(std::string shell):
+SessionManager::SessionManager(std::string shell, FloodGate::Limits flood, std::string spoolDirectory):
 	_shell(std::move(shell)),
-	_bash(_shell.compare(_shell.rfind('/') + 1, 4, "bash") == 0)
+	_bash(_shell.compare(_shell.rfind('/') + 1, 4, "bash") == 0),
+	_flood(std::move(flood)),
+	_spoolDirectory(std::move(spoolDirectory))
 {
+}
+
+
+const FloodGate::Limits& SessionManager::flood() const
+{
+	return _flood;
+}
+
+
+const std::string& SessionManager::spoolDirectory() const
+{
+	return _spoolDirectory;
 }
 
 

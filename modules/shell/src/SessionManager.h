@@ -1,6 +1,7 @@
 #pragma once
 
 #include "Session.h"
+#include "execd/FloodGate.h"
 #include <map>
 #include <memory>
 #include <mutex>
@@ -17,8 +18,12 @@ class SessionManager
 	/// ShSessions otherwise.
 {
 public:
-	explicit SessionManager(std::string shell);
+	explicit SessionManager(std::string shell, FloodGate::Limits flood = FloodGate::Limits(), std::string spoolDirectory = "/tmp");
+		/// flood: the flood policy of session runs, their spill files in spoolDirectory.
 	~SessionManager();
+
+	const FloodGate::Limits& flood() const;
+	const std::string& spoolDirectory() const;
 
 	std::shared_ptr<Session> create(const std::string& cwd);
 		/// cwd ("" = execd's) must exist. Throws Poco::Exception on failure.
@@ -30,6 +35,8 @@ public:
 private:
 	std::string _shell;
 	bool _bash;
+	const FloodGate::Limits _flood;
+	const std::string _spoolDirectory;
 	mutable std::mutex _mutex;
 	std::map<std::string, std::shared_ptr<Session>> _sessions;
 };

@@ -2,6 +2,7 @@
 #include "execd/Capabilities.h"
 #include "CommandHandlers.h"
 #include "execd/Metrics.h"
+#include "execd/RunTable.h"
 #include "Poco/ClassLibrary.h"
 
 
@@ -25,21 +26,26 @@ void ShellModule::configure(ModuleContext& context)
 	settings.keepFinishedCommands = static_cast<std::size_t>(config.getInt("keepFinishedCommands",
 		static_cast<int>(settings.keepFinishedCommands), 0, 10000000));
 	settings.keepFinishedFor = config.getMillis("keepFinishedMillis", settings.keepFinishedFor, std::chrono::milliseconds(0), std::chrono::hours(24 * 365));
-	settings.flood.maxBytes = static_cast<std::uint64_t>(config.getInt64("maxStreamBytes", 0, 0, Poco::Int64(1) << 50));
-	settings.flood.maxEventsPerSecond = static_cast<std::uint32_t>(config.getInt("maxEventsPerSecond", 0, 0, 100000000));
+	// The flood policy of the shell's runs: execd's own (execd.runs.*) unless
+	// set here.
+	const FloodGate::Limits policy = RunTable::instance().settings().flood;
+	settings.flood.maxBytes = static_cast<std::uint64_t>(config.getInt64("maxStreamBytes",
+		static_cast<Poco::Int64>(policy.maxBytes), 0, Poco::Int64(1) << 50));
+	settings.flood.maxEventsPerSecond = static_cast<std::uint32_t>(config.getInt("maxEventsPerSecond",
+		static_cast<int>(policy.maxEventsPerSecond), 0, 100000000));
 	settings.flood.tailBytes = static_cast<std::size_t>(config.getInt64("floodTailBytes",
-		static_cast<Poco::Int64>(settings.flood.tailBytes), 0, Poco::Int64(1) << 30));
+		static_cast<Poco::Int64>(policy.tailBytes), 0, Poco::Int64(1) << 30));
 	Capabilities& c = Capabilities::instance();
 	c.setLimit("module.shell.maxStreamBytes", static_cast<Poco::UInt64>(settings.flood.maxBytes));
 	c.setLimit("module.shell.maxEventsPerSecond", static_cast<Poco::UInt64>(settings.flood.maxEventsPerSecond));
 	c.setLimit("module.shell.floodTailBytes", static_cast<Poco::UInt64>(settings.flood.tailBytes));
 	c.setLimit("module.shell.keepFinishedCommands", static_cast<Poco::UInt64>(settings.keepFinishedCommands));
 	c.setLimit("output.discardPipeBytes", static_cast<Poco::UInt64>(OutputPump::DISCARD_PIPE_BYTES));
-	c.setFeature("flood_policy", settings.flood.enabled());
+	if (settings.flood.enabled()) c.setFeature("flood_policy", true);
 	_pRunner = std::make_unique<CommandRunner>(settings);
 	_pForeground = std::make_unique<ForegroundExecutor>(*_pRunner);
 	_pBackground = std::make_unique<BackgroundExecutor>(*_pRunner);
-	_pSessions = std::make_unique<SessionManager>(_pRunner->settings().shell);
+	_pSessions = std::make_unique<SessionManager>(_pRunner->settings().shell, _pRunner->settings().flood, _pRunner->settings().spoolDirectory);
 	_pBash = std::make_unique<BashExecutor>(*_pSessions);
 	_pExecutors = &context.executors();
 	context.logger().information("commands run with %s; background output in %s", _pRunner->settings().shell,
