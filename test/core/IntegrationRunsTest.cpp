@@ -801,11 +801,12 @@ public:
 		types = check("/code", "{\"code\":" + quote(code + "1/0\n") + ",\"context\":{\"language\":\"python\"}}",
 			shell("seq 1 200000 | sha256sum | cut -c1-64"), "/code with an error");
 		CPPUNIT_ASSERT_EQUAL(std::string("init,status,error,execution_complete,"), types);
-		// A session run, without execd's marker.
+		// A session run: every byte, without execd's marker (a line end of \r,
+		// no line end at the very end).
 		HttpResult r = request(execd.port(), "POST", "/session", "");
 		const std::string session = object(r.body)->getValue<std::string>("session_id");
-		check("/session/" + session + "/run", commandBody("seq 1 200000; echo; echo end"),
-			shell("(seq 1 200000; echo; echo end) | sha256sum | cut -c1-64"), "session");
+		const std::string lines = "seq 1 200000; echo; printf 'a\\rb\\r\\nend'";
+		check("/session/" + session + "/run", commandBody(lines), shell("(" + lines + ") | sha256sum | cut -c1-64"), "session");
 		// A command: the shell module took execd's policy.
 		check("/command", commandBody("seq 1 200000"), shell("seq 1 200000 | sha256sum | cut -c1-64"), "command");
 		// /capabilities says so.
@@ -818,6 +819,17 @@ public:
 		CPPUNIT_ASSERT(r.body.find("truncated") == std::string::npos && r.body.find("\"text\":\"42\\n\"") != std::string::npos);
 		execd.stop();
 		CPPUNIT_ASSERT_EQUAL(std::string("4"), shell("ls " + temp.path + " | grep -c full-output"));
+		// A session of sh (dash here) under the shell module's own cap.
+		ExecdProcess dash(runsOptions({"module.shell.shell = /bin/dash", "module.shell.maxStreamBytes = 100000",
+			"module.shell.spoolDirectory = " + temp.path}));
+		r = request(dash.port(), "POST", "/session", "");
+		const std::string sh = object(r.body)->getValue<std::string>("session_id");
+		StreamReader reader(dash.port(), "POST", "/session/" + sh + "/run", commandBody(lines));
+		Event e;
+		std::string spill;
+		while (reader.next(e))
+			if (e.type == "truncated") spill = object(e.json)->getValue<std::string>("spill_path");
+		CPPUNIT_ASSERT_EQUAL(shell("(" + lines + ") | sha256sum | cut -c1-64"), shell("sha256sum " + spill + " | cut -c1-64"));
 	}
 
 	void testCodeExitReasons()

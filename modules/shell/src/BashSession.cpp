@@ -216,7 +216,7 @@ void BashSession::stopRun(Subprocess& child, OutputPump& pump)
 
 
 BashSession::Result BashSession::run(const std::string& command, const std::string& cwd, std::chrono::milliseconds timeout,
-	EventSink& sink, bool killOnDisconnect, const std::function<void()>& started)
+	EventSink& sink, bool killOnDisconnect, const std::function<void()>& started, int teeFd)
 {
 	std::unique_lock<std::mutex> runLock = beginRun(command, cwd);
 	if (!runLock.owns_lock()) return Result{Outcome::BUSY, 0, "", {}};
@@ -246,6 +246,16 @@ BashSession::Result BashSession::run(const std::string& command, const std::stri
 	auto pErr = std::make_unique<MarkerFilter>(token, EventType::STDERR);
 	const MarkerFilter& out = *pOut;
 	const MarkerFilter& err = *pErr;
+	bool teeFailed = false;
+	if (teeFd >= 0)
+	{
+		auto tee = [teeFd, &teeFailed](const char* data, std::size_t size)
+		{
+			if (!teeFailed && !writeAll(teeFd, std::string(data, size))) teeFailed = true;
+		};
+		pOut->setTee(tee);
+		pErr->setTee(tee);
+	}
 	pump.setFilters(std::move(pOut), std::move(pErr));
 	watchInterrupts(pump);
 	pump.onStop([this, &child, &pump] { stopRun(child, pump); });
@@ -261,7 +271,9 @@ BashSession::Result BashSession::run(const std::string& command, const std::stri
 		_lastJob = out.extra();
 		_earlierJobs = Process::childIdentities(child.pid());
 	}
-	return endRun(child, pump, bashGone, out.status(), out.passed() + err.passed());
+	Result result = endRun(child, pump, bashGone, out.status(), out.passed() + err.passed());
+	result.teeFailed = teeFailed;
+	return result;
 }
 
 

@@ -38,7 +38,7 @@ public:
 
 	// Session
 	Result run(const std::string& command, const std::string& cwd, std::chrono::milliseconds timeout, EventSink& sink,
-		bool killOnDisconnect, const std::function<void()>& started) override;
+		bool killOnDisconnect, const std::function<void()>& started, int teeFd) override;
 	void terminate() override;
 
 private:

@@ -85,8 +85,15 @@ const std::string& MarkerFilter::extra() const
 }
 
 
+void MarkerFilter::setTee(std::function<void(const char*, std::size_t)> tee)
+{
+	_tee = std::move(tee);
+}
+
+
 void MarkerFilter::pass(std::size_t n, std::vector<StreamEvent>& events)
 {
+	if (_tee && n > 0) _tee(_pending.data(), n);
 	_lines.feed(_pending.data(), n, events);
 	_pending.erase(0, n);
 	_passed += n;

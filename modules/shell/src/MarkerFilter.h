@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include "execd/OutputFilter.h"
+#include <functional>
 #include <string>
 
 
@@ -34,6 +35,9 @@ public:
 	const std::string& extra() const;
 		/// What the marker line has after the status.
 
+	void setTee(std::function<void(const char*, std::size_t)> tee);
+		/// tee gets the bytes passed on as they go (the run's own, no marker).
+
 private:
 	void pass(std::size_t n, std::vector<StreamEvent>& events);
 	std::size_t markerPrefixAtEnd() const;
@@ -46,6 +50,7 @@ private:
 	std::uint64_t _passed = 0;
 	int _status = 0;
 	std::string _extra;
+	std::function<void(const char*, std::size_t)> _tee;
 };
 
 

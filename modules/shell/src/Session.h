@@ -34,6 +34,7 @@ public:
 		int exitCode = 0;
 		std::string error;   ///< "exit status 3", "signal: killed"
 		RunOutcome ending;   ///< what the session knows of the run's end; the caller adds wall_ms
+		bool teeFailed = false;   ///< writing the copy of the output (teeFd) failed part way
 	};
 
 	virtual ~Session();
@@ -43,9 +44,10 @@ public:
 		/// Where the session started (the state of an ShSession moves on).
 
 	virtual Result run(const std::string& command, const std::string& cwd, std::chrono::milliseconds timeout, EventSink& sink,
-		bool killOnDisconnect, const std::function<void()>& started) = 0;
+		bool killOnDisconnect, const std::function<void()>& started, int teeFd) = 0;
 		/// Runs one command, emitting stdout and stderr events (not init, not the
-		/// terminal event). Returns BUSY at once when a run is in progress;
+		/// terminal event); teeFd, when not -1, gets a copy of the command's output
+		/// as read (stdout and stderr in that order, nothing of execd's own). Returns BUSY at once when a run is in progress;
 		/// otherwise calls started() once the session is taken, before any output.
 		/// Throws Poco::InvalidArgumentException for a command with a NUL byte
 		/// and Poco::IllegalStateException once terminated.

@@ -114,7 +114,7 @@ void RunInSessionHandler::stream(Poco::Net::HTTPServerRequest& request, SseWrite
 		pGate = std::make_unique<FloodGate>(sink, _sessions.flood());
 		pGate->openSpill(_sessions.spoolDirectory(),
 			pSession->id() + "-" + Poco::UUIDGenerator::defaultGenerator().createRandom().toString().substr(0, 8),
-			FloodGate::SpillFrom::EVENT_LINES);
+			FloodGate::SpillFrom::TEE);
 	}
 	EventSink& out = pGate ? static_cast<EventSink&>(*pGate) : sink;
 	Session::Result result;
@@ -122,7 +122,8 @@ void RunInSessionHandler::stream(Poco::Net::HTTPServerRequest& request, SseWrite
 	{
 		// init goes out once the session is ours: a busy session is still an
 		// ordinary JSON error.
-		result = pSession->run(run.command, run.cwd, limit, out, true, [&] { out.emit(StreamEvent::init(pSession->id())); });
+		result = pSession->run(run.command, run.cwd, limit, out, true, [&] { out.emit(StreamEvent::init(pSession->id())); },
+			pGate ? pGate->spillFd() : -1);
 	}
 	catch (Poco::InvalidArgumentException& exc)
 	{
@@ -136,7 +137,7 @@ void RunInSessionHandler::stream(Poco::Net::HTTPServerRequest& request, SseWrite
 	}
 	if (result.outcome == Session::Outcome::BUSY)
 		throw ApiException::runtimeError("error running in session. session is busy");
-	if (pGate) pGate->closeSpill();
+	if (pGate) pGate->closeSpill(result.teeFailed);
 	if (result.outcome == Session::Outcome::TIMED_OUT)
 	{
 		// Upstream's wire format for a session timeout: no error event, the JSON
@@ -260,7 +261,7 @@ void BashExecutor::run(const ExecRequest& request, EventSink& sink)
 	const auto start = std::chrono::steady_clock::now();
 	// As a kernel does: a run is not cut short because its client went away.
 	Session::Result result = pSession->run(request.code, "", std::chrono::hours(24), sink, false,
-		[&] { sink.emit(StreamEvent::init(id)); });
+		[&] { sink.emit(StreamEvent::init(id)); }, -1);
 	if (result.outcome == Session::Outcome::BUSY)
 		throw ApiException::runtimeError("error running codes session is busy");
 	emitOutcome(result, start, sink);

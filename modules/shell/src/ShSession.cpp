@@ -179,7 +179,7 @@ bool ShSession::placeCommand(const std::string& command)
 
 
 ShSession::Result ShSession::run(const std::string& command, const std::string& cwd, std::chrono::milliseconds timeout,
-	EventSink& sink, bool killOnDisconnect, const std::function<void()>& started)
+	EventSink& sink, bool killOnDisconnect, const std::function<void()>& started, int teeFd)
 {
 	std::unique_lock<std::mutex> runLock = beginRun(command, cwd);
 	if (!runLock.owns_lock()) return Result{Outcome::BUSY, 0, "", {}};
@@ -226,8 +226,10 @@ ShSession::Result ShSession::run(const std::string& command, const std::string& 
 		sink.emit(StreamEvent::stderrText("[execd] the session's directory " + _directory + " was removed; exported variables and the directory of earlier runs are lost"));
 
 	std::uint64_t outputBytes = 0;
-	std::optional<OutputPump::Stop> pumped = pump(child, sink, timeout, killOnDisconnect, outputBytes);
-	if (!pumped) return Result{Outcome::KILLED, -1, "signal: killed", RunOutcome{"signaled", std::nullopt, "SIGKILL", {}, {}, {}, 0, outputBytes}};   // the guard ends sh
+	bool teeFailed = false;
+	std::optional<OutputPump::Stop> pumped = pump(child, sink, timeout, killOnDisconnect, teeFd, outputBytes, teeFailed);
+	if (!pumped)   // the guard ends sh
+		return Result{Outcome::KILLED, -1, "signal: killed", RunOutcome{"signaled", std::nullopt, "SIGKILL", {}, {}, {}, 0, outputBytes}, teeFailed};
 	const OutputPump::Stop stopped = *pumped;
 	{
 		// Out of terminate()'s reach before the reap: after it the pid may be
@@ -245,7 +247,7 @@ ShSession::Result ShSession::run(const std::string& command, const std::string& 
 	{
 		::unlinkat(_directoryFd, "state.tmp", 0);
 		outcome.reason = stopReason(stopped);
-		return Result{stopped == OutputPump::Stop::DEADLINE ? Outcome::TIMED_OUT : Outcome::KILLED, -1, "signal: killed", outcome};
+		return Result{stopped == OutputPump::Stop::DEADLINE ? Outcome::TIMED_OUT : Outcome::KILLED, -1, "signal: killed", outcome, teeFailed};
 	}
 	keepJobs(child.pid());
 	// The trailer ran only if the command did not end sh: then state.tmp is the
@@ -254,12 +256,12 @@ ShSession::Result ShSession::run(const std::string& command, const std::string& 
 		sink.emit(StreamEvent::stderrText(std::string("[execd] the session's state could not be kept: ") + std::strerror(errno)));
 	int exitCode = -1;
 	std::string error = Subprocess::describeExit(status, exitCode);
-	return Result{Outcome::EXITED, exitCode, error, outcome};
+	return Result{Outcome::EXITED, exitCode, error, outcome, teeFailed};
 }
 
 
 std::optional<OutputPump::Stop> ShSession::pump(Subprocess& child, EventSink& sink, std::chrono::milliseconds timeout, bool killOnDisconnect,
-	std::uint64_t& outputBytes)
+	int teeFd, std::uint64_t& outputBytes, bool& teeFailed)
 {
 	// Until sh exits, or a stop (timeout, interrupt, client gone): then sh and
 	// its processes are frozen first, so that what they wrote until then is the
@@ -267,6 +269,7 @@ std::optional<OutputPump::Stop> ShSession::pump(Subprocess& child, EventSink& si
 	// pipes open; what it writes later is not this run's.
 	OutputPump::Options options = pumpOptions(timeout, killOnDisconnect);
 	options.stopGrace = std::chrono::milliseconds(0);
+	options.teeFd = teeFd;
 	OutputPump pump(child, sink, options);
 	watchInterrupts(pump);
 	pump.onStop([this, &child, &pump]
@@ -287,6 +290,7 @@ std::optional<OutputPump::Stop> ShSession::pump(Subprocess& child, EventSink& si
 	const bool failed = pump.run() == OutputPump::End::FAILED;
 	if (!failed) pump.finish();
 	outputBytes = pump.bytesRead();
+	teeFailed = pump.teeFailed();
 	if (failed) return std::nullopt;
 	return pump.stopped();
 }

@@ -37,7 +37,7 @@ public:
 
 	// Session
 	Result run(const std::string& command, const std::string& cwd, std::chrono::milliseconds timeout, EventSink& sink,
-		bool killOnDisconnect, const std::function<void()>& started) override;
+		bool killOnDisconnect, const std::function<void()>& started, int teeFd) override;
 	void terminate() override;
 
 private:
@@ -50,9 +50,10 @@ private:
 	void keepJobs(pid_t group);
 	void killJobs();
 	std::optional<OutputPump::Stop> pump(Subprocess& child, EventSink& sink, std::chrono::milliseconds timeout, bool killOnDisconnect,
-		std::uint64_t& outputBytes);
-		/// The run's output until sh exits or the run is stopped; why it was
-		/// stopped (Stop::NONE if it was not), nothing when poll() failed.
+		int teeFd, std::uint64_t& outputBytes, bool& teeFailed);
+		/// The run's output until sh exits or the run is stopped (a copy into
+		/// teeFd, unless -1); why it was stopped (Stop::NONE if it was not),
+		/// nothing when poll() failed.
 
 	std::string _start;                  // the directory the session started in
 	std::vector<std::string> _env;       // the environment it started with, "NAME=value"
