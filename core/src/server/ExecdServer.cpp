@@ -9,6 +9,7 @@
 #include "http/RequestHead.h"
 #include "modules/CodeHandlers.h"
 #include "modules/ModuleLoader.h"
+#include "modules/RunEventsHandler.h"
 #include "process/InitSupervisor.h"
 #include "process/OrphanReaper.h"
 #include "process/ProcessTree.h"
@@ -473,6 +474,8 @@ void ExecdServer::registerCapabilities(const CoreSettings& settings, const HttpS
 	c.setFeature("flood_policy", settings.runs.flood.enabled());
 	c.setLimit("output.eventTextMaxBytes", static_cast<Poco::UInt64>(OutputSplitter::DEFAULT_PIECE));
 	c.setLimit("runs.journalMemoryBytes", static_cast<Poco::UInt64>(RunJournal::MEMORY_BLOCKS * RunJournal::BLOCK_BYTES));
+	c.setLimit("runs.finishedJournalMemoryBytes", static_cast<Poco::UInt64>(RunJournal::SMALL_BYTES));
+	c.setLimit("runs.eventsReadBytes", static_cast<Poco::UInt64>(RunEventsHandler::BATCH_BYTES));
 	c.setFeature("resumable_streams", true);
 	c.setFeature("exit_details", true);
 	c.setFeature("idempotency_keys", true);
@@ -480,6 +483,7 @@ void ExecdServer::registerCapabilities(const CoreSettings& settings, const HttpS
 	c.setLimit("execd.idempotency.ttlMillis", static_cast<Poco::Int64>(settings.idempotency.ttl.count()));
 	c.setLimit("idempotency.maxKeyBytes", static_cast<Poco::UInt64>(settings.idempotency.maxKeyBytes));
 	c.setLimit("idempotency.maxStoredBodyBytes", static_cast<Poco::UInt64>(settings.idempotency.maxStoredBodyBytes));
+	c.setLimit("idempotency.waitForFirstMillis", static_cast<Poco::Int64>(settings.idempotency.waitForFirst.count()));
 }
 
 

@@ -5,6 +5,7 @@
 #include "SeccompProgram.h"
 #include "ViewHandler.h"
 #include "RunScript.h"
+#include "NamePattern.h"
 #include "execd/ApiException.h"
 #include "execd/Capabilities.h"
 #include "Poco/ClassLibrary.h"
@@ -46,6 +47,9 @@ void IsolationModule::configure(ModuleContext& context)
 	c.setLimit("isolation.diffMaxEntries", static_cast<Poco::UInt64>(IsolationService::DIFF_MAX_ENTRIES));
 	c.setLimit("isolation.replaceMaxBytes", static_cast<Poco::UInt64>(ViewHandler::REPLACE_MAX_BYTES));
 	c.setLimit("isolation.runLineMaxBytes", static_cast<Poco::UInt64>(RunScript::MAX_LINE));
+	c.setLimit("isolation.uploadMaxFiles", static_cast<Poco::UInt64>(ViewHandler::MAX_UPLOAD_FILES));
+	c.setLimit("isolation.searchPatternMaxBytes", static_cast<Poco::UInt64>(NamePattern::MAX_PATTERN_BYTES));
+	c.setLimit("isolation.configMaxBytes", static_cast<Poco::UInt64>(IsolationConfig::MAX_BYTES));
 	// Probed once, at start-up (contract §3.6), in the background (see start()).
 	_pService = std::make_unique<IsolationService>([] { return BwrapProbe::run(); }, _settings);
 }
