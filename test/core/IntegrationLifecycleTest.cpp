@@ -1,6 +1,7 @@
 // Startup, configuration, module loading failures, shutdown and clone3.
 
 #include "ExecdProcess.h"
+#include "execd/Core.h"
 #include "Poco/File.h"
 #include "Poco/Net/SocketAddress.h"
 #include "Poco/Net/StreamSocket.h"
@@ -164,7 +165,9 @@ public:
 		int status = 0;
 		std::string out = failure(withModules("oldapi"), status);
 		CPPUNIT_ASSERT_EQUAL(1, status);
-		CPPUNIT_ASSERT_MESSAGE(out, contains(out, "was built for module API version 0, this execd has version 1; rebuild it"));
+		const std::string expected = "was built for module API version " + std::to_string(execd::MODULE_API_VERSION - 1)
+			+ ", this execd has version " + std::to_string(execd::MODULE_API_VERSION) + "; rebuild it";
+		CPPUNIT_ASSERT_MESSAGE(out, contains(out, expected));
 	}
 
 	void testMalformedModuleSetting()
