@@ -30,11 +30,11 @@ namespace ErrorCode
 	constexpr const char* SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE";   ///< isolation unavailable
 	constexpr const char* SESSION_NOT_FOUND = "SESSION_NOT_FOUND";
 	constexpr const char* NOT_SUPPORTED = "NOT_SUPPORTED";
-	constexpr const char* RUN_NOT_FOUND = "RUN_NOT_FOUND";
+	constexpr const char* RUN_NOT_FOUND = "RUN_NOT_FOUND";   ///< no journal of that run (never resumable, or expired)
 	constexpr const char* UPLOAD_NOT_FOUND = "UPLOAD_NOT_FOUND";
 	constexpr const char* UPLOAD_OFFSET_MISMATCH = "UPLOAD_OFFSET_MISMATCH";   ///< 409, with Upload-Offset
 	constexpr const char* DIGEST_MISMATCH = "DIGEST_MISMATCH";
-	constexpr const char* IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED";   ///< 422: another request; 409: no outcome to give again   ///< no journal of that run (never resumable, or expired)
+	constexpr const char* IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED";   ///< 422: another request; 409: no outcome to give again
 }
 
 

@@ -59,11 +59,11 @@ public:
 	void forget(const std::string& id);
 
 	void killAll();
+		/// SIGKILL to every running command's group (shutdown).
 
 	std::string stopReason(const std::string& id) const;
 		/// Why execd stopped the command: "interrupted" (interrupt()) or
 		/// "daemon_shutdown" (killAll()); "" when it did not.
-		/// SIGKILL to every running command's group (shutdown).
 
 	std::size_t size() const;
 
