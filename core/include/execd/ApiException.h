@@ -35,6 +35,10 @@ namespace ErrorCode
 	constexpr const char* UPLOAD_OFFSET_MISMATCH = "UPLOAD_OFFSET_MISMATCH";   ///< 409, with Upload-Offset
 	constexpr const char* DIGEST_MISMATCH = "DIGEST_MISMATCH";
 	constexpr const char* IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED";   ///< 422: another request; 409: no outcome to give again
+	constexpr const char* COMMAND_NOT_FOUND = "COMMAND_NOT_FOUND";       ///< 404: execd's own command routes
+	constexpr const char* COMMAND_NOT_RUNNING = "COMMAND_NOT_RUNNING";   ///< 409: the command has ended
+	constexpr const char* STDIN_NOT_OPEN = "STDIN_NOT_OPEN";             ///< 409: started without "stdin": true, or closed
+	constexpr const char* STDIN_TIMEOUT = "STDIN_TIMEOUT";               ///< 408: the pipe stayed full (or another writer held it) too long
 }
 
 

@@ -1,5 +1,5 @@
 #include "http/Idempotency.h"
-#include "modules/RunEventsHandler.h"
+#include "execd/RunEventsHandler.h"
 #include "execd/ApiException.h"
 #include "execd/Http.h"
 #include "execd/ReplayedRequest.h"

@@ -1,6 +1,6 @@
 #include "modules/CodeHandlers.h"
 #include "modules/CodeRunSink.h"
-#include "modules/RunEventsHandler.h"
+#include "execd/RunEventsHandler.h"
 #include "execd/FloodGate.h"
 #include "execd/Http.h"
 #include "execd/RunTable.h"

@@ -1,4 +1,4 @@
-#include "RunEventsHandler.h"
+#include "execd/RunEventsHandler.h"
 #include "execd/ApiException.h"
 #include "execd/Http.h"
 #include "execd/RunTable.h"

@@ -9,7 +9,7 @@
 #include "http/RequestHead.h"
 #include "modules/CodeHandlers.h"
 #include "modules/ModuleLoader.h"
-#include "modules/RunEventsHandler.h"
+#include "execd/RunEventsHandler.h"
 #include "process/InitSupervisor.h"
 #include "process/OrphanReaper.h"
 #include "process/ProcessTree.h"

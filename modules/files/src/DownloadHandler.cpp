@@ -8,6 +8,8 @@
 #include "execd/Http.h"
 #include "Poco/DateTimeFormat.h"
 #include "Poco/DateTimeFormatter.h"
+#include "Poco/DeflatingStream.h"
+#include "Poco/NumberParser.h"
 #include "Poco/String.h"
 #include "Poco/Timestamp.h"
 #include <algorithm>
@@ -74,8 +76,13 @@ void DownloadHandler::sendBytes(Poco::Net::HTTPServerRequest& request, Poco::Net
 		partial = true;
 	}
 	response.set("Content-Disposition", Transfer::contentDisposition(path));
-	response.set("ETag", tag);
 	response.setContentType(Transfer::BYTES_TYPE);
+	if (!request.has("Range") && acceptsGzip(request))
+	{
+		sendGzip(request, response, fd, path, tag, lastModified);
+		return;
+	}
+	response.set("ETag", tag);
 	if (partial)
 	{
 		response.setStatusAndReason(Poco::Net::HTTPResponse::HTTP_PARTIAL_CONTENT);
@@ -89,6 +96,104 @@ void DownloadHandler::sendBytes(Poco::Net::HTTPServerRequest& request, Poco::Net
 	response.setContentLength64(range.length);
 	response.send().flush();
 	sendFile(request, response, fd, path, range);
+}
+
+
+bool DownloadHandler::acceptsGzip(const Poco::Net::HTTPServerRequest& request)
+	// Accept-Encoding names gzip (or x-gzip, or *) with a q above 0.
+{
+	if (!request.has("Accept-Encoding")) return false;
+	const std::string value = Poco::toLower(request.get("Accept-Encoding"));
+	std::size_t pos = 0;
+	while (pos <= value.size())
+	{
+		std::size_t end = value.find(',', pos);
+		if (end == std::string::npos) end = value.size();
+		std::string item = value.substr(pos, end - pos);
+		pos = end + 1;
+		std::string name = Poco::trim(item.substr(0, item.find(';')));
+		if (name != "gzip" && name != "x-gzip" && name != "*") continue;
+		double q = 1.0;
+		std::size_t at = item.find("q=");
+		if (at != std::string::npos && !Poco::NumberParser::tryParseFloat(Poco::trim(item.substr(at + 2)), q)) q = 0;
+		if (q > 0) return true;
+		if (name != "*") return false;   // gzip;q=0: refused, whatever * says
+	}
+	return false;
+}
+
+
+void DownloadHandler::sendGzip(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response, int fd, const std::string& path,
+	const std::string& tag, const std::string& lastModified)
+	// The file through zlib at level 1 (as gzip -1), a piece at a time: memory is
+	// the read buffer, zlib's state and BodyWriter's buffer, whatever the size.
+	// Another representation than the plain one: its own entity tag, no ranges.
+{
+	class BodySink: public std::streambuf
+	{
+	public:
+		explicit BodySink(BodyWriter& body): _body(body) { }
+
+	protected:
+		std::streamsize xsputn(const char* data, std::streamsize size) override
+		{
+			_body.write(data, static_cast<std::size_t>(size));
+			return size;
+		}
+
+		int overflow(int c) override
+		{
+			if (c == traits_type::eof()) return traits_type::not_eof(c);
+			char ch = static_cast<char>(c);
+			_body.write(&ch, 1);
+			return c;
+		}
+
+	private:
+		BodyWriter& _body;
+	};
+
+	response.set("ETag", tag.substr(0, tag.size() - 1) + "-gzip\"");
+	response.set("Last-Modified", lastModified);
+	response.set("Content-Encoding", "gzip");
+	response.set("Vary", "Accept-Encoding");
+	BodyWriter body(request, response);
+	BodySink sink(body);
+	std::ostream raw(&sink);
+	raw.exceptions(std::ios::badbit);
+	std::vector<char> buffer(Transfer::READ_BYTES);
+	::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	std::uint64_t sent = 0;
+	try
+	{
+		Poco::DeflatingOutputStream gzip(raw, Poco::DeflatingStreamBuf::STREAM_GZIP, 1);
+		for (;;)
+		{
+			ssize_t n = Transfer::readSome(fd, buffer.data(), buffer.size());
+			if (n < 0)
+			{
+				int error = errno;
+				if (!body.started()) throwFileError(error, "read", path);
+				throw Poco::IOException(errorText(error, "read", path));
+			}
+			if (n == 0) break;
+			gzip.write(buffer.data(), n);
+			sent += static_cast<std::uint64_t>(n);
+		}
+		gzip.close();
+		body.close();
+	}
+	catch (ApiException&)
+	{
+		throw;
+	}
+	catch (std::exception& exc)
+	{
+		// The client went away, or the file could not be read: a body cut off,
+		// never one that looks complete.
+		body.abort();
+		throw Poco::IOException("gzip download of " + path + " cut off after " + std::to_string(sent) + " bytes: " + exc.what());
+	}
 }
 
 
@@ -108,7 +213,8 @@ bool DownloadHandler::notModified(const Poco::Net::HTTPServerRequest& request, c
 		for (const std::string& t: entityTags(request.get("If-None-Match")))
 		{
 			std::string bare = t.compare(0, 2, "W/") == 0 ? t.substr(2) : t;
-			if (t == "*" || bare == tag) current = true;
+			// The gzip representation's tag (sendGzip()) names the same content.
+			if (t == "*" || bare == tag || bare == tag.substr(0, tag.size() - 1) + "-gzip\"") current = true;
 		}
 		return current;
 	}

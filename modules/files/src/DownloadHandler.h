@@ -33,6 +33,9 @@ protected:
 	void handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override;
 
 private:
+	static bool acceptsGzip(const Poco::Net::HTTPServerRequest& request);
+	static void sendGzip(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response, int fd, const std::string& path,
+		const std::string& tag, const std::string& lastModified);
 	static void sendBytes(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response, int fd, const std::string& path, const struct stat& st);
 	static bool notModified(const Poco::Net::HTTPServerRequest& request, const struct stat& st, const std::string& tag);
 	static void sendNotModified(Poco::Net::HTTPServerResponse& response, const std::string& tag, const std::string& lastModified);

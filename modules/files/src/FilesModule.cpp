@@ -6,6 +6,7 @@
 #include "ResumableUpload.h"
 #include "SearchHandler.h"
 #include "UploadHandler.h"
+#include "WatchHandler.h"
 #include "Glob.h"
 #include "Transfer.h"
 #include "execd/Capabilities.h"
@@ -31,6 +32,10 @@ void FilesModule::configure(ModuleContext& context)
 	Capabilities& c = Capabilities::instance();
 	c.setLimit("module.files.walkMaxEntries", static_cast<Poco::UInt64>(_settings.walkMaxEntries));
 	c.setLimit("module.files.replaceMaxBytes", static_cast<Poco::UInt64>(_settings.replaceMaxBytes));
+	c.setLimit("module.files.watchMaxDirectories", static_cast<Poco::UInt64>(_settings.watchMaxDirectories));
+	c.setLimit("files.watchCoalesceMillis", static_cast<Poco::UInt64>(WatchHandler::COALESCE.count()));
+	c.setFeature("file_watch", true);
+	c.setFeature("gzip_transfer", true);
 	c.setLimit("files.searchPatternMaxBytes", static_cast<Poco::UInt64>(Glob::MAX_PATTERN_BYTES));
 	c.setLimit("files.searchPatternMaxNesting", static_cast<Poco::UInt64>(Glob::MAX_NESTING));
 	c.setLimit("files.lineWindowReadBytes", static_cast<Poco::UInt64>(Transfer::READ_BYTES));
@@ -62,6 +67,7 @@ std::vector<Route> FilesModule::routes()
 		{"POST", "/files/replace", configured(std::common_type<ReplaceHandler>())},
 		{"POST", "/files/upload", make(std::common_type<UploadHandler>())},
 		{"GET", "/files/download", make(std::common_type<DownloadHandler>())},
+		{"GET", "/files/watch", configured(std::common_type<WatchHandler>())},
 		{"GET", "/directories/list", configured(std::common_type<ListHandler>())},
 		{"POST", "/directories", make(std::common_type<MakeDirectoriesHandler>())},
 		{"DELETE", "/directories", make(std::common_type<RemoveDirectoriesHandler>())},

@@ -19,6 +19,10 @@ struct FilesSettings
 		/// module.files.replaceMaxBytes: the largest file /files/replace edits, before
 		/// and after the edit; past it, 413 PAYLOAD_TOO_LARGE.
 
+	std::size_t watchMaxDirectories = 65536;
+		/// module.files.watchMaxDirectories: the most directories one /files/watch
+		/// stream watches; past it, 400 at the start, an "error" event later.
+
 	static FilesSettings from(const ConfigReader& config);
 		/// Missing keys keep the defaults above; malformed values throw ConfigurationException.
 };

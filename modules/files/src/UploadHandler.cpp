@@ -4,6 +4,8 @@
 #include "Multipart.h"
 #include "Transfer.h"
 #include "execd/Http.h"
+#include "Poco/InflatingStream.h"
+#include "Poco/String.h"
 #include <chrono>
 #include <cstdlib>
 #include <sys/stat.h>
@@ -19,15 +21,37 @@ void UploadHandler::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTT
 	std::string boundary = MultipartParser::boundaryOf(request.getContentType());
 	if (boundary.empty() || !Http::hasBody(request))
 		throw ApiException::badRequest("multipart form is empty", ErrorCode::INVALID_FILE);
+	// Content-Encoding: gzip: the multipart body is inflated as it is read.
+	const std::string encoding = Poco::toLower(Poco::trim(request.get("Content-Encoding", "identity")));
+	if (encoding != "identity" && encoding != "gzip" && encoding != "x-gzip")
+	{
+		response.setKeepAlive(false);
+		throw ApiException(415, ErrorCode::INVALID_FILE, "unsupported Content-Encoding '" + encoding + "': gzip or identity");
+	}
 	Form form;
 	try
 	{
-		readForm(request.stream(), boundary, form);
+		if (encoding == "identity")
+		{
+			readForm(request.stream(), boundary, form);
+		}
+		else
+		{
+			Poco::InflatingInputStream inflated(request.stream(), Poco::InflatingStreamBuf::STREAM_GZIP);
+			readForm(inflated, boundary, form);
+		}
 	}
 	catch (Poco::DataFormatException& exc)
 	{
 		// Malformed or cut off: nothing was committed and the temporary files go.
 		throw ApiException::badRequest("invalid multipart body: " + exc.message(), ErrorCode::INVALID_FILE);
+	}
+	catch (Poco::IOException& exc)
+	{
+		if (encoding == "identity") throw;
+		// zlib's complaint about a stream that is not gzip, or is cut off.
+		response.setKeepAlive(false);
+		throw ApiException::badRequest("invalid gzip body: " + exc.message(), ErrorCode::INVALID_FILE);
 	}
 	checkForm(form);
 	// Every file has arrived: check If-Match for all before replacing any.

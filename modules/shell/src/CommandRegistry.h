@@ -1,5 +1,7 @@
 #pragma once
 
+#include "CommandInput.h"
+#include "CommandTap.h"
 #include "Poco/Timestamp.h"
 #include <chrono>
 #include <condition_variable>
@@ -10,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <sys/types.h>
+#include <vector>
 
 
 namespace execd {
@@ -28,9 +31,38 @@ struct CommandStatus
 	Poco::Timestamp startedAt;
 	std::optional<Poco::Timestamp> finishedAt;
 	std::string outputPath;   ///< background commands: the combined output file
+	std::string tag;          ///< the client's label ("tag"), "" when none
+	pid_t pid = 0;            ///< the command's process (and group), once started
+	bool stdinPipe = false;   ///< started with "stdin": true
+	bool stdinOpen = false;   ///< ... and its stdin not closed yet
 
 	std::string toJson() const;
 		/// Upstream's field order; exit_code, error and finished_at left out when unset.
+
+	std::string toListJson() const;
+		/// An entry of GET /commands: id, content, tag, running, background, pid,
+		/// stdin, exit_code, error, started_at, finished_at (unset ones left out).
+
+private:
+	void appendEnd(std::string& out) const;
+		/// exit_code, error, started_at, finished_at and the closing brace.
+};
+
+
+struct CommandFilter
+	/// What GET /commands asks for.
+{
+	std::optional<bool> running;   ///< state=running / state=exited; any when unset
+	std::string tag;               ///< "" = any
+	std::size_t limit = 100;
+	std::uint64_t after = 0;       ///< the cursor: entries registered after this one
+};
+
+
+struct CommandPage
+{
+	std::vector<CommandStatus> commands;   ///< oldest first
+	std::uint64_t next = 0;                ///< the cursor of the next page; 0 = none
 };
 
 
@@ -46,10 +78,32 @@ public:
 	void add(const CommandStatus& status);
 		/// Registers a command before its first event is sent.
 
-	void started(const std::string& id, pid_t pgid);
+	void started(const std::string& id, pid_t pgid, std::shared_ptr<CommandInput> pInput = nullptr, std::shared_ptr<CommandTap> pTap = nullptr);
+		/// The command runs as process group pgid; pInput feeds its stdin, pTap
+		/// passes on its events (foreground commands). Both are let go when it ends.
 	void finished(const std::string& id, std::optional<int> exitCode, const std::string& error);
 
 	std::optional<CommandStatus> find(const std::string& id) const;
+
+	CommandPage list(const CommandFilter& filter) const;
+
+	std::shared_ptr<CommandInput> input(const std::string& id) const;
+		/// The stdin of a running command. Throws ApiException: 404
+		/// COMMAND_NOT_FOUND, 409 COMMAND_NOT_RUNNING, 409 STDIN_NOT_OPEN.
+
+	void closeInput(const std::string& id);
+		/// EOF for the command's stdin (see CommandInput::close()); the same errors.
+
+	void signal(const std::string& id, int sig);
+		/// sig to the command's process group. Throws ApiException 404
+		/// COMMAND_NOT_FOUND or 409 COMMAND_NOT_RUNNING.
+
+	std::shared_ptr<CommandTap::Follower> follow(const std::string& id, std::shared_ptr<CommandTap>& pTap) const;
+		/// A follower of a running foreground command's events, and its tap (to
+		/// detach from); nothing for one that is not running or in the background.
+
+	bool waitFinished(const std::string& id, std::chrono::milliseconds wait) const;
+		/// True once the command is no longer running (or unknown).
 
 	bool interrupt(const std::string& id, std::chrono::milliseconds grace);
 		/// SIGTERM to the command's process group, SIGKILL after grace. Returns false
@@ -76,14 +130,19 @@ private:
 		CommandStatus status;
 		pid_t pgid = 0;
 		std::string stopReason;   ///< "interrupted" or "daemon_shutdown" once execd stopped it
+		std::uint64_t order = 0;  ///< registration order, the listing's cursor
+		std::shared_ptr<CommandInput> pInput;
+		std::shared_ptr<CommandTap> pTap;
 	};
 	void expire();
+	const Entry& runningLocked(const std::string& id) const;
 
 	std::size_t _keepFinished;
 	std::chrono::milliseconds _keepFor;
 	mutable std::mutex _mutex;
-	std::condition_variable _changed;
+	mutable std::condition_variable _changed;
 	std::map<std::string, Entry> _entries;
+	std::uint64_t _added = 0;
 };
 
 

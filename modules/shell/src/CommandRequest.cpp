@@ -73,6 +73,8 @@ CommandRequest CommandRequest::fromJson(const JsonBody& body)
 	auto gid = body.getInt("gid", 0, 4294967295LL);
 	r.envs = body.getStringMap("envs").value_or(std::map<std::string, std::string>{});
 	std::string cwd = body.getString("cwd").value_or("");
+	r.stdinPipe = body.getBool("stdin").value_or(false);
+	r.tag = body.getString("tag").value_or("");
 
 	if (r.command.empty())
 		throw ApiException::badRequest(PREFIX + "Key: 'RunCommandRequest.Command' Error:Field validation for 'Command' failed on the 'required' tag");
@@ -81,6 +83,9 @@ CommandRequest CommandRequest::fromJson(const JsonBody& body)
 	// (Names cannot hold one: POCO's JSON parser ends object keys at a NUL.)
 	for (const auto& kv: r.envs)
 		checkText(kv.second, "the environment variable " + kv.first);
+	checkText(r.tag, "the tag");
+	if (r.tag.size() > MAX_TAG_BYTES)
+		throw ApiException::badRequest(PREFIX + "the tag is longer than " + std::to_string(MAX_TAG_BYTES) + " bytes");
 	if (timeout && *timeout < 0)
 		throw ApiException::badRequest(PREFIX + "Key: 'RunCommandRequest.Timeout' Error:Field validation for 'Timeout' failed on the 'gte' tag");
 	if (gid && !uid)

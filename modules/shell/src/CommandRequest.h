@@ -22,6 +22,10 @@ struct CommandRequest
 	std::optional<uid_t> uid;
 	std::optional<gid_t> gid;
 	std::map<std::string, std::string> envs;
+	bool stdinPipe = false;                          ///< "stdin": true: fed by POST /command/{id}/stdin
+	std::string tag;                                 ///< "tag": a label for GET /commands, at most MAX_TAG_BYTES
+
+	static constexpr std::size_t MAX_TAG_BYTES = 256;
 
 	static CommandRequest fromJson(const JsonBody& body);
 		/// Validates as upstream does; throws ApiException 400 with upstream's

@@ -90,6 +90,7 @@ Subprocess::Options CommandRunner::spawnOptions(const CommandRequest& request) c
 	options.argv = {_settings.shell, "-c", request.command};
 	options.env = UserEnvironment::entries(request.envs);   // the EXECD_ENVS file read now
 	options.cwd = request.cwd;
+	if (request.stdinPipe) options.input = Subprocess::Input::PIPE;
 	if (request.uid)
 	{
 		// As upstream: the primary group and supplementary groups of the uid's
@@ -118,7 +119,19 @@ Subprocess::Options CommandRunner::spawnOptions(const CommandRequest& request) c
 }
 
 
-void CommandRunner::runForeground(const CommandRequest& request, EventSink& sink)
+std::shared_ptr<CommandInput> CommandRunner::takeInput(Subprocess& child)
+{
+	if (child.input() < 0) return nullptr;
+	// The pipe's end moves to a CommandInput of its own: the requests that feed
+	// it outlive neither the registry entry nor need the Subprocess.
+	int fd = ::fcntl(child.input(), F_DUPFD_CLOEXEC, 3);
+	child.closeInput();
+	if (fd < 0) return nullptr;
+	return std::make_shared<CommandInput>(fd);
+}
+
+
+void CommandRunner::runForeground(const CommandRequest& request, EventSink& client)
 {
 	const auto start = std::chrono::steady_clock::now();
 	const std::string id = newCommandId();
@@ -126,7 +139,11 @@ void CommandRunner::runForeground(const CommandRequest& request, EventSink& sink
 	status.id = id;
 	status.content = request.command;
 	status.running = true;
+	status.tag = request.tag;
 	_registry.add(status);
+	// Followers (GET /command/{id}/events) get a copy of what the client gets.
+	auto pTap = std::make_shared<CommandTap>(client);
+	EventSink& sink = *pTap;
 
 	Subprocess child;
 	try
@@ -144,7 +161,7 @@ void CommandRunner::runForeground(const CommandRequest& request, EventSink& sink
 	}
 	// Started before init goes out: an interrupt sent as soon as the client
 	// has the id finds the process.
-	_registry.started(id, child.pid());
+	_registry.started(id, child.pid(), takeInput(child), pTap);
 	const std::optional<std::uint64_t> oomKillsBefore = RunUsage::oomKills();
 	sink.emit(StreamEvent::init(id));
 
@@ -183,6 +200,7 @@ void CommandRunner::runForeground(const CommandRequest& request, EventSink& sink
 	StreamEvent last = exitCode == 0 ? StreamEvent::complete(millisSince(start)) : StreamEvent::failure(execError(std::to_string(exitCode), error));
 	last.outcome = outcome;
 	out.emit(last);
+	pTap->end();
 }
 
 
@@ -199,6 +217,7 @@ void CommandRunner::runBackground(const CommandRequest& request, EventSink& sink
 	status.running = true;
 	status.background = true;
 	status.outputPath = spool.toString();
+	status.tag = request.tag;
 	int fd = ::open(status.outputPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
 	if (fd < 0)
 		throw ApiException::runtimeError("error running commands cannot create " + status.outputPath + ": " + std::strerror(errno));
@@ -212,7 +231,7 @@ void CommandRunner::runBackground(const CommandRequest& request, EventSink& sink
 	{
 		Subprocess child(options);
 		::close(fd);
-		_registry.started(id, child.pid());
+		_registry.started(id, child.pid(), takeInput(child));
 		Watched watched{std::move(child), id, start + request.timeout, request.timeout.count() > 0, false};
 		watch(std::move(watched));
 	}

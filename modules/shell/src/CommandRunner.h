@@ -30,6 +30,7 @@ struct ShellSettings
 	std::size_t keepFinishedCommands = 1000;
 	std::chrono::milliseconds keepFinishedFor{24 * 3600 * 1000};
 	std::size_t readChunkBytes = 64 * 1024;
+	std::chrono::milliseconds stdinStall{30000};         ///< a stdin write's longest wait for room in the pipe
 	FloodGate::Limits flood;                            ///< maxStreamBytes, maxEventsPerSecond, floodTailBytes: off by default
 };
 
@@ -43,7 +44,7 @@ public:
 	explicit CommandRunner(const ShellSettings& settings);
 	~CommandRunner();
 
-	void runForeground(const CommandRequest& request, EventSink& sink);
+	void runForeground(const CommandRequest& request, EventSink& client);
 	void runBackground(const CommandRequest& request, EventSink& sink);
 
 	CommandRegistry& registry();
@@ -66,6 +67,7 @@ private:
 	};
 
 	Subprocess::Options spawnOptions(const CommandRequest& request) const;
+	static std::shared_ptr<CommandInput> takeInput(Subprocess& child);
 	void watch(Watched watched);
 	void watchLoop();
 

@@ -26,6 +26,7 @@ void ShellModule::configure(ModuleContext& context)
 	settings.keepFinishedCommands = static_cast<std::size_t>(config.getInt("keepFinishedCommands",
 		static_cast<int>(settings.keepFinishedCommands), 0, 10000000));
 	settings.keepFinishedFor = config.getMillis("keepFinishedMillis", settings.keepFinishedFor, std::chrono::milliseconds(0), std::chrono::hours(24 * 365));
+	settings.stdinStall = config.getMillis("stdinTimeoutMillis", settings.stdinStall, std::chrono::milliseconds(1), std::chrono::hours(1));
 	// The flood policy of the shell's runs: execd's own (execd.runs.*) unless
 	// set here.
 	const FloodGate::Limits policy = RunTable::instance().settings().flood;
@@ -42,6 +43,16 @@ void ShellModule::configure(ModuleContext& context)
 	c.setLimit("module.shell.keepFinishedCommands", static_cast<Poco::UInt64>(settings.keepFinishedCommands));
 	c.setLimit("output.discardPipeBytes", static_cast<Poco::UInt64>(OutputPump::DISCARD_PIPE_BYTES));
 	if (settings.flood.enabled()) c.setFeature("flood_policy", true);
+	c.setLimit("module.shell.stdinTimeoutMillis", static_cast<Poco::UInt64>(settings.stdinStall.count()));
+	c.setLimit("command.stdinChunkBytes", static_cast<Poco::UInt64>(CommandInput::CHUNK_BYTES));
+	c.setLimit("command.followerQueueBytes", static_cast<Poco::UInt64>(CommandTap::QUEUE_BYTES));
+	c.setLimit("command.followerQueueEvents", static_cast<Poco::UInt64>(CommandTap::QUEUE_EVENTS));
+	c.setLimit("command.tagMaxBytes", static_cast<Poco::UInt64>(CommandRequest::MAX_TAG_BYTES));
+	c.setLimit("command.listMaxLimit", static_cast<Poco::UInt64>(CommandListHandler::MAX_LIMIT));
+	c.setFeature("command_stdin", true);
+	c.setFeature("command_signal", true);
+	c.setFeature("command_list", true);
+	c.setFeature("command_events", true);
 	_pRunner = std::make_unique<CommandRunner>(settings);
 	_pForeground = std::make_unique<ForegroundExecutor>(*_pRunner);
 	_pBackground = std::make_unique<BackgroundExecutor>(*_pRunner);

@@ -1,7 +1,9 @@
 // The files module against a real filesystem over real HTTP.
 
 #include "ExecdProcess.h"
+#include "Poco/DeflatingStream.h"
 #include "Poco/DigestEngine.h"
+#include "Poco/InflatingStream.h"
 #include "Poco/File.h"
 #include "Poco/JSON/Array.h"
 #include "Poco/JSON/Object.h"
@@ -420,6 +422,7 @@ class IntegrationFilesTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testLineWindowOfHugeFileInBoundedMemory);
 	CPPUNIT_TEST(testLineWindowStopsWhenClientLeaves);
 	CPPUNIT_TEST(testDownloadRanges);
+	CPPUNIT_TEST(testGzipTransfer);
 	CPPUNIT_TEST(testDownloadConditional);
 	CPPUNIT_TEST(testDirectories);
 	CPPUNIT_TEST(testMakeDirectoriesLeavesExistingOnesAlone);
@@ -913,6 +916,76 @@ public:
 		CPPUNIT_ASSERT_EQUAL(std::string("RUNTIME_ERROR"), errorCode(r));
 		// The connection is still good after all of these.
 		CPPUNIT_ASSERT_EQUAL(std::string("plain"), request(port(), "GET", "/files/download?path=" + dir + "/plain.txt").body);
+	}
+
+	static std::string gzip(const std::string& data)
+	{
+		std::ostringstream out;
+		Poco::DeflatingOutputStream deflate(out, Poco::DeflatingStreamBuf::STREAM_GZIP, 6);
+		deflate << data;
+		deflate.close();
+		return out.str();
+	}
+
+	static std::string gunzip(const std::string& data)
+	{
+		std::istringstream in(data);
+		Poco::InflatingInputStream inflate(in, Poco::InflatingStreamBuf::STREAM_GZIP);
+		std::ostringstream out;
+		out << inflate.rdbuf();
+		return out.str();
+	}
+
+	void testGzipTransfer()
+	{
+		std::string dir = scratch();
+		std::string text;
+		for (int i = 0; i < 40000; ++i) text += "line " + std::to_string(i) + " of a compressible file\n";
+		writeFile(dir + "/t.txt", text);
+		const std::string target = "/files/download?path=" + dir + "/t.txt";
+		HttpResult r = request(port(), "GET", target, "", {{"Accept-Encoding", "deflate, gzip;q=0.5"}});
+		CPPUNIT_ASSERT_EQUAL(200, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("gzip"), r.header("Content-Encoding"));
+		CPPUNIT_ASSERT_EQUAL(std::string("Accept-Encoding"), r.header("Vary"));
+		CPPUNIT_ASSERT_EQUAL(std::string("chunked"), r.header("Transfer-Encoding"));
+		CPPUNIT_ASSERT(!r.hasHeader("Content-Length"));
+		CPPUNIT_ASSERT(!r.hasHeader("Accept-Ranges"));
+		CPPUNIT_ASSERT(r.body.size() < text.size() / 4);
+		CPPUNIT_ASSERT(gunzip(r.body) == text);
+		const std::string plainTag = request(port(), "GET", "/files/info?path=" + dir + "/t.txt").header("ETag");
+		const std::string tag = r.header("ETag");
+		CPPUNIT_ASSERT_EQUAL(plainTag.substr(0, plainTag.size() - 1) + "-gzip\"", tag);
+		CPPUNIT_ASSERT_EQUAL(304, request(port(), "GET", target, "", {{"Accept-Encoding", "gzip"}, {"If-None-Match", tag}}).status);
+
+		// Not for ranges, nor for a client that refuses it or does not ask.
+		r = request(port(), "GET", target, "", {{"Accept-Encoding", "gzip"}, {"Range", "bytes=0-3"}});
+		CPPUNIT_ASSERT_EQUAL(206, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("line"), r.body);
+		CPPUNIT_ASSERT(!r.hasHeader("Content-Encoding"));
+		for (const char* refused: {"gzip;q=0", "identity", "br", "gzip;q=0, *"})
+		{
+			r = request(port(), "GET", target, "", {{"Accept-Encoding", refused}});
+			CPPUNIT_ASSERT_MESSAGE(refused, !r.hasHeader("Content-Encoding"));
+			CPPUNIT_ASSERT_EQUAL(std::to_string(text.size()), r.header("Content-Length"));
+		}
+		r = request(port(), "GET", target);
+		CPPUNIT_ASSERT(!r.hasHeader("Content-Encoding"));
+		CPPUNIT_ASSERT(r.body == text);
+
+		// Uploads: a gzip-encoded multipart body is inflated as it is read.
+		r = upload(gzip(multipart({meta("{\"path\":\"" + dir + "/up.txt\"}"), file(text)})), {{"Content-Encoding", "gzip"}});
+		CPPUNIT_ASSERT_EQUAL(200, r.status);
+		CPPUNIT_ASSERT(readFile(dir + "/up.txt") == text);
+		r = upload(multipart({meta("{\"path\":\"" + dir + "/br.txt\"}"), file("x")}), {{"Content-Encoding", "br"}});
+		CPPUNIT_ASSERT_EQUAL(415, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("INVALID_FILE"), errorCode(r));
+		r = upload("this is not gzip at all", {{"Content-Encoding", "gzip"}});
+		CPPUNIT_ASSERT_EQUAL(400, r.status);
+		CPPUNIT_ASSERT_EQUAL(std::string("INVALID_FILE"), errorCode(r));
+		std::string cut = gzip(multipart({meta("{\"path\":\"" + dir + "/cut.txt\"}"), file(text)}));
+		r = upload(cut.substr(0, cut.size() / 2), {{"Content-Encoding", "gzip"}});
+		CPPUNIT_ASSERT_EQUAL(400, r.status);
+		CPPUNIT_ASSERT(!Poco::File(dir + "/cut.txt").exists());
 	}
 
 	void testDownloadLineWindow()

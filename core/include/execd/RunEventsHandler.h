@@ -7,7 +7,7 @@
 namespace execd {
 
 
-class RunEventsHandler: public StreamHandler
+class EXECD_API RunEventsHandler: public StreamHandler
 	/// GET /runs/{id}/events: the journal of a resumable run (RunTable), from the
 	/// event after Last-Event-ID (or ?after=N; from the start without either) to
 	/// the run's end, following it live with no gap and no duplicate. Events the
