@@ -13,6 +13,8 @@
 #include "Poco/String.h"
 #include "Poco/Timestamp.h"
 #include <algorithm>
+#include <atomic>
+#include <sstream>
 #include <cerrno>
 #include <fcntl.h>
 #include <sys/sendfile.h>
@@ -77,7 +79,7 @@ void DownloadHandler::sendBytes(Poco::Net::HTTPServerRequest& request, Poco::Net
 	}
 	response.set("Content-Disposition", Transfer::contentDisposition(path));
 	response.setContentType(Transfer::BYTES_TYPE);
-	if (!request.has("Range") && acceptsGzip(request))
+	if (!request.has("Range") && acceptsGzip(request) && worthGzip(fd, size))
 	{
 		sendGzip(request, response, fd, path, tag, lastModified);
 		return;
@@ -99,10 +101,42 @@ void DownloadHandler::sendBytes(Poco::Net::HTTPServerRequest& request, Poco::Net
 }
 
 
+namespace {
+
+
+std::atomic<bool> gzipEnabled{true};
+
+
+} // namespace
+
+
+void DownloadHandler::setGzip(bool enabled)
+{
+	gzipEnabled = enabled;
+}
+
+
+bool DownloadHandler::worthGzip(int fd, long long size)
+	// Compressed data, images, archives: sendfile(2) at the disk's speed beats
+	// zlib's few dozen MB/s for nothing saved. The first GZIP_SAMPLE_BYTES tell.
+{
+	if (size < GZIP_MIN_BYTES) return false;
+	std::string sample(static_cast<std::size_t>(std::min<long long>(size, GZIP_SAMPLE_BYTES)), '\0');
+	ssize_t n = ::pread(fd, &sample[0], sample.size(), 0);
+	if (n <= 0) return false;
+	sample.resize(static_cast<std::size_t>(n));
+	std::ostringstream out;
+	Poco::DeflatingOutputStream deflate(out, Poco::DeflatingStreamBuf::STREAM_GZIP, 1);
+	deflate.write(sample.data(), static_cast<std::streamsize>(sample.size()));
+	deflate.close();
+	return out.str().size() * 10 <= sample.size() * 9;
+}
+
+
 bool DownloadHandler::acceptsGzip(const Poco::Net::HTTPServerRequest& request)
 	// Accept-Encoding names gzip (or x-gzip, or *) with a q above 0.
 {
-	if (!request.has("Accept-Encoding")) return false;
+	if (!gzipEnabled || !request.has("Accept-Encoding")) return false;
 	const std::string value = Poco::toLower(request.get("Accept-Encoding"));
 	std::size_t pos = 0;
 	while (pos <= value.size())

@@ -21,6 +21,13 @@ class DownloadHandler: public JsonHandler
 public:
 	using JsonHandler::JsonHandler;
 
+	static constexpr long long GZIP_MIN_BYTES = 512;         ///< smaller files go as they are
+	static constexpr std::size_t GZIP_SAMPLE_BYTES = 64 * 1024;
+		///< compressed first, to tell: under 90% of it, the file goes gzipped
+
+	static void setGzip(bool enabled);
+		/// module.files.gzipDownloads (default true): honour Accept-Encoding: gzip.
+
 	static void send(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response, int fd, const std::string& path,
 		const struct stat& st, const std::string& offset, const std::string& limit);
 		/// The answer for an open file (fd, st) named path in messages and in
@@ -34,6 +41,7 @@ protected:
 
 private:
 	static bool acceptsGzip(const Poco::Net::HTTPServerRequest& request);
+	static bool worthGzip(int fd, long long size);
 	static void sendGzip(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response, int fd, const std::string& path,
 		const std::string& tag, const std::string& lastModified);
 	static void sendBytes(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response, int fd, const std::string& path, const struct stat& st);

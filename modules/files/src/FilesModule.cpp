@@ -35,7 +35,9 @@ void FilesModule::configure(ModuleContext& context)
 	c.setLimit("module.files.watchMaxDirectories", static_cast<Poco::UInt64>(_settings.watchMaxDirectories));
 	c.setLimit("files.watchCoalesceMillis", static_cast<Poco::UInt64>(WatchHandler::COALESCE.count()));
 	c.setFeature("file_watch", true);
-	c.setFeature("gzip_transfer", true);
+	DownloadHandler::setGzip(_settings.gzipDownloads);
+	c.setFeature("gzip_downloads", _settings.gzipDownloads);
+	c.setFeature("gzip_uploads", true);
 	c.setLimit("files.searchPatternMaxBytes", static_cast<Poco::UInt64>(Glob::MAX_PATTERN_BYTES));
 	c.setLimit("files.searchPatternMaxNesting", static_cast<Poco::UInt64>(Glob::MAX_NESTING));
 	c.setLimit("files.lineWindowReadBytes", static_cast<Poco::UInt64>(Transfer::READ_BYTES));

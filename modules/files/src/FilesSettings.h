@@ -23,6 +23,10 @@ struct FilesSettings
 		/// module.files.watchMaxDirectories: the most directories one /files/watch
 		/// stream watches; past it, 400 at the start, an "error" event later.
 
+	bool gzipDownloads = true;
+		/// module.files.gzipDownloads: Accept-Encoding: gzip is honoured for
+		/// compressible files (DownloadHandler::worthGzip()).
+
 	static FilesSettings from(const ConfigReader& config);
 		/// Missing keys keep the defaults above; malformed values throw ConfigurationException.
 };

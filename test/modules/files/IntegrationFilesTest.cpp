@@ -971,6 +971,19 @@ public:
 		r = request(port(), "GET", target);
 		CPPUNIT_ASSERT(!r.hasHeader("Content-Encoding"));
 		CPPUNIT_ASSERT(r.body == text);
+		// Not what would not shrink: random bytes, and tiny files, go plain (sendfile).
+		std::string noise(200000, '\0');
+		unsigned state = 7;
+		for (char& c: noise) c = static_cast<char>((state = state * 1103515245u + 12345u) >> 24);
+		writeFile(dir + "/noise.bin", noise);
+		writeFile(dir + "/tiny.txt", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+		for (const char* name: {"/noise.bin", "/tiny.txt"})
+		{
+			r = request(port(), "GET", "/files/download?path=" + dir + name, "", {{"Accept-Encoding", "gzip"}});
+			CPPUNIT_ASSERT_MESSAGE(name, !r.hasHeader("Content-Encoding"));
+			CPPUNIT_ASSERT(r.hasHeader("Content-Length"));
+		}
+		CPPUNIT_ASSERT(request(port(), "GET", "/files/download?path=" + dir + "/noise.bin", "", {{"Accept-Encoding", "gzip"}}).body == noise);
 
 		// Uploads: a gzip-encoded multipart body is inflated as it is read.
 		r = upload(gzip(multipart({meta("{\"path\":\"" + dir + "/up.txt\"}"), file(text)})), {{"Content-Encoding", "gzip"}});
