@@ -89,6 +89,9 @@ OutputPump::End OutputPump::run()
 			if (action == Action::STOP && _stopped == Stop::NONE) stop(Stop::REQUESTED);
 		}
 		if (checkStop()) return End::STOPPED;
+		// Somebody reads again (a follower of a command whose client left): what
+		// is read from here on is streamed again.
+		if (_discarding && _options.whenClientGone == WhenClientGone::DISCARD && _sink.isOpen()) _discarding = false;
 		if (rc > 0)
 		{
 			readReady(_out, fds[0].revents);

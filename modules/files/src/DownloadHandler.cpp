@@ -201,6 +201,7 @@ void DownloadHandler::sendGzip(Poco::Net::HTTPServerRequest& request, Poco::Net:
 	try
 	{
 		Poco::DeflatingOutputStream gzip(raw, Poco::DeflatingStreamBuf::STREAM_GZIP, 1);
+		gzip.exceptions(std::ios::badbit);   // a client gone stops the copy at once
 		for (;;)
 		{
 			ssize_t n = Transfer::readSome(fd, buffer.data(), buffer.size());
@@ -219,6 +220,11 @@ void DownloadHandler::sendGzip(Poco::Net::HTTPServerRequest& request, Poco::Net:
 	}
 	catch (ApiException&)
 	{
+		// Nothing sent yet: the JSON error goes out as it is, not labelled gzip.
+		response.erase("Content-Encoding");
+		response.erase("Vary");
+		response.erase("ETag");
+		response.erase("Last-Modified");
 		throw;
 	}
 	catch (std::exception& exc)

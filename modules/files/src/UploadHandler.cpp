@@ -38,7 +38,11 @@ void UploadHandler::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTT
 		else
 		{
 			Poco::InflatingInputStream inflated(request.stream(), Poco::InflatingStreamBuf::STREAM_GZIP);
+			inflated.exceptions(std::ios::badbit);   // zlib's errors, not a body that looks cut off
 			readForm(inflated, boundary, form);
+			// To the gzip trailer, whose CRC tells a corrupted body before anything is placed.
+			char rest[4096];
+			while (inflated.read(rest, sizeof(rest)) || inflated.gcount() > 0) { }
 		}
 	}
 	catch (Poco::DataFormatException& exc)

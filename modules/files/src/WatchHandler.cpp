@@ -25,7 +25,7 @@ namespace {
 
 
 constexpr std::uint32_t DIRECTORY_EVENTS = IN_CREATE | IN_MODIFY | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_ATTRIB
-	| IN_DELETE_SELF | IN_MOVE_SELF | IN_EXCL_UNLINK | IN_ONLYDIR | IN_DONT_FOLLOW;
+	| IN_DELETE_SELF | IN_MOVE_SELF | IN_EXCL_UNLINK | IN_ONLYDIR;
 
 
 std::string baseName(const std::string& path)
@@ -92,7 +92,11 @@ void WatchHandler::stream(Poco::Net::HTTPServerRequest& request, SseWriter& sink
 		~Closer() { if (fd >= 0) ::close(fd); fd = -1; }
 	} closer{_fd};
 	if (!watchTree(path, false, nullptr))
+	{
+		if (_limitErrno == ENOSPC) throw ApiException(503, ErrorCode::SERVICE_UNAVAILABLE, _limitError);
+		if (_limitErrno != 0 && _dirs.empty()) throwFileError(_limitErrno, "inotify_add_watch", path);
 		throw ApiException::badRequest(_limitError);
+	}
 
 	// The headers go out now: from here on, every change is seen.
 	if (!sink.begin()) return;
@@ -100,17 +104,20 @@ void WatchHandler::stream(Poco::Net::HTTPServerRequest& request, SseWriter& sink
 	std::vector<char> buffer(READ_BYTES);
 	for (;;)
 	{
-		int timeout = -1;
+		// Once a second at most: a stream the writer has dropped (a stalled client)
+		// is noticed even when its socket is no longer ours to poll.
+		int timeout = 1000;
 		if (!_writes.empty())
 		{
 			auto first = _writes.begin()->second.due;
 			for (const auto& w: _writes) first = std::min(first, w.second.due);
 			auto left = std::chrono::duration_cast<std::chrono::milliseconds>(first - std::chrono::steady_clock::now()).count();
-			timeout = static_cast<int>(std::max<long long>(0, left + 1));
+			timeout = static_cast<int>(std::min<long long>(1000, std::max<long long>(0, left + 1)));
 		}
 		struct pollfd fds[2] = {{_fd, POLLIN, 0}, {socket, POLLRDHUP, 0}};
 		int rc = ::poll(fds, socket >= 0 ? 2 : 1, timeout);
 		if (rc < 0 && errno != EINTR) return;
+		if (!sink.isOpen()) return;
 		// A client that closed its side: the watches go at once.
 		if (socket >= 0 && (fds[1].revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL))) return;
 		if (fds[0].revents & POLLIN)
@@ -137,14 +144,17 @@ bool WatchHandler::addWatch(const std::string& dir)
 {
 	if (_dirs.size() >= _settings.watchMaxDirectories)
 	{
+		_limitErrno = 0;
 		_limitError = "cannot watch " + dir + ": more than " + std::to_string(_settings.watchMaxDirectories)
 			+ " directories in one watch (module.files.watchMaxDirectories)";
 		return false;
 	}
-	int wd = ::inotify_add_watch(_fd, dir.c_str(), DIRECTORY_EVENTS);
+	// The root as given, through a symbolic link too; below it, links are not followed.
+	int wd = ::inotify_add_watch(_fd, dir.c_str(), DIRECTORY_EVENTS | (_dirs.empty() ? 0 : IN_DONT_FOLLOW));
 	if (wd < 0)
 	{
-		if (errno == ENOENT || errno == ENOTDIR) return true;   // gone meanwhile: its remove event tells
+		if (!_dirs.empty() && (errno == ENOENT || errno == ENOTDIR)) return true;   // gone meanwhile: its remove event tells
+		_limitErrno = errno;
 		_limitError = "cannot watch " + dir + ": " + std::strerror(errno) + (errno == ENOSPC ? " (fs.inotify.max_user_watches)" : "");
 		return false;
 	}

@@ -65,6 +65,7 @@ private:
 	std::unordered_map<int, std::string> _dirs;   ///< watch descriptor -> directory
 	std::map<std::string, Pending> _writes;       ///< coalesced writes not yet sent
 	std::string _limitError;                      ///< why the last addWatch() failed
+	int _limitErrno = 0;                          ///< ... its errno; 0 for watchMaxDirectories
 };
 
 

@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
+#include <thread>
 #include <unistd.h>
 
 
@@ -199,7 +200,15 @@ int CommandSignalHandler::parseSignal(const Poco::Dynamic::Var& value)
 	if (value.isBoolean()) throw ApiException::badRequest(expected);
 	if (value.isInteger())
 	{
-		Poco::Int64 n = value.convert<Poco::Int64>();
+		Poco::Int64 n = 0;
+		try
+		{
+			n = value.convert<Poco::Int64>();
+		}
+		catch (Poco::RangeException&)
+		{
+			throw ApiException::badRequest(expected);
+		}
 		if (n < 1 || n > SIGRTMAX) throw ApiException::badRequest(expected);
 		return static_cast<int>(n);
 	}
@@ -303,13 +312,20 @@ CommandEventsHandler::CommandEventsHandler(const RouteMatch& match, CommandRunne
 void CommandEventsHandler::stream(Poco::Net::HTTPServerRequest& request, SseWriter& sink)
 {
 	const std::string& id = match().param("id");
+	// A foreground command between its start and its init event: whether it is
+	// journalled is known a moment later.
+	auto status = _runner.registry().find(id);
+	for (int i = 0; i < 100 && status && status->running && !status->background && !status->announced; ++i)
+	{
+		std::this_thread::sleep_for(std::chrono::milliseconds(10));
+		status = _runner.registry().find(id);
+	}
 	if (RunTable::instance().find(id))
 	{
 		// Journalled: from the start (or Last-Event-ID), then live.
 		RunEventsHandler::stream(request, sink);
 		return;
 	}
-	auto status = _runner.registry().find(id);
 	if (!status)
 		throw ApiException::notFound(ErrorCode::COMMAND_NOT_FOUND, "command not found: " + id);
 	QueryParams query(request);

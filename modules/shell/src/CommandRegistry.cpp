@@ -101,6 +101,17 @@ void CommandRegistry::started(const std::string& id, pid_t pgid, std::shared_ptr
 }
 
 
+void CommandRegistry::announced(const std::string& id)
+{
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		auto it = _entries.find(id);
+		if (it != _entries.end()) it->second.status.announced = true;
+	}
+	_changed.notify_all();
+}
+
+
 void CommandRegistry::finished(const std::string& id, std::optional<int> exitCode, const std::string& error)
 {
 	std::shared_ptr<CommandInput> pInput;
@@ -202,7 +213,7 @@ std::shared_ptr<CommandTap::Follower> CommandRegistry::follow(const std::string&
 {
 	std::lock_guard<std::mutex> lock(_mutex);
 	auto it = _entries.find(id);
-	if (it == _entries.end() || !it->second.pTap) return nullptr;
+	if (it == _entries.end() || !it->second.pTap || !it->second.status.announced) return nullptr;
 	pTap = it->second.pTap;
 	return pTap->attach();
 }

@@ -35,6 +35,7 @@ struct CommandStatus
 	pid_t pid = 0;            ///< the command's process (and group), once started
 	bool stdinPipe = false;   ///< started with "stdin": true
 	bool stdinOpen = false;   ///< ... and its stdin not closed yet
+	bool announced = false;   ///< its init event has gone out (and a journal, if any, is published)
 
 	std::string toJson() const;
 		/// Upstream's field order; exit_code, error and finished_at left out when unset.
@@ -81,6 +82,9 @@ public:
 	void started(const std::string& id, pid_t pgid, std::shared_ptr<CommandInput> pInput = nullptr, std::shared_ptr<CommandTap> pTap = nullptr);
 		/// The command runs as process group pgid; pInput feeds its stdin, pTap
 		/// passes on its events (foreground commands). Both are let go when it ends.
+	void announced(const std::string& id);
+		/// The command's init event went out: followers may attach.
+
 	void finished(const std::string& id, std::optional<int> exitCode, const std::string& error);
 
 	std::optional<CommandStatus> find(const std::string& id) const;

@@ -164,6 +164,7 @@ void CommandRunner::runForeground(const CommandRequest& request, EventSink& clie
 	_registry.started(id, child.pid(), takeInput(child), pTap);
 	const std::optional<std::uint64_t> oomKillsBefore = RunUsage::oomKills();
 	sink.emit(StreamEvent::init(id));
+	_registry.announced(id);
 
 	// The deadline is measured from the request, and a client that stops reading
 	// cannot push it back: the send timeout of the connection bounds each write,

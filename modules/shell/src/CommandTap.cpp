@@ -104,7 +104,9 @@ void CommandTap::emitAll(const std::vector<StreamEvent>& events)
 
 bool CommandTap::isOpen() const
 {
-	return _target.isOpen();
+	// Open while anyone reads: a follower keeps the output flowing after the
+	// command's own client has left.
+	return _target.isOpen() || _count.load() > 0;
 }
 
 

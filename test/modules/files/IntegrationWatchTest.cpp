@@ -223,6 +223,7 @@ class IntegrationWatchTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testWritesAreCoalesced);
 	CPPUNIT_TEST(testRecursiveOnNewDirectories);
 	CPPUNIT_TEST(testIncludeAndNotRecursive);
+	CPPUNIT_TEST(testThroughSymbolicLink);
 	CPPUNIT_TEST(testTenThousandFiles);
 	CPPUNIT_TEST(testWatchLimit);
 	CPPUNIT_TEST(testBadInput);
@@ -327,6 +328,20 @@ public:
 		touch(tree.path + "/c.py");
 		auto events = watch.until([&](const std::vector<Poco::JSON::Object::Ptr>& e) { return has(e, "create", tree.path + "/c.py"); }, std::chrono::seconds(10));
 		CPPUNIT_ASSERT_EQUAL(std::size_t(1), events.size());
+	}
+
+	void testThroughSymbolicLink()
+	{
+		// The root may be a link to a directory (/var/run); paths are as asked.
+		ExecdProcess execd(filesOnly());
+		TempTree tree;
+		::mkdir((tree.path + "/real").c_str(), 0755);
+		CPPUNIT_ASSERT_EQUAL(0, ::symlink((tree.path + "/real").c_str(), (tree.path + "/link").c_str()));
+		WatchStream watch(execd.port(), "/files/watch?path=" + tree.path + "/link");
+		CPPUNIT_ASSERT_EQUAL(200, watch.status);
+		touch(tree.path + "/real/x");
+		auto events = watch.until([&](const std::vector<Poco::JSON::Object::Ptr>& e) { return has(e, "create", tree.path + "/link/x"); }, std::chrono::seconds(10));
+		CPPUNIT_ASSERT(has(events, "create", tree.path + "/link/x"));
 	}
 
 	void testTenThousandFiles()

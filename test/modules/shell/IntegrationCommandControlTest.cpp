@@ -130,6 +130,7 @@ class IntegrationCommandControlTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testSignal);
 	CPPUNIT_TEST(testListing);
 	CPPUNIT_TEST(testFollowForeground);
+	CPPUNIT_TEST(testFollowAfterTheClientLeft);
 	CPPUNIT_TEST(testFollowJournalled);
 	CPPUNIT_TEST(testFollowBackground);
 	CPPUNIT_TEST_SUITE_END();
@@ -386,6 +387,25 @@ public:
 		CPPUNIT_ASSERT_EQUAL(400, request(execd.port(), "GET", "/command/" + id + "/events?from=yesterday").status);
 	}
 
+	void testFollowAfterTheClientLeft()
+	{
+		ExecdProcess execd(shellOptions());
+		// The client reads the head and leaves; the command runs on.
+		const std::string body = "{\"command\":\"cat\",\"stdin\":true,\"tag\":\"left\"}";
+		rawRequest(execd.port(), "POST /command HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
+			+ std::to_string(body.size()) + "\r\n\r\n" + body, std::chrono::milliseconds(300));
+		const std::string id = object(request(execd.port(), "GET", "/commands?tag=left").body)->getArray("commands")->getObject(0)->getValue<std::string>("id");
+		request(execd.port(), "POST", "/command/" + id + "/stdin", "lost\n");   // nobody reads: discarded
+		std::this_thread::sleep_for(std::chrono::milliseconds(100));
+		auto follower = startRequest(execd.port(), "GET", "/command/" + id + "/events", "", "\"type\":\"init\"");
+		request(execd.port(), "POST", "/command/" + id + "/stdin", "seen\n");
+		request(execd.port(), "DELETE", "/command/" + id + "/stdin");
+		CPPUNIT_ASSERT(follower.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+		HttpResult followed = follower.get();
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(followed.raw, std::string("[seen]"), stdoutOf(followed.body));
+		CPPUNIT_ASSERT_EQUAL(std::string("execution_complete"), lastType(followed.body));
+	}
+
 	void testFollowJournalled()
 	{
 		ExecdProcess execd(shellOptions());
@@ -407,7 +427,7 @@ public:
 		CPPUNIT_ASSERT(follower.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
 		HttpResult followed = follower.get();
 		CPPUNIT_ASSERT_EQUAL(std::string("[early][late]"), stdoutOf(followed.body));
-		CPPUNIT_ASSERT(followed.body.find("id: 1\n") != std::string::npos);
+		CPPUNIT_ASSERT_MESSAGE(followed.raw, followed.body.find("id: 1\n") != std::string::npos);
 		CPPUNIT_ASSERT_EQUAL(std::string("execution_complete"), lastType(followed.body));
 		CPPUNIT_ASSERT_EQUAL(std::string("[early][late]"), stdoutOf(run.get().body));
 	}
