@@ -7,7 +7,7 @@
 
 include_guard(GLOBAL)
 
-set(EXECD_MODULE_API_VERSION 2)
+set(EXECD_MODULE_API_VERSION 3)
 	# Bumped whenever Module, ModuleContext, Executor or EventSink change in a way
 	# that breaks modules built against an older core. The tree writes it into
 	# execd/ModuleApiVersion.h (execd::MODULE_API_VERSION); execd refuses a module

@@ -39,6 +39,7 @@ namespace ErrorCode
 	constexpr const char* COMMAND_NOT_RUNNING = "COMMAND_NOT_RUNNING";   ///< 409: the command has ended
 	constexpr const char* STDIN_NOT_OPEN = "STDIN_NOT_OPEN";             ///< 409: started without "stdin": true, or closed
 	constexpr const char* STDIN_TIMEOUT = "STDIN_TIMEOUT";               ///< 408: the pipe stayed full (or another writer held it) too long
+	constexpr const char* LIMITS_UNAVAILABLE = "LIMITS_UNAVAILABLE";     ///< 400: "limits" asked for a cgroup controller execd cannot use
 }
 
 

@@ -41,9 +41,10 @@ class ContextExecutor: public CodeExecutor
 public:
 	using Ptr = std::shared_ptr<Context>;
 
-	using Factory = std::function<Ptr(const std::string& id, const std::string& cwd)>;
+	using Factory = std::function<Ptr(const std::string& id, const std::string& cwd, const ResourceGroup::Ptr& pGroup)>;
 		/// Creates a context with that id and working directory (which exists by
-		/// then); throws Poco::Exception with the cause on failure.
+		/// then), whose processes join pGroup when it is not null; throws
+		/// Poco::Exception with the cause on failure.
 
 	enum class DefaultFailure
 		/// What run() does when the default context cannot be created.
@@ -59,6 +60,7 @@ public:
 	// execd::CodeExecutor
 	ContextInfo createContext(const std::string& language, const std::string& cwd) override;
 		/// Creates cwd (when given) and a context in it.
+	ContextInfo createLimitedContext(const std::string& language, const std::string& cwd, const ResourceGroup::Ptr& pGroup) override;
 	std::vector<ContextInfo> listContexts() override;
 	std::optional<ContextInfo> findContext(const std::string& id) override;
 	bool deleteContext(const std::string& id) override;
@@ -75,7 +77,7 @@ public:
 		/// Forgets and stops every context.
 
 private:
-	Ptr create(const std::string& cwd);
+	Ptr create(const std::string& cwd, const ResourceGroup::Ptr& pGroup = nullptr);
 
 	std::string _language;
 	Factory _factory;
@@ -102,6 +104,16 @@ template <class Context>
 ContextInfo ContextExecutor<Context>::createContext(const std::string& language, const std::string& cwd)
 {
 	Ptr pContext = create(cwd);
+	const std::string id = pContext->id();
+	_contexts.add(id, pContext);
+	return ContextInfo{id, language, cwd};
+}
+
+
+template <class Context>
+ContextInfo ContextExecutor<Context>::createLimitedContext(const std::string& language, const std::string& cwd, const ResourceGroup::Ptr& pGroup)
+{
+	Ptr pContext = create(cwd, pGroup);
 	const std::string id = pContext->id();
 	_contexts.add(id, pContext);
 	return ContextInfo{id, language, cwd};
@@ -185,10 +197,10 @@ void ContextExecutor<Context>::shutdown()
 
 
 template <class Context>
-typename ContextExecutor<Context>::Ptr ContextExecutor<Context>::create(const std::string& cwd)
+typename ContextExecutor<Context>::Ptr ContextExecutor<Context>::create(const std::string& cwd, const ResourceGroup::Ptr& pGroup)
 {
 	if (!cwd.empty()) Paths::createDirectories(cwd);
-	return _factory(Poco::UUIDGenerator::defaultGenerator().createRandom().toString(), cwd);
+	return _factory(Poco::UUIDGenerator::defaultGenerator().createRandom().toString(), cwd, pGroup);
 }
 
 

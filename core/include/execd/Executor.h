@@ -1,6 +1,7 @@
 #pragma once
 
 #include "execd/EventSink.h"
+#include "execd/ResourceLimits.h"
 #include "Poco/JSON/Object.h"
 #include <optional>
 #include <string>
@@ -65,6 +66,12 @@ public:
 
 	virtual ContextInfo createContext(const std::string& language, const std::string& cwd) = 0;
 		/// Creates a context. Throws Poco::Exception with the cause on failure.
+
+	virtual ContextInfo createLimitedContext(const std::string& language, const std::string& cwd, const ResourceGroup::Ptr& pGroup);
+		/// Creates a context whose processes all run in pGroup (never null), which
+		/// the context keeps until it ends: POST /code/context with "limits". The
+		/// default throws ApiException 400 LIMITS_UNAVAILABLE, "<language>
+		/// contexts cannot run under resource limits".
 
 	virtual std::vector<ContextInfo> listContexts() = 0;
 		/// Every live context of this executor, default contexts included.

@@ -11,6 +11,9 @@
 namespace execd {
 
 
+class ResourceGroup;
+
+
 namespace RunUsage
 	/// What a run's final event says of its end (RunOutcome): the wait status,
 	/// the resources of the process tree (wait4), and whether the kernel's OOM
@@ -21,16 +24,23 @@ namespace RunUsage
 		/// v1 memory.oom_control), which its children share; nothing where it
 		/// cannot be read. Read before and after a run.
 
+	EXECD_API std::optional<std::uint64_t> oomKills(const ResourceGroup* pGroup);
+		/// The group's count when it has a memory limit, else oomKills().
+
 	EXECD_API bool kernelReportsOomKill(pid_t pid);
 		/// True when the kernel's log (/dev/kmsg, where readable) says its OOM
 		/// killer killed pid. Reads at most the first 16,384 records the kernel
 		/// still holds; a pid used again, or one of another pid namespace, can
 		/// mislead it: the cgroup count is used where it can be read.
 
-	EXECD_API RunOutcome fromWait(int waitStatus, const struct rusage* pUsage, std::optional<std::uint64_t> oomKillsBefore, pid_t pid);
+	EXECD_API RunOutcome fromWait(int waitStatus, const struct rusage* pUsage, std::optional<std::uint64_t> oomKillsBefore, pid_t pid, const ResourceGroup* pGroup = nullptr);
 		/// exited (with exit_code) or signaled (with signal), oom_killed for a
 		/// SIGKILL the OOM killer dealt (the cgroup's count went up, or, where the
 		/// count cannot be read, the kernel's log names pid), and the usage when
+		/// known. With the run's own ResourceGroup, oomKillsBefore is the group's
+		/// count (oomKills(pGroup)), and a shell that ended with 137 (128 + SIGKILL)
+		/// after the OOM killer took a process of its group ended oom_killed too.
+		/// The usage when
 		/// known (max_rss_kb only when above execd's own peak: Linux counts the
 		/// forking process's peak into the child's). The caller fills in wall_ms,
 		/// output_bytes and a stop of its own.
@@ -55,8 +65,10 @@ class EXECD_API RunMeter
 	/// execd's memory cgroup. What cannot be read is left out of the outcome.
 {
 public:
-	explicit RunMeter(pid_t pid);
-		/// pid 0: no process is known; only the OOM kills are watched.
+	explicit RunMeter(pid_t pid, const ResourceGroup* pGroup = nullptr);
+		/// pid 0: no process is known; only the OOM kills are watched: those of
+		/// pGroup, the process's ResourceGroup, when it has a memory limit, else
+		/// those of execd's cgroup. The group must outlive the meter.
 
 	RunOutcome completed(bool failed) const;
 		/// The code ended and the process lives on: exited with exit_code 0, or 1
@@ -74,6 +86,7 @@ public:
 
 private:
 	pid_t _pid;
+	const ResourceGroup* _pGroup;
 	std::optional<std::uint64_t> _oomKillsBefore;
 	std::optional<Poco::Int64> _userBefore;     ///< ms
 	std::optional<Poco::Int64> _systemBefore;   ///< ms

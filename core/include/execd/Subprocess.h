@@ -1,6 +1,7 @@
 #pragma once
 
 #include "execd/Core.h"
+#include "execd/ResourceLimits.h"
 #include <optional>
 #include <string>
 #include <sys/resource.h>
@@ -24,7 +25,7 @@ class EXECD_API Subprocess
 	/// (Process::own) before it can exit, so its exit status is its owner's.
 	///
 	/// Started with posix_spawn (no copy of execd's page tables) unless it must
-	/// switch users or get a terminal, which only fork can do; either way a
+	/// switch users, get a terminal or join a ResourceGroup, which only fork can do; either way a
 	/// failure to start it (no such program, no permission, a bad directory) is
 	/// an exception in the parent, not an exit status 127.
 	///
@@ -65,6 +66,7 @@ public:
 		int inheritDescriptor = -1;          ///< without control: this descriptor of ours is the child's fd 3
 		unsigned short rows = 24;            ///< the terminal's size, with Output::TERMINAL
 		unsigned short columns = 80;
+		ResourceGroup::Ptr group;            ///< joined before exec, with its oom_score_adj (the fork path)
 	};
 
 	static constexpr int WAIT_FAILED = -1;

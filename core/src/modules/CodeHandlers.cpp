@@ -187,7 +187,11 @@ void CreateContextHandler::handle(Poco::Net::HTTPServerRequest& request, Poco::N
 	CodeExecutor* pCode = _executors.findCode(language);
 	if (!pCode)
 		throw ApiException::runtimeError("error creating code context. unknown language: " + language);
-	ContextInfo info = prefixed("error creating code context. ", [&] { return pCode->createContext(language, cwd); });
+	// The group is the context's from here on, and goes with it.
+	ResourceGroup::Ptr pGroup = ResourceGroup::create(ResourceLimits::fromJson(body, "error creating code context. "));
+	ContextInfo info = prefixed("error creating code context. ", [&] {
+		return pGroup ? pCode->createLimitedContext(language, cwd, pGroup) : pCode->createContext(language, cwd);
+	});
 	if (info.language.empty()) info.language = language;
 	if (info.cwd.empty()) info.cwd = cwd;
 	Http::sendJson(response, Poco::Dynamic::Var(contextJson(info)));

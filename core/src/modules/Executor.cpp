@@ -1,4 +1,5 @@
 #include "execd/Executor.h"
+#include "execd/ApiException.h"
 #include "execd/Module.h"
 #include "Poco/Exception.h"
 #include <tuple>
@@ -23,6 +24,12 @@ void EventSink::emitAll(const std::vector<StreamEvent>& events)
 }
 Executor::~Executor() = default;
 CodeExecutor::~CodeExecutor() = default;
+
+
+ContextInfo CodeExecutor::createLimitedContext(const std::string& language, const std::string&, const ResourceGroup::Ptr&)
+{
+	throw ApiException::badRequest(language + " contexts cannot run under resource limits", ErrorCode::LIMITS_UNAVAILABLE);
+}
 Module::~Module() = default;
 
 

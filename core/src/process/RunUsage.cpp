@@ -1,4 +1,5 @@
 #include "execd/RunUsage.h"
+#include "execd/ResourceLimits.h"
 #include <algorithm>
 #include <atomic>
 #include <climits>
@@ -117,6 +118,13 @@ std::optional<std::uint64_t> oomKills()
 }
 
 
+std::optional<std::uint64_t> oomKills(const ResourceGroup* pGroup)
+{
+	if (pGroup && pGroup->limits().memoryBytes) return pGroup->oomKills();
+	return oomKills();
+}
+
+
 bool kernelReportsOomKill(pid_t pid)
 {
 	int fd = ::open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
@@ -164,13 +172,23 @@ std::string signalName(int signal)
 }
 
 
-RunOutcome fromWait(int waitStatus, const struct rusage* pUsage, std::optional<std::uint64_t> oomKillsBefore, pid_t pid)
+RunOutcome fromWait(int waitStatus, const struct rusage* pUsage, std::optional<std::uint64_t> oomKillsBefore, pid_t pid, const ResourceGroup* pGroup)
 {
 	RunOutcome outcome;
 	if (WIFEXITED(waitStatus))
 	{
 		outcome.reason = "exited";
 		outcome.exitCode = WEXITSTATUS(waitStatus);
+		if (pGroup && pGroup->limits().memoryBytes && oomKillsBefore && WEXITSTATUS(waitStatus) == 128 + SIGKILL)
+		{
+			std::optional<std::uint64_t> after = oomKills(pGroup);
+			if (after && *after > *oomKillsBefore)
+			{
+				outcome.reason = "oom_killed";
+				outcome.signal = signalName(SIGKILL);
+				outcome.exitCode.reset();   // as for every reason but exited
+			}
+		}
 	}
 	else if (WIFSIGNALED(waitStatus))
 	{
@@ -179,7 +197,7 @@ RunOutcome fromWait(int waitStatus, const struct rusage* pUsage, std::optional<s
 		outcome.signal = signalName(signal);
 		if (signal == SIGKILL)
 		{
-			std::optional<std::uint64_t> after = oomKillsBefore ? oomKills() : std::nullopt;
+			std::optional<std::uint64_t> after = oomKillsBefore ? oomKills(pGroup) : std::nullopt;
 			if (oomKillsBefore && after ? *after > *oomKillsBefore : kernelReportsOomKill(pid))
 				outcome.reason = "oom_killed";
 		}
@@ -221,9 +239,10 @@ bool daemonStopping()
 } // namespace RunUsage
 
 
-RunMeter::RunMeter(pid_t pid):
+RunMeter::RunMeter(pid_t pid, const ResourceGroup* pGroup):
 	_pid(pid),
-	_oomKillsBefore(RunUsage::oomKills())
+	_pGroup(pGroup),
+	_oomKillsBefore(RunUsage::oomKills(pGroup))
 {
 	if (_pid <= 0) return;
 	Poco::Int64 user = 0, system = 0;
@@ -273,7 +292,7 @@ RunOutcome RunMeter::died(std::optional<int> waitStatus, const struct rusage* pU
 	RunOutcome outcome;
 	if (waitStatus)
 	{
-		outcome = RunUsage::fromWait(*waitStatus, pUsage, _oomKillsBefore, _pid);
+		outcome = RunUsage::fromWait(*waitStatus, pUsage, _oomKillsBefore, _pid, _pGroup);
 		if (outcome.cpuUserMillis && _userBefore)
 		{
 			outcome.cpuUserMillis = std::max<Poco::Int64>(*outcome.cpuUserMillis - *_userBefore, 0);
@@ -290,7 +309,7 @@ RunOutcome RunMeter::died(std::optional<int> waitStatus, const struct rusage* pU
 		outcome.maxRssKb.reset();
 		return outcome;
 	}
-	std::optional<std::uint64_t> after = _oomKillsBefore ? RunUsage::oomKills() : std::nullopt;
+	std::optional<std::uint64_t> after = _oomKillsBefore ? RunUsage::oomKills(_pGroup) : std::nullopt;
 	const bool oom = _oomKillsBefore && after ? *after > *_oomKillsBefore : (_pid > 0 && RunUsage::kernelReportsOomKill(_pid));
 	outcome.reason = oom ? "oom_killed" : "signaled";
 	if (oom) outcome.signal = "SIGKILL";

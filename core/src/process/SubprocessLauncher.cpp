@@ -88,6 +88,7 @@ SubprocessLauncher::SubprocessLauncher(const Subprocess::Options& options):
 	_argv.push_back(nullptr);
 	for (const std::string& e: options.env) _envp.push_back(const_cast<char*>(e.c_str()));
 	_envp.push_back(nullptr);
+	if (options.group) _oomScoreAdj = std::to_string(options.group->childOomScoreAdj());
 	try
 	{
 		openChannels();
@@ -147,7 +148,7 @@ void SubprocessLauncher::openTerminal()
 
 bool SubprocessLauncher::needsFork() const
 {
-	return _options.uid || _options.gid || _options.output == Subprocess::Output::TERMINAL;
+	return _options.uid || _options.gid || _options.group || _options.output == Subprocess::Output::TERMINAL;
 }
 
 
@@ -237,6 +238,19 @@ void SubprocessLauncher::childSide(int errorPipe)
 {
 	// Async-signal-safe calls only from here on.
 	Process::resetSignalsInChild();
+	if (_options.group)
+	{
+		// Into the limits before anything of the program runs, as root still.
+		for (int fd: _options.group->joinDescriptors())
+			if (::write(fd, "0", 1) != 1) failInChild(errorPipe, errno);
+		int adj = ::open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+		if (adj >= 0)
+		{
+			ssize_t ignored = ::write(adj, _oomScoreAdj.data(), _oomScoreAdj.size());
+			(void) ignored;
+			::close(adj);
+		}
+	}
 	if (_options.output == Subprocess::Output::TERMINAL)
 	{
 		::setsid();

@@ -21,6 +21,7 @@
 #include "execd/Http.h"
 #include "execd/Metrics.h"
 #include "execd/Process.h"
+#include "execd/ResourceLimits.h"
 #include "execd/RunUsage.h"
 #include "execd/SseWriter.h"
 #include "execd/StreamRegistry.h"
@@ -440,6 +441,7 @@ void ExecdServer::registerCapabilities(const CoreSettings& settings, const HttpS
 {
 	// The core's rows of the README's Limits table; the modules add theirs.
 	Capabilities& c = Capabilities::instance();
+	ResourceGroup::publish();
 	c.setLimit("execd.http.maxConnections", http.maxConnections);
 	c.setLimit("execd.http.maxConnectionsPerPeer", http.maxConnectionsPerPeer);
 	c.setLimit("execd.http.maxQueued", http.maxQueued);

@@ -35,10 +35,11 @@ long long millisSince(std::chrono::steady_clock::time_point start)
 } // namespace
 
 
-GoContext::GoContext(std::string id, std::string cwd, const GoSettings& settings):
+GoContext::GoContext(std::string id, std::string cwd, const GoSettings& settings, ResourceGroup::Ptr pGroup):
 	_id(std::move(id)),
 	_cwd(std::move(cwd)),
 	_settings(settings),
+	_pGroup(std::move(pGroup)),
 	_dir(settings.workRoot + "/execd-go-" + _id)
 {
 	Paths::createDirectories(_dir + "/cache");
@@ -80,7 +81,8 @@ void GoContext::run(const std::string& code, EventSink& sink)
 	if (sink.wantsOutcome())
 	{
 		usage.emplace();
-		usage->oomKillsBefore = RunUsage::oomKills();
+		usage->pGroup = _pGroup.get();
+		usage->oomKillsBefore = RunUsage::oomKills(_pGroup.get());
 	}
 	Usage* pUsage = usage ? &*usage : nullptr;
 	sink.emit(StreamEvent::init(_id));
@@ -174,7 +176,7 @@ RunOutcome GoContext::Usage::outcome(int waitStatus) const
 {
 	// The build's and the program's CPU time together, the larger peak; how the
 	// last of them ended.
-	return RunUsage::fromWait(waitStatus, known ? &total : nullptr, oomKillsBefore, lastPid);
+	return RunUsage::fromWait(waitStatus, known ? &total : nullptr, oomKillsBefore, lastPid, pGroup);
 }
 
 
@@ -310,6 +312,7 @@ int GoContext::execute(const std::vector<std::string>& argv, const std::string& 
 	o.argv = argv;
 	o.cwd = cwd;
 	o.env = Subprocess::environment();
+	o.group = _pGroup;
 	o.env.insert(o.env.end(), {"GOCACHE=" + _dir + "/cache", "GOPATH=" + _dir + "/gopath", "GOFLAGS=-mod=mod", "GO111MODULE=auto", "CGO_ENABLED=0"});
 	try
 	{

@@ -26,7 +26,8 @@ class GoContext
 	/// main) and runs it. Runs are serialised; an interrupt may come from any thread.
 {
 public:
-	GoContext(std::string id, std::string cwd, const GoSettings& settings);
+	GoContext(std::string id, std::string cwd, const GoSettings& settings, ResourceGroup::Ptr pGroup = nullptr);
+		/// With pGroup, its builds and programs run in that ResourceGroup.
 		/// Creates the context's directory; throws Poco::Exception when it cannot.
 		/// settings must outlive the context.
 
@@ -63,6 +64,7 @@ private:
 		bool known = false;
 		pid_t lastPid = 0;
 		std::optional<std::uint64_t> oomKillsBefore;
+		const ResourceGroup* pGroup = nullptr;
 
 		void add(const Subprocess& process);
 		RunOutcome outcome(int waitStatus) const;
@@ -77,6 +79,7 @@ private:
 	std::string _id;
 	std::string _cwd;
 	const GoSettings& _settings;
+	ResourceGroup::Ptr _pGroup;
 	std::string _dir;
 	std::mutex _runMutex;
 	std::mutex _processMutex;

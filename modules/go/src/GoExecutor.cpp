@@ -6,8 +6,8 @@ namespace go {
 
 
 GoExecutor::GoExecutor(const GoSettings& settings):
-	ContextExecutor<GoContext>("go", [&settings](const std::string& id, const std::string& cwd) {
-		return std::make_shared<GoContext>(id, cwd, settings);
+	ContextExecutor<GoContext>("go", [&settings](const std::string& id, const std::string& cwd, const ResourceGroup::Ptr& pGroup) {
+		return std::make_shared<GoContext>(id, cwd, settings, pGroup);
 	})
 {
 }

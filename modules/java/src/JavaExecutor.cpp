@@ -6,8 +6,8 @@ namespace java {
 
 
 JavaExecutor::JavaExecutor(const JavaSettings& settings):
-	ContextExecutor<JvmContext>("java", [&settings](const std::string& id, const std::string& cwd) {
-		auto pContext = std::make_shared<JvmContext>(id, cwd, settings);
+	ContextExecutor<JvmContext>("java", [&settings](const std::string& id, const std::string& cwd, const ResourceGroup::Ptr& pGroup) {
+		auto pContext = std::make_shared<JvmContext>(id, cwd, settings, pGroup);
 		pContext->start();
 		return pContext;
 	}, DefaultFailure::EXPLAIN)

@@ -29,10 +29,11 @@ long long millisSince(std::chrono::steady_clock::time_point start)
 } // namespace
 
 
-JvmContext::JvmContext(std::string id, std::string cwd, const JavaSettings& settings):
+JvmContext::JvmContext(std::string id, std::string cwd, const JavaSettings& settings, ResourceGroup::Ptr pGroup):
 	_id(std::move(id)),
 	_cwd(std::move(cwd)),
-	_settings(settings)
+	_settings(settings),
+	_pGroup(std::move(pGroup))
 {
 }
 
@@ -59,6 +60,7 @@ void JvmContext::start()
 	o.env = Subprocess::environment();
 	o.cwd = _cwd;
 	o.control = true;
+	o.group = _pGroup;
 	_process.start(o);
 	_pending.clear();
 	std::string errors;
@@ -117,7 +119,7 @@ void JvmContext::run(const std::string& code, EventSink& sink)
 	}
 	auto begin = std::chrono::steady_clock::now();
 	std::optional<RunMeter> meter;
-	if (sink.wantsOutcome()) meter.emplace(_process.pid());
+	if (sink.wantsOutcome()) meter.emplace(_process.pid(), _pGroup.get());
 	_failed = false;
 	sink.emit(StreamEvent::init(_id));
 	if (restarted && _started)

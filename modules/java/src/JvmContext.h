@@ -20,7 +20,8 @@ class JvmContext
 	/// interrupt may come from any thread.
 {
 public:
-	JvmContext(std::string id, std::string cwd, const JavaSettings& settings);
+	JvmContext(std::string id, std::string cwd, const JavaSettings& settings, ResourceGroup::Ptr pGroup = nullptr);
+		/// With pGroup, the JVM (and a restarted one) runs in that ResourceGroup.
 		/// Starts nothing yet (see start()). settings must outlive the context.
 
 	const std::string& id() const;
@@ -60,6 +61,7 @@ private:
 	std::string _id;
 	std::string _cwd;
 	const JavaSettings& _settings;
+	ResourceGroup::Ptr _pGroup;
 	std::mutex _runMutex;
 	std::mutex _processMutex;
 	std::mutex _writeMutex;

@@ -122,7 +122,7 @@ KernelSpec DirectHost::nativePython()
 }
 
 
-std::shared_ptr<Kernel> DirectHost::startKernel(const std::string&, const std::string& specName, const std::string& cwd)
+std::shared_ptr<Kernel> DirectHost::startKernel(const std::string&, const std::string& specName, const std::string& cwd, const ResourceGroup::Ptr& pGroup)
 {
 	{
 		std::lock_guard<std::mutex> lock(_mutex);
@@ -139,6 +139,7 @@ std::shared_ptr<Kernel> DirectHost::startKernel(const std::string&, const std::s
 		throw Poco::NotFoundException("'" + specName + "' kernel is not available: no kernelspec of that name in " + dirs);
 	}
 	auto pKernel = std::make_shared<DirectKernel>(*this, *spec, cwd);
+	pKernel->setGroup(pGroup);   // restarts join it too
 	pKernel->launch();
 	{
 		std::lock_guard<std::mutex> lock(_mutex);

@@ -39,7 +39,7 @@ public:
 	std::string describe() const override;
 	void start() override;
 	void stop() override;
-	std::shared_ptr<Kernel> startKernel(const std::string& language, const std::string& specName, const std::string& cwd) override;
+	std::shared_ptr<Kernel> startKernel(const std::string& language, const std::string& specName, const std::string& cwd, const ResourceGroup::Ptr& pGroup) override;
 		/// Throws Poco::NotFoundException when no kernelspec of that name is
 		/// installed (except python3: then python3 -m ipykernel_launcher, as
 		/// jupyter_client falls back to its own interpreter's ipykernel).

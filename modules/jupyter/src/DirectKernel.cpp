@@ -161,6 +161,7 @@ void DirectKernel::start()
 	if (log < 0) throw Poco::SystemException("cannot create " + _logFile, errno);
 	options.output = Subprocess::Output::DESCRIPTOR;
 	options.outputDescriptor = log;
+	options.group = group();
 	try
 	{
 		_process.start(options);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "KernelLink.h"
+#include "execd/ResourceLimits.h"
 #include <memory>
 #include <string>
 #include <sys/resource.h>
@@ -62,7 +63,28 @@ public:
 		/// A spare starts and waits in the background (nice 10 more than execd), so
 		/// that its start does not slow down the contexts that run; it is put back
 		/// when handed out. Nothing for a kernel of a Jupyter server.
+
+	const ResourceGroup::Ptr& group() const;
+		/// The ResourceGroup the kernel's process runs in (a context created with
+		/// "limits"), or null. Set by its host before the kernel is shared.
+
+	void setGroup(ResourceGroup::Ptr pGroup);
+
+private:
+	ResourceGroup::Ptr _pGroup;
 };
+
+
+inline const ResourceGroup::Ptr& Kernel::group() const
+{
+	return _pGroup;
+}
+
+
+inline void Kernel::setGroup(ResourceGroup::Ptr pGroup)
+{
+	_pGroup = std::move(pGroup);
+}
 
 
 inline pid_t Kernel::pid()

@@ -41,18 +41,18 @@ std::string KernelExecutor::directoryFor(const std::string& cwd)
 }
 
 
-std::shared_ptr<Kernel> KernelExecutor::startKernel(const std::string& language, const std::string& directory)
+std::shared_ptr<Kernel> KernelExecutor::startKernel(const std::string& language, const std::string& directory, const ResourceGroup::Ptr& pGroup)
 {
 	auto spec = _kernels.find(language);
 	if (spec == _kernels.end())
 		throw Poco::NotFoundException("no kernel is configured for language " + language);
-	return _host.startKernel(language, spec->second, directory);
+	return _host.startKernel(language, spec->second, directory, pGroup);
 }
 
 
-std::shared_ptr<KernelContext> KernelExecutor::launch(const std::string& language, const std::string& cwd, const std::string& directory, bool spare)
+std::shared_ptr<KernelContext> KernelExecutor::launch(const std::string& language, const std::string& cwd, const std::string& directory, bool spare, const ResourceGroup::Ptr& pGroup)
 {
-	std::shared_ptr<Kernel> pKernel = startKernel(language, directory);
+	std::shared_ptr<Kernel> pKernel = startKernel(language, directory, pGroup);
 	if (spare) pKernel->setBackground(true);
 	std::shared_ptr<KernelContext> pContext;
 	try
@@ -162,6 +162,17 @@ ContextInfo KernelExecutor::createContext(const std::string& language, const std
 }
 
 
+ContextInfo KernelExecutor::createLimitedContext(const std::string& language, const std::string& cwd, const ResourceGroup::Ptr& pGroup)
+{
+	auto pContext = launch(language, cwd, directoryFor(cwd), false, pGroup);
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		_contexts[pContext->id()] = pContext;
+	}
+	return ContextInfo{pContext->id(), language, cwd};
+}
+
+
 std::vector<ContextInfo> KernelExecutor::listContexts()
 {
 	std::lock_guard<std::mutex> lock(_mutex);
@@ -242,7 +253,7 @@ void KernelExecutor::renew(KernelContext& context)
 	std::shared_ptr<Kernel> pKernel;
 	try
 	{
-		pKernel = startKernel(context.language(), directoryFor(context.cwd()));
+		pKernel = startKernel(context.language(), directoryFor(context.cwd()), context.kernel()->group());
 	}
 	catch (Poco::Exception& exc)
 	{

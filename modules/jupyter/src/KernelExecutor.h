@@ -41,6 +41,8 @@ public:
 
 	// execd::CodeExecutor
 	ContextInfo createContext(const std::string& language, const std::string& cwd) override;
+	ContextInfo createLimitedContext(const std::string& language, const std::string& cwd, const ResourceGroup::Ptr& pGroup) override;
+		/// Never a spare: a kernel of its own, started in pGroup.
 	std::vector<ContextInfo> listContexts() override;
 	std::optional<ContextInfo> findContext(const std::string& id) override;
 	bool deleteContext(const std::string& id) override;
@@ -67,10 +69,10 @@ public:
 private:
 	std::shared_ptr<KernelContext> defaultContext(const std::string& language);
 	std::shared_ptr<KernelContext> create(const std::string& language, const std::string& cwd);
-	std::shared_ptr<KernelContext> launch(const std::string& language, const std::string& cwd, const std::string& directory, bool spare = false);
+	std::shared_ptr<KernelContext> launch(const std::string& language, const std::string& cwd, const std::string& directory, bool spare = false, const ResourceGroup::Ptr& pGroup = nullptr);
 		/// A new kernel in directory, and its context once ready.
 	std::shared_ptr<KernelContext> takeSpare(const std::string& language, const std::string& cwd, const std::string& directory);
-	std::shared_ptr<Kernel> startKernel(const std::string& language, const std::string& directory);
+	std::shared_ptr<Kernel> startKernel(const std::string& language, const std::string& directory, const ResourceGroup::Ptr& pGroup = nullptr);
 	static std::string directoryFor(const std::string& cwd);
 		/// cwd without a trailing '/', or DEFAULT_DIRECTORY; created (as upstream does).
 	std::shared_ptr<KernelContext> find(const std::string& id);

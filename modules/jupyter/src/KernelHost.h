@@ -23,9 +23,10 @@ public:
 	virtual void stop() = 0;
 		/// Ends every kernel it started; a start that waits gives up.
 
-	virtual std::shared_ptr<Kernel> startKernel(const std::string& language, const std::string& specName, const std::string& cwd) = 0;
+	virtual std::shared_ptr<Kernel> startKernel(const std::string& language, const std::string& specName, const std::string& cwd, const ResourceGroup::Ptr& pGroup) = 0;
 		/// A new kernel of the kernelspec specName, in cwd (which exists), not yet
-		/// known to be ready. Throws Poco::Exception.
+		/// known to be ready, in pGroup when that is not null. Throws
+		/// Poco::Exception, or ApiException 400 when the kernel cannot be limited.
 
 	virtual int generation() const = 0;
 		/// Changes when every kernel was lost at once (a Jupyter server restarted).

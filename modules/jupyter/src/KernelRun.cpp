@@ -20,7 +20,7 @@ void KernelRun::execute(bool restartedNotice)
 {
 	_context._pKernel->watch();
 	std::optional<RunMeter> meter;
-	if (_sink.wantsOutcome()) meter.emplace(_context._pKernel->pid());
+	if (_sink.wantsOutcome()) meter.emplace(_context._pKernel->pid(), _context._pKernel->group().get());
 	_sink.emit(StreamEvent::init(_context._id));
 	if (restartedNotice)
 		_sink.emit(StreamEvent::stderrText("[execd] the Jupyter server was restarted; this context runs in a new kernel and its earlier state is lost\n"));

@@ -1,4 +1,5 @@
 #include "ServerHost.h"
+#include "execd/ApiException.h"
 #include "KernelSpecs.h"
 #include "ServerKernel.h"
 
@@ -32,13 +33,33 @@ void ServerHost::stop()
 }
 
 
-std::shared_ptr<Kernel> ServerHost::startKernel(const std::string&, const std::string& specName, const std::string& cwd)
+std::shared_ptr<Kernel> ServerHost::startKernel(const std::string&, const std::string& specName, const std::string& cwd, const ResourceGroup::Ptr& pGroup)
 {
+	if (pGroup && !_settings.host.empty())
+		throw ApiException::badRequest("the kernels of an external Jupyter server cannot run under resource limits", ErrorCode::LIMITS_UNAVAILABLE);
 	JupyterClient::Session session = JupyterClient(_server).startSession(cwd, specName, _settings.startupTimeout);
 	// The spec as installed here (a local server reads the same): an external
 	// server's kernel that is not known here is taken as an ordinary one.
 	std::optional<KernelSpec> spec = KernelSpecs::scan(KernelSpecs::searchPath()).find(specName);
-	return std::make_shared<ServerKernel>(_server, session, spec && spec->restartsOnInterrupt());
+	auto pKernel = std::make_shared<ServerKernel>(_server, session, spec && spec->restartsOnInterrupt());
+	if (pGroup)
+	{
+		// The embedded server started it: moved in before any code of a client's
+		// runs in it (what it forked meanwhile stays out, its own helpers only).
+		try
+		{
+			const pid_t pid = pKernel->pid();
+			if (pid <= 0) throw Poco::NotFoundException("the kernel's process is not known");
+			pGroup->adopt(pid);
+			pKernel->setGroup(pGroup);
+		}
+		catch (Poco::Exception&)
+		{
+			pKernel->shutdown();
+			throw;
+		}
+	}
+	return pKernel;
 }
 
 

@@ -20,7 +20,7 @@ public:
 	std::string describe() const override;
 	void start() override;
 	void stop() override;
-	std::shared_ptr<Kernel> startKernel(const std::string& language, const std::string& specName, const std::string& cwd) override;
+	std::shared_ptr<Kernel> startKernel(const std::string& language, const std::string& specName, const std::string& cwd, const ResourceGroup::Ptr& pGroup) override;
 	int generation() const override;
 	bool endsKernelsAtStop() const override;
 	bool absent() const override;

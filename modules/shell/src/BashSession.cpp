@@ -104,8 +104,8 @@ bool writeAll(int fd, const std::string& data)
 } // namespace
 
 
-BashSession::BashSession(std::string id, std::string cwd, std::vector<std::string> env, std::string bash):
-	Session(std::move(id), std::move(cwd)),
+BashSession::BashSession(std::string id, std::string cwd, std::vector<std::string> env, std::string bash, ResourceGroup::Ptr pGroup):
+	Session(std::move(id), std::move(cwd), std::move(pGroup)),
 	_env(std::move(env)),
 	_bash(std::move(bash))
 {
@@ -136,6 +136,7 @@ Subprocess BashSession::spawnShell()
 	options.env = _env;
 	options.cwd = _cwd;
 	options.input = Subprocess::Input::PIPE;
+	options.group = _pGroup;
 	Subprocess child(options);
 	// Aliases are off in non-interactive shells; a session should feel like a
 	// terminal. The run markers go to copies of stdout and stderr (fds 253, 252),
@@ -221,6 +222,7 @@ BashSession::Result BashSession::run(const std::string& command, const std::stri
 	std::unique_lock<std::mutex> runLock = beginRun(command, cwd);
 	if (!runLock.owns_lock()) return Result{Outcome::BUSY, 0, "", {}};
 	bool fresh = false;
+	_oomKillsBefore = oomKills();
 	Subprocess& child = takeShell(fresh);
 	started();
 	if (fresh)
@@ -294,7 +296,7 @@ BashSession::Result BashSession::endRun(Subprocess& child, const OutputPump& pum
 		int exitCode = -1;
 		std::string error = Subprocess::describeExit(raw, exitCode);
 		if (!stopped) result = Result{Outcome::EXITED, exitCode, error, {}};
-		if (!stopped) result.ending = RunUsage::fromWait(raw, nullptr, std::nullopt, child.pid());   // bash's own end
+		if (!stopped) result.ending = RunUsage::fromWait(raw, nullptr, _oomKillsBefore, child.pid(), _pGroup.get());   // bash's own end
 		_pChild.reset();
 	}
 	// bash lives on between runs: a run's CPU and peak are not its to report.
@@ -307,6 +309,7 @@ BashSession::Result BashSession::endRun(Subprocess& child, const OutputPump& pum
 	{
 		result.ending.reason = "exited";
 		result.ending.exitCode = result.exitCode;
+		noteOomKill(result.ending, _oomKillsBefore);
 	}
 	result.ending.outputBytes = outputBytes;
 	return result;

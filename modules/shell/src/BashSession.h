@@ -33,7 +33,7 @@ class BashSession: public Session
 	/// starts a fresh bash and says so on stderr.
 {
 public:
-	BashSession(std::string id, std::string cwd, std::vector<std::string> env, std::string bash);
+	BashSession(std::string id, std::string cwd, std::vector<std::string> env, std::string bash, ResourceGroup::Ptr pGroup = nullptr);
 	~BashSession() override;
 
 	// Session
@@ -56,6 +56,7 @@ private:
 	std::string _bash;
 	std::mutex _mutex;                    // guards _pChild and the flags below
 	std::unique_ptr<Subprocess> _pChild;
+	std::optional<std::uint64_t> _oomKillsBefore;   // the group's, at the start of the run (under the run lock)
 	bool _restarted = false;
 	bool _terminated = false;             // terminate() was called: no more runs
 	std::string _lastJob;                 // bash's $! after the last run

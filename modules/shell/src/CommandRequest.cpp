@@ -75,6 +75,7 @@ CommandRequest CommandRequest::fromJson(const JsonBody& body)
 	std::string cwd = body.getString("cwd").value_or("");
 	r.stdinPipe = body.getBool("stdin").value_or(false);
 	r.tag = body.getString("tag").value_or("");
+	r.limits = ResourceLimits::fromJson(body, PREFIX);
 
 	if (r.command.empty())
 		throw ApiException::badRequest(PREFIX + "Key: 'RunCommandRequest.Command' Error:Field validation for 'Command' failed on the 'required' tag");

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "execd/Http.h"
+#include "execd/ResourceLimits.h"
 #include <chrono>
 #include <map>
 #include <optional>
@@ -24,6 +25,7 @@ struct CommandRequest
 	std::map<std::string, std::string> envs;
 	bool stdinPipe = false;                          ///< "stdin": true: fed by POST /command/{id}/stdin
 	std::string tag;                                 ///< "tag": a label for GET /commands, at most MAX_TAG_BYTES
+	ResourceLimits limits;                           ///< "limits": the command runs in a ResourceGroup of its own
 
 	static constexpr std::size_t MAX_TAG_BYTES = 256;
 

@@ -84,9 +84,10 @@ const ShellSettings& CommandRunner::settings() const
 }
 
 
-Subprocess::Options CommandRunner::spawnOptions(const CommandRequest& request) const
+Subprocess::Options CommandRunner::spawnOptions(const CommandRequest& request, const ResourceGroup::Ptr& pGroup) const
 {
 	Subprocess::Options options;
+	options.group = pGroup;
 	options.argv = {_settings.shell, "-c", request.command};
 	options.env = UserEnvironment::entries(request.envs);   // the EXECD_ENVS file read now
 	options.cwd = request.cwd;
@@ -134,6 +135,9 @@ std::shared_ptr<CommandInput> CommandRunner::takeInput(Subprocess& child)
 void CommandRunner::runForeground(const CommandRequest& request, EventSink& client)
 {
 	const auto start = std::chrono::steady_clock::now();
+	// Its own cgroup ("limits"), or a 400 before anything is registered; what the
+	// command leaves running dies with the group when the command ends.
+	ResourceGroup::Ptr pGroup = ResourceGroup::create(request.limits);
 	const std::string id = newCommandId();
 	CommandStatus status;
 	status.id = id;
@@ -148,7 +152,7 @@ void CommandRunner::runForeground(const CommandRequest& request, EventSink& clie
 	Subprocess child;
 	try
 	{
-		child.start(spawnOptions(request));
+		child.start(spawnOptions(request, pGroup));
 	}
 	catch (Poco::Exception& exc)
 	{
@@ -162,7 +166,7 @@ void CommandRunner::runForeground(const CommandRequest& request, EventSink& clie
 	// Started before init goes out: an interrupt sent as soon as the client
 	// has the id finds the process.
 	_registry.started(id, child.pid(), takeInput(child), pTap);
-	const std::optional<std::uint64_t> oomKillsBefore = RunUsage::oomKills();
+	const std::optional<std::uint64_t> oomKillsBefore = RunUsage::oomKills(pGroup.get());
 	sink.emit(StreamEvent::init(id));
 	_registry.announced(id);
 
@@ -189,7 +193,8 @@ void CommandRunner::runForeground(const CommandRequest& request, EventSink& clie
 	int raw = child.wait();
 	int exitCode = 0;
 	std::string error = Subprocess::describeExit(raw, exitCode);
-	RunOutcome outcome = RunUsage::fromWait(raw, child.usage(), oomKillsBefore, child.pid());
+	RunOutcome outcome = RunUsage::fromWait(raw, child.usage(), oomKillsBefore, child.pid(), pGroup.get());
+	pGroup.reset();
 	const std::string stopReason = _registry.stopReason(id);
 	if (!stopReason.empty())
 		outcome.reason = stopReason;
@@ -208,6 +213,7 @@ void CommandRunner::runForeground(const CommandRequest& request, EventSink& clie
 void CommandRunner::runBackground(const CommandRequest& request, EventSink& sink)
 {
 	const auto start = std::chrono::steady_clock::now();
+	ResourceGroup::Ptr pGroup = ResourceGroup::create(request.limits);
 	const std::string id = newCommandId();
 	Poco::Path spool(_settings.spoolDirectory);
 	spool.makeDirectory();
@@ -225,7 +231,7 @@ void CommandRunner::runBackground(const CommandRequest& request, EventSink& sink
 	// Registered before init goes out, so /command/status never misses it.
 	_registry.add(status);
 	sink.emit(StreamEvent::init(id));
-	Subprocess::Options options = spawnOptions(request);
+	Subprocess::Options options = spawnOptions(request, pGroup);
 	options.output = Subprocess::Output::DESCRIPTOR;
 	options.outputDescriptor = fd;
 	try
@@ -233,7 +239,7 @@ void CommandRunner::runBackground(const CommandRequest& request, EventSink& sink
 		Subprocess child(options);
 		::close(fd);
 		_registry.started(id, child.pid(), takeInput(child));
-		Watched watched{std::move(child), id, start + request.timeout, request.timeout.count() > 0, false};
+		Watched watched{std::move(child), id, start + request.timeout, request.timeout.count() > 0, false, pGroup};
 		watch(std::move(watched));
 	}
 	catch (Poco::Exception& exc)
@@ -322,6 +328,7 @@ void CommandRunner::watchLoop()
 		for (Watched& w: done)
 		{
 			int raw = w.child.wait();
+			w.group.reset();   // what it left running goes with it
 			int exitCode = 0;
 			std::string error = Subprocess::describeExit(raw, exitCode);
 			_registry.finished(w.id, exitCode, exitCode == 0 ? "" : error);

@@ -64,9 +64,10 @@ private:
 		std::chrono::steady_clock::time_point deadline;
 		bool hasDeadline = false;
 		bool killed = false;
+		ResourceGroup::Ptr group;   ///< "limits": ends (killing what is left) when the command is reaped
 	};
 
-	Subprocess::Options spawnOptions(const CommandRequest& request) const;
+	Subprocess::Options spawnOptions(const CommandRequest& request, const ResourceGroup::Ptr& pGroup) const;
 	static std::shared_ptr<CommandInput> takeInput(Subprocess& child);
 	void watch(Watched watched);
 	void watchLoop();

@@ -1,4 +1,5 @@
 #include "Session.h"
+#include "execd/RunUsage.h"
 #include "Poco/Exception.h"
 #include <cerrno>
 #include <csignal>
@@ -11,12 +12,32 @@ namespace execd {
 namespace shell {
 
 
-Session::Session(std::string id, std::string cwd):
+Session::Session(std::string id, std::string cwd, ResourceGroup::Ptr pGroup):
 	_id(std::move(id)),
 	_cwd(std::move(cwd)),
+	_pGroup(std::move(pGroup)),
 	_wakeFd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC))
 {
 	if (_wakeFd < 0) throw Poco::SystemException("eventfd", errno);
+}
+
+
+std::optional<std::uint64_t> Session::oomKills() const
+{
+	return _pGroup && _pGroup->limits().memoryBytes ? _pGroup->oomKills() : std::nullopt;
+}
+
+
+void Session::noteOomKill(RunOutcome& outcome, std::optional<std::uint64_t> before) const
+{
+	if (!before || outcome.reason != "exited" || outcome.exitCode != 128 + SIGKILL) return;
+	std::optional<std::uint64_t> after = oomKills();
+	if (after && *after > *before)
+	{
+		outcome.reason = "oom_killed";
+		outcome.signal = "SIGKILL";
+		outcome.exitCode.reset();   // as for every reason but exited
+	}
 }
 
 

@@ -2,6 +2,8 @@
 
 #include "execd/EventSink.h"
 #include "execd/OutputPump.h"
+#include "execd/ResourceLimits.h"
+#include <optional>
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -61,8 +63,17 @@ public:
 	bool running() const;
 
 protected:
-	Session(std::string id, std::string cwd);
+	Session(std::string id, std::string cwd, ResourceGroup::Ptr pGroup);
 		/// Throws Poco::SystemException when the wake-up eventfd cannot be made.
+		/// With pGroup (POST /session with "limits"), every process of the
+		/// session runs in that ResourceGroup.
+
+	std::optional<std::uint64_t> oomKills() const;
+		/// The OOM kills of the session's group, when it has a memory limit.
+
+	void noteOomKill(RunOutcome& outcome, std::optional<std::uint64_t> before) const;
+		/// A run that exited 137 after the OOM killer took a process of the
+		/// session's group since before was oom_killed.
 
 	std::unique_lock<std::mutex> beginRun(const std::string& command, const std::string& cwd);
 		/// The run lock, held for the whole of a run; not owned when another run
@@ -80,6 +91,7 @@ protected:
 	std::mutex _runMutex;   ///< held for the whole of a run
 	const std::string _id;
 	const std::string _cwd;
+	const ResourceGroup::Ptr _pGroup;
 	std::atomic<bool> _running{false};
 	std::atomic<bool> _interrupted{false};
 

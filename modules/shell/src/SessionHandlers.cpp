@@ -67,8 +67,14 @@ void CreateSessionHandler::handle(Poco::Net::HTTPServerRequest& request, Poco::N
 {
 	std::string raw = JsonBody::readBody(request);
 	std::string cwd;
+	ResourceLimits limits;
 	if (raw.find_first_not_of(" \t\r\n") != std::string::npos)
-		cwd = JsonBody::parse(raw, PARSE).getString("cwd").value_or("");
+	{
+		JsonBody body = JsonBody::parse(raw, PARSE);
+		cwd = body.getString("cwd").value_or("");
+		limits = ResourceLimits::fromJson(body, "invalid request, ");
+	}
+	ResourceGroup::Ptr pGroup = ResourceGroup::create(limits);
 	try
 	{
 		if (!cwd.empty())
@@ -76,7 +82,7 @@ void CreateSessionHandler::handle(Poco::Net::HTTPServerRequest& request, Poco::N
 			cwd = Environment::expand(cwd, Environment::current());
 			Paths::createDirectories(cwd);
 		}
-		auto pSession = _sessions.create(cwd);
+		auto pSession = _sessions.create(cwd, pGroup);
 		Http::sendJson(response, "{\"session_id\":\"" + pSession->id() + "\"}");
 	}
 	catch (ApiException&)
@@ -184,13 +190,19 @@ BashExecutor::BashExecutor(SessionManager& sessions):
 
 ContextInfo BashExecutor::createContext(const std::string& language, const std::string& cwd)
 {
+	return createLimitedContext(language, cwd, nullptr);
+}
+
+
+ContextInfo BashExecutor::createLimitedContext(const std::string& language, const std::string& cwd, const ResourceGroup::Ptr& pGroup)
+{
 	std::string dir = cwd;
 	if (!dir.empty())
 	{
 		dir = Environment::expand(dir, Environment::current());
 		Paths::createDirectories(dir);
 	}
-	auto pSession = _sessions.create(dir);
+	auto pSession = _sessions.create(dir, pGroup);
 	std::lock_guard<std::mutex> lock(_mutex);
 	_contexts[pSession->id()] = cwd;
 	return ContextInfo{pSession->id(), language, cwd};

@@ -78,6 +78,8 @@ public:
 
 	// execd::CodeExecutor
 	ContextInfo createContext(const std::string& language, const std::string& cwd) override;
+	ContextInfo createLimitedContext(const std::string& language, const std::string& cwd, const ResourceGroup::Ptr& pGroup) override;
+		/// A session whose processes run in pGroup (null: none).
 	std::vector<ContextInfo> listContexts() override;
 	std::optional<ContextInfo> findContext(const std::string& id) override;
 	bool deleteContext(const std::string& id) override;

@@ -36,16 +36,16 @@ SessionManager::~SessionManager()
 }
 
 
-std::shared_ptr<Session> SessionManager::create(const std::string& cwd)
+std::shared_ptr<Session> SessionManager::create(const std::string& cwd, const ResourceGroup::Ptr& pGroup)
 {
 	// A snapshot: the EXECD_ENVS file as it is now (a restarted bash gets the same).
 	std::vector<std::string> env = UserEnvironment::entries();
 	std::string id = Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
 	std::shared_ptr<Session> pSession;
 	if (_bash)
-		pSession = std::make_shared<BashSession>(id, cwd, env, _shell);
+		pSession = std::make_shared<BashSession>(id, cwd, env, _shell, pGroup);
 	else
-		pSession = std::make_shared<ShSession>(id, cwd, env, _shell);
+		pSession = std::make_shared<ShSession>(id, cwd, env, _shell, pGroup);
 	std::lock_guard<std::mutex> lock(_mutex);
 	_sessions[id] = pSession;
 	return pSession;

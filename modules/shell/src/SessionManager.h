@@ -25,7 +25,9 @@ public:
 	const FloodGate::Limits& flood() const;
 	const std::string& spoolDirectory() const;
 
-	std::shared_ptr<Session> create(const std::string& cwd);
+	std::shared_ptr<Session> create(const std::string& cwd, const ResourceGroup::Ptr& pGroup = nullptr);
+		/// With pGroup, the session's processes run in that ResourceGroup, which
+		/// goes with the session.
 		/// cwd ("" = execd's) must exist. Throws Poco::Exception on failure.
 	std::shared_ptr<Session> find(const std::string& id) const;
 	bool remove(const std::string& id);

@@ -32,8 +32,8 @@ bool isShellName(const std::string& entry)
 } // namespace
 
 
-ShSession::ShSession(std::string id, std::string cwd, std::vector<std::string> env, std::string sh):
-	Session(id, cwd),
+ShSession::ShSession(std::string id, std::string cwd, std::vector<std::string> env, std::string sh, ResourceGroup::Ptr pGroup):
+	Session(id, cwd, std::move(pGroup)),
 	_start(cwd.empty() ? Poco::Path::current() : cwd),
 	_env(std::move(env)),
 	_sh(std::move(sh))
@@ -193,6 +193,8 @@ ShSession::Result ShSession::run(const std::string& command, const std::string& 
 	options.argv = {_sh, "-c", script(cwd.empty()), "sh"};
 	options.env = _env;
 	options.cwd = cwd.empty() ? "/" : cwd;
+	options.group = _pGroup;
+	const std::optional<std::uint64_t> oomKillsBefore = oomKills();
 	Subprocess child(options);
 
 	// Whatever happens from here, sh and its processes end, are reaped, and
@@ -241,7 +243,7 @@ ShSession::Result ShSession::run(const std::string& command, const std::string& 
 	guard.reaped = true;
 	_running = false;
 	// A run is one sh here: its end and usage are the run's.
-	RunOutcome outcome = RunUsage::fromWait(status, child.usage(), std::nullopt, child.pid());
+	RunOutcome outcome = RunUsage::fromWait(status, child.usage(), oomKillsBefore, child.pid(), _pGroup.get());
 	outcome.outputBytes = outputBytes;
 	if (stopped != OutputPump::Stop::NONE)
 	{

@@ -30,7 +30,7 @@ class ShSession: public Session
 	/// the session is deleted, which kills them too.
 {
 public:
-	ShSession(std::string id, std::string cwd, std::vector<std::string> env, std::string sh);
+	ShSession(std::string id, std::string cwd, std::vector<std::string> env, std::string sh, ResourceGroup::Ptr pGroup = nullptr);
 		/// cwd "" is execd's working directory. Throws Poco::SystemException when
 		/// the private directory cannot be made.
 	~ShSession() override;
