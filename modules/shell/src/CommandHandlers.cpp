@@ -12,7 +12,6 @@
 #include <poll.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
-#include <thread>
 #include <unistd.h>
 
 
@@ -314,12 +313,7 @@ void CommandEventsHandler::stream(Poco::Net::HTTPServerRequest& request, SseWrit
 	const std::string& id = match().param("id");
 	// A foreground command between its start and its init event: whether it is
 	// journalled is known a moment later.
-	auto status = _runner.registry().find(id);
-	for (int i = 0; i < 100 && status && status->running && !status->background && !status->announced; ++i)
-	{
-		std::this_thread::sleep_for(std::chrono::milliseconds(10));
-		status = _runner.registry().find(id);
-	}
+	auto status = _runner.registry().findAnnounced(id, std::chrono::seconds(1));
 	if (RunTable::instance().find(id))
 	{
 		// Journalled: from the start (or Last-Event-ID), then live.

@@ -144,6 +144,20 @@ std::optional<CommandStatus> CommandRegistry::find(const std::string& id) const
 }
 
 
+std::optional<CommandStatus> CommandRegistry::findAnnounced(const std::string& id, std::chrono::milliseconds wait) const
+{
+	std::unique_lock<std::mutex> lock(_mutex);
+	auto it = _entries.end();
+	_changed.wait_for(lock, wait, [this, &id, &it]
+	{
+		it = _entries.find(id);
+		return it == _entries.end() || !it->second.status.running || it->second.status.background || it->second.status.announced;
+	});
+	if (it == _entries.end()) return std::nullopt;
+	return it->second.status;
+}
+
+
 CommandPage CommandRegistry::list(const CommandFilter& filter) const
 {
 	std::lock_guard<std::mutex> lock(_mutex);
@@ -254,8 +268,11 @@ bool CommandRegistry::interrupt(const std::string& id, std::chrono::milliseconds
 
 void CommandRegistry::forget(const std::string& id)
 {
-	std::lock_guard<std::mutex> lock(_mutex);
-	_entries.erase(id);
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		_entries.erase(id);
+	}
+	_changed.notify_all();   // findAnnounced() waits no more
 }
 
 

@@ -89,6 +89,10 @@ public:
 
 	std::optional<CommandStatus> find(const std::string& id) const;
 
+	std::optional<CommandStatus> findAnnounced(const std::string& id, std::chrono::milliseconds wait) const;
+		/// find(), once a running foreground command has sent its init event (its
+		/// journal, if any, is published then), waiting at most wait for it.
+
 	CommandPage list(const CommandFilter& filter) const;
 
 	std::shared_ptr<CommandInput> input(const std::string& id) const;
