@@ -117,8 +117,6 @@ CommandInput::Status CommandInput::writeAll(const char* data, std::size_t size, 
 		{
 			done += static_cast<std::size_t>(n);
 			written += static_cast<std::uint64_t>(n);
-			std::lock_guard<std::mutex> lock(_mutex);
-			_written += static_cast<std::uint64_t>(n);
 			continue;
 		}
 		if (n < 0 && errno == EINTR) continue;
@@ -154,13 +152,6 @@ bool CommandInput::isOpen() const
 {
 	std::lock_guard<std::mutex> lock(_mutex);
 	return !_closeAsked;
-}
-
-
-std::uint64_t CommandInput::bytesWritten() const
-{
-	std::lock_guard<std::mutex> lock(_mutex);
-	return _written;
 }
 
 

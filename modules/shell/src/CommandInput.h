@@ -60,8 +60,6 @@ public:
 	bool isOpen() const;
 		/// False once close() was called.
 
-	std::uint64_t bytesWritten() const;
-
 private:
 	bool begin();
 	void end();
@@ -72,7 +70,6 @@ private:
 	int _fd;
 	bool _writing = false;
 	bool _closeAsked = false;
-	std::uint64_t _written = 0;
 };
 
 
