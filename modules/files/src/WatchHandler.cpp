@@ -214,8 +214,7 @@ bool WatchHandler::handleEvents(const char* data, std::size_t size, SseWriter& s
 		{
 			// Events were lost: said, never passed over.
 			if (!flushWrites(sink, true)) return false;
-			std::string json = "{\"type\":\"overflow\",\"timestamp\":" + std::to_string(Poco::Timestamp().epochMicroseconds() / 1000) + "}";
-			if (!sink.replay(RunJournal::Entry{0, json, false}, false)) return false;
+			if (!emit(sink, "{\"type\":\"overflow\"")) return false;
 			continue;
 		}
 		auto it = _dirs.find(event.wd);
@@ -247,9 +246,7 @@ bool WatchHandler::handleEvents(const char* data, std::size_t size, SseWriter& s
 			if (!send(sink, "create", path, isDir)) return false;
 			if (isDir && _recursive && !watchTree(path, true, &sink))
 			{
-				std::string json = "{\"type\":\"error\",\"path\":" + Json::quote(path) + ",\"message\":" + Json::quote(_limitError)
-					+ ",\"timestamp\":" + std::to_string(Poco::Timestamp().epochMicroseconds() / 1000) + "}";
-				if (!sink.replay(RunJournal::Entry{0, json, false}, false)) return false;
+				if (!emit(sink, "{\"type\":\"error\",\"path\":" + Json::quote(path) + ",\"message\":" + Json::quote(_limitError))) return false;
 			}
 		}
 		else if (event.mask & IN_DELETE)
@@ -328,6 +325,12 @@ bool WatchHandler::send(SseWriter& sink, const std::string& type, const std::str
 		json += ",\"size\":" + std::to_string(static_cast<long long>(st.st_size));
 		json += ",\"mtime\":\"" + FileInfoWriter::timestamp(st.st_mtim) + "\"";
 	}
+	return emit(sink, json);
+}
+
+
+bool WatchHandler::emit(SseWriter& sink, std::string json)
+{
 	json += ",\"timestamp\":" + std::to_string(Poco::Timestamp().epochMicroseconds() / 1000) + "}";
 	return sink.replay(RunJournal::Entry{0, json, false}, false);
 }

@@ -54,6 +54,9 @@ private:
 	bool addWatch(const std::string& dir);
 	bool handleEvents(const char* data, std::size_t size, SseWriter& sink);
 	bool send(SseWriter& sink, const std::string& type, const std::string& path, bool isDir);
+	static bool emit(SseWriter& sink, std::string json);
+		/// json, an event's object without its end, gets the timestamp and goes
+		/// out; false once the client is gone.
 	bool flushWrites(SseWriter& sink, bool all);
 	bool flushWrite(SseWriter& sink, const std::string& path);
 	bool included(const std::string& path) const;
