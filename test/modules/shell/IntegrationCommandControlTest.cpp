@@ -110,6 +110,15 @@ Poco::JSON::Object::Ptr waitEnded(ExecdProcess& execd, const std::string& id)
 }
 
 
+std::string idByTag(ExecdProcess& execd, const std::string& tag)
+	// The id of the first command with that tag.
+{
+	auto commands = object(request(execd.port(), "GET", "/commands?tag=" + tag).body)->getArray("commands");
+	CPPUNIT_ASSERT_MESSAGE(tag, commands->size() > 0);
+	return commands->getObject(0)->getValue<std::string>("id");
+}
+
+
 std::string background(ExecdProcess& execd, const std::string& body)
 {
 	return firstId(request(execd.port(), "POST", "/command", body).body);
@@ -207,8 +216,7 @@ public:
 			c = static_cast<char>(state >> 24);
 		}
 		auto run = startRequest(execd.port(), "POST", "/command", "{\"command\":\"sha256sum\",\"stdin\":true,\"tag\":\"sha\"}", "\"type\":\"init\"");
-		auto list = object(request(execd.port(), "GET", "/commands?tag=sha").body);
-		const std::string id = list->getArray("commands")->getObject(0)->getValue<std::string>("id");
+		const std::string id = idByTag(execd, "sha");
 		const long before = rssKb(execd.pid());
 		HttpResult r = request(execd.port(), "POST", "/command/" + id + "/stdin", data);
 		const long after = rssKb(execd.pid());
@@ -284,7 +292,7 @@ public:
 
 		// By number, to a foreground command: its stream ends as signaled.
 		auto run = startRequest(execd.port(), "POST", "/command", "{\"command\":\"sleep 30\",\"tag\":\"fg\"}", "\"type\":\"init\"");
-		id = object(request(execd.port(), "GET", "/commands?tag=fg").body)->getArray("commands")->getObject(0)->getValue<std::string>("id");
+		id = idByTag(execd, "fg");
 		for (const char* bad: {"{\"signal\":0}", "{\"signal\":65}", "{\"signal\":\"SIGNOPE\"}", "{\"signal\":true}", "{}", "{\"signal\":\"RTMIN+99\"}"})
 		{
 			r = request(execd.port(), "POST", "/command/" + id + "/signal", bad);
@@ -356,7 +364,7 @@ public:
 	{
 		ExecdProcess execd(shellOptions());
 		auto run = startRequest(execd.port(), "POST", "/command", "{\"command\":\"cat; echo end; exit 3\",\"stdin\":true,\"tag\":\"f\"}", "\"type\":\"init\"");
-		const std::string id = object(request(execd.port(), "GET", "/commands?tag=f").body)->getArray("commands")->getObject(0)->getValue<std::string>("id");
+		const std::string id = idByTag(execd, "f");
 		request(execd.port(), "POST", "/command/" + id + "/stdin", "before\n");
 		std::this_thread::sleep_for(std::chrono::milliseconds(200));
 		auto follower = startRequest(execd.port(), "GET", "/command/" + id + "/events", "", "\"type\":\"init\"");
@@ -394,7 +402,7 @@ public:
 		const std::string body = "{\"command\":\"cat\",\"stdin\":true,\"tag\":\"left\"}";
 		rawRequest(execd.port(), "POST /command HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
 			+ std::to_string(body.size()) + "\r\n\r\n" + body, std::chrono::milliseconds(300));
-		const std::string id = object(request(execd.port(), "GET", "/commands?tag=left").body)->getArray("commands")->getObject(0)->getValue<std::string>("id");
+		const std::string id = idByTag(execd, "left");
 		request(execd.port(), "POST", "/command/" + id + "/stdin", "lost\n");   // nobody reads: discarded
 		std::this_thread::sleep_for(std::chrono::milliseconds(100));
 		auto follower = startRequest(execd.port(), "GET", "/command/" + id + "/events", "", "\"type\":\"init\"");
