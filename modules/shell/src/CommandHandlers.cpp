@@ -1,4 +1,5 @@
 #include "CommandHandlers.h"
+#include "execd/OutputSplitter.h"
 #include "execd/Http.h"
 #include "execd/RunTable.h"
 #include "execd/SseWriter.h"
@@ -378,7 +379,13 @@ void CommandEventsHandler::followFile(const CommandStatus& status, bool fromStar
 	}
 	sink.emit(StreamEvent::init(status.id));
 	std::vector<char> buffer(64 * 1024);
-	std::string pending;   // an incomplete UTF-8 character, kept for the next read
+	// One event a line, as the command's own stream would have had them.
+	OutputSplitter splitter;
+	std::vector<std::string> lines;
+	auto emitLines = [&sink, &lines] {
+		for (const std::string& line: lines) sink.emit(StreamEvent::stdoutText(line));
+		lines.clear();
+	};
 	for (;;)
 	{
 		// Whether it ended is asked before reading: what it wrote before is read then.
@@ -388,27 +395,14 @@ void CommandEventsHandler::followFile(const CommandStatus& status, bool fromStar
 			ssize_t n = ::pread(fd, buffer.data(), buffer.size(), offset);
 			if (n <= 0) break;
 			offset += n;
-			pending.append(buffer.data(), static_cast<std::size_t>(n));
-			// Up to the last complete UTF-8 character.
-			std::size_t cut = pending.size();
-			std::size_t back = 0;
-			while (back < 4 && back < pending.size() && (static_cast<unsigned char>(pending[pending.size() - 1 - back]) & 0xC0) == 0x80) ++back;
-			if (back < pending.size())
-			{
-				unsigned char lead = static_cast<unsigned char>(pending[pending.size() - 1 - back]);
-				std::size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
-				if (need > back + 1) cut = pending.size() - 1 - back;
-			}
-			if (cut > 0)
-			{
-				sink.emit(StreamEvent::stdoutText(pending.substr(0, cut)));
-				pending.erase(0, cut);
-			}
+			splitter.feed(buffer.data(), static_cast<std::size_t>(n), lines);
+			emitLines();
 			if (!sink.isOpen()) return;
 		}
 		if (ended)
 		{
-			if (!pending.empty()) sink.emit(StreamEvent::stdoutText(pending));
+			splitter.finish(lines);
+			emitLines();
 			auto last = _runner.registry().find(status.id);
 			if (!last || !last->exitCode || *last->exitCode == 0)
 			{

@@ -55,15 +55,15 @@ std::string firstId(const std::string& body)
 }
 
 
-std::string stdoutOf(const std::string& body, bool bracketed = true)
-	// The stdout events' texts, each in [] unless bracketed is false.
+std::string stdoutOf(const std::string& body)
+	// The stdout events' texts, each in [].
 {
 	std::string out;
 	for (const std::string& e: jsonEvents(body))
 	{
 		auto o = object(e);
 		if (o->getValue<std::string>("type") != "stdout") continue;
-		out += bracketed ? "[" + o->getValue<std::string>("text") + "]" : o->getValue<std::string>("text");
+		out += "[" + o->getValue<std::string>("text") + "]";
 	}
 	return out;
 }
@@ -453,9 +453,9 @@ public:
 		CPPUNIT_ASSERT(fromNow.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
 		HttpResult all = fromStart.get();
 		HttpResult later = fromNow.get();
-		// The output file's bytes, in events of any size.
-		CPPUNIT_ASSERT_EQUAL(std::string("one\ntwo\nthree\n"), stdoutOf(all.body, false));
-		CPPUNIT_ASSERT_EQUAL(std::string("two\nthree\n"), stdoutOf(later.body, false));
+		// The output file's lines, one event each, as on the command's own stream.
+		CPPUNIT_ASSERT_EQUAL(std::string("[one][two][three]"), stdoutOf(all.body));
+		CPPUNIT_ASSERT_EQUAL(std::string("[two][three]"), stdoutOf(later.body));
 		CPPUNIT_ASSERT_EQUAL(std::string("error"), lastType(all.body));
 		CPPUNIT_ASSERT_MESSAGE(all.body, all.body.find("\"evalue\":\"2\"") != std::string::npos);
 		// Ended: the whole output and the end, at once.
