@@ -47,24 +47,6 @@ bool clientGone(int socket)
 }
 
 
-Descriptor::Descriptor(int fd):
-	_fd(fd)
-{
-}
-
-
-Descriptor::~Descriptor()
-{
-	if (_fd >= 0) ::close(_fd);
-}
-
-
-int Descriptor::get() const
-{
-	return _fd;
-}
-
-
 void checkPath(const std::string& path)
 {
 	if (path.find('\0') != std::string::npos) throw ApiException::badRequest("invalid path: it contains a NUL byte");

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "execd/ApiException.h"
+#include "execd/Descriptor.h"
 #include "execd/Http.h"
 #include "execd/Paths.h"
 #include "execd/StreamEvent.h"
@@ -45,23 +46,6 @@ bool clientGone(int socket);
 	/// True when the client of a request that has been read whole has closed or
 	/// reset its connection. Does not wait; a pipelined next request is not a
 	/// departure.
-
-
-class Descriptor
-	/// Owns a file descriptor: closes it when it goes out of scope.
-{
-public:
-	explicit Descriptor(int fd);
-	~Descriptor();
-	Descriptor(const Descriptor&) = delete;
-	Descriptor& operator = (const Descriptor&) = delete;
-
-	int get() const;
-		/// The descriptor (-1 for none).
-
-private:
-	int _fd;
-};
 
 
 void checkPath(const std::string& path);

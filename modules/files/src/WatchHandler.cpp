@@ -82,15 +82,12 @@ void WatchHandler::stream(Poco::Net::HTTPServerRequest& request, SseWriter& sink
 	if (!S_ISDIR(st.st_mode))
 		throw ApiException::badRequest("cannot watch " + path + ": not a directory");
 
-	_fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	// Closed, and every watch released, as the stream ends.
+	Descriptor inotify(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
+	_fd = inotify.get();
 	if (_fd < 0)
 		throw ApiException(503, ErrorCode::SERVICE_UNAVAILABLE, std::string("cannot watch: inotify_init1: ") + std::strerror(errno)
 			+ (errno == EMFILE ? " (fs.inotify.max_user_instances)" : ""));
-	struct Closer
-	{
-		int& fd;
-		~Closer() { if (fd >= 0) ::close(fd); fd = -1; }
-	} closer{_fd};
 	if (!watchTree(path, false, nullptr))
 	{
 		if (_limitErrno == ENOSPC) throw ApiException(503, ErrorCode::SERVICE_UNAVAILABLE, _limitError);

@@ -62,7 +62,7 @@ private:
 	bool included(const std::string& path) const;
 
 	const FilesSettings& _settings;
-	int _fd = -1;
+	int _fd = -1;   ///< the inotify descriptor, while stream() runs (it owns and closes it)
 	bool _recursive = false;
 	std::optional<Glob> _include;                 ///< ?include=, matched against base names
 	std::unordered_map<int, std::string> _dirs;   ///< watch descriptor -> directory

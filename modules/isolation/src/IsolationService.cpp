@@ -202,7 +202,7 @@ std::string IsolationService::changes(const std::string& id, bool apply)
 	if (config.mode != SessionConfig::Workspace::OVERLAY)
 		throw ApiException::badRequest(std::string(what) + " needs a session whose workspace mode is overlay", ErrorCode::RUNTIME_ERROR);
 	const std::string upper = entry->session->sessionDirectory() + "/upper";
-	files::Descriptor workspace(entry->session->workspaceDescriptor());
+	Descriptor workspace(entry->session->workspaceDescriptor());
 	if (workspace.get() < 0) throw ApiException::runtimeError("isolated session is not active");
 	return Overlay::json(apply ? Overlay::commit(upper, workspace.get(), config.workspace, DIFF_MAX_ENTRIES)
 		: Overlay::diff(upper, workspace.get(), DIFF_MAX_ENTRIES));

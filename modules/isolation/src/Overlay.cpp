@@ -86,7 +86,7 @@ std::string linkTarget(int dir, const std::string& name)
 
 bool opaque(int dir, const std::string& name)
 {
-	files::Descriptor fd(::openat(dir, name.c_str(), DIRECTORY_FLAGS));
+	Descriptor fd(::openat(dir, name.c_str(), DIRECTORY_FLAGS));
 	char value[4] = {0};
 	return fd.get() >= 0 && ::fgetxattr(fd.get(), "trusted.overlay.opaque", value, sizeof(value)) > 0 && value[0] == 'y';
 }
@@ -146,7 +146,7 @@ bool Overlay::probe(const std::string& root)
 std::vector<Overlay::Change> Overlay::diff(const std::string& upper, int workspace, std::size_t maxEntries)
 {
 	std::vector<Change> changes;
-	files::Descriptor lower(::fcntl(workspace, F_DUPFD_CLOEXEC, 0));
+	Descriptor lower(::fcntl(workspace, F_DUPFD_CLOEXEC, 0));
 	if (lower.get() < 0) throw ApiException::runtimeError(Paths::errorText(errno, "open", "the workspace"));
 	std::size_t entries = 0;
 	try
@@ -186,10 +186,10 @@ std::vector<Overlay::Change> Overlay::diff(const std::string& upper, int workspa
 				{
 					// The session removed the directory and made it again: what the
 					// host has there and the upper has not is gone.
-					files::Descriptor hostDir(::openat(lower.get(), relative.c_str(), DIRECTORY_FLAGS));
+					Descriptor hostDir(::openat(lower.get(), relative.c_str(), DIRECTORY_FLAGS));
 					DIR* d = hostDir.get() >= 0 ? ::fdopendir(::fcntl(hostDir.get(), F_DUPFD_CLOEXEC, 0)) : nullptr;
 					std::set<std::string> gone;
-					files::Descriptor upperDir(::openat(walk.dirFd(), walk.name().c_str(), DIRECTORY_FLAGS));
+					Descriptor upperDir(::openat(walk.dirFd(), walk.name().c_str(), DIRECTORY_FLAGS));
 					while (d)
 					{
 						dirent* e = ::readdir(d);
@@ -215,7 +215,7 @@ std::vector<Overlay::Change> Overlay::diff(const std::string& upper, int workspa
 				bool same = (st.st_mode & S_IFMT) == (host.st_mode & S_IFMT) && st.st_uid == host.st_uid && st.st_gid == host.st_gid;
 				if (same && S_ISLNK(st.st_mode))
 				{
-					files::Descriptor hostParent(relative.find('/') == std::string::npos ? ::fcntl(lower.get(), F_DUPFD_CLOEXEC, 0)
+					Descriptor hostParent(relative.find('/') == std::string::npos ? ::fcntl(lower.get(), F_DUPFD_CLOEXEC, 0)
 						: ::openat(lower.get(), Paths::dirName("/" + relative).substr(1).c_str(), DIRECTORY_FLAGS));
 					same = linkTarget(walk.dirFd(), walk.name()) == linkTarget(hostParent.get(), walk.name());
 				}
@@ -273,7 +273,7 @@ std::vector<Overlay::Change> Overlay::commit(const std::string& upper, int works
 			if (::mkdirat(target.dir(), target.name().c_str(), 0700) != 0 && errno != EEXIST) fail(errno, "mkdir", target.path());
 			// Owner and mode through the directory itself: what is there now may
 			// have been swapped for a link since.
-			files::Descriptor dir(::openat(target.dir(), target.name().c_str(), DIRECTORY_FLAGS));
+			Descriptor dir(::openat(target.dir(), target.name().c_str(), DIRECTORY_FLAGS));
 			if (dir.get() < 0)
 			{
 				if (errno == ELOOP || errno == ENOTDIR) SessionView::denySymlink(target.path());
@@ -295,11 +295,11 @@ std::vector<Overlay::Change> Overlay::commit(const std::string& upper, int works
 		else if (S_ISREG(st.st_mode))
 		{
 			// O_NONBLOCK: swapped for a FIFO since, it must not hold the commit.
-			files::Descriptor in(from.openLeaf(source, O_RDONLY | O_NONBLOCK));
+			Descriptor in(from.openLeaf(source, O_RDONLY | O_NONBLOCK));
 			if (in.get() < 0) fail(errno, "open", source.path());
 			struct stat now;
 			if (::fstat(in.get(), &now) != 0 || !S_ISREG(now.st_mode)) continue;   // no longer a file: not committed
-			files::Descriptor out(::openat(target.dir(), temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+			Descriptor out(::openat(target.dir(), temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
 			if (out.get() < 0) fail(errno, "open", target.path());
 			int error = files::Transfer::copyAll(in.get(), out.get(), static_cast<unsigned long long>(now.st_size));
 			if (error == 0 && ::fchown(out.get(), st.st_uid, st.st_gid) != 0) error = errno;

@@ -143,7 +143,7 @@ void ViewHandler::download(const SessionView& view, Poco::Net::HTTPServerRequest
 		throw ApiException::badRequest("line-based reading (offset/limit) and byte range (Range header) are mutually exclusive");
 	SessionView::Location at = view.locate(raw, false);
 	// O_NONBLOCK: a FIFO must not wait for a writer (send() refuses it).
-	files::Descriptor fd(view.openLeaf(at, O_RDONLY | O_NONBLOCK));
+	Descriptor fd(view.openLeaf(at, O_RDONLY | O_NONBLOCK));
 	if (fd.get() < 0) fileError(errno, "open", at.path());
 	struct stat st;
 	if (::fstat(fd.get(), &st) != 0) fileError(errno, "stat", at.path());
@@ -193,7 +193,7 @@ void ViewHandler::upload(const SessionView& view, Poco::Net::HTTPServerRequest& 
 		throw ApiException::badRequest("multipart form is empty", ErrorCode::INVALID_FILE);
 	struct Spool
 	{
-		std::unique_ptr<files::Descriptor> fd;
+		std::unique_ptr<Descriptor> fd;
 		std::size_t size = 0;
 	};
 	std::vector<std::string> metadata;
@@ -233,7 +233,7 @@ void ViewHandler::upload(const SessionView& view, Poco::Net::HTTPServerRequest& 
 				if (fd < 0) throw ApiException::runtimeError(Paths::errorText(errno, "open", spoolDir));
 				::unlink(name.c_str());
 				Spool spool;
-				spool.fd = std::make_unique<files::Descriptor>(fd);
+				spool.fd = std::make_unique<Descriptor>(fd);
 				int error = 0;
 				std::size_t& size = spool.size;
 				parser.read([fd, &error, &size](const char* data, std::size_t n) {
@@ -340,7 +340,7 @@ void ViewHandler::permissions(const SessionView& view, Poco::Net::HTTPServerRequ
 	for (const auto& c: changes)
 	{
 		SessionView::Location at = view.locate(c.first, false);
-		files::Descriptor fd(view.openLeaf(at, O_PATH));
+		Descriptor fd(view.openLeaf(at, O_PATH));
 		if (fd.get() < 0) throw ApiException::runtimeError(Paths::errorText(errno, "chmod", at.path()));
 		// An O_PATH descriptor takes no fchmod(): its /proc name does, and cannot
 		// be swapped for a link meanwhile.
@@ -382,7 +382,7 @@ void ViewHandler::replace(const SessionView& view, Poco::Net::HTTPServerRequest&
 	for (Edit& edit: edits)
 	{
 		SessionView::Location at = view.locate(edit.raw, false);
-		files::Descriptor fd(view.openLeaf(at, O_RDONLY | O_NONBLOCK));
+		Descriptor fd(view.openLeaf(at, O_RDONLY | O_NONBLOCK));
 		if (fd.get() < 0) fileError(errno, "open", at.path());
 		struct stat st;
 		if (::fstat(fd.get(), &st) != 0) fileError(errno, "stat", at.path());
@@ -416,7 +416,7 @@ void ViewHandler::replace(const SessionView& view, Poco::Net::HTTPServerRequest&
 		edited.append(content, from, std::string::npos);
 		if (edited.size() > REPLACE_MAX_BYTES) throw tooLarge();
 		// The edit goes through a memory-backed file to the same placing as uploads.
-		files::Descriptor memory(::memfd_create("execd-replace", MFD_CLOEXEC));
+		Descriptor memory(::memfd_create("execd-replace", MFD_CLOEXEC));
 		if (memory.get() < 0) throw ApiException::runtimeError(Paths::errorText(errno, "memfd_create", at.path()));
 		if (int error = files::Transfer::writeAll(memory.get(), edited.data(), edited.size()))
 			throw ApiException::runtimeError(Paths::errorText(error, "write", at.path()));

@@ -1,6 +1,7 @@
 #include "CommandHandlers.h"
-#include "execd/OutputSplitter.h"
+#include "execd/Descriptor.h"
 #include "execd/Http.h"
+#include "execd/OutputSplitter.h"
 #include "execd/RunTable.h"
 #include "execd/SseWriter.h"
 #include "Poco/NumberParser.h"
@@ -365,12 +366,8 @@ void CommandEventsHandler::followFile(const CommandStatus& status, bool fromStar
 	int fd = ::open(status.outputPath.c_str(), O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		throw ApiException::runtimeError("cannot read the output of " + status.id + ": " + std::strerror(errno));
-	struct Closer
-	{
-		int fd;
-		~Closer() { if (fd >= 0) ::close(fd); }
-	} file{fd}, watch{::inotify_init1(IN_CLOEXEC | IN_NONBLOCK)};
-	if (watch.fd >= 0) ::inotify_add_watch(watch.fd, status.outputPath.c_str(), IN_MODIFY | IN_CLOSE_WRITE);
+	Descriptor file(fd), watch(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
+	if (watch.get() >= 0) ::inotify_add_watch(watch.get(), status.outputPath.c_str(), IN_MODIFY | IN_CLOSE_WRITE);
 	off_t offset = 0;
 	if (!fromStart)
 	{
@@ -417,13 +414,13 @@ void CommandEventsHandler::followFile(const CommandStatus& status, bool fromStar
 		}
 		if (!sink.isOpen()) return;
 		// New output wakes this at once; the end is seen within 200 ms.
-		struct pollfd pfd{watch.fd, POLLIN, 0};
-		if (watch.fd >= 0 && ::poll(&pfd, 1, 200) > 0)
+		struct pollfd pfd{watch.get(), POLLIN, 0};
+		if (watch.get() >= 0 && ::poll(&pfd, 1, 200) > 0)
 		{
 			char events[4096];
-			while (::read(watch.fd, events, sizeof(events)) > 0) { }
+			while (::read(watch.get(), events, sizeof(events)) > 0) { }
 		}
-		else if (watch.fd < 0)
+		else if (watch.get() < 0)
 		{
 			_runner.registry().waitFinished(status.id, std::chrono::milliseconds(200));
 		}
