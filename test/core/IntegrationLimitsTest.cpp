@@ -139,7 +139,7 @@ bool exists(const std::string& path)
 
 
 std::vector<pid_t> processesInGroupsOf(pid_t execd)
-	// Every process in a group named after that execd ("execd-<pid>-").
+	// Every live process in a group named after that execd ("execd-<pid>-").
 {
 	const std::string needle = "/execd-" + std::to_string(execd) + "-";
 	std::vector<pid_t> found;
@@ -148,6 +148,9 @@ std::vector<pid_t> processesInGroupsOf(pid_t execd)
 	{
 		const pid_t pid = static_cast<pid_t>(std::atoi(e->d_name));
 		if (pid <= 0) continue;
+		const std::string stat = readFile("/proc/" + std::to_string(pid) + "/stat");
+		const std::size_t close = stat.rfind(')');
+		if (close != std::string::npos && close + 2 < stat.size() && stat[close + 2] == 'Z') continue;   // gone but for its status
 		if (readFile("/proc/" + std::to_string(pid) + "/cgroup").find(needle) != std::string::npos) found.push_back(pid);
 	}
 	if (proc) ::closedir(proc);
@@ -217,6 +220,9 @@ public:
 			{"{\"memory_bytes\":\"99999999999999999999G\"}", "limits.memory_bytes must be"},
 			{"{\"cpu_millis_per_s\":5}", "limits.cpu_millis_per_s must be an integer from 10 to "},
 			{"{\"cpu_millis_per_s\":100000000}", "limits.cpu_millis_per_s must be"},
+			{"{\"memroy_bytes\":null}", "limits.memroy_bytes is not a limit"},
+			{"{\"pids\":10,\"PIDS\":20}", "limits.pids is given twice"},
+			{"{\"memory_bytes\":\"100Mb\"}", "limits.memory_bytes must be"},
 			{"[1]", "limits must be an object"},
 			{"\"100M\"", "limits must be an object"},
 		};
@@ -239,7 +245,7 @@ public:
 		CPPUNIT_ASSERT_EQUAL(200, request(execd.port(), "POST", "/command", commandBody("true", "null")).status);
 		CPPUNIT_ASSERT_EQUAL(200, request(execd.port(), "POST", "/command", commandBody("true", "{}")).status);
 		CPPUNIT_ASSERT_EQUAL(200, request(execd.port(), "POST", "/command", commandBody("true", "{\"pids\":null}")).status);
-		CPPUNIT_ASSERT_EQUAL(std::size_t(0), processesInGroupsOf(execd.pid()).size());
+		CPPUNIT_ASSERT_EQUAL(std::size_t(0), groupsEmptied(execd));
 	}
 
 	void testCommandRunsInItsOwnGroup()
@@ -280,7 +286,7 @@ public:
 		CPPUNIT_ASSERT(run.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
 		HttpResult r = run.get();
 		CPPUNIT_ASSERT_MESSAGE(r.body, output(r.body).find(std::to_string(expectedChildAdj(execd.pid())) + "\nready\n") != std::string::npos);
-		CPPUNIT_ASSERT_EQUAL(std::size_t(0), processesInGroupsOf(execd.pid()).size());
+		CPPUNIT_ASSERT_EQUAL(std::size_t(0), groupsEmptied(execd));
 		for (const auto& d: dirs)
 			CPPUNIT_ASSERT_MESSAGE(d.second, !exists(d.second));
 	}
@@ -303,38 +309,48 @@ public:
 		HttpResult r = request(execd.port(), "POST", "/command", commandBody(alloc + "; echo after", "{\"memory_bytes\":\"100M\"}"), DETAILS);
 		CPPUNIT_ASSERT_EQUAL(std::string("exited"), finalEvent(r.body)->getValue<std::string>("exit_reason"));
 		CPPUNIT_ASSERT_EQUAL(std::string("after\n"), output(r.body));
-		// The same allocation without a limit here is no OOM kill of execd's.
+		// execd lives on, outside the groups.
 		CPPUNIT_ASSERT_EQUAL(200, request(execd.port(), "GET", "/ping").status);
-		CPPUNIT_ASSERT_EQUAL(std::size_t(0), processesInGroupsOf(execd.pid()).size());
+		CPPUNIT_ASSERT_EQUAL(std::size_t(0), groupsEmptied(execd));
 	}
 
 	void testForkBombIsContained()
 	{
 		ExecdProcess execd(limitsOptions());
 		if (skipUnlessAvailable(execd)) return;
+		// /ping's p99 over a while, one request every 5 ms; the group's size meanwhile.
+		std::size_t mostInGroup = 0;
+		auto pingP99 = [&](std::chrono::milliseconds during) {
+			std::vector<double> millis;
+			auto sampled = std::chrono::steady_clock::now();
+			const auto until = sampled + during;
+			while (std::chrono::steady_clock::now() < until)
+			{
+				const auto t0 = std::chrono::steady_clock::now();
+				CPPUNIT_ASSERT_EQUAL(200, request(execd.port(), "GET", "/ping").status);
+				millis.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+				if (std::chrono::steady_clock::now() - sampled > std::chrono::milliseconds(100))
+				{
+					mostInGroup = std::max(mostInGroup, processesInGroupsOf(execd.pid()).size());
+					sampled = std::chrono::steady_clock::now();
+				}
+				std::this_thread::sleep_for(std::chrono::milliseconds(5));
+			}
+			std::sort(millis.begin(), millis.end());
+			return millis[millis.size() * 99 / 100];
+		};
+		const double idle = pingP99(std::chrono::seconds(1));
 		auto run = startRequest(execd.port(), "POST", "/command",
 			commandBody("echo started; f(){ f|f& }; f; sleep 30", "{\"pids\":64}", ",\"timeout\":4000"), "started");
 		// And one of busy loops, which the scheduler weighs as one against execd.
 		auto busy = startRequest(execd.port(), "POST", "/command",
 			commandBody("echo started; for i in $(seq 100); do (while :; do :; done) & done; sleep 30", "{\"pids\":64}", ",\"timeout\":4000"), "started");
 		std::this_thread::sleep_for(std::chrono::milliseconds(300));
-		// Meanwhile execd answers: /ping's latencies over two seconds. The bound
-		// here leaves room for a loaded test machine; bench/limits.sh measures
-		// the p99 against the 10 ms target.
-		std::vector<double> millis;
-		std::size_t mostInGroup = 0;
-		const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-		while (std::chrono::steady_clock::now() < until)
-		{
-			const auto t0 = std::chrono::steady_clock::now();
-			CPPUNIT_ASSERT_EQUAL(200, request(execd.port(), "GET", "/ping").status);
-			millis.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-			if (millis.size() % 20 == 0) mostInGroup = std::max(mostInGroup, processesInGroupsOf(execd.pid()).size());
-			std::this_thread::sleep_for(std::chrono::milliseconds(5));
-		}
-		std::sort(millis.begin(), millis.end());
-		const double p99 = millis[millis.size() * 99 / 100];
-		CPPUNIT_ASSERT_MESSAGE(std::to_string(p99) + " ms", p99 <= 50);
+		// Meanwhile execd answers. The bound leaves room for a loaded test
+		// machine (against the same execd idle just before); bench/limits.sh
+		// measures the p99 against the 10 ms target.
+		const double p99 = pingP99(std::chrono::seconds(2));
+		CPPUNIT_ASSERT_MESSAGE(std::to_string(p99) + " ms, idle " + std::to_string(idle) + " ms", p99 <= std::max(50.0, 10 * idle));
 		CPPUNIT_ASSERT_MESSAGE(std::to_string(mostInGroup), mostInGroup > 16 && mostInGroup <= 128);
 		CPPUNIT_ASSERT(run.wait_for(std::chrono::seconds(15)) == std::future_status::ready);
 		CPPUNIT_ASSERT(busy.wait_for(std::chrono::seconds(15)) == std::future_status::ready);
@@ -343,7 +359,7 @@ public:
 		r = busy.get();
 		CPPUNIT_ASSERT_MESSAGE(r.body, output(r.body, "stderr").find("Resource temporarily unavailable") != std::string::npos);
 		// The timeouts ended them, and not one of their processes is left.
-		CPPUNIT_ASSERT_EQUAL(std::size_t(0), processesInGroupsOf(execd.pid()).size());
+		CPPUNIT_ASSERT_EQUAL(std::size_t(0), groupsEmptied(execd));
 	}
 
 	void testCpuIsThrottled()
@@ -367,13 +383,14 @@ public:
 			commandBody("sleep 30 & sleep 30 & grep -c execd- /proc/self/cgroup; sleep 0.5", "{\"pids\":16}", ",\"background\":true"));
 		CPPUNIT_ASSERT_EQUAL(200, r.status);
 		const std::string id = events(r.body).front()->getValue<std::string>("text");
-		std::this_thread::sleep_for(std::chrono::milliseconds(200));
+		for (int i = 0; i < 250 && processesInGroupsOf(execd.pid()).size() < 3; ++i)
+			std::this_thread::sleep_for(std::chrono::milliseconds(20));
 		CPPUNIT_ASSERT(processesInGroupsOf(execd.pid()).size() >= 3);   // bash and its sleeps
 		// It ended: what it left running went with its group.
 		const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
 		while (object(request(execd.port(), "GET", "/command/status/" + id).body)->getValue<bool>("running") && std::chrono::steady_clock::now() < deadline)
 			std::this_thread::sleep_for(std::chrono::milliseconds(20));
-		CPPUNIT_ASSERT_EQUAL(std::size_t(0), processesInGroupsOf(execd.pid()).size());
+		CPPUNIT_ASSERT_EQUAL(std::size_t(0), groupsEmptied(execd));
 		CPPUNIT_ASSERT_EQUAL(groupLines(execd, 2), request(execd.port(), "GET", "/command/" + id + "/logs").body);
 	}
 
@@ -461,9 +478,24 @@ public:
 		HttpResult r = request(execd.port(), "POST", "/code/context", "{\"language\":\"python\",\"limits\":{\"memory_bytes\":\"300M\"}}");
 		CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
 		const std::string id = object(r.body)->getValue<std::string>("id");
-		r = request(execd.port(), "POST", "/code",
-			"{\"code\":\"print(open('/proc/self/cgroup').read().count('/execd-'))\",\"context\":{\"id\":\"" + id + "\",\"language\":\"python\"}}");
-		CPPUNIT_ASSERT_MESSAGE(r.body, output(r.body).find(groupLines(execd, 2)) == 0);
+		auto cell = [&](const std::string& code) {
+			return request(execd.port(), "POST", "/code",
+				"{\"code\":" + quote(code) + ",\"context\":{\"id\":\"" + id + "\",\"language\":\"python\"}}", DETAILS);
+		};
+		const std::string where = "import os\nprint(open('/proc/self/cgroup').read().count('/execd-'), os.getpid())";
+		r = cell(where);
+		CPPUNIT_ASSERT_MESSAGE(r.body, output(r.body).find(groupLines(execd, 2).substr(0, 1) + " ") == 0);
+		const std::string first = output(r.body);
+		// OOM-killed, and restarted by Jupyter: the new kernel is in the group too.
+		r = cell("b = b'x' * (1 << 30)");
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, std::string("oom_killed"), finalEvent(r.body)->getValue<std::string>("exit_reason"));
+		std::string again;
+		for (int i = 0; i < 100 && (again.empty() || again == first); ++i)
+		{
+			again = output(cell(where).body);
+			if (again.empty() || again == first) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+		}
+		CPPUNIT_ASSERT_MESSAGE(again, again != first && again.find(groupLines(execd, 2).substr(0, 1) + " ") == 0);
 		CPPUNIT_ASSERT_EQUAL(200, request(execd.port(), "DELETE", "/code/contexts/" + id).status);
 		CPPUNIT_ASSERT_EQUAL(std::size_t(0), groupsEmptied(execd));
 	}

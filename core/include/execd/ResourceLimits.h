@@ -44,8 +44,9 @@ struct EXECD_API ResourceLimits
 	static ResourceLimits fromJson(const JsonBody& body, const std::string& prefix);
 		/// Reads body's "limits" (absent or null: no limits). memory_bytes is an
 		/// integer or a size string ("100M", "1.5G" is not one: "1536M"; K, M, G
-		/// and T are powers of 1024, an "i" or "B" after them is allowed); the
-		/// others are integers. Unknown members and values out of range are a 400
+		/// and T are powers of 1024, an "i" or "B" after them is allowed, "b"
+		/// is not); the others are integers. Unknown members (null ones too), a
+		/// member given twice (names match in any case) and values out of range are a 400
 		/// INVALID_REQUEST_BODY whose message starts with prefix and names the
 		/// member and its range: a limit that is misspelt must not be dropped.
 
@@ -118,8 +119,8 @@ public:
 		/// the group. Throws Poco::SystemException.
 
 	std::optional<std::uint64_t> oomKills() const;
-		/// The OOM kills in the group (memory.events or memory.oom_control);
-		/// nothing without a memory limit.
+		/// The OOM kills in the group: memory.events (cgroup v2, every group),
+		/// memory.oom_control (v1, a group with a memory limit); else nothing.
 
 	std::vector<pid_t> members() const;
 		/// The processes in the group now.

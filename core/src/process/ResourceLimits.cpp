@@ -58,7 +58,7 @@ std::optional<Poco::UInt64> size(const std::string& text)
 		if (n > (Poco::UInt64(1) << 54)) return std::nullopt;
 		n = n * 10 + static_cast<Poco::UInt64>(text[i] - '0');
 	}
-	if (i == 0) return std::nullopt;
+	if (i == 0 || text.back() == 'b') return std::nullopt;   // "100Mb" would be megabits
 	std::string unit = Poco::toUpper(text.substr(i));
 	if (!unit.empty() && unit.back() == 'B') unit.pop_back();
 	if (unit.size() == 2 && unit[1] == 'I') unit.pop_back();
@@ -227,6 +227,10 @@ Tree probe()
 		if (m.type != "cgroup2" || v2 == groups.end()) continue;
 		std::optional<std::string> dir = directoryOf(m, v2->second);
 		if (!dir) continue;
+		// An execd before this one moved itself into the leaf: its parent holds the groups.
+		const std::string leaf = "/execd.daemon";
+		if (dir->size() > leaf.size() && dir->compare(dir->size() - leaf.size(), leaf.size(), leaf) == 0)
+			dir->erase(dir->size() - leaf.size());
 		const std::set<std::string> offered = words(readFile(*dir + "/cgroup.controllers"));
 		std::set<std::string> usable;
 		for (const char* c: CONTROLLERS)
@@ -296,47 +300,46 @@ std::vector<pid_t> procs(const std::string& dir)
 
 
 std::mutex setupMutex;
-bool v2Ready = false;
+bool v2Prepared = false;              ///< under setupMutex, as the two below
+std::set<std::string> v2Enabled;      ///< the controllers base's children have
+std::string v2Failure;                ///< why the others are not
 
 
 void prepareV2(const std::string& base, const std::set<std::string>& controllers)
-	// Hands the controllers to base's children. A group with processes cannot
-	// (the no internal processes rule): execd, then all of them, move to a leaf.
+	// Hands the controllers to base's children, each on its own (one the kernel
+	// refuses leaves the others). A group with processes cannot (the no
+	// internal processes rule): execd, then every process of base, move into a
+	// leaf, execd.daemon, first.
 {
 	std::lock_guard<std::mutex> lock(setupMutex);
-	if (v2Ready) return;
-	auto enable = [&]() -> int {
-		const std::set<std::string> on = words(readFile(base + "/cgroup.subtree_control"));
-		for (const std::string& c: controllers)
-		{
-			if (on.count(c)) continue;
-			int err = writeFile(base + "/cgroup.subtree_control", "+" + c);
-			if (err) return err;
-		}
+	if (v2Prepared) return;
+	const std::string leaf = base + "/execd.daemon";
+	auto enable = [&](const std::string& c) -> int {
+		if (words(readFile(base + "/cgroup.subtree_control")).count(c)) return 0;
+		return writeFile(base + "/cgroup.subtree_control", "+" + c);
+	};
+	auto relocate = [&](int attempt) -> int {
+		if (::mkdir(leaf.c_str(), 0755) != 0 && errno != EEXIST) return errno;
+		if (attempt == 0) return writeFile(leaf + "/cgroup.procs", std::to_string(::getpid()));
+		for (pid_t pid: procs(base)) writeFile(leaf + "/cgroup.procs", std::to_string(pid));
 		return 0;
 	};
-	int err = enable();
-	const std::string leaf = base + "/execd.daemon";
-	for (int attempt = 0; err == EBUSY && attempt < 2; ++attempt)
+	for (const std::string& c: controllers)
 	{
-		if (::mkdir(leaf.c_str(), 0755) != 0 && errno != EEXIST)
-			throw ApiException(500, ErrorCode::RUNTIME_ERROR, "cannot create the cgroup " + leaf + ": " + std::strerror(errno));
-		if (attempt == 0)
+		int err = enable(c);
+		for (int attempt = 0; err == EBUSY && attempt < 2; ++attempt)
 		{
-			err = writeFile(leaf + "/cgroup.procs", std::to_string(::getpid()));
+			int moved = relocate(attempt);
+			err = moved ? moved : enable(c);
 		}
+		if (err == 0)
+			v2Enabled.insert(c);
 		else
-		{
-			for (pid_t pid: procs(base)) writeFile(leaf + "/cgroup.procs", std::to_string(pid));
-			err = 0;
-		}
-		if (err == 0) err = enable();
+			v2Failure += std::string(v2Failure.empty() ? "" : "; ") + "cannot enable the " + c + " controller of the cgroup " + base + ": " + std::strerror(err);
 	}
-	if (err)
-		throw ApiException::badRequest("resource limits are not available: cannot enable the controllers of the cgroup " + base + ": " + std::strerror(err), ErrorCode::LIMITS_UNAVAILABLE);
 	if (::access(leaf.c_str(), F_OK) == 0)
-		Poco::Logger::get("execd").information("resource limits: execd moved into the cgroup %s", leaf);
-	v2Ready = true;
+		Poco::Logger::get("execd").information("resource limits: execd runs in the cgroup %s", leaf);
+	v2Prepared = true;
 }
 
 
@@ -344,7 +347,9 @@ std::set<std::string> swept;   ///< the groups sweep() looked at, under setupMut
 
 
 void sweep(const std::string& dir)
-	// Groups an execd that is gone left behind: "execd-<pid>-<n>".
+	// Empty groups an execd that is gone left behind, "execd-<pid>-<n>". One
+	// with processes is left alone: the owner's pid may be of another pid
+	// namespace, and its processes live on as any orphan would.
 {
 	DIR* pDir = ::opendir(dir.c_str());
 	if (!pDir) return;
@@ -358,10 +363,7 @@ void sweep(const std::string& dir)
 	}
 	::closedir(pDir);
 	for (const std::string& s: stale)
-	{
-		for (pid_t pid: procs(s)) ::kill(pid, SIGKILL);
-		::rmdir(s.c_str());
-	}
+		if (procs(s).empty()) ::rmdir(s.c_str());
 }
 
 
@@ -412,11 +414,16 @@ ResourceLimits ResourceLimits::fromJson(const JsonBody& body, const std::string&
 		throw ApiException::badRequest(prefix + "limits must be an object of memory_bytes, cpu_millis_per_s and pids");
 	}
 	if (!pObject) return limits;
+	std::set<std::string> seen;
 	for (const std::string& key: pObject->getNames())
 	{
+		const std::string name = Poco::toLower(key);
+		if (name != "memory_bytes" && name != "cpu_millis_per_s" && name != "pids")
+			throw ApiException::badRequest(prefix + "limits." + key + " is not a limit: memory_bytes, cpu_millis_per_s and pids are");
+		if (!seen.insert(name).second)
+			throw ApiException::badRequest(prefix + "limits." + name + " is given twice");
 		const Poco::Dynamic::Var value = pObject->get(key);
 		if (value.isEmpty()) continue;   // null: absent
-		const std::string name = Poco::toLower(key);
 		if (name == "memory_bytes")
 		{
 			const std::string range = "an integer from " + std::to_string(MIN_MEMORY_BYTES) + " to " + std::to_string(MAX_MEMORY_BYTES)
@@ -436,13 +443,9 @@ ResourceLimits ResourceLimits::fromJson(const JsonBody& body, const std::string&
 		{
 			limits.cpuMillisPerSecond = integer(value, prefix, name, MIN_CPU_MILLIS, maxCpuMillis());
 		}
-		else if (name == "pids")
-		{
-			limits.pids = integer(value, prefix, name, 1, MAX_PIDS);
-		}
 		else
 		{
-			throw ApiException::badRequest(prefix + "limits." + key + " is not a limit: memory_bytes, cpu_millis_per_s and pids are");
+			limits.pids = integer(value, prefix, name, 1, MAX_PIDS);
 		}
 	}
 	return limits;
@@ -510,44 +513,76 @@ ResourceGroup::Ptr ResourceGroup::create(const ResourceLimits& limits)
 				+ t.support.reason + ")", ErrorCode::LIMITS_UNAVAILABLE);
 		}
 	}
-	std::vector<std::pair<std::string, std::string>> bases;   // controller ("" for v2), execd's group
+	// Where the groups go: the v2 group, with every controller; or execd's group
+	// in each v1 hierarchy, with the controllers mounted there (co-mounted ones
+	// share one).
+	std::map<std::string, std::set<std::string>> bases;
 	if (t.support.version == 2)
 	{
-		prepareV2(t.directories.at(""), t.support.controllers);
-		bases.emplace_back("", t.directories.at(""));
+		const std::string& base = t.directories.at("");
+		prepareV2(base, t.support.controllers);
+		std::lock_guard<std::mutex> lock(setupMutex);
+		for (const std::string& c: limits.controllers())
+		{
+			if (!v2Enabled.count(c))
+				throw ApiException::badRequest("resource limits are not available: " + v2Failure, ErrorCode::LIMITS_UNAVAILABLE);
+		}
+		bases[base] = v2Enabled;
 	}
 	else
 	{
 		// A cpu group even without a CPU limit: the scheduler then weighs the
 		// whole group as one against execd's threads, and a fork bomb of busy
-		// loops cannot starve the daemon (group scheduling; cgroup v2 does it
-		// for every group, the controllers being enabled for all).
+		// loops cannot starve the daemon (group scheduling; under cgroup v2
+		// every group has it, the controllers being enabled for all).
 		std::set<std::string> controllers = limits.controllers();
 		if (t.support.controllers.count("cpu")) controllers.insert("cpu");
-		for (const std::string& c: controllers) bases.emplace_back(c, t.directories.at(c));
+		for (const std::string& c: controllers) bases[t.directories.at(c)].insert(c);
 	}
 	{
 		std::lock_guard<std::mutex> lock(setupMutex);
 		for (const auto& b: bases)
-			if (swept.insert(b.second).second) sweep(b.second);
+			if (swept.insert(b.first).second) sweep(b.first);
 	}
-	Ptr pGroup(new ResourceGroup(limits));
-	auto fail = [&](const std::string& what, int err) {
+	auto fail = [](const std::string& what, int err) {
 		throw ApiException(500, ErrorCode::RUNTIME_ERROR, "cannot " + what + ": " + std::strerror(err));
 	};
+	Ptr pGroup;
+	for (int attempt = 0; !pGroup; ++attempt)
+	{
+		// A name no group has in any of the bases (another execd with our pid,
+		// in another pid namespace, may have made one).
+		Ptr pCandidate(new ResourceGroup(limits));
+		bool taken = false;
+		for (const auto& b: bases)
+		{
+			const std::string dir = b.first + "/" + pCandidate->_name;
+			if (::mkdir(dir.c_str(), 0755) == 0)
+			{
+				pCandidate->_directories.push_back(dir);
+				continue;
+			}
+			if (errno != EEXIST || attempt >= 15) fail("create the cgroup " + dir, errno);
+			taken = true;
+			break;
+		}
+		if (!taken) pGroup = pCandidate;   // else the candidate removes what it made
+	}
+	std::size_t index = 0;
 	for (const auto& b: bases)
 	{
-		const std::string dir = b.second + "/" + pGroup->_name;
-		if (::mkdir(dir.c_str(), 0755) != 0) fail("create the cgroup " + dir, errno);
-		pGroup->_directories.push_back(dir);
-		const bool v2 = b.first.empty();
+		const std::string& dir = pGroup->_directories[index++];
+		const bool v2 = t.support.version == 2;
+		const std::set<std::string>& here = b.second;
 		auto set = [&](const std::string& file, const std::string& value, bool optional) {
 			const std::string path = dir + "/" + file;
 			if (optional && ::access(path.c_str(), F_OK) != 0) return;
 			int err = writeFile(path, value);
 			if (err) fail("write " + value + " to " + path, err);
 		};
-		if (limits.memoryBytes && (v2 || b.first == "memory"))
+		if (here.count("memory") && (v2 || limits.memoryBytes))
+			pGroup->_memoryDirectory = dir;   // v2: counted whether limited or not
+		if (limits.memoryBytes && here.count("memory"))
 		{
 			const std::string bytes = std::to_string(*limits.memoryBytes);
 			if (v2)
@@ -560,10 +595,9 @@ ResourceGroup::Ptr ResourceGroup::create(const ResourceLimits& limits)
 				set("memory.limit_in_bytes", bytes, false);
 				set("memory.memsw.limit_in_bytes", bytes, true);
 			}
-			pGroup->_memoryDirectory = dir;
 		}
-		if (limits.pids && (v2 || b.first == "pids")) set("pids.max", std::to_string(*limits.pids), false);
-		if (limits.cpuMillisPerSecond && (v2 || b.first == "cpu"))
+		if (limits.pids && here.count("pids")) set("pids.max", std::to_string(*limits.pids), false);
+		if (limits.cpuMillisPerSecond && here.count("cpu"))
 		{
 			const Poco::UInt64 quota = *limits.cpuMillisPerSecond * ResourceLimits::CPU_PERIOD_MICROS / 1000;
 			if (v2)
@@ -635,6 +669,8 @@ void ResourceGroup::adopt(pid_t pid) const
 
 std::optional<std::uint64_t> ResourceGroup::oomKills() const
 {
+	// v2: the group's own count, limited or not (every group has the memory
+	// controller there); v1: only a group with a memory limit has one.
 	if (_memoryDirectory.empty()) return std::nullopt;
 	std::ifstream in(_memoryDirectory + (_version == 2 ? "/memory.events" : "/memory.oom_control"));
 	std::string name;

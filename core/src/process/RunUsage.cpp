@@ -111,8 +111,9 @@ std::string counterFile()
 
 std::optional<std::uint64_t> oomKills()
 {
-	// Found once: execd does not change cgroups.
-	static const std::string file = counterFile();
+	// Looked up each time: execd moves into a leaf of its cgroup v2 group when
+	// it first creates a ResourceGroup there.
+	const std::string file = counterFile();
 	if (file.empty()) return std::nullopt;
 	return counter(file, "oom_kill");
 }
@@ -120,7 +121,11 @@ std::optional<std::uint64_t> oomKills()
 
 std::optional<std::uint64_t> oomKills(const ResourceGroup* pGroup)
 {
-	if (pGroup && pGroup->limits().memoryBytes) return pGroup->oomKills();
+	if (pGroup)
+	{
+		std::optional<std::uint64_t> own = pGroup->oomKills();
+		if (own) return own;
+	}
 	return oomKills();
 }
 
@@ -179,7 +184,7 @@ RunOutcome fromWait(int waitStatus, const struct rusage* pUsage, std::optional<s
 	{
 		outcome.reason = "exited";
 		outcome.exitCode = WEXITSTATUS(waitStatus);
-		if (pGroup && pGroup->limits().memoryBytes && oomKillsBefore && WEXITSTATUS(waitStatus) == 128 + SIGKILL)
+		if (pGroup && pGroup->oomKills() && oomKillsBefore && WEXITSTATUS(waitStatus) == 128 + SIGKILL)
 		{
 			std::optional<std::uint64_t> after = oomKills(pGroup);
 			if (after && *after > *oomKillsBefore)

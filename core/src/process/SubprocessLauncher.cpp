@@ -88,7 +88,11 @@ SubprocessLauncher::SubprocessLauncher(const Subprocess::Options& options):
 	_argv.push_back(nullptr);
 	for (const std::string& e: options.env) _envp.push_back(const_cast<char*>(e.c_str()));
 	_envp.push_back(nullptr);
-	if (options.group) _oomScoreAdj = std::to_string(options.group->childOomScoreAdj());
+	if (options.group)
+	{
+		_join = options.group->joinDescriptors();   // the child reads these, not the group
+		_oomScoreAdj = std::to_string(options.group->childOomScoreAdj());
+	}
 	try
 	{
 		openChannels();
@@ -241,7 +245,7 @@ void SubprocessLauncher::childSide(int errorPipe)
 	if (_options.group)
 	{
 		// Into the limits before anything of the program runs, as root still.
-		for (int fd: _options.group->joinDescriptors())
+		for (int fd: _join)
 			if (::write(fd, "0", 1) != 1) failInChild(errorPipe, errno);
 		int adj = ::open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
 		if (adj >= 0)

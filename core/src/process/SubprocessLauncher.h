@@ -53,6 +53,7 @@ private:
 	Pipe _in, _out, _err, _c3, _c4;
 	int _master = -1;
 	std::string _slaveName;
+	std::vector<int> _join;     ///< the ResourceGroup's cgroup.procs, for the child to write
 	std::string _oomScoreAdj;   ///< written by the child of a ResourceGroup
 };
 

@@ -45,13 +45,12 @@ std::shared_ptr<Kernel> ServerHost::startKernel(const std::string&, const std::s
 	if (pGroup)
 	{
 		// The embedded server started it: moved in before any code of a client's
-		// runs in it (what it forked meanwhile stays out, its own helpers only).
+		// runs in it (what it forked meanwhile stays out, its own helpers only),
+		// and so is every kernel Jupyter restarts for it (ServerKernel::watch()).
 		try
 		{
-			const pid_t pid = pKernel->pid();
-			if (pid <= 0) throw Poco::NotFoundException("the kernel's process is not known");
-			pGroup->adopt(pid);
 			pKernel->setGroup(pGroup);
+			if (pKernel->pid() <= 0) throw Poco::NotFoundException("the kernel's process is not known");
 		}
 		catch (Poco::Exception&)
 		{

@@ -42,6 +42,16 @@ void ServerKernel::watch()
 {
 	std::lock_guard<std::mutex> lock(_mutex);
 	_process.find(_session.kernelId);
+	adoptLocked();   // before the run's code is sent
+}
+
+
+void ServerKernel::adoptLocked()
+{
+	const pid_t pid = _process.pid();
+	if (!group() || pid <= 0 || pid == _adopted) return;
+	group()->adopt(pid);
+	_adopted = pid;
 }
 
 
@@ -59,6 +69,7 @@ pid_t ServerKernel::pid()
 	std::lock_guard<std::mutex> lock(_mutex);
 	if (_process.gone()) _process.forget();   // replaced since: its pid may be another's by now
 	_process.find(_session.kernelId);
+	adoptLocked();
 	return _process.pid();
 }
 

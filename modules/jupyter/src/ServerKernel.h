@@ -34,12 +34,17 @@ public:
 	bool restartsOnInterrupt() const override;
 
 private:
+	void adoptLocked();
+		/// With a ResourceGroup, moves the kernel's process found now into it,
+		/// once per process: a kernel Jupyter restarted is a new one.
+
 	JupyterServer& _server;
 	const JupyterClient::Session _session;
 	std::mutex _mutex;
 	KernelProcess _process;   ///< found in /proc for a local server
 	const bool _restartsOnInterrupt;
 	std::chrono::steady_clock::time_point _interruptedAt;   ///< the last interrupt, for such a kernel
+	pid_t _adopted = 0;   ///< the last process moved into group()
 };
 
 

@@ -150,6 +150,8 @@ void CommandRunner::runForeground(const CommandRequest& request, EventSink& clie
 	EventSink& sink = *pTap;
 
 	Subprocess child;
+	// Before the start: a small limit may be hit before the command's first event.
+	const std::optional<std::uint64_t> oomKillsBefore = RunUsage::oomKills(pGroup.get());
 	try
 	{
 		child.start(spawnOptions(request, pGroup));
@@ -166,7 +168,6 @@ void CommandRunner::runForeground(const CommandRequest& request, EventSink& clie
 	// Started before init goes out: an interrupt sent as soon as the client
 	// has the id finds the process.
 	_registry.started(id, child.pid(), takeInput(child), pTap);
-	const std::optional<std::uint64_t> oomKillsBefore = RunUsage::oomKills(pGroup.get());
 	sink.emit(StreamEvent::init(id));
 	_registry.announced(id);
 
@@ -194,7 +195,6 @@ void CommandRunner::runForeground(const CommandRequest& request, EventSink& clie
 	int exitCode = 0;
 	std::string error = Subprocess::describeExit(raw, exitCode);
 	RunOutcome outcome = RunUsage::fromWait(raw, child.usage(), oomKillsBefore, child.pid(), pGroup.get());
-	pGroup.reset();
 	const std::string stopReason = _registry.stopReason(id);
 	if (!stopReason.empty())
 		outcome.reason = stopReason;
@@ -203,6 +203,7 @@ void CommandRunner::runForeground(const CommandRequest& request, EventSink& clie
 	outcome.wallMillis = millisSince(start);
 	outcome.outputBytes = pump.bytesRead();
 	_registry.finished(id, exitCode, exitCode == 0 ? "" : error);
+	pGroup.reset();   // what the command left running ends before its stream does
 	StreamEvent last = exitCode == 0 ? StreamEvent::complete(millisSince(start)) : StreamEvent::failure(execError(std::to_string(exitCode), error));
 	last.outcome = outcome;
 	out.emit(last);
@@ -328,10 +329,10 @@ void CommandRunner::watchLoop()
 		for (Watched& w: done)
 		{
 			int raw = w.child.wait();
-			w.group.reset();   // what it left running goes with it
 			int exitCode = 0;
 			std::string error = Subprocess::describeExit(raw, exitCode);
 			_registry.finished(w.id, exitCode, exitCode == 0 ? "" : error);
+			w.group.reset();   // what it left running goes with it
 		}
 	}
 }

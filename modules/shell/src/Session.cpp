@@ -24,7 +24,7 @@ Session::Session(std::string id, std::string cwd, ResourceGroup::Ptr pGroup):
 
 std::optional<std::uint64_t> Session::oomKills() const
 {
-	return _pGroup && _pGroup->limits().memoryBytes ? _pGroup->oomKills() : std::nullopt;
+	return _pGroup ? _pGroup->oomKills() : std::nullopt;
 }
 
 

@@ -69,7 +69,7 @@ protected:
 		/// session runs in that ResourceGroup.
 
 	std::optional<std::uint64_t> oomKills() const;
-		/// The OOM kills of the session's group, when it has a memory limit.
+		/// The OOM kills counted in the session's group (ResourceGroup::oomKills()).
 
 	void noteOomKill(RunOutcome& outcome, std::optional<std::uint64_t> before) const;
 		/// A run that exited 137 after the OOM killer took a process of the
