@@ -2,6 +2,7 @@
 #include "execd/ApiException.h"
 #include "execd/Capabilities.h"
 #include "execd/Http.h"
+#include "process/Cgroups.h"
 #include "Poco/Logger.h"
 #include "Poco/String.h"
 #include <algorithm>
@@ -161,30 +162,6 @@ std::vector<Mount> cgroupMounts()
 }
 
 
-std::map<std::string, std::string> ownGroups()
-	// controller -> execd's group in that hierarchy; "" -> the v2 group.
-{
-	std::map<std::string, std::string> result;
-	std::ifstream in("/proc/self/cgroup");
-	for (std::string line; std::getline(in, line);)
-	{
-		std::size_t first = line.find(':');
-		std::size_t second = first == std::string::npos ? first : line.find(':', first + 1);
-		if (second == std::string::npos) continue;
-		const std::string controllers = line.substr(first + 1, second - first - 1);
-		const std::string path = line.substr(second + 1);
-		if (controllers.empty())
-		{
-			result[""] = path;
-			continue;
-		}
-		std::istringstream list(controllers);
-		for (std::string c; std::getline(list, c, ',');) result[c] = path;
-	}
-	return result;
-}
-
-
 std::optional<std::string> directoryOf(const Mount& mount, const std::string& group)
 	// Where group is in the file system, when the mount shows it.
 {
@@ -217,7 +194,7 @@ Tree probe()
 {
 	Tree tree;
 	const std::vector<Mount> mounts = cgroupMounts();
-	const std::map<std::string, std::string> groups = ownGroups();
+	const std::map<std::string, std::string> groups = Cgroups::ownGroups();
 	std::string missing;
 	// cgroup v2, where it has the controllers (not on hybrid hierarchies, whose
 	// unified tree is empty).
@@ -338,7 +315,10 @@ void prepareV2(const std::string& base, const std::set<std::string>& controllers
 			v2Failure += std::string(v2Failure.empty() ? "" : "; ") + "cannot enable the " + c + " controller of the cgroup " + base + ": " + std::strerror(err);
 	}
 	if (::access(leaf.c_str(), F_OK) == 0)
+	{
+		Cgroups::moved();
 		Poco::Logger::get("execd").information("resource limits: execd runs in the cgroup %s", leaf);
+	}
 	v2Prepared = true;
 }
 
@@ -672,12 +652,7 @@ std::optional<std::uint64_t> ResourceGroup::oomKills() const
 	// v2: the group's own count, limited or not (every group has the memory
 	// controller there); v1: only a group with a memory limit has one.
 	if (_memoryDirectory.empty()) return std::nullopt;
-	std::ifstream in(_memoryDirectory + (_version == 2 ? "/memory.events" : "/memory.oom_control"));
-	std::string name;
-	std::uint64_t value = 0;
-	while (in >> name >> value)
-		if (name == "oom_kill") return value;
-	return std::nullopt;
+	return Cgroups::counter(_memoryDirectory + (_version == 2 ? "/memory.events" : "/memory.oom_control"), "oom_kill");
 }
 
 

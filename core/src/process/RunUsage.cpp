@@ -1,5 +1,6 @@
 #include "execd/RunUsage.h"
 #include "execd/ResourceLimits.h"
+#include "process/Cgroups.h"
 #include <algorithm>
 #include <atomic>
 #include <climits>
@@ -18,17 +19,6 @@ namespace RunUsage {
 
 
 namespace {
-
-
-std::optional<std::uint64_t> counter(const std::string& file, const std::string& key)
-{
-	std::ifstream in(file);
-	std::string name;
-	std::uint64_t value = 0;
-	while (in >> name >> value)
-		if (name == key) return value;
-	return std::nullopt;
-}
 
 
 long highWaterKb(const std::string& statusFile);
@@ -86,23 +76,11 @@ std::string counterFile()
 {
 	// Where execd's memory cgroup counts its OOM kills: v1's memory controller
 	// where it has one (hybrid hierarchies), else the unified hierarchy.
-	std::ifstream in("/proc/self/cgroup");
-	std::string line;
-	std::optional<std::string> unified;
-	while (std::getline(in, line))
-	{
-		// hierarchy-ID:controllers:path
-		std::size_t first = line.find(':');
-		std::size_t second = first == std::string::npos ? first : line.find(':', first + 1);
-		if (second == std::string::npos) continue;
-		const std::string controllers = line.substr(first + 1, second - first - 1);
-		const std::string path = line.substr(second + 1);
-		std::istringstream list(controllers);
-		for (std::string c; std::getline(list, c, ',');)
-			if (c == "memory") return "/sys/fs/cgroup/memory" + path + "/memory.oom_control";
-		if (controllers.empty()) unified = path;
-	}
-	return unified ? "/sys/fs/cgroup" + *unified + "/memory.events" : std::string();
+	const std::map<std::string, std::string> groups = Cgroups::ownGroups();
+	auto memory = groups.find("memory");
+	if (memory != groups.end()) return "/sys/fs/cgroup/memory" + memory->second + "/memory.oom_control";
+	auto unified = groups.find("");
+	return unified != groups.end() ? "/sys/fs/cgroup" + unified->second + "/memory.events" : std::string();
 }
 
 
@@ -111,11 +89,11 @@ std::string counterFile()
 
 std::optional<std::uint64_t> oomKills()
 {
-	// Looked up each time: execd moves into a leaf of its cgroup v2 group when
-	// it first creates a ResourceGroup there.
+	// Cgroups forgets execd's groups when execd moves (into a leaf of its
+	// cgroup v2 group, when it first creates a ResourceGroup there).
 	const std::string file = counterFile();
 	if (file.empty()) return std::nullopt;
-	return counter(file, "oom_kill");
+	return Cgroups::counter(file, "oom_kill");
 }
 
 
