@@ -27,6 +27,12 @@ namespace RunUsage
 	EXECD_API std::optional<std::uint64_t> oomKills(const ResourceGroup* pGroup);
 		/// The group's count when it has a memory limit, else oomKills().
 
+	EXECD_API void markOomKill(RunOutcome& outcome, std::optional<std::uint64_t> oomKillsBefore, const ResourceGroup* pGroup);
+		/// A run that exited 137 (128 + SIGKILL: a shell whose child was killed)
+		/// after the OOM killer took a process of pGroup since oomKillsBefore
+		/// (the group's own count) becomes oom_killed (SIGKILL, no exit_code). A
+		/// heuristic: another 137 at the same time would be taken for one too.
+
 	EXECD_API bool kernelReportsOomKill(pid_t pid);
 		/// True when the kernel's log (/dev/kmsg, where readable) says its OOM
 		/// killer killed pid. Reads at most the first 16,384 records the kernel

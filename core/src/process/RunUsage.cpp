@@ -108,6 +108,19 @@ std::optional<std::uint64_t> oomKills(const ResourceGroup* pGroup)
 }
 
 
+void markOomKill(RunOutcome& outcome, std::optional<std::uint64_t> oomKillsBefore, const ResourceGroup* pGroup)
+{
+	if (!pGroup || !oomKillsBefore || outcome.reason != "exited" || outcome.exitCode != 128 + SIGKILL) return;
+	std::optional<std::uint64_t> after = pGroup->oomKills();
+	if (after && *after > *oomKillsBefore)
+	{
+		outcome.reason = "oom_killed";
+		outcome.signal = signalName(SIGKILL);
+		outcome.exitCode.reset();   // as for every reason but exited
+	}
+}
+
+
 bool kernelReportsOomKill(pid_t pid)
 {
 	int fd = ::open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
@@ -162,16 +175,7 @@ RunOutcome fromWait(int waitStatus, const struct rusage* pUsage, std::optional<s
 	{
 		outcome.reason = "exited";
 		outcome.exitCode = WEXITSTATUS(waitStatus);
-		if (pGroup && pGroup->oomKills() && oomKillsBefore && WEXITSTATUS(waitStatus) == 128 + SIGKILL)
-		{
-			std::optional<std::uint64_t> after = oomKills(pGroup);
-			if (after && *after > *oomKillsBefore)
-			{
-				outcome.reason = "oom_killed";
-				outcome.signal = signalName(SIGKILL);
-				outcome.exitCode.reset();   // as for every reason but exited
-			}
-		}
+		markOomKill(outcome, oomKillsBefore, pGroup);
 	}
 	else if (WIFSIGNALED(waitStatus))
 	{

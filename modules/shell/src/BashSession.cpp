@@ -309,7 +309,7 @@ BashSession::Result BashSession::endRun(Subprocess& child, const OutputPump& pum
 	{
 		result.ending.reason = "exited";
 		result.ending.exitCode = result.exitCode;
-		noteOomKill(result.ending, _oomKillsBefore);
+		RunUsage::markOomKill(result.ending, _oomKillsBefore, _pGroup.get());
 	}
 	result.ending.outputBytes = outputBytes;
 	return result;

@@ -1,5 +1,4 @@
 #include "Session.h"
-#include "execd/RunUsage.h"
 #include "Poco/Exception.h"
 #include <cerrno>
 #include <csignal>
@@ -25,19 +24,6 @@ Session::Session(std::string id, std::string cwd, ResourceGroup::Ptr pGroup):
 std::optional<std::uint64_t> Session::oomKills() const
 {
 	return _pGroup ? _pGroup->oomKills() : std::nullopt;
-}
-
-
-void Session::noteOomKill(RunOutcome& outcome, std::optional<std::uint64_t> before) const
-{
-	if (!before || outcome.reason != "exited" || outcome.exitCode != 128 + SIGKILL) return;
-	std::optional<std::uint64_t> after = oomKills();
-	if (after && *after > *before)
-	{
-		outcome.reason = "oom_killed";
-		outcome.signal = "SIGKILL";
-		outcome.exitCode.reset();   // as for every reason but exited
-	}
 }
 
 

@@ -71,10 +71,6 @@ protected:
 	std::optional<std::uint64_t> oomKills() const;
 		/// The OOM kills counted in the session's group (ResourceGroup::oomKills()).
 
-	void noteOomKill(RunOutcome& outcome, std::optional<std::uint64_t> before) const;
-		/// A run that exited 137 after the OOM killer took a process of the
-		/// session's group since before was oom_killed.
-
 	std::unique_lock<std::mutex> beginRun(const std::string& command, const std::string& cwd);
 		/// The run lock, held for the whole of a run; not owned when another run
 		/// is in progress (the run returns BUSY). Throws
