@@ -1,11 +1,9 @@
 #pragma once
 
 #include "execd/Core.h"
-#include "Poco/JSON/Object.h"
 #include "Poco/Types.h"
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -49,8 +47,6 @@ struct EXECD_API ResourceLimits
 		/// member given twice (names match in any case) and values out of range are a 400
 		/// INVALID_REQUEST_BODY whose message starts with prefix and names the
 		/// member and its range: a limit that is misspelt must not be dropped.
-
-	Poco::JSON::Object::Ptr toJson() const;
 };
 
 
@@ -104,7 +100,6 @@ public:
 	ResourceGroup& operator = (const ResourceGroup&) = delete;
 
 	const ResourceLimits& limits() const;
-	const std::string& name() const;   ///< "execd-<pid>-<n>"
 
 	const std::vector<int>& joinDescriptors() const;
 		/// The group's cgroup.procs files, open for writing (close-on-exec): a

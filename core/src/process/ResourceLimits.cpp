@@ -432,16 +432,6 @@ ResourceLimits ResourceLimits::fromJson(const JsonBody& body, const std::string&
 }
 
 
-Poco::JSON::Object::Ptr ResourceLimits::toJson() const
-{
-	Poco::JSON::Object::Ptr pObject = new Poco::JSON::Object;
-	if (memoryBytes) pObject->set("memory_bytes", *memoryBytes);
-	if (cpuMillisPerSecond) pObject->set("cpu_millis_per_s", *cpuMillisPerSecond);
-	if (pids) pObject->set("pids", *pids);
-	return pObject;
-}
-
-
 const ResourceGroup::Support& ResourceGroup::support()
 {
 	return tree().support;
@@ -615,12 +605,6 @@ ResourceGroup::~ResourceGroup()
 const ResourceLimits& ResourceGroup::limits() const
 {
 	return _limits;
-}
-
-
-const std::string& ResourceGroup::name() const
-{
-	return _name;
 }
 
 
