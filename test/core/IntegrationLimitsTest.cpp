@@ -29,10 +29,7 @@ const std::map<std::string, std::string> DETAILS = {{"X-Execd-Exit-Details", "1"
 
 ExecdProcess::Options limitsOptions(const std::string& modules = "shell")
 {
-	ExecdProcess::Options o;
-	o.testModules = false;
-	o.properties = {"execd.modules.load = " + modules};
-	return o;
+	return ExecdProcess::modules(modules);
 }
 
 

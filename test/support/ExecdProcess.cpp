@@ -290,6 +290,15 @@ ExecdProcess::Options ExecdProcess::probe(const std::vector<std::string>& proper
 }
 
 
+ExecdProcess::Options ExecdProcess::modules(const std::string& list)
+{
+	Options o;
+	o.testModules = false;
+	o.properties = {"execd.modules.load = " + list};
+	return o;
+}
+
+
 ExecdProcess::ExecdProcess(const Options& options)
 {
 	start(options);

@@ -82,6 +82,10 @@ public:
 		/// Options that load only the test module "probe", plus the given
 		/// properties lines.
 
+	static Options modules(const std::string& list);
+		/// Options that load the tree's own modules of list ("shell", "shell,
+		/// jupyter"), not the test modules.
+
 	explicit ExecdProcess(const Options& options);
 	~ExecdProcess();
 

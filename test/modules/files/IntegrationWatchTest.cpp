@@ -24,10 +24,8 @@ namespace {
 
 ExecdProcess::Options filesOnly(const std::vector<std::string>& extra = {})
 {
-	ExecdProcess::Options o;
-	o.testModules = false;
-	o.properties = {"execd.modules.load = files"};
-	for (const std::string& p: extra) o.properties.push_back(p);
+	ExecdProcess::Options o = ExecdProcess::modules("files");
+	o.properties.insert(o.properties.end(), extra.begin(), extra.end());
 	return o;
 }
 

@@ -22,10 +22,7 @@ namespace {
 
 ExecdProcess::Options shellOptions()
 {
-	ExecdProcess::Options o;
-	o.testModules = false;
-	o.properties = {"execd.modules.load = shell"};
-	return o;
+	return ExecdProcess::modules("shell");
 }
 
 
