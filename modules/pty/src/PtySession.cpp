@@ -7,6 +7,7 @@
 #include "Poco/JSON/Object.h"
 #include "Poco/JSON/Parser.h"
 #include "Poco/Net/NetException.h"
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
@@ -125,6 +126,18 @@ bool PtySession::start(bool ptyMode, std::string& error)
 	}
 	// Each shell gets the EXECD_ENVS file as it is when the shell starts.
 	std::vector<std::string> variables = UserEnvironment::entries();
+	if (ptyMode)
+	{
+		// A terminal's size is the one the client sets (TIOCSWINSZ). LINES and
+		// COLUMNS from execd's own start would shadow it for the programs that
+		// prefer them (busybox, curses with use_env), and bash, which keeps
+		// exported ones up to date only once it has seen a SIGWINCH, would hand
+		// a command started right after a resize the old size.
+		variables.erase(std::remove_if(variables.begin(), variables.end(), [](const std::string& entry)
+		{
+			return entry.compare(0, 6, "LINES=") == 0 || entry.compare(0, 8, "COLUMNS=") == 0;
+		}), variables.end());
+	}
 
 	Subprocess::Options options;
 	options.argv = args;

@@ -205,6 +205,7 @@ class IntegrationPtyTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testTokenRequired);
 	CPPUNIT_TEST(testEnvsFileReachesEachShell);
 	CPPUNIT_TEST(testTokensDoNotReachShells);
+	CPPUNIT_TEST(testTerminalSizeIsNotInTheEnvironment);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -465,6 +466,26 @@ public:
 		CPPUNIT_ASSERT_MESSAGE(t.out(), t.out().find("PATH=") != std::string::npos);
 		CPPUNIT_ASSERT_MESSAGE(t.out(), t.out().find("--access-token") != std::string::npos);
 		CPPUNIT_ASSERT_EQUAL_MESSAGE(t.out(), std::string(), Tokens::leaked(t.out()));
+	}
+
+	void testTerminalSizeIsNotInTheEnvironment()
+	{
+		// execd started from a terminal: its LINES and COLUMNS are not the
+		// session's, whose size the client sets; a program that prefers them
+		// (busybox's stty) would report that terminal, not this one.
+		ExecdProcess::Options o;
+		o.testModules = false;
+		o.properties = {"execd.modules.load = pty"};
+		o.env = {{"LINES", "24"}, {"COLUMNS", "80"}, {"PTY_KEPT", "yes"}};
+		ExecdProcess execd(o);
+		std::string probe = "sh -c 'echo \"<${LINES-unset}|${COLUMNS-unset}|$PTY_KEPT>\"'";
+		HttpResult r = request(execd.port(), "POST", "/pty", "{}");
+		CPPUNIT_ASSERT_EQUAL(201, r.status);
+		Terminal t(object(r.body)->getValue<std::string>("session_id"), "", execd.port());
+		CPPUNIT_ASSERT(t.waitText("\"type\":\"connected\""));
+		t.text("{\"type\":\"resize\",\"cols\":100,\"rows\":30}");
+		t.input(probe + "; stty size\n");
+		CPPUNIT_ASSERT_MESSAGE(t.out(), t.waitOutput("<unset|unset|yes>\r\n30 100\r\n"));
 	}
 };
 
